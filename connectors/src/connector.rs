@@ -1,0 +1,75 @@
+//! The `Connector` trait: what the hub needs from any agency integration. A connector speaks
+//! exactly one agency's protocol and converts its answers into domain types; timeouts across
+//! attempts, retries, caching and concurrency limits are the hub's layers, not the connector's.
+
+use crate::domain::{Asset, AssetKind, CaseNumber, Debtor, SourceId};
+use crate::error::ConnectorError;
+use async_trait::async_trait;
+
+/// Something a source can do. Search is `Query`; the rest are control actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Capability {
+    Query,
+    Freeze,
+    Seal,
+    Release,
+    Deduct,
+    Renew,
+    Watch,
+}
+
+impl Capability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::Freeze => "freeze",
+            Self::Seal => "seal",
+            Self::Release => "release",
+            Self::Deduct => "deduct",
+            Self::Renew => "renew",
+            Self::Watch => "watch",
+        }
+    }
+}
+
+/// Context of one agency call: which case it is made for and a request id the agency can log.
+/// Agencies require the case number on every inquiry (they assist a court in a case).
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub case: CaseNumber,
+    pub request_id: String,
+}
+
+/// An agency's answer to "what does this debtor hold with you?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryAnswer {
+    /// The agency knows the debtor; the list may be empty.
+    Found(Vec<Asset>),
+    /// The agency has no record of this identifier.
+    NotFound,
+    /// The agency knows the identifier under another name.
+    NameMismatch,
+}
+
+/// One configured agency integration (a source).
+///
+/// Control actions (freeze, seal, release, deduct, renew, watch) arrive as further methods
+/// with default implementations answering `ErrorClass::Unsupported`, so query-only
+/// connectors keep compiling; `capabilities` says which ones a source really supports.
+#[async_trait]
+pub trait Connector: Send + Sync + 'static {
+    /// The configured source id, unique in a hub.
+    fn id(&self) -> &SourceId;
+    /// The agency family, and so the kind of assets reported.
+    fn kind(&self) -> AssetKind;
+    /// Connector type name as used in configuration (e.g. "bank").
+    fn connector_type(&self) -> &'static str;
+    /// What this source supports.
+    fn capabilities(&self) -> &[Capability];
+    /// Asks the agency what the debtor holds. One attempt: no retries inside.
+    async fn query(
+        &self,
+        ctx: &CallContext,
+        debtor: &Debtor,
+    ) -> Result<QueryAnswer, ConnectorError>;
+}

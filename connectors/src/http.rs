@@ -1,0 +1,148 @@
+//! HTTP plumbing shared by the connectors: client construction, settings parsing, and the
+//! mapping of transport failures and HTTP statuses onto `ConnectorError` classes.
+//! Nothing agency-specific lives here.
+
+use crate::error::{ConfigError, ConnectorError, ErrorClass};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// Default per-attempt timeout when a connector's config does not set `timeout_ms`.
+pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+
+pub fn default_timeout_ms() -> u64 {
+    DEFAULT_TIMEOUT_MS
+}
+
+/// Deserialises a connector's own settings table, naming the source in errors.
+pub fn parse_settings<T: DeserializeOwned>(
+    source_id: &str,
+    settings: toml::Table,
+) -> Result<T, ConfigError> {
+    settings
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError {
+            source_id: source_id.to_string(),
+            message: e.message().to_string(),
+        })
+}
+
+/// Validates a base URL (http or https, no trailing slash kept) and returns it normalised.
+pub fn base_url(source_id: &str, raw: &str) -> Result<String, ConfigError> {
+    let url = reqwest::Url::parse(raw).map_err(|e| ConfigError {
+        source_id: source_id.to_string(),
+        message: format!("base_url {raw:?}: {e}"),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError {
+            source_id: source_id.to_string(),
+            message: format!("base_url {raw:?} must be http or https"),
+        });
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+/// An HTTP client for one agency with a per-attempt timeout.
+pub fn client(source_id: &str, timeout_ms: u64) -> Result<reqwest::Client, ConfigError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_millis(timeout_ms))
+        .connect_timeout(Duration::from_millis(timeout_ms.min(2_000)))
+        .pool_max_idle_per_host(32)
+        .build()
+        .map_err(|e| ConfigError {
+            source_id: source_id.to_string(),
+            message: format!("http client: {e}"),
+        })
+}
+
+/// Classifies a transport-level failure (no HTTP answer, or an unreadable body).
+pub fn send_error(error: reqwest::Error) -> ConnectorError {
+    let class = if error.is_timeout() {
+        ErrorClass::Timeout
+    } else if error.is_decode() {
+        ErrorClass::Malformed
+    } else {
+        ErrorClass::Connect
+    };
+    // reqwest's Display includes the URL, which may carry query parameters with personal
+    // data; keep only the error kind and its source chain.
+    let mut message = String::from(match class {
+        ErrorClass::Timeout => "no answer within the timeout",
+        ErrorClass::Malformed => "unreadable response body",
+        _ => "connection failed",
+    });
+    let mut source = std::error::Error::source(&error);
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    ConnectorError::new(class, message)
+}
+
+/// Maps a non-success HTTP status onto an error class; `detail` is the agency's own message.
+pub fn status_error(status: StatusCode, headers: &HeaderMap, detail: &str) -> ConnectorError {
+    let detail = truncate(detail, 200);
+    let message = format!("HTTP {}: {detail}", status.as_u16());
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => {
+            ConnectorError::rate_limited(retry_after(headers), message)
+        }
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            ConnectorError::new(ErrorClass::Auth, message)
+        }
+        s if s.is_server_error() => ConnectorError::new(ErrorClass::Server, message),
+        _ => ConnectorError::new(ErrorClass::Rejected, message),
+    }
+}
+
+/// Reads `Retry-After` as delay-seconds (the HTTP-date form is not used by our agencies and is
+/// treated as absent, so the caller's backoff applies).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Decodes a JSON body, reporting a malformed answer rather than panicking.
+pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConnectorError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ConnectorError::malformed(format!("invalid JSON from agency: {e}")))
+}
+
+/// Shortens an agency message for error text, on a character boundary.
+pub fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn classifies_statuses() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        let e = status_error(StatusCode::TOO_MANY_REQUESTS, &headers, "slow down");
+        assert_eq!(e.class, ErrorClass::RateLimited);
+        assert_eq!(e.retry_after, Some(Duration::from_secs(3)));
+        assert!(e.is_retryable());
+        let e = status_error(StatusCode::BAD_GATEWAY, &HeaderMap::new(), "");
+        assert!(e.is_retryable());
+        let e = status_error(StatusCode::UNAUTHORIZED, &HeaderMap::new(), "bad sig");
+        assert_eq!(e.class, ErrorClass::Auth);
+        assert!(!e.is_retryable());
+        let e = status_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), "");
+        assert_eq!(e.class, ErrorClass::Rejected);
+    }
+
+    #[test]
+    fn truncates_on_char_boundaries() {
+        assert_eq!(truncate("张伟张伟", 2), "张伟…");
+        assert_eq!(truncate("ok", 5), "ok");
+    }
+}

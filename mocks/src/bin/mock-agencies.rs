@@ -1,0 +1,61 @@
+//! `mock-agencies`: runs the demo line-up of mock agencies (two banks, a real-estate registry,
+//! a vehicle administration, two payment platforms) until interrupted, or the agencies listed
+//! in a TOML file (`[[agencies]]` tables in the shape of `AgencyConfig`).
+
+use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
+use assethub_mocks::{demo_agencies, start_all, AgencyConfig, Population, DEMO_BASE_PORT};
+use clap::Parser;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(about = "Run the mock agencies assethub's demo and tests talk to")]
+struct Args {
+    /// Agencies to run (TOML with [[agencies]] tables); default: the demo line-up.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// First port of the demo line-up (the six agencies use consecutive ports).
+    #[arg(long, default_value_t = DEMO_BASE_PORT)]
+    base_port: u16,
+    /// Seed of the synthetic population.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    seed: u64,
+    /// Number of debtors in the synthetic population.
+    #[arg(long, default_value_t = DEFAULT_SIZE)]
+    size: usize,
+}
+
+#[derive(Deserialize)]
+struct AgencyFile {
+    agencies: Vec<AgencyConfig>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let configs = match &args.config {
+        Some(path) => toml::from_str::<AgencyFile>(&std::fs::read_to_string(path)?)?.agencies,
+        None => demo_agencies(args.base_port),
+    };
+    let population = Arc::new(Population::generate(args.seed, args.size));
+    let running = start_all(&configs, population).await?;
+    for agency in &running {
+        println!(
+            "{:<16} {:?} {}",
+            agency.name,
+            agency.family,
+            agency.base_url()
+        );
+    }
+    tokio::signal::ctrl_c().await?;
+    for agency in running {
+        agency.shutdown().await;
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Mock agencies for tests and demos: faithful stand-ins for the agencies assethub talks to,
+//! each with its own HTTP API, auth scheme, wire format, latency and failure modes, all drawing
+//! on one seeded synthetic population.
+//!
+//! - `bank/`: a bank's head-office gateway (API key + HMAC-signed JSON requests, yuan strings).
+//! - `real_estate/`: a real-estate registration centre.
+//! - `vehicle/`: a vehicle administration.
+//! - `payment/`: a payment platform (OAuth2 client credentials, fen integers, 429 quotas).
+//!
+//! Run in-process with [`start_all`] or as the `mock-agencies` binary.
+
+pub mod bank;
+pub mod knobs;
+pub mod payment;
+pub mod population;
+pub mod real_estate;
+pub mod server;
+pub mod vehicle;
+
+pub use knobs::Knobs;
+pub use population::Population;
+pub use server::{start, RunningAgency};
+
+use axum::Router;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The agency families the mocks implement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    Bank,
+    RealEstate,
+    Vehicle,
+    Payment,
+}
+
+/// A family's own settings (credentials, names, quotas), tagged by `family`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "family", rename_all = "snake_case")]
+pub enum FamilySettings {
+    Bank(bank::Settings),
+    RealEstate(real_estate::Settings),
+    Vehicle(vehicle::Settings),
+    Payment(payment::Settings),
+}
+
+/// One mock agency instance.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AgencyConfig {
+    /// Instance name; also the source id the hub's example config uses for it.
+    pub name: String,
+    #[serde(default = "default_host")]
+    pub host: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Mean simulated latency and uniform jitter added on top, per request.
+    pub latency_ms: u64,
+    #[serde(default)]
+    pub jitter_ms: u64,
+    #[serde(flatten)]
+    pub settings: FamilySettings,
+}
+
+fn default_host() -> String {
+    "127.0.0.1".into()
+}
+
+impl AgencyConfig {
+    pub fn family(&self) -> Family {
+        match self.settings {
+            FamilySettings::Bank(_) => Family::Bank,
+            FamilySettings::RealEstate(_) => Family::RealEstate,
+            FamilySettings::Vehicle(_) => Family::Vehicle,
+            FamilySettings::Payment(_) => Family::Payment,
+        }
+    }
+}
+
+/// The agency's own API (without the knobs middleware and admin routes).
+pub(crate) fn agency_router(
+    config: &AgencyConfig,
+    population: Arc<Population>,
+    knobs: Arc<Knobs>,
+) -> Router {
+    let name = config.name.as_str();
+    match &config.settings {
+        FamilySettings::Bank(s) => bank::router(name, s, population, knobs),
+        FamilySettings::RealEstate(s) => real_estate::router(name, s, population, knobs),
+        FamilySettings::Vehicle(s) => vehicle::router(name, s, population, knobs),
+        FamilySettings::Payment(s) => payment::router(name, s, population, knobs),
+    }
+}
+
+/// Default port of the first demo agency; the others follow (18081..=18086).
+pub const DEMO_BASE_PORT: u16 = 18081;
+
+/// The demo line-up: two banks, one real-estate registry, one vehicle administration and two
+/// payment platforms, on consecutive ports from `base_port` (0: ephemeral ports), with
+/// realistic default latencies. The hub's example configuration matches these names,
+/// ports and credentials.
+pub fn demo_agencies(base_port: u16) -> Vec<AgencyConfig> {
+    let lineup: [(&str, u64, u64, FamilySettings); 6] = [
+        (
+            "bank-gongxin",
+            40,
+            30,
+            FamilySettings::Bank(bank::Settings::demo(0)),
+        ),
+        (
+            "bank-hengtong",
+            50,
+            30,
+            FamilySettings::Bank(bank::Settings::demo(1)),
+        ),
+        (
+            "registry-wuhan",
+            60,
+            40,
+            FamilySettings::RealEstate(real_estate::Settings::demo(0)),
+        ),
+        (
+            "vehicle-hubei",
+            30,
+            20,
+            FamilySettings::Vehicle(vehicle::Settings::demo(0)),
+        ),
+        (
+            "pay-xinfu",
+            20,
+            15,
+            FamilySettings::Payment(payment::Settings::demo(0)),
+        ),
+        (
+            "pay-weiqian",
+            25,
+            15,
+            FamilySettings::Payment(payment::Settings::demo(1)),
+        ),
+    ];
+    lineup
+        .into_iter()
+        .enumerate()
+        .map(
+            |(i, (name, latency_ms, jitter_ms, settings))| AgencyConfig {
+                name: name.to_string(),
+                host: default_host(),
+                port: if base_port == 0 {
+                    0
+                } else {
+                    base_port + i as u16
+                },
+                latency_ms,
+                jitter_ms,
+                settings,
+            },
+        )
+        .collect()
+}
+
+/// Starts every agency in `configs` against one shared population.
+pub async fn start_all(
+    configs: &[AgencyConfig],
+    population: Arc<Population>,
+) -> std::io::Result<Vec<RunningAgency>> {
+    let mut running = Vec::with_capacity(configs.len());
+    for config in configs {
+        running.push(start(config, population.clone()).await?);
+    }
+    Ok(running)
+}

@@ -1,0 +1,93 @@
+//! Starting and stopping one mock agency: wraps the agency's router with the knobs middleware
+//! and the admin API, binds it (port 0 for an ephemeral port) and serves until dropped.
+
+use crate::knobs::{self, Knobs, ADMIN_PREFIX};
+use crate::population::Population;
+use crate::{AgencyConfig, Family};
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running mock agency. Dropping it (or calling `shutdown`) stops the server.
+#[derive(Debug)]
+pub struct RunningAgency {
+    pub name: String,
+    pub family: Family,
+    pub addr: SocketAddr,
+    pub knobs: Arc<Knobs>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningAgency {
+    /// Base URL of the agency's API, e.g. `http://127.0.0.1:18081`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningAgency {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Starts one agency on `config.host:config.port` (port 0: any free port).
+pub async fn start(
+    config: &AgencyConfig,
+    population: Arc<Population>,
+) -> std::io::Result<RunningAgency> {
+    let knobs = Arc::new(Knobs::new(
+        Duration::from_millis(config.latency_ms),
+        Duration::from_millis(config.jitter_ms),
+    ));
+    let api = crate::agency_router(config, population, knobs.clone());
+    let admin = Router::new()
+        .route(
+            &format!("{ADMIN_PREFIX}/knobs"),
+            get(knobs::get_knobs).post(knobs::set_knobs),
+        )
+        .with_state(knobs.clone());
+    let app = api.merge(admin).layer(axum::middleware::from_fn_with_state(
+        knobs.clone(),
+        knobs::middleware,
+    ));
+    let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let name = config.name.clone();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(agency = %name, error = %e, "mock agency stopped");
+        }
+    });
+    tracing::info!(agency = %config.name, family = ?config.family(), %addr, "mock agency listening");
+    Ok(RunningAgency {
+        name: config.name.clone(),
+        family: config.family(),
+        addr,
+        knobs,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}

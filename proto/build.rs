@@ -1,0 +1,20 @@
+//! Compiles the .proto files with protox (a pure-Rust protobuf compiler), so a fresh machine
+//! builds with cargo alone, and keeps the encoded descriptor set for gRPC reflection.
+use prost::Message;
+use std::{env, fs, path::PathBuf};
+
+const PROTOS: &[&str] = &["assethub/v1/assethub.proto", "assethub/bench/v1/echo.proto"];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    let descriptors = protox::compile(PROTOS, ["."])?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(
+        out_dir.join("assethub_descriptor.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+    tonic_prost_build::configure().compile_fds(descriptors)?;
+    Ok(())
+}

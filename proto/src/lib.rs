@@ -1,0 +1,15 @@
+//! The assethub gRPC API: types and service stubs generated from `assethub/v1/assethub.proto`
+//! (and the benchmark's baseline echo service). Owns no logic: the hub maps these to domain types.
+
+/// `assethub.v1`: the hub's public API.
+pub mod v1 {
+    tonic::include_proto!("assethub.v1");
+}
+
+/// `assethub.bench.v1`: a bare echo service, the benchmark's baseline.
+pub mod bench {
+    tonic::include_proto!("assethub.bench.v1");
+}
+
+/// Encoded `FileDescriptorSet` of every proto file, for the gRPC reflection service.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("assethub_descriptor");
