@@ -1,3 +1,25 @@
 //! The assethub hub: configuration, connector registry, fan-out, cache, retries and the tonic
 //! service that maps the `assethub.v1` API onto domain types. Knows agencies only through the
 //! `Connector` trait.
+//!
+//! - `config`: the TOML configuration and its validation.
+//! - `registry`: configured sources (connector + TTL + concurrency limit).
+//! - `cache`: answers cached per source and debtor, coalescing identical calls (moka).
+//! - `retry`: backoff with jitter inside the caller's deadline (backon).
+//! - `search`: fan-out of one search to every selected source.
+//! - `validate` / `convert`: the edge between the API and the domain.
+//! - `service`: the gRPC service; `server`: assembling and running it.
+
+pub mod cache;
+pub mod config;
+pub mod convert;
+pub mod registry;
+pub mod retry;
+pub mod search;
+pub mod server;
+pub mod service;
+pub mod telemetry;
+pub mod validate;
+
+pub use config::HubConfig;
+pub use server::{serve, spawn, RunningHub};

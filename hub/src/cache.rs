@@ -1,0 +1,221 @@
+//! The answer cache (moka): one entry per (source, debtor id, name) holding the agency's
+//! answer, when it was fetched and the source's TTL.
+//!
+//! - Concurrent identical lookups coalesce into one agency call (`try_get_with`), and an error
+//!   from that call is handed to every waiter but never stored: errors are not answers.
+//! - Freshness is judged on the tokio clock (so tests can pause time); moka's own per-entry
+//!   expiry, set to the same TTL, only reclaims memory.
+//! - A caller may demand a fresh answer: any entry fetched before it asked is replaced, but an
+//!   answer fetched after it asked (by a concurrent fresh caller) is shared.
+
+use assethub_connectors::{ConnectorError, QueryAnswer};
+use moka::future::Cache;
+use moka::ops::compute::Op;
+use moka::Expiry;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub source: String,
+    pub debtor_id: String,
+    pub name: String,
+}
+
+/// An agency's answer as cached.
+#[derive(Debug)]
+pub struct CachedAnswer {
+    pub answer: QueryAnswer,
+    pub fetched_at: Instant,
+    pub ttl: Duration,
+    /// Agency calls it took to get this answer.
+    pub attempts: u32,
+}
+
+impl CachedAnswer {
+    pub fn age(&self) -> Duration {
+        self.fetched_at.elapsed()
+    }
+
+    fn is_fresh(&self) -> bool {
+        self.age() < self.ttl
+    }
+}
+
+/// What a lookup produced and whether it came from the cache (or from a concurrent identical
+/// call) rather than from an agency call this lookup made.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    pub answer: Arc<CachedAnswer>,
+    pub from_cache: bool,
+}
+
+struct TtlExpiry;
+
+impl Expiry<CacheKey, Arc<CachedAnswer>> for TtlExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &CacheKey,
+        value: &Arc<CachedAnswer>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+#[derive(Clone)]
+pub struct AnswerCache {
+    inner: Cache<CacheKey, Arc<CachedAnswer>>,
+}
+
+impl AnswerCache {
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            inner: Cache::builder()
+                .name("assethub-answers")
+                .max_capacity(max_entries)
+                .expire_after(TtlExpiry)
+                .build(),
+        }
+    }
+
+    /// Returns a fresh cached answer, or runs `fetch` (once for all concurrent identical
+    /// lookups) and caches its answer for `ttl`. `fetch` returns the answer and the number of
+    /// agency calls it took.
+    pub async fn get_or_fetch<F, Fut>(
+        &self,
+        key: CacheKey,
+        ttl: Duration,
+        fresh: bool,
+        fetch: F,
+    ) -> Result<Lookup, Arc<ConnectorError>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(QueryAnswer, u32), ConnectorError>>,
+    {
+        let asked_at = Instant::now();
+        if !fresh {
+            if let Some(hit) = self.inner.get(&key).await.filter(|a| a.is_fresh()) {
+                return Ok(Lookup {
+                    answer: hit,
+                    from_cache: true,
+                });
+            }
+        }
+        // Drop the entry we cannot use, atomically for this key, so a racing caller never
+        // removes an answer fetched after it asked.
+        self.inner
+            .entry(key.clone())
+            .and_compute_with(|existing| async move {
+                match existing {
+                    Some(e) if e.value().fetched_at >= asked_at => Op::Nop,
+                    Some(e) if !fresh && e.value().is_fresh() => Op::Nop,
+                    Some(_) => Op::Remove,
+                    None => Op::Nop,
+                }
+            })
+            .await;
+        let fetched_here = AtomicBool::new(false);
+        let answer = self
+            .inner
+            .try_get_with(key, async {
+                fetched_here.store(true, Ordering::Relaxed);
+                let (answer, attempts) = fetch().await?;
+                Ok::<_, ConnectorError>(Arc::new(CachedAnswer {
+                    answer,
+                    fetched_at: Instant::now(),
+                    ttl,
+                    attempts,
+                }))
+            })
+            .await?;
+        Ok(Lookup {
+            answer,
+            from_cache: !fetched_here.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Forgets every cached answer about this debtor at this source (after a control action).
+    pub async fn invalidate(&self, key: &CacheKey) {
+        self.inner.invalidate(key).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assethub_connectors::ErrorClass;
+    use std::sync::atomic::AtomicU32;
+
+    fn key() -> CacheKey {
+        CacheKey {
+            source: "bank-a".into(),
+            debtor_id: "11010519491231002X".into(),
+            name: "张伟".into(),
+        }
+    }
+
+    async fn lookup(cache: &AnswerCache, calls: &AtomicU32, fresh: bool) -> Lookup {
+        cache
+            .get_or_fetch(key(), Duration::from_secs(60), fresh, || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok((QueryAnswer::NotFound, 1))
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn serves_within_ttl_and_refetches_after() {
+        let cache = AnswerCache::new(100);
+        let calls = AtomicU32::new(0);
+        assert!(!lookup(&cache, &calls, false).await.from_cache);
+        tokio::time::advance(Duration::from_secs(59)).await;
+        let hit = lookup(&cache, &calls, false).await;
+        assert!(hit.from_cache);
+        assert!(hit.answer.age() >= Duration::from_secs(59));
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(!lookup(&cache, &calls, false).await.from_cache);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn coalesces_concurrent_identical_lookups() {
+        let cache = AnswerCache::new(100);
+        let calls = AtomicU32::new(0);
+        let lookups =
+            futures::future::join_all((0..100).map(|_| lookup(&cache, &calls, false))).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(lookups.iter().filter(|l| !l.from_cache).count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fresh_bypasses_but_concurrent_fresh_lookups_share() {
+        let cache = AnswerCache::new(100);
+        let calls = AtomicU32::new(0);
+        lookup(&cache, &calls, false).await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        futures::future::join_all((0..10).map(|_| lookup(&cache, &calls, true))).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn errors_are_shared_but_not_cached() {
+        let cache = AnswerCache::new(100);
+        let calls = AtomicU32::new(0);
+        let failing = || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(ConnectorError::new(ErrorClass::Server, "down"))
+        };
+        assert!(cache
+            .get_or_fetch(key(), Duration::from_secs(60), false, failing)
+            .await
+            .is_err());
+        assert!(!lookup(&cache, &calls, false).await.from_cache);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+}

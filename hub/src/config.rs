@@ -1,0 +1,201 @@
+//! The hub's configuration file (TOML): server, cache and retry settings and the list of
+//! sources. Parsing and validation only; building connectors is the registry's job.
+
+use assethub_connectors::domain::SourceId;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+/// The configuration `assethub demo` uses, matching `mock-agencies` on its default ports.
+pub const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
+    #[serde(default)]
+    pub retry: RetryConfig,
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub default_deadline_ms: u64,
+    pub max_deadline_ms: u64,
+    pub batch_concurrency: usize,
+    pub max_batch_items: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            default_deadline_ms: 5_000,
+            max_deadline_ms: 60_000,
+            batch_concurrency: 16,
+            max_batch_items: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    pub max_entries: u64,
+    pub default_ttl_secs: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            max_entries: 200_000,
+            default_ttl_secs: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    pub max_attempts: usize,
+    pub min_delay_ms: u64,
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            min_delay_ms: 50,
+            max_delay_ms: 2_000,
+        }
+    }
+}
+
+/// One source: the hub's own keys, and everything else handed to the connector untouched.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceConfig {
+    pub id: SourceId,
+    #[serde(rename = "type")]
+    pub connector_type: String,
+    pub cache_ttl_secs: Option<u64>,
+    #[serde(default = "default_max_concurrency")]
+    pub max_concurrency: u32,
+    #[serde(flatten)]
+    pub settings: toml::Table,
+}
+
+fn default_max_concurrency() -> u32 {
+    16
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl HubConfig {
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The embedded example configuration.
+    pub fn example() -> Self {
+        Self::from_toml(EXAMPLE_CONFIG).unwrap_or_else(|e| panic!("embedded config: {e}"))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self.sources.is_empty() {
+            return invalid("at least one [[sources]] entry is needed".into());
+        }
+        let mut seen = HashSet::new();
+        for source in &self.sources {
+            if !seen.insert(source.id.as_str()) {
+                return invalid(format!("source id {:?} appears twice", source.id.as_str()));
+            }
+            if source.max_concurrency == 0 {
+                return invalid(format!("source {}: max_concurrency must be > 0", source.id));
+            }
+        }
+        let s = &self.server;
+        if s.default_deadline_ms == 0 || s.default_deadline_ms > s.max_deadline_ms {
+            return invalid("server.default_deadline_ms must be in 1..=max_deadline_ms".into());
+        }
+        if s.batch_concurrency == 0 || s.max_batch_items == 0 {
+            return invalid("server.batch_concurrency and max_batch_items must be > 0".into());
+        }
+        if self.retry.max_attempts == 0 || self.retry.min_delay_ms > self.retry.max_delay_ms {
+            return invalid(
+                "retry.max_attempts must be > 0 and min_delay_ms <= max_delay_ms".into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn ttl_for(&self, source: &SourceConfig) -> Duration {
+        Duration::from_secs(source.cache_ttl_secs.unwrap_or(self.cache.default_ttl_secs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_with_every_family() {
+        let config = HubConfig::example();
+        assert_eq!(config.sources.len(), 6);
+        let bank = &config.sources[0];
+        assert_eq!(bank.connector_type, "bank");
+        assert_eq!(config.ttl_for(bank), Duration::from_secs(60));
+        // Hub keys are taken out; connector keys stay for the connector.
+        assert!(bank.settings.contains_key("api_key"));
+        assert!(!bank.settings.contains_key("cache_ttl_secs"));
+        assert!(!bank.settings.contains_key("id"));
+    }
+
+    #[test]
+    fn rejects_duplicates_and_typos() {
+        let dup = "[[sources]]\nid='a'\ntype='bank'\n[[sources]]\nid='a'\ntype='bank'\n";
+        assert!(matches!(
+            HubConfig::from_toml(dup),
+            Err(ConfigError::Invalid(_))
+        ));
+        let typo = "[server]\nlisten='127.0.0.1:1'\ndefault_deadline='x'\n[[sources]]\nid='a'\ntype='bank'\n";
+        assert!(matches!(
+            HubConfig::from_toml(typo),
+            Err(ConfigError::Parse(_))
+        ));
+        let bad_id = "[[sources]]\nid='Bank A'\ntype='bank'\n";
+        assert!(matches!(
+            HubConfig::from_toml(bad_id),
+            Err(ConfigError::Parse(_))
+        ));
+    }
+}

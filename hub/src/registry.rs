@@ -1,0 +1,97 @@
+//! The connector registry: every configured source, built once from the configuration through
+//! `assethub_connectors::build`, with the hub-side settings that wrap it (cache TTL and the
+//! per-source concurrency limit that keeps a batch from flooding one agency).
+
+use crate::config::HubConfig;
+use assethub_connectors::domain::AssetKind;
+use assethub_connectors::{ConfigError, Connector};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// One source: a connector and the hub's limits around it.
+pub struct Source {
+    pub connector: Arc<dyn Connector>,
+    pub connector_type: String,
+    pub cache_ttl: Duration,
+    pub max_concurrency: u32,
+    /// Agency calls in flight to this source; one permit per attempt.
+    pub limiter: Semaphore,
+}
+
+impl Source {
+    pub fn id(&self) -> &str {
+        self.connector.id().as_str()
+    }
+
+    pub fn kind(&self) -> AssetKind {
+        self.connector.kind()
+    }
+}
+
+/// All sources, in configuration order.
+pub struct Registry {
+    sources: Vec<Arc<Source>>,
+}
+
+impl Registry {
+    pub fn from_config(config: &HubConfig) -> Result<Self, ConfigError> {
+        let sources = config
+            .sources
+            .iter()
+            .map(|s| {
+                let connector = assethub_connectors::build(
+                    s.id.clone(),
+                    &s.connector_type,
+                    s.settings.clone(),
+                )?;
+                Ok(Arc::new(Source {
+                    connector,
+                    connector_type: s.connector_type.clone(),
+                    cache_ttl: config.ttl_for(s),
+                    max_concurrency: s.max_concurrency,
+                    limiter: Semaphore::new(s.max_concurrency as usize),
+                }))
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        Ok(Self { sources })
+    }
+
+    /// Builds a registry from ready connectors (tests, embedding).
+    pub fn from_connectors(connectors: Vec<(Arc<dyn Connector>, Duration, u32)>) -> Self {
+        let sources = connectors
+            .into_iter()
+            .map(|(connector, cache_ttl, max_concurrency)| {
+                Arc::new(Source {
+                    connector_type: connector.connector_type().to_string(),
+                    connector,
+                    cache_ttl,
+                    max_concurrency,
+                    limiter: Semaphore::new(max_concurrency as usize),
+                })
+            })
+            .collect();
+        Self { sources }
+    }
+
+    pub fn all(&self) -> &[Arc<Source>] {
+        &self.sources
+    }
+
+    /// The sources of the given kinds (all when `kinds` is empty), in configuration order.
+    pub fn select(&self, kinds: &[AssetKind]) -> Vec<Arc<Source>> {
+        self.sources
+            .iter()
+            .filter(|s| kinds.is_empty() || kinds.contains(&s.kind()))
+            .cloned()
+            .collect()
+    }
+
+    pub fn max_ttl(&self) -> Duration {
+        self.sources
+            .iter()
+            .map(|s| s.cache_ttl)
+            .max()
+            .unwrap_or_default()
+    }
+}

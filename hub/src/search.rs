@@ -1,0 +1,193 @@
+//! Fan-out search: asks every selected source at once for one debtor, through the cache and
+//! the retry policy, and yields each source's report the moment it is ready. Each source is
+//! bounded by the caller's deadline on its own, so a slow agency never delays the others and
+//! is reported as timed out when the deadline passes.
+
+use crate::cache::{AnswerCache, CacheKey, CachedAnswer};
+use crate::registry::{Registry, Source};
+use crate::retry::{with_retries, RetryPolicy};
+use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor};
+use assethub_connectors::{CallContext, ConnectorError};
+use futures::stream::{FuturesUnordered, Stream, StreamExt};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+/// One validated search.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub case: CaseNumber,
+    pub debtor: Debtor,
+    /// Kinds to ask; empty means all.
+    pub kinds: Vec<AssetKind>,
+    pub fresh: bool,
+    pub deadline: Instant,
+    pub request_id: String,
+}
+
+/// How one source answered.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Answer(Arc<CachedAnswer>),
+    Failed(Arc<ConnectorError>),
+    TimedOut,
+}
+
+/// One source's report for one search.
+#[derive(Clone)]
+pub struct SourceReport {
+    pub source: Arc<Source>,
+    /// Position of the source in the configuration (reports are sorted by it).
+    pub position: usize,
+    pub outcome: Outcome,
+    pub cached: bool,
+    pub age: Duration,
+    pub latency: Duration,
+    pub attempts: u32,
+}
+
+pub struct SearchHub {
+    registry: Arc<Registry>,
+    cache: AnswerCache,
+    retry: RetryPolicy,
+}
+
+impl SearchHub {
+    pub fn new(registry: Arc<Registry>, cache: AnswerCache, retry: RetryPolicy) -> Self {
+        Self {
+            registry,
+            cache,
+            retry,
+        }
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Every selected source's report, in completion order.
+    pub fn stream(
+        self: &Arc<Self>,
+        search: Arc<Search>,
+    ) -> impl Stream<Item = SourceReport> + Send + 'static {
+        self.registry
+            .all()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| search.kinds.is_empty() || search.kinds.contains(&s.kind()))
+            .map(|(position, source)| self.clone().ask(source.clone(), position, search.clone()))
+            .collect::<FuturesUnordered<_>>()
+    }
+
+    /// Every selected source's report, in configuration order, once all are in (or timed out).
+    pub async fn collect(self: &Arc<Self>, search: Arc<Search>) -> Vec<SourceReport> {
+        let mut reports: Vec<SourceReport> = self.stream(search).collect().await;
+        reports.sort_by_key(|r| r.position);
+        reports
+    }
+
+    async fn ask(
+        self: Arc<Self>,
+        source: Arc<Source>,
+        position: usize,
+        search: Arc<Search>,
+    ) -> SourceReport {
+        let span = tracing::info_span!(
+            "source",
+            source = source.id(),
+            kind = source.kind().as_str(),
+            request_id = %search.request_id,
+        );
+        async move {
+            let started = Instant::now();
+            let attempts = AtomicU32::new(0);
+            let key = CacheKey {
+                source: source.id().to_string(),
+                debtor_id: search.debtor.id.as_str().to_string(),
+                name: search.debtor.name.clone(),
+            };
+            let ctx = CallContext {
+                case: search.case.clone(),
+                request_id: search.request_id.clone(),
+            };
+            let fetch = || async {
+                let answer = with_retries(&self.retry, search.deadline, &attempts, || async {
+                    let _permit = source.limiter.acquire().await;
+                    source.connector.query(&ctx, &search.debtor).await
+                })
+                .await?;
+                Ok((answer, attempts.load(Ordering::Relaxed)))
+            };
+            let lookup = self
+                .cache
+                .get_or_fetch(key, source.cache_ttl, search.fresh, fetch);
+            let (outcome, cached, age) =
+                match tokio::time::timeout_at(search.deadline, lookup).await {
+                    Ok(Ok(found)) => {
+                        let age = if found.from_cache {
+                            found.answer.age()
+                        } else {
+                            Duration::ZERO
+                        };
+                        (Outcome::Answer(found.answer), found.from_cache, age)
+                    }
+                    Ok(Err(error)) => (Outcome::Failed(error), false, Duration::ZERO),
+                    Err(_) => (Outcome::TimedOut, false, Duration::ZERO),
+                };
+            let report = SourceReport {
+                source: source.clone(),
+                position,
+                outcome,
+                cached,
+                age,
+                latency: started.elapsed(),
+                attempts: if cached {
+                    0
+                } else {
+                    attempts.load(Ordering::Relaxed)
+                },
+            };
+            log_report(&report);
+            report
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn log_report(report: &SourceReport) {
+    let latency_ms = report.latency.as_millis() as u64;
+    match &report.outcome {
+        Outcome::Answer(a) => tracing::info!(
+            outcome = answer_label(&a.answer),
+            cached = report.cached,
+            latency_ms,
+            attempts = report.attempts,
+            "source answered"
+        ),
+        Outcome::Failed(e) => tracing::warn!(
+            outcome = "error",
+            class = e.class.as_str(),
+            error = %e,
+            latency_ms,
+            attempts = report.attempts,
+            "source failed"
+        ),
+        Outcome::TimedOut => tracing::warn!(
+            outcome = "timed_out",
+            latency_ms,
+            attempts = report.attempts,
+            "source timed out"
+        ),
+    }
+}
+
+fn answer_label(answer: &assethub_connectors::QueryAnswer) -> &'static str {
+    match answer {
+        assethub_connectors::QueryAnswer::Found(_) => "ok",
+        assethub_connectors::QueryAnswer::NotFound => "not_found",
+        assethub_connectors::QueryAnswer::NameMismatch => "name_mismatch",
+    }
+}

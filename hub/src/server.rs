@@ -1,0 +1,132 @@
+//! Assembling and running the hub: builds the registry, cache and search from a configuration,
+//! and serves `assethub.v1.AssetHub` with the standard gRPC health and reflection services so
+//! tools like grpcurl and grpc_health_probe work against it.
+
+use crate::cache::AnswerCache;
+use crate::config::HubConfig;
+use crate::registry::Registry;
+use crate::search::SearchHub;
+use crate::service::{HubService, ServiceLimits};
+use crate::validate::DeadlinePolicy;
+use assethub_proto::v1::asset_hub_server::AssetHubServer;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// Largest request or response message accepted (a batch of 10,000 debtors fits easily).
+const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] assethub_connectors::ConfigError),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Builds the search service from a configuration.
+pub fn build_service(config: &HubConfig) -> Result<HubService, ServeError> {
+    let registry = Arc::new(Registry::from_config(config)?);
+    let cache = AnswerCache::new(config.cache.max_entries);
+    let search = Arc::new(SearchHub::new(registry, cache, (&config.retry).into()));
+    Ok(HubService::new(search, limits(config)))
+}
+
+fn limits(config: &HubConfig) -> ServiceLimits {
+    ServiceLimits {
+        deadlines: DeadlinePolicy {
+            default: Duration::from_millis(config.server.default_deadline_ms),
+            max: Duration::from_millis(config.server.max_deadline_ms),
+        },
+        batch_concurrency: config.server.batch_concurrency,
+        max_batch_items: config.server.max_batch_items,
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, then drains in-flight calls.
+pub async fn serve(
+    config: &HubConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let service = build_service(config)?;
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<AssetHubServer<HubService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(assethub_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let api = AssetHubServer::new(service)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    tracing::info!(addr = %listener.local_addr()?, sources = config.sources.len(), "assethub serving");
+    tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(api)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+/// A hub running in the background (tests, benchmarks, the demo).
+pub struct RunningHub {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), ServeError>>,
+}
+
+impl RunningHub {
+    /// `http://<addr>`, for a tonic client.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting calls and waits for in-flight ones to finish.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(join) => Err(ServeError::Io(std::io::Error::other(join))),
+        }
+    }
+}
+
+impl Drop for RunningHub {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds `addr` (port 0: any free port) and serves `config` in the background.
+pub async fn spawn(config: HubConfig, addr: SocketAddr) -> Result<RunningHub, ServeError> {
+    // Fail on a bad configuration here rather than inside the task.
+    build_service(&config)?;
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        serve(&config, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    Ok(RunningHub {
+        addr,
+        stop: Some(stop),
+        task,
+    })
+}

@@ -1,0 +1,318 @@
+//! The tonic service for `assethub.v1.AssetHub`: validates requests at the edge, runs searches
+//! through the fan-out, and maps results onto the wire. Per-source failures travel inside the
+//! results; only a bad request (or an overloaded hub) fails the call itself.
+
+use crate::convert;
+use crate::search::{Search, SearchHub, SourceReport};
+use crate::validate::{self, DeadlinePolicy, ValidQuery, Violation};
+use assethub_connectors::domain::mask_name;
+use assethub_proto::v1 as pb;
+use futures::StreamExt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+use tracing::Instrument;
+
+type ResultStream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// Limits the service applies to requests.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceLimits {
+    pub deadlines: DeadlinePolicy,
+    pub batch_concurrency: usize,
+    pub max_batch_items: usize,
+}
+
+pub struct HubService {
+    search: Arc<SearchHub>,
+    limits: ServiceLimits,
+}
+
+impl HubService {
+    pub fn new(search: Arc<SearchHub>, limits: ServiceLimits) -> Self {
+        Self { search, limits }
+    }
+
+    /// Validates a query request and turns it into a search with an absolute deadline.
+    fn prepare<T>(
+        &self,
+        request: &Request<T>,
+        body: &pb::QueryRequest,
+    ) -> Result<Arc<Search>, Status> {
+        let valid = validate::query(&body.case_number, body.debtor.as_ref(), &body.kinds);
+        let timeout = validate::deadline(
+            grpc_timeout(request),
+            body.deadline_ms,
+            "deadline_ms",
+            self.limits.deadlines,
+        );
+        match (valid, timeout) {
+            (Ok(valid), Ok(timeout)) => Ok(Arc::new(search_for(
+                valid,
+                body.fresh,
+                Instant::now() + timeout,
+                request_id(request),
+            ))),
+            (valid, timeout) => {
+                let mut violations = valid.err().unwrap_or_default();
+                violations.extend(timeout.err());
+                Err(invalid_argument(&violations))
+            }
+        }
+    }
+}
+
+fn search_for(valid: ValidQuery, fresh: bool, deadline: Instant, request_id: String) -> Search {
+    Search {
+        case: valid.case,
+        debtor: valid.debtor,
+        kinds: valid.kinds,
+        fresh,
+        deadline,
+        request_id,
+    }
+}
+
+fn call_span(method: &'static str, search: &Search) -> tracing::Span {
+    tracing::info_span!(
+        "call",
+        method,
+        request_id = %search.request_id,
+        case = %search.case,
+        debtor = %search.debtor.id,
+        name = %mask_name(&search.debtor.name),
+    )
+}
+
+fn query_response(
+    search: &Search,
+    reports: &[SourceReport],
+    started: Instant,
+) -> pb::QueryResponse {
+    pb::QueryResponse {
+        case_number: search.case.to_string(),
+        sources: reports.iter().map(convert::source_result).collect(),
+        elapsed_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+    }
+}
+
+#[tonic::async_trait]
+impl pb::asset_hub_server::AssetHub for HubService {
+    async fn query(
+        &self,
+        request: Request<pb::QueryRequest>,
+    ) -> Result<Response<pb::QueryResponse>, Status> {
+        let search = self.prepare(&request, request.get_ref())?;
+        let span = call_span("Query", &search);
+        async {
+            let started = Instant::now();
+            let reports = self.search.collect(search.clone()).await;
+            tracing::info!(
+                sources = reports.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "query done"
+            );
+            Ok(Response::new(query_response(&search, &reports, started)))
+        }
+        .instrument(span)
+        .await
+    }
+
+    type StreamQueryStream = ResultStream<pb::SourceResult>;
+
+    async fn stream_query(
+        &self,
+        request: Request<pb::QueryRequest>,
+    ) -> Result<Response<Self::StreamQueryStream>, Status> {
+        let search = self.prepare(&request, request.get_ref())?;
+        let span = call_span("StreamQuery", &search);
+        let (tx, rx) = mpsc::channel(16);
+        let reports = self.search.stream(search);
+        tokio::spawn(
+            async move {
+                let mut reports = std::pin::pin!(reports);
+                while let Some(report) = reports.next().await {
+                    if tx.send(Ok(convert::source_result(&report))).await.is_err() {
+                        tracing::info!("client went away; remaining sources cancelled");
+                        return;
+                    }
+                }
+            }
+            .instrument(span),
+        );
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    type BatchQueryStream = ResultStream<pb::BatchItemResult>;
+
+    async fn batch_query(
+        &self,
+        request: Request<pb::BatchQueryRequest>,
+    ) -> Result<Response<Self::BatchQueryStream>, Status> {
+        let overall = grpc_timeout(&request).map(|t| Instant::now() + t);
+        let batch_id = request_id(&request);
+        let body = request.into_inner();
+        let item_timeout = validate::deadline(
+            None,
+            body.item_deadline_ms,
+            "item_deadline_ms",
+            self.limits.deadlines,
+        )
+        .map_err(|v| invalid_argument(&[v]))?;
+        if body.items.is_empty() || body.items.len() > self.limits.max_batch_items {
+            return Err(invalid_argument(&[Violation {
+                field: "items".into(),
+                description: format!("must hold 1 to {} items", self.limits.max_batch_items),
+            }]));
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let hub = self.search.clone();
+        let concurrency = self.limits.batch_concurrency;
+        let span = tracing::info_span!("call", method = "BatchQuery", request_id = %batch_id, items = body.items.len());
+        tokio::spawn(
+            async move {
+                let started = Instant::now();
+                let items = body.items.into_iter().enumerate().map(|(index, item)| {
+                    let valid =
+                        validate::query(&item.case_number, item.debtor.as_ref(), &body.kinds);
+                    (index as u32, valid)
+                });
+                let mut results = futures::stream::iter(items)
+                    .map(|(index, valid)| {
+                        let hub = hub.clone();
+                        let request_id = format!("{batch_id}-{index}");
+                        async move {
+                            let outcome = match valid {
+                                Err(violations) => {
+                                    pb::batch_item_result::Outcome::Error(item_error(&violations))
+                                }
+                                Ok(valid) => {
+                                    let deadline = item_deadline(item_timeout, overall);
+                                    let search = Arc::new(search_for(
+                                        valid, body.fresh, deadline, request_id,
+                                    ));
+                                    let item_started = Instant::now();
+                                    let reports = hub.collect(search.clone()).await;
+                                    pb::batch_item_result::Outcome::Response(query_response(
+                                        &search,
+                                        &reports,
+                                        item_started,
+                                    ))
+                                }
+                            };
+                            pb::BatchItemResult {
+                                index,
+                                outcome: Some(outcome),
+                            }
+                        }
+                    })
+                    .buffer_unordered(concurrency);
+                let mut done = 0usize;
+                while let Some(result) = results.next().await {
+                    if tx.send(Ok(result)).await.is_err() {
+                        tracing::info!(done, "client went away; batch cancelled");
+                        return;
+                    }
+                    done += 1;
+                }
+                tracing::info!(
+                    done,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "batch done"
+                );
+            }
+            .instrument(span),
+        );
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn list_sources(
+        &self,
+        _request: Request<pb::ListSourcesRequest>,
+    ) -> Result<Response<pb::ListSourcesResponse>, Status> {
+        let sources = self
+            .search
+            .registry()
+            .all()
+            .iter()
+            .map(|s| pb::SourceInfo {
+                id: s.id().to_string(),
+                kind: convert::kind(s.kind()) as i32,
+                connector_type: s.connector_type.clone(),
+                capabilities: s
+                    .connector
+                    .capabilities()
+                    .iter()
+                    .map(|c| c.as_str().to_string())
+                    .collect(),
+                cache_ttl_secs: s.cache_ttl.as_secs(),
+                max_concurrency: s.max_concurrency,
+            })
+            .collect();
+        Ok(Response::new(pb::ListSourcesResponse { sources }))
+    }
+}
+
+fn item_deadline(item_timeout: Duration, overall: Option<Instant>) -> Instant {
+    let own = Instant::now() + item_timeout;
+    overall.map_or(own, |o| o.min(own))
+}
+
+fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
+    request
+        .metadata()
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(validate::parse_grpc_timeout)
+}
+
+/// The caller's `x-request-id` if it is a sane token, else a new UUID.
+fn request_id<T>(request: &Request<T>) -> String {
+    request
+        .metadata()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+pub fn invalid_argument(violations: &[Violation]) -> Status {
+    let summary = violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut details = ErrorDetails::new();
+    for v in violations {
+        details.add_bad_request_violation(v.field.clone(), v.description.clone());
+    }
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("invalid request: {summary}"),
+        details,
+    )
+}
+
+fn item_error(violations: &[Violation]) -> pb::ItemError {
+    pb::ItemError {
+        code: "INVALID_ARGUMENT".into(),
+        message: "invalid item".into(),
+        violations: violations
+            .iter()
+            .map(|v| pb::FieldViolation {
+                field: v.field.clone(),
+                description: v.description.clone(),
+            })
+            .collect(),
+    }
+}

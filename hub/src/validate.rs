@@ -1,0 +1,239 @@
+//! Validation at the edge: turns API requests into domain values or into field violations
+//! that become `INVALID_ARGUMENT` with a `google.rpc.BadRequest` detail. Error descriptions
+//! never echo the identity number or name that was sent.
+
+use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor, DebtorId};
+use assethub_proto::v1 as pb;
+use std::time::Duration;
+
+/// One offending field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub description: String,
+}
+
+impl Violation {
+    fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// The validated parts of a query.
+#[derive(Debug, Clone)]
+pub struct ValidQuery {
+    pub case: CaseNumber,
+    pub debtor: Debtor,
+    pub kinds: Vec<AssetKind>,
+}
+
+/// Longest name accepted (names of companies can be long, but not unbounded).
+const MAX_NAME_CHARS: usize = 100;
+
+pub fn query(
+    case_number: &str,
+    debtor: Option<&pb::Debtor>,
+    kinds: &[i32],
+) -> Result<ValidQuery, Vec<Violation>> {
+    let mut violations = Vec::new();
+    let case = CaseNumber::parse(case_number)
+        .map_err(|e| violations.push(Violation::new("case_number", e.to_string())))
+        .ok();
+    let debtor = match debtor {
+        None => {
+            violations.push(Violation::new("debtor", "is required"));
+            None
+        }
+        Some(d) => {
+            let id = DebtorId::parse(&d.id_number)
+                .map_err(|e| {
+                    violations.push(Violation::new(
+                        "debtor.id_number",
+                        format!("not a valid resident identity number or unified social credit code: {e}"),
+                    ))
+                })
+                .ok();
+            let name = d.name.trim();
+            let name_ok = if name.is_empty() {
+                violations.push(Violation::new("debtor.name", "is required"));
+                false
+            } else if name.chars().count() > MAX_NAME_CHARS {
+                violations.push(Violation::new(
+                    "debtor.name",
+                    format!("is longer than {MAX_NAME_CHARS} characters"),
+                ));
+                false
+            } else if name.chars().any(char::is_control) {
+                violations.push(Violation::new("debtor.name", "contains control characters"));
+                false
+            } else {
+                true
+            };
+            id.filter(|_| name_ok).map(|id| Debtor {
+                id,
+                name: name.to_string(),
+            })
+        }
+    };
+    let kinds = asset_kinds(kinds, &mut violations);
+    match (case, debtor) {
+        (Some(case), Some(debtor)) if violations.is_empty() => Ok(ValidQuery {
+            case,
+            debtor,
+            kinds,
+        }),
+        _ => Err(violations),
+    }
+}
+
+fn asset_kinds(kinds: &[i32], violations: &mut Vec<Violation>) -> Vec<AssetKind> {
+    let mut out = Vec::new();
+    for (i, raw) in kinds.iter().enumerate() {
+        let kind = match pb::AssetKind::try_from(*raw) {
+            Ok(pb::AssetKind::Bank) => AssetKind::Bank,
+            Ok(pb::AssetKind::RealEstate) => AssetKind::RealEstate,
+            Ok(pb::AssetKind::Vehicle) => AssetKind::Vehicle,
+            Ok(pb::AssetKind::Payment) => AssetKind::Payment,
+            _ => {
+                violations.push(Violation::new(
+                    format!("kinds[{i}]"),
+                    "unknown or unspecified asset kind",
+                ));
+                continue;
+            }
+        };
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    out
+}
+
+/// Deadline limits from the server configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadlinePolicy {
+    pub default: Duration,
+    pub max: Duration,
+}
+
+/// The deadline of a call: the smaller of the gRPC deadline (`grpc-timeout`) and the
+/// request's own `deadline_ms`, the server default when neither is set; above the maximum is
+/// an error.
+pub fn deadline(
+    grpc_timeout: Option<Duration>,
+    requested_ms: u32,
+    field: &str,
+    policy: DeadlinePolicy,
+) -> Result<Duration, Violation> {
+    let requested = (requested_ms > 0).then(|| Duration::from_millis(u64::from(requested_ms)));
+    if let Some(r) = requested.filter(|r| *r > policy.max) {
+        return Err(Violation::new(
+            field,
+            format!(
+                "{} ms exceeds the maximum of {} ms",
+                r.as_millis(),
+                policy.max.as_millis()
+            ),
+        ));
+    }
+    let chosen = match (grpc_timeout, requested) {
+        (Some(g), Some(r)) => g.min(r),
+        (Some(g), None) => g.min(policy.max),
+        (None, Some(r)) => r,
+        (None, None) => policy.default,
+    };
+    Ok(chosen)
+}
+
+/// Parses the `grpc-timeout` header (`<digits><unit>`, unit one of H M S m u n).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn debtor(id: &str, name: &str) -> pb::Debtor {
+        pb::Debtor {
+            id_number: id.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn accepts_a_good_query() {
+        let q = query(
+            "(2024)鄂0116执1234号",
+            Some(&debtor("11010519491231002X", "张伟")),
+            &[1, 4, 1],
+        )
+        .unwrap();
+        assert_eq!(q.kinds, vec![AssetKind::Bank, AssetKind::Payment]);
+        assert_eq!(q.case.court(), "鄂0116");
+    }
+
+    #[test]
+    fn names_every_bad_field_without_echoing_personal_data() {
+        let errs = query(
+            "(2024)鄂0116民初1号",
+            Some(&debtor("110105194912310021", " ")),
+            &[0, 9],
+        )
+        .unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "case_number",
+                "debtor.id_number",
+                "debtor.name",
+                "kinds[0]",
+                "kinds[1]"
+            ]
+        );
+        assert!(errs
+            .iter()
+            .all(|v| !v.description.contains("110105194912310021")));
+        let errs = query("(2024)鄂0116执1号", None, &[]).unwrap_err();
+        assert_eq!(errs[0].field, "debtor");
+    }
+
+    #[test]
+    fn deadlines() {
+        let policy = DeadlinePolicy {
+            default: Duration::from_secs(5),
+            max: Duration::from_secs(60),
+        };
+        assert_eq!(deadline(None, 0, "d", policy), Ok(Duration::from_secs(5)));
+        assert_eq!(
+            deadline(Some(Duration::from_secs(2)), 3000, "d", policy),
+            Ok(Duration::from_secs(2))
+        );
+        assert_eq!(
+            deadline(Some(Duration::from_secs(600)), 0, "d", policy),
+            Ok(Duration::from_secs(60))
+        );
+        assert!(deadline(None, 61_000, "d", policy).is_err());
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("3S"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_grpc_timeout("x"), None);
+        assert_eq!(parse_grpc_timeout("12Q"), None);
+    }
+}
