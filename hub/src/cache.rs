@@ -111,7 +111,7 @@ impl AnswerCache {
             .entry(key.clone())
             .and_compute_with(|existing| async move {
                 match existing {
-                    Some(e) if e.value().fetched_at >= asked_at => Op::Nop,
+                    Some(e) if e.value().fetched_at > asked_at => Op::Nop,
                     Some(e) if !fresh && e.value().is_fresh() => Op::Nop,
                     Some(_) => Op::Remove,
                     None => Op::Nop,

@@ -24,6 +24,8 @@ pub struct Knobs {
     jitter_ms: AtomicU64,
     requests: AtomicU64,
     inquiries: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
     fail_next: AtomicU32,
     throttle_next: AtomicU32,
     throttle_retry_after_secs: AtomicU64,
@@ -78,6 +80,11 @@ impl Knobs {
     /// Asset inquiries answered so far (token, health and admin calls not counted).
     pub fn inquiries(&self) -> u64 {
         self.inquiries.load(Ordering::Relaxed)
+    }
+
+    /// Most business requests this agency was handling at once since it started.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.peak_in_flight.load(Ordering::Relaxed)
     }
 
     /// Business requests received so far, including rejected and faulted ones.
@@ -140,6 +147,7 @@ pub async fn middleware(State(knobs): State<Arc<Knobs>>, request: Request, next:
         return next.run(request).await;
     }
     knobs.requests.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = InFlight::enter(&knobs);
     let delay = knobs.simulated_delay();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -157,6 +165,23 @@ pub async fn middleware(State(knobs): State<Arc<Knobs>>, request: Request, next:
         return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
     }
     next.run(request).await
+}
+
+/// Counts a request as in flight for as long as it lives, tracking the peak.
+struct InFlight<'a>(&'a Knobs);
+
+impl<'a> InFlight<'a> {
+    fn enter(knobs: &'a Knobs) -> Self {
+        let now = knobs.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        knobs.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        Self(knobs)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 pub async fn get_knobs(State(knobs): State<Arc<Knobs>>) -> Json<KnobSettings> {

@@ -1,0 +1,201 @@
+//! Benchmark: hub queries against a bare tonic echo service measured in the same run.
+//!
+//! Scenarios, each measured sequentially (one client, latency percentiles) and concurrently
+//! (`BENCH_CONCURRENCY` clients, throughput), interleaved over `BENCH_ROUNDS` rounds so that
+//! noise on a shared machine hits every scenario alike; medians of the rounds are printed,
+//! with ratios against the echo baseline:
+//! - `echo`: a bare tonic unary call (the floor for any gRPC call on this machine);
+//! - `query cached`: a six-source query for one debtor answered from the hub's cache;
+//! - `query uncached`: the same with `fresh`, so six agency HTTP calls (mocks at 0 ms latency,
+//!   so the figure is the hub's and connectors' own cost, not simulated agency time).
+//!
+//! Run: `cargo bench -p assethub-tests --bench query` (env BENCH_REQUESTS, BENCH_ROUNDS,
+//! BENCH_CONCURRENCY to change the sizes).
+
+use assethub_proto::bench::echo_client::EchoClient;
+use assethub_proto::bench::echo_server::{Echo, EchoServer};
+use assethub_proto::bench::EchoMessage;
+use assethub_tests::{demo_person_query, World};
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Request, Response, Status};
+
+struct EchoService;
+
+#[tonic::async_trait]
+impl Echo for EchoService {
+    async fn echo(&self, request: Request<EchoMessage>) -> Result<Response<EchoMessage>, Status> {
+        Ok(Response::new(request.into_inner()))
+    }
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Clone, Copy, Default)]
+struct Figures {
+    p50: Duration,
+    p90: Duration,
+    p99: Duration,
+    per_sec: f64,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+/// Sequential latencies of `n` calls, then throughput of `n` calls spread over `concurrency`
+/// clients.
+async fn measure<F, Fut>(call: F, n: usize, concurrency: usize) -> Figures
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let mut latencies = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        call().await;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    let started = Instant::now();
+    let per_client = n.div_ceil(concurrency);
+    let clients: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let call = call.clone();
+            tokio::spawn(async move {
+                for _ in 0..per_client {
+                    call().await;
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.expect("bench client");
+    }
+    let per_sec = (per_client * concurrency) as f64 / started.elapsed().as_secs_f64();
+    Figures {
+        p50: percentile(&latencies, 0.50),
+        p90: percentile(&latencies, 0.90),
+        p99: percentile(&latencies, 0.99),
+        per_sec,
+    }
+}
+
+fn median_by<T: Copy>(rounds: &[Figures], key: impl Fn(&Figures) -> T) -> T
+where
+    T: PartialOrd,
+{
+    let mut values: Vec<T> = rounds.iter().map(key).collect();
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    values[values.len() / 2]
+}
+
+fn median(rounds: &[Figures]) -> Figures {
+    Figures {
+        p50: median_by(rounds, |f| f.p50),
+        p90: median_by(rounds, |f| f.p90),
+        p99: median_by(rounds, |f| f.p99),
+        per_sec: median_by(rounds, |f| f.per_sec),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let n = env_or("BENCH_REQUESTS", 2000);
+    let rounds = env_or("BENCH_ROUNDS", 3);
+    let concurrency = env_or("BENCH_CONCURRENCY", 16);
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
+    let echo_url = format!("http://{}", listener.local_addr().expect("echo addr"));
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(EchoServer::new(EchoService))
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    let echo = EchoClient::connect(echo_url).await.expect("echo client");
+    let world = World::start().await;
+    let hub = world.client.clone();
+    // Warm the cache and the connections.
+    hub.clone()
+        .query(demo_person_query())
+        .await
+        .expect("warm-up query");
+
+    let payload = vec![7u8; 256];
+    let mut results: Vec<(&str, Vec<Figures>)> = vec![
+        ("echo", vec![]),
+        ("query cached", vec![]),
+        ("query uncached", vec![]),
+    ];
+    for round in 0..rounds {
+        eprintln!("round {}/{rounds}", round + 1);
+        let client = echo.clone();
+        let payload = payload.clone();
+        results[0].1.push(
+            measure(
+                move || {
+                    let mut client = client.clone();
+                    let payload = payload.clone();
+                    async move {
+                        client.echo(EchoMessage { payload }).await.expect("echo");
+                    }
+                },
+                n,
+                concurrency,
+            )
+            .await,
+        );
+        for (slot, fresh) in [(1, false), (2, true)] {
+            let client = hub.clone();
+            results[slot].1.push(
+                measure(
+                    move || {
+                        let mut client = client.clone();
+                        async move {
+                            let mut request = demo_person_query();
+                            request.fresh = fresh;
+                            let response = client.query(request).await.expect("query").into_inner();
+                            assert_eq!(response.sources.len(), 6);
+                        }
+                    },
+                    n,
+                    concurrency,
+                )
+                .await,
+            );
+        }
+    }
+
+    let baseline = median(&results[0].1);
+    println!();
+    println!("assethub query benchmark: {n} requests x {rounds} rounds, {concurrency} concurrent clients; medians of rounds");
+    println!(
+        "{:<16} {:>10} {:>10} {:>10} {:>12} {:>12} {:>14}",
+        "scenario", "p50 ms", "p90 ms", "p99 ms", "req/s", "p50 / echo", "req/s / echo"
+    );
+    for (name, rounds) in &results {
+        let f = median(rounds);
+        println!(
+            "{:<16} {:>10} {:>10} {:>10} {:>12.0} {:>12.2} {:>14.3}",
+            name,
+            ms(f.p50),
+            ms(f.p90),
+            ms(f.p99),
+            f.per_sec,
+            f.p50.as_secs_f64() / baseline.p50.as_secs_f64(),
+            f.per_sec / baseline.per_sec,
+        );
+    }
+}

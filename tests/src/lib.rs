@@ -1,0 +1,134 @@
+//! Test harness: starts the demo line-up of mock agencies and a hub wired to them, all on
+//! ephemeral loopback ports, and hands out a real gRPC client. Shared by the end-to-end tests
+//! and the benchmark.
+
+use assethub_hub::{spawn, HubConfig, RunningHub};
+use assethub_mocks::population::{DEFAULT_SEED, DEMO_PERSON_ID, DEMO_PERSON_NAME};
+use assethub_mocks::{demo_agencies, start_all, Population, RunningAgency};
+use assethub_proto::v1 as pb;
+use assethub_proto::v1::asset_hub_client::AssetHubClient;
+use std::sync::Arc;
+use tonic::transport::Channel;
+
+/// A case number owned by a basic court in Wuhan, valid for every test.
+pub const CASE: &str = "(2024)鄂0116执1234号";
+
+/// How to set up a world.
+pub struct WorldOptions {
+    /// Debtors in the synthetic population.
+    pub population: usize,
+    /// Latency of every agency, replacing the realistic defaults (tests run at 0).
+    pub agency_latency_ms: Option<u64>,
+    /// Last changes to the hub configuration before it starts.
+    pub tweak: Box<dyn FnOnce(&mut HubConfig)>,
+}
+
+impl Default for WorldOptions {
+    fn default() -> Self {
+        Self {
+            population: 500,
+            agency_latency_ms: Some(0),
+            tweak: Box::new(|_| {}),
+        }
+    }
+}
+
+/// Mock agencies plus a hub configured against them.
+pub struct World {
+    pub population: Arc<Population>,
+    pub agencies: Vec<RunningAgency>,
+    pub hub: RunningHub,
+    pub client: AssetHubClient<Channel>,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        Self::start_with(WorldOptions::default()).await
+    }
+
+    pub async fn start_with(options: WorldOptions) -> Self {
+        let population = Arc::new(Population::generate(DEFAULT_SEED, options.population));
+        let mut lineup = demo_agencies(0);
+        if let Some(latency) = options.agency_latency_ms {
+            for agency in &mut lineup {
+                agency.latency_ms = latency;
+                agency.jitter_ms = 0;
+            }
+        }
+        let agencies = start_all(&lineup, population.clone())
+            .await
+            .expect("mock agencies start");
+        let mut config = config_for(&agencies);
+        (options.tweak)(&mut config);
+        let hub = spawn(config, "127.0.0.1:0".parse().expect("loopback address"))
+            .await
+            .expect("hub starts");
+        let client = AssetHubClient::connect(hub.url())
+            .await
+            .expect("client connects");
+        Self {
+            population,
+            agencies,
+            hub,
+            client,
+        }
+    }
+
+    pub fn agency(&self, name: &str) -> &RunningAgency {
+        self.agencies
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("no agency {name}"))
+    }
+
+    /// Asset inquiries each agency has answered, by name.
+    pub fn inquiries(&self) -> Vec<(String, u64)> {
+        self.agencies
+            .iter()
+            .map(|a| (a.name.clone(), a.knobs.inquiries()))
+            .collect()
+    }
+}
+
+/// The example configuration with every source pointed at the running mock of the same name.
+pub fn config_for(agencies: &[RunningAgency]) -> HubConfig {
+    let mut config = HubConfig::example();
+    for source in &mut config.sources {
+        let agency = agencies
+            .iter()
+            .find(|a| a.name == source.id.as_str())
+            .unwrap_or_else(|| panic!("no mock agency for source {}", source.id));
+        source
+            .settings
+            .insert("base_url".into(), toml::Value::String(agency.base_url()));
+    }
+    config
+}
+
+/// A query for one debtor under [`CASE`].
+pub fn query(id_number: &str, name: &str) -> pb::QueryRequest {
+    pb::QueryRequest {
+        case_number: CASE.into(),
+        debtor: Some(pb::Debtor {
+            id_number: id_number.into(),
+            name: name.into(),
+        }),
+        kinds: vec![],
+        fresh: false,
+        deadline_ms: 0,
+    }
+}
+
+/// A query for the demo person (张伟).
+pub fn demo_person_query() -> pb::QueryRequest {
+    query(DEMO_PERSON_ID, DEMO_PERSON_NAME)
+}
+
+/// The result of one source in a response.
+pub fn source<'a>(response: &'a pb::QueryResponse, id: &str) -> &'a pb::SourceResult {
+    response
+        .sources
+        .iter()
+        .find(|s| s.source == id)
+        .unwrap_or_else(|| panic!("no result for source {id}"))
+}

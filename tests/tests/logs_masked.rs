@@ -1,0 +1,111 @@
+//! Personal data stays out of logs: every log line of a run (hub, connectors and mock agencies,
+//! at debug level) is captured and searched for the full identity numbers and names queried.
+
+use assethub_mocks::population::{
+    DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME,
+};
+use assethub_proto::v1 as pb;
+use assethub_tests::{query, World, CASE};
+use futures::StreamExt;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_identity_number_or_name_reaches_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("debug")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let mut world = World::start().await;
+    world.agency("bank-gongxin").knobs.fail_next(1);
+    world
+        .agency("pay-xinfu")
+        .knobs
+        .throttle_next(1, std::time::Duration::from_secs(1));
+    for (id, name) in [
+        (DEMO_PERSON_ID, DEMO_PERSON_NAME),
+        (DEMO_COMPANY_ID, DEMO_COMPANY_NAME),
+    ] {
+        world.client.query(query(id, name)).await.unwrap();
+        let mut stream = world
+            .client
+            .stream_query(query(id, name))
+            .await
+            .unwrap()
+            .into_inner();
+        while stream.next().await.is_some() {}
+    }
+    world
+        .client
+        .query(query(DEMO_PERSON_ID, "王五"))
+        .await
+        .unwrap();
+    let invalid = world
+        .client
+        .query(query("110105194912310021", DEMO_PERSON_NAME))
+        .await;
+    assert!(invalid.is_err());
+    let batch = pb::BatchQueryRequest {
+        items: vec![pb::BatchItem {
+            case_number: CASE.into(),
+            debtor: Some(pb::Debtor {
+                id_number: DEMO_PERSON_ID.into(),
+                name: DEMO_PERSON_NAME.into(),
+            }),
+        }],
+        kinds: vec![],
+        fresh: true,
+        item_deadline_ms: 0,
+    };
+    let mut stream = world.client.batch_query(batch).await.unwrap().into_inner();
+    while stream.next().await.is_some() {}
+
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
+    assert!(
+        logs.contains("110105********002X"),
+        "the masked form is logged:\n{logs}"
+    );
+    for secret in [
+        DEMO_PERSON_ID,
+        DEMO_COMPANY_ID,
+        DEMO_COMPANY_NAME,
+        "110105194912310021",
+    ] {
+        let leaks: Vec<_> = logs.lines().filter(|l| l.contains(secret)).collect();
+        assert!(
+            leaks.is_empty(),
+            "{secret} leaked in:\n{}",
+            leaks.join("\n")
+        );
+    }
+    // Two-character names are too short to search for on their own; look for them as values.
+    for pattern in [
+        format!("={DEMO_PERSON_NAME}"),
+        format!("\"{DEMO_PERSON_NAME}\""),
+        "王五".to_string(),
+    ] {
+        let leaks: Vec<_> = logs.lines().filter(|l| l.contains(&pattern)).collect();
+        assert!(
+            leaks.is_empty(),
+            "{pattern} leaked in:\n{}",
+            leaks.join("\n")
+        );
+    }
+}
