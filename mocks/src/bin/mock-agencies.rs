@@ -24,6 +24,9 @@ struct Args {
     /// Number of debtors in the synthetic population.
     #[arg(long, default_value_t = DEFAULT_SIZE)]
     size: usize,
+    /// Give every agency this latency (ms, no jitter) instead of its own.
+    #[arg(long)]
+    latency_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -39,10 +42,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let args = Args::parse();
-    let configs = match &args.config {
+    let mut configs = match &args.config {
         Some(path) => toml::from_str::<AgencyFile>(&std::fs::read_to_string(path)?)?.agencies,
         None => demo_agencies(args.base_port),
     };
+    if let Some(latency_ms) = args.latency_ms {
+        for config in &mut configs {
+            config.latency_ms = latency_ms;
+            config.jitter_ms = 0;
+        }
+    }
     let population = Arc::new(Population::generate(args.seed, args.size));
     let running = start_all(&configs, population).await?;
     for agency in &running {
