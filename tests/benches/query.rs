@@ -89,10 +89,7 @@ where
     }
 }
 
-fn median_by<T: Copy>(rounds: &[Figures], key: impl Fn(&Figures) -> T) -> T
-where
-    T: PartialOrd,
-{
+fn median_by<T: Copy + PartialOrd>(rounds: &[Figures], key: impl Fn(&Figures) -> T) -> T {
     let mut values: Vec<T> = rounds.iter().map(key).collect();
     values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     values[values.len() / 2]

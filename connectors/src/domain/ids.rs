@@ -127,7 +127,7 @@ impl CreditCode {
             normalised.push(c);
         }
         let expected = Self::check_character(&values);
-        if normalised.chars().last() != Some(expected) {
+        if !normalised.ends_with(expected) {
             return Err(IdError::CheckCharacter { expected });
         }
         Ok(Self(normalised))
@@ -236,7 +236,7 @@ macro_rules! masked_display {
 masked_display!(ResidentId, CreditCode, DebtorId);
 
 fn is_real_date(year: u32, month: u32, day: u32) -> bool {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days_in_month = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

@@ -1,0 +1,221 @@
+//! Failures of a `hubctl` command, how they are reported (stderr for people, a JSON object on
+//! stdout with `--json`), and the exit code: 2 for invalid arguments, 1 otherwise.
+
+use std::process::ExitCode;
+
+use tonic::Code;
+use tonic_types::StatusExt;
+
+use crate::json::{ErrorJson, FailureJson, ViolationJson};
+
+/// The command that starts the demo hub, quoted in connection errors.
+pub const DEMO_HINT: &str = "cargo run --release -p assethub-hub --bin assethub -- demo";
+
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad local input: the CSV file, an address that is not a URI.
+    Input(String),
+    /// No connection to the hub.
+    Connect { addr: String, detail: String },
+    /// The hub answered with a non-OK status.
+    Status { addr: String, status: tonic::Status },
+    /// The command did not complete (e.g. a batch stream that ended early).
+    Incomplete(String),
+    /// Writing the output failed (other than a closed pipe).
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Io(e)
+    }
+}
+
+impl CliError {
+    pub fn status(addr: &str, status: tonic::Status) -> Self {
+        CliError::Status {
+            addr: addr.to_string(),
+            status,
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Input(_) => ExitCode::from(2),
+            CliError::Status { status, .. } if status.code() == Code::InvalidArgument => {
+                ExitCode::from(2)
+            }
+            _ => ExitCode::from(1),
+        }
+    }
+
+    /// The error as `--json` shows it.
+    pub fn to_json(&self) -> ErrorJson {
+        let simple = |code: &str, message: String| ErrorJson {
+            code: code.to_string(),
+            message,
+            violations: Vec::new(),
+        };
+        match self {
+            CliError::Input(m) => simple("INVALID_ARGUMENT", m.clone()),
+            CliError::Connect { addr, detail } => simple(
+                "UNAVAILABLE",
+                format!("no hub is listening at {addr}: {detail}"),
+            ),
+            CliError::Status { status, .. } => status_json(status),
+            CliError::Incomplete(m) => simple("UNAVAILABLE", m.clone()),
+            CliError::Io(e) => simple("INTERNAL", e.to_string()),
+        }
+    }
+
+    /// The error for people, several lines, no trailing newline.
+    pub fn to_text(&self) -> String {
+        match self {
+            CliError::Input(m) => format!("error: {m}"),
+            CliError::Connect { addr, detail } => format!(
+                "error: no hub is listening at {addr} ({detail}).\n\
+                 Start the demo hub with:\n    {DEMO_HINT}\n\
+                 or point --addr (or ASSETHUB_ADDR) at a running hub."
+            ),
+            CliError::Status { addr, status } => {
+                let e = status_json(status);
+                let mut text = format!("error: {}: {}", e.code, e.message);
+                for v in &e.violations {
+                    text.push_str(&format!("\n  {}: {}", v.field, v.description));
+                }
+                match status.code() {
+                    Code::Unavailable => text.push_str(&format!(
+                        "\nIf no hub is running at {addr}, start the demo hub with:\n    {DEMO_HINT}"
+                    )),
+                    Code::DeadlineExceeded => text.push_str(
+                        "\nThe call ran out of time; raise --timeout-ms (and --deadline-ms).",
+                    ),
+                    _ => {}
+                }
+                text
+            }
+            CliError::Incomplete(m) => format!("error: {m}"),
+            CliError::Io(e) => format!("error: writing output: {e}"),
+        }
+    }
+
+    /// Reports the error: text on stderr, and with `--json` also `{"error": ...}` on stdout.
+    pub fn report(&self, json: bool) {
+        eprintln!("{}", crate::render::sanitize_multiline(&self.to_text()));
+        if json {
+            println!(
+                "{}",
+                crate::json::to_line(&FailureJson {
+                    error: self.to_json()
+                })
+            );
+        }
+    }
+}
+
+/// A hub status as code name, message and the `google.rpc.BadRequest` field violations.
+pub fn status_json(status: &tonic::Status) -> ErrorJson {
+    let violations = status
+        .get_details_bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .into_iter()
+                .map(|v| ViolationJson {
+                    field: v.field,
+                    description: v.description,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ErrorJson {
+        code: code_name(status.code()).to_string(),
+        message: status.message().to_string(),
+        violations,
+    }
+}
+
+/// The canonical gRPC code name, as `ItemError.code` spells it.
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// An error and its sources, joined: "transport error: tcp connect error: Connection refused".
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let next = e.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic_types::{ErrorDetails, FieldViolation};
+
+    #[test]
+    fn invalid_argument_carries_violations_and_exits_2() {
+        let details = ErrorDetails::with_bad_request(vec![FieldViolation::new(
+            "debtor.id_number",
+            "check character mismatch",
+        )]);
+        let status =
+            tonic::Status::with_error_details(Code::InvalidArgument, "invalid request", details);
+        let err = CliError::status("http://h:1", status);
+        assert_eq!(err.exit_code(), ExitCode::from(2));
+        let json = err.to_json();
+        assert_eq!(json.code, "INVALID_ARGUMENT");
+        assert_eq!(json.message, "invalid request");
+        assert_eq!(
+            json.violations,
+            vec![ViolationJson {
+                field: "debtor.id_number".into(),
+                description: "check character mismatch".into()
+            }]
+        );
+        let text = err.to_text();
+        assert!(text.contains("INVALID_ARGUMENT: invalid request"));
+        assert!(text.contains("  debtor.id_number: check character mismatch"));
+    }
+
+    #[test]
+    fn other_failures_exit_1_and_connect_explains() {
+        let err = CliError::status("http://h:1", tonic::Status::internal("boom"));
+        assert_eq!(err.exit_code(), ExitCode::from(1));
+        assert!(err.to_json().violations.is_empty());
+        let err = CliError::Connect {
+            addr: "http://127.0.0.1:50051".into(),
+            detail: "Connection refused".into(),
+        };
+        assert_eq!(err.exit_code(), ExitCode::from(1));
+        let text = err.to_text();
+        assert!(text.contains("no hub is listening at http://127.0.0.1:50051"));
+        assert!(text.contains(DEMO_HINT));
+        assert_eq!(CliError::Input("x".into()).exit_code(), ExitCode::from(2));
+        assert_eq!(code_name(Code::DeadlineExceeded), "DEADLINE_EXCEEDED");
+    }
+}
