@@ -121,7 +121,8 @@ pub struct DeadlinePolicy {
 
 /// The deadline of a call: the smaller of the gRPC deadline (`grpc-timeout`) and the
 /// request's own `deadline_ms`, the server default when neither is set; above the maximum is
-/// an error.
+/// an error. The gRPC deadline is the moment the caller stops listening, so the hub aims a
+/// little earlier (a tenth of it, at most 200 ms) to get its partial answer there in time.
 pub fn deadline(
     grpc_timeout: Option<Duration>,
     requested_ms: u32,
@@ -139,6 +140,7 @@ pub fn deadline(
             ),
         ));
     }
+    let grpc_timeout = grpc_timeout.map(|g| g - (g / 10).min(Duration::from_millis(200)));
     let chosen = match (grpc_timeout, requested) {
         (Some(g), Some(r)) => g.min(r),
         (Some(g), None) => g.min(policy.max),

@@ -93,7 +93,7 @@ async fn unknown_debtor_and_wrong_name_are_answers_not_errors() {
     // A valid identity number nobody in the population has.
     let stranger = world
         .client
-        .query(query("11010519800101001X", "李四"))
+        .query(query("110105198001010016", "李四"))
         .await;
     let stranger = match stranger {
         Ok(r) => r.into_inner(),

@@ -1,12 +1,31 @@
-//! Connector for the payment agency family (placeholder until implemented).
+//! Connector for payment platforms (Alipay- / WeChat-Pay-like) and their judicial-assistance
+//! open API: OAuth2 client credentials (HTTP Basic) for a bearer token that is cached and
+//! refreshed, then `GET /v3/judicial/holdings` answering wallet, merchant and fund balances in
+//! integer fen.
+//!
+//! Settings (`[[sources]]` keys): `base_url`, `client_id`, `client_secret`, optional
+//! `timeout_ms` (per HTTP request, default 5000).
+//!
+//! Files: `config.rs` (settings), `wire.rs` (the platform's JSON), `token.rs` (token cache),
+//! `connector.rs` (the `Connector` impl and conversion to domain types), `tests.rs`.
+
+mod config;
+mod connector;
+mod token;
+mod wire;
+
+#[cfg(test)]
+mod tests;
 
 use crate::domain::SourceId;
-use crate::{ConfigError, Connector};
+use crate::{http, ConfigError, Connector};
 use std::sync::Arc;
 
-pub fn build(id: SourceId, _settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
-    Err(ConfigError {
-        source_id: id.to_string(),
-        message: "not implemented yet".into(),
-    })
+/// Builds a payment-platform connector from its `[[sources]]` settings.
+pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
+    let config = config::Config::from_table(id.as_str(), settings)?;
+    let client = http::client(id.as_str(), config.timeout_ms)?;
+    Ok(Arc::new(connector::PaymentConnector::new(
+        id, config, client,
+    )))
 }
