@@ -1,0 +1,64 @@
+//! A registry source's configuration: the registry's base URL, the access token it issued to
+//! the court gateway, and the per-attempt timeout. Validated once, when the hub builds the
+//! connector.
+
+use crate::domain::SourceId;
+use crate::error::ConfigError;
+use crate::http;
+use reqwest::header::HeaderValue;
+use serde::Deserialize;
+
+/// Path of the registry's 权利人查询 endpoint, below the base URL.
+pub const INQUIRY_PATH: &str = "/bdc/api/cx/qlrcx";
+/// Longest per-attempt timeout accepted (the hub's deadlines are far shorter).
+const MAX_TIMEOUT_MS: u64 = 600_000;
+
+/// The settings table as written in the hub's configuration.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    base_url: String,
+    token: String,
+    #[serde(default = "http::default_timeout_ms")]
+    timeout_ms: u64,
+}
+
+/// Validated configuration.
+pub struct Config {
+    /// Full URL of the inquiry endpoint.
+    pub endpoint: String,
+    /// The `X-BDC-Token` value, marked sensitive so it never shows in debug output.
+    pub token: HeaderValue,
+    pub timeout_ms: u64,
+}
+
+impl Config {
+    pub fn parse(id: &SourceId, settings: toml::Table) -> Result<Self, ConfigError> {
+        let raw: RawConfig = http::parse_settings(id.as_str(), settings)?;
+        let error = |message: &str| ConfigError {
+            source_id: id.to_string(),
+            message: message.to_string(),
+        };
+        let base = http::base_url(id.as_str(), &raw.base_url)?;
+        let token = raw.token.trim();
+        if token.is_empty() {
+            return Err(error("token must not be empty"));
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(error(
+                "token must be visible ASCII (it is sent as a header)",
+            ));
+        }
+        let mut token = HeaderValue::from_str(token)
+            .map_err(|_| error("token must be visible ASCII (it is sent as a header)"))?;
+        token.set_sensitive(true);
+        if !(1..=MAX_TIMEOUT_MS).contains(&raw.timeout_ms) {
+            return Err(error("timeout_ms must be between 1 and 600000"));
+        }
+        Ok(Self {
+            endpoint: format!("{base}{INQUIRY_PATH}"),
+            token,
+            timeout_ms: raw.timeout_ms,
+        })
+    }
+}
