@@ -1,12 +1,29 @@
-//! Connector for the bank agency family (placeholder until implemented).
+//! Connector for a bank's head-office gateway (总行网关), court inquiry interface.
+//!
+//! - `POST {base_url}/gateway/v2/judicial/inquiry` with a JSON body `{reqId, caseNo, custType,
+//!   idType, idNo, custName}` ([`wire`]).
+//! - Signed per request ([`sign`]): `X-Api-Key`, `X-Timestamp`, `X-Nonce`, `X-Signature` (hex
+//!   HMAC-SHA256 under `api_secret`).
+//! - Answers `{retCode, retMsg, reqId, serialNo, data}`: `0000` found (accounts, amounts as yuan
+//!   strings converted exactly to fen), `BIZ1001` not found, `BIZ1002` name mismatch; `AUTH*` is
+//!   an auth error, `SYS*` (`SYS9999` system busy) a server error, `PARM*` a rejection
+//!   ([`connector`]).
+//!
+//! Settings ([`config`]): `base_url`, `api_key`, `api_secret`, optional `timeout_ms`.
+
+mod config;
+mod connector;
+mod sign;
+#[cfg(test)]
+mod tests;
+mod wire;
 
 use crate::domain::SourceId;
 use crate::{ConfigError, Connector};
 use std::sync::Arc;
 
-pub fn build(id: SourceId, _settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
-    Err(ConfigError {
-        source_id: id.to_string(),
-        message: "not implemented yet".into(),
-    })
+/// Builds a bank source from its settings table.
+pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
+    let config = config::BankConfig::parse(&id, settings)?;
+    Ok(Arc::new(connector::BankConnector::new(id, config)?))
 }
