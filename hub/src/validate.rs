@@ -224,9 +224,18 @@ mod tests {
             max: Duration::from_secs(60),
         };
         assert_eq!(deadline(None, 0, "d", policy), Ok(Duration::from_secs(5)));
+        // The hub aims a tenth (at most 200 ms) before the caller's gRPC deadline.
         assert_eq!(
             deadline(Some(Duration::from_secs(2)), 3000, "d", policy),
-            Ok(Duration::from_secs(2))
+            Ok(Duration::from_millis(1800))
+        );
+        assert_eq!(
+            deadline(Some(Duration::from_millis(500)), 0, "d", policy),
+            Ok(Duration::from_millis(450))
+        );
+        assert_eq!(
+            deadline(Some(Duration::from_secs(2)), 1000, "d", policy),
+            Ok(Duration::from_secs(1))
         );
         assert_eq!(
             deadline(Some(Duration::from_secs(600)), 0, "d", policy),
