@@ -89,3 +89,13 @@ pub struct ConfigError {
     pub source_id: String,
     pub message: String,
 }
+
+impl ConfigError {
+    /// An error about the settings of source `source_id`.
+    pub fn new(source_id: &str, message: impl Into<String>) -> Self {
+        Self {
+            source_id: source_id.to_string(),
+            message: message.into(),
+        }
+    }
+}

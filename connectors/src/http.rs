@@ -1,5 +1,6 @@
-//! HTTP plumbing shared by the connectors: client construction, settings parsing, and the
-//! mapping of transport failures and HTTP statuses onto `ConnectorError` classes.
+//! HTTP plumbing shared by the connectors: client construction, settings parsing, one
+//! request/answer exchange (with an optional body size cap), and the mapping of transport
+//! failures and HTTP statuses onto `ConnectorError` classes.
 //! Nothing agency-specific lives here.
 
 use crate::error::{ConfigError, ConnectorError, ErrorClass};
@@ -43,6 +44,18 @@ pub fn base_url(source_id: &str, raw: &str) -> Result<String, ConfigError> {
     Ok(raw.trim_end_matches('/').to_string())
 }
 
+/// Checks a per-attempt `timeout_ms` setting against `1..=max_ms` and returns it.
+pub fn timeout_ms(source_id: &str, timeout_ms: u64, max_ms: u64) -> Result<u64, ConfigError> {
+    if (1..=max_ms).contains(&timeout_ms) {
+        Ok(timeout_ms)
+    } else {
+        Err(ConfigError::new(
+            source_id,
+            format!("timeout_ms must be between 1 and {max_ms}"),
+        ))
+    }
+}
+
 /// An HTTP client for one agency with a per-attempt timeout.
 pub fn client(source_id: &str, timeout_ms: u64) -> Result<reqwest::Client, ConfigError> {
     reqwest::Client::builder()
@@ -79,6 +92,83 @@ pub fn send_error(error: reqwest::Error) -> ConnectorError {
         source = inner.source();
     }
     ConnectorError::new(class, message)
+}
+
+/// Status, headers and full body of one HTTP exchange.
+pub struct Exchange {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Exchange {
+    /// The body of a successful answer; any other status becomes its [`status_error`], with
+    /// `detail` reading the agency's own message from the body.
+    pub fn success_body(
+        self,
+        detail: impl FnOnce(&[u8]) -> String,
+    ) -> Result<Vec<u8>, ConnectorError> {
+        if self.status.is_success() {
+            Ok(self.body)
+        } else {
+            Err(status_error(
+                self.status,
+                &self.headers,
+                &detail(&self.body),
+            ))
+        }
+    }
+}
+
+/// A limit on the size of an answer, and what to call the answer when it is exceeded.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyCap {
+    pub max_bytes: usize,
+    /// Names the answer in the error, as in "registry answer" (… "is too large").
+    pub what: &'static str,
+}
+
+/// Sends `request` and reads the whole answer, refusing one larger than `cap` if given.
+/// Transport failures (sending or reading) are classified by [`send_error`]; the status is
+/// returned as is, for the caller to judge.
+pub async fn exchange(
+    request: reqwest::RequestBuilder,
+    cap: Option<BodyCap>,
+) -> Result<Exchange, ConnectorError> {
+    let response = request.send().await.map_err(send_error)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = match cap {
+        Some(cap) => read_capped(response, cap).await?,
+        None => response.bytes().await.map_err(send_error)?.to_vec(),
+    };
+    Ok(Exchange {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Reads a response body, refusing one larger than `cap.max_bytes`.
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: BodyCap,
+) -> Result<Vec<u8>, ConnectorError> {
+    let too_large = || ConnectorError::malformed(format!("{} is too large", cap.what));
+    if response
+        .content_length()
+        .is_some_and(|n| n > cap.max_bytes as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(send_error)? {
+        if body.len() + chunk.len() > cap.max_bytes {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Maps a non-success HTTP status onto an error class; `detail` is the agency's own message.

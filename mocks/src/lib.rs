@@ -10,10 +10,12 @@
 //! Run in-process with [`start_all`] or as the `mock-agencies` binary.
 
 pub mod bank;
+pub mod date;
 pub mod knobs;
 pub mod payment;
 pub mod population;
 pub mod real_estate;
+pub mod seal;
 pub mod server;
 pub mod vehicle;
 

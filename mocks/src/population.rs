@@ -2,7 +2,8 @@
 //! valid identity numbers / credit codes and a wealth level that shapes what agencies hold
 //! for them. The same seed always yields the same population, and each agency instance gets
 //! its own deterministic random stream per debtor (`rng_for`), so two banks built from the
-//! same mock type hold different data.
+//! same mock type hold different data. `HoldingOdds` turns a debtor's kind and wealth into
+//! how many assets of one family it holds.
 //!
 //! The two demo debtors are always present, at indexes 0 and 1, and are `demo: true`: every
 //! agency family must give them at least one asset.
@@ -11,6 +12,7 @@ use assethub_connectors::domain::{CreditCode, ResidentId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 pub const DEMO_PERSON_ID: &str = "11010519491231002X";
 pub const DEMO_PERSON_NAME: &str = "张伟";
@@ -192,6 +194,50 @@ impl Population {
         }
         ChaCha8Rng::seed_from_u64(hash)
     }
+}
+
+/// How many assets of one family debtors hold, by kind and wealth (debtors without wealth
+/// hold none). Ranges are inclusive.
+pub struct HoldingOdds {
+    /// Chance that a modest person holds exactly one (else none).
+    pub modest_person: f64,
+    pub comfortable_person: RangeInclusive<usize>,
+    pub rich_person: RangeInclusive<usize>,
+    pub modest_company: RangeInclusive<usize>,
+    pub comfortable_company: RangeInclusive<usize>,
+    pub rich_company: RangeInclusive<usize>,
+    /// Most assets of the family one debtor holds.
+    pub max: usize,
+}
+
+impl HoldingOdds {
+    /// The number of assets `debtor` holds, drawn from `rng`; demo debtors hold at least one.
+    pub fn count(&self, rng: &mut ChaCha8Rng, debtor: &DebtorRecord) -> usize {
+        let count = match (debtor.kind, debtor.wealth) {
+            (_, Wealth::None) => 0,
+            (DebtorKind::Person, Wealth::Modest) => {
+                usize::from(rng.random_bool(self.modest_person))
+            }
+            (DebtorKind::Person, Wealth::Comfortable) => {
+                rng.random_range(self.comfortable_person.clone())
+            }
+            (DebtorKind::Person, Wealth::Rich) => rng.random_range(self.rich_person.clone()),
+            (DebtorKind::Company, Wealth::Modest) => rng.random_range(self.modest_company.clone()),
+            (DebtorKind::Company, Wealth::Comfortable) => {
+                rng.random_range(self.comfortable_company.clone())
+            }
+            (DebtorKind::Company, Wealth::Rich) => rng.random_range(self.rich_company.clone()),
+        };
+        let count = if debtor.demo { count.max(1) } else { count };
+        count.min(self.max)
+    }
+}
+
+/// FNV-1a of an agency name: a per-agency offset for the numbers an agency issues.
+pub fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn resident_id(rng: &mut ChaCha8Rng, region: usize) -> String {

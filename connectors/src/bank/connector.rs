@@ -62,7 +62,7 @@ impl BankConnector {
             &self.config.sign_path,
             &body,
         );
-        let response = self
+        let request = self
             .client
             .post(self.config.endpoint.clone())
             .header(CONTENT_TYPE, "application/json; charset=utf-8")
@@ -71,16 +71,10 @@ impl BankConnector {
             .header(sign::TIMESTAMP_HEADER, signed.timestamp)
             .header(sign::NONCE_HEADER, signed.nonce)
             .header(sign::SIGNATURE_HEADER, signed.signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(http::send_error)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(http::send_error)?;
-        if !status.is_success() {
-            return Err(http::status_error(status, &headers, &error_detail(&bytes)));
-        }
+            .body(body);
+        let bytes = http::exchange(request, None)
+            .await?
+            .success_body(error_detail)?;
         let envelope: Envelope = http::decode_json(&bytes)?;
         let serial_no = envelope.serial_no.clone();
         interpret(&self.id, ctx, envelope).map(|answer| (answer, serial_no))

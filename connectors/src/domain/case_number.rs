@@ -47,7 +47,7 @@ impl CaseNumber {
             return Err(CaseNumberError::Shape);
         }
         let year: u32 = year_text.parse().map_err(|_| CaseNumberError::Shape)?;
-        if !(1990..=super::ids::today_utc().0).contains(&year) {
+        if !(1990..=super::civil::today_utc().0).contains(&year) {
             return Err(CaseNumberError::Year(year));
         }
         let rest = &rest[close..];

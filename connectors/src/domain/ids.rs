@@ -4,8 +4,8 @@
 //! `Display` and `Debug` of these types print the *masked* form (`110105********002X`), so an
 //! identifier dropped into a log line never leaks; use `as_str()` for the wire.
 
+use super::civil::{is_real_date, today_utc};
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Why an identity number or credit code was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -235,41 +235,6 @@ macro_rules! masked_display {
 }
 masked_display!(ResidentId, CreditCode, DebtorId);
 
-fn is_real_date(year: u32, month: u32, day: u32) -> bool {
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days_in_month).contains(&day)
-}
-
-/// Today's civil date in UTC as (year, month, day).
-pub(crate) fn today_utc() -> (u32, u32, u32) {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    civil_from_days((secs / 86_400) as i64)
-}
-
-/// Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (u32, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,12 +283,6 @@ mod tests {
         assert_eq!(format!("{id:?}"), "DebtorId(110105********002X)");
         assert_eq!(mask_name("张伟"), "张*");
         assert_eq!(mask_name("福建某某贸易有限公司"), "福*********");
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
     }
 
     proptest! {

@@ -1,8 +1,9 @@
-//! Domain types the connectors and the hub speak: identifiers, money, assets. Each is parsed
+//! Domain types the connectors and the hub speak: identifiers, money, assets, civil dates. Each is parsed
 //! once at the edge and cannot hold an invalid value afterwards. No I/O here.
 
 mod asset;
 mod case_number;
+pub mod civil;
 mod ids;
 mod money;
 

@@ -33,10 +33,7 @@ const MAX_TIMEOUT_MS: u64 = 120_000;
 impl Config {
     pub fn from_table(source_id: &str, settings: toml::Table) -> Result<Self, ConfigError> {
         let raw: RawConfig = http::parse_settings(source_id, settings)?;
-        let invalid = |message: &str| ConfigError {
-            source_id: source_id.to_string(),
-            message: message.to_string(),
-        };
+        let invalid = |message: &str| ConfigError::new(source_id, message);
         let base_url = http::base_url(source_id, &raw.base_url)?;
         if raw.client_id.trim().is_empty() {
             return Err(invalid("client_id must not be empty"));
@@ -49,16 +46,12 @@ impl Config {
         if raw.client_secret.is_empty() {
             return Err(invalid("client_secret must not be empty"));
         }
-        if !(1..=MAX_TIMEOUT_MS).contains(&raw.timeout_ms) {
-            return Err(invalid(&format!(
-                "timeout_ms must be between 1 and {MAX_TIMEOUT_MS}"
-            )));
-        }
+        let timeout_ms = http::timeout_ms(source_id, raw.timeout_ms, MAX_TIMEOUT_MS)?;
         Ok(Self {
             base_url,
             client_id: raw.client_id,
             client_secret: raw.client_secret,
-            timeout_ms: raw.timeout_ms,
+            timeout_ms,
         })
     }
 }

@@ -15,7 +15,7 @@ use crate::domain::{
 use crate::error::{ConnectorError, ErrorClass};
 use crate::http;
 use async_trait::async_trait;
-use reqwest::header::{HeaderMap, ACCEPT};
+use reqwest::header::ACCEPT;
 use reqwest::StatusCode;
 use std::time::Duration;
 
@@ -37,24 +37,6 @@ enum Attempt {
     TokenRefused,
 }
 
-/// Status, headers and full body of one HTTP exchange.
-struct Exchange {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-async fn read(response: reqwest::Response) -> Result<Exchange, ConnectorError> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(http::send_error)?.to_vec();
-    Ok(Exchange {
-        status,
-        headers,
-        body,
-    })
-}
-
 fn context(mut error: ConnectorError, step: &str) -> ConnectorError {
     error.message = format!("{step}: {}", error.message);
     error
@@ -74,16 +56,15 @@ impl PaymentConnector {
 
     /// Asks the token endpoint for a new access token and its lifetime.
     async fn fetch_token(&self) -> Result<(AccessToken, Duration), ConnectorError> {
-        let response = self
+        let request = self
             .http
             .post(&self.token_url)
             .basic_auth(&self.config.client_id, Some(&self.config.client_secret))
             .header(ACCEPT, "application/json")
-            .form(&[("grant_type", "client_credentials")])
-            .send()
+            .form(&[("grant_type", "client_credentials")]);
+        let exchange = http::exchange(request, None)
             .await
-            .map_err(|e| context(http::send_error(e), "token"))?;
-        let exchange = read(response).await.map_err(|e| context(e, "token"))?;
+            .map_err(|e| context(e, "token"))?;
         if !exchange.status.is_success() {
             let detail = wire::error_detail(&exchange.body);
             let mut error = http::status_error(exchange.status, &exchange.headers, &detail);
@@ -134,7 +115,7 @@ impl PaymentConnector {
             DebtorId::Resident(_) => wire::CERT_IDCARD,
             DebtorId::Company(_) => wire::CERT_USCC,
         };
-        let response = self
+        let request = self
             .http
             .get(&self.holdings_url)
             .bearer_auth(token.as_str())
@@ -145,25 +126,15 @@ impl PaymentConnector {
                 ("name", debtor.name.as_str()),
                 ("case_no", ctx.case.as_str()),
                 ("request_id", ctx.request_id.as_str()),
-            ])
-            .send()
-            .await
-            .map_err(http::send_error)?;
-        let exchange = read(response).await?;
+            ]);
+        let exchange = http::exchange(request, None).await?;
         if exchange.status == StatusCode::UNAUTHORIZED
             && wire::is_invalid_token(&exchange.headers, &exchange.body)
         {
             return Ok(Attempt::TokenRefused);
         }
-        if !exchange.status.is_success() {
-            let detail = wire::error_detail(&exchange.body);
-            return Err(http::status_error(
-                exchange.status,
-                &exchange.headers,
-                &detail,
-            ));
-        }
-        let answer: wire::HoldingsResponse = http::decode_json(&exchange.body)?;
+        let body = exchange.success_body(wire::error_detail)?;
+        let answer: wire::HoldingsResponse = http::decode_json(&body)?;
         self.convert(ctx, answer).map(Attempt::Answered)
     }
 

@@ -35,10 +35,7 @@ pub struct Config {
 impl Config {
     pub fn parse(id: &SourceId, settings: toml::Table) -> Result<Self, ConfigError> {
         let raw: RawConfig = http::parse_settings(id.as_str(), settings)?;
-        let error = |message: &str| ConfigError {
-            source_id: id.to_string(),
-            message: message.to_string(),
-        };
+        let error = |message: &str| ConfigError::new(id.as_str(), message);
         let base = http::base_url(id.as_str(), &raw.base_url)?;
         let token = raw.token.trim();
         if token.is_empty() {
@@ -52,13 +49,11 @@ impl Config {
         let mut token = HeaderValue::from_str(token)
             .map_err(|_| error("token must be visible ASCII (it is sent as a header)"))?;
         token.set_sensitive(true);
-        if !(1..=MAX_TIMEOUT_MS).contains(&raw.timeout_ms) {
-            return Err(error("timeout_ms must be between 1 and 600000"));
-        }
+        let timeout_ms = http::timeout_ms(id.as_str(), raw.timeout_ms, MAX_TIMEOUT_MS)?;
         Ok(Self {
             endpoint: format!("{base}{INQUIRY_PATH}"),
             token,
-            timeout_ms: raw.timeout_ms,
+            timeout_ms,
         })
     }
 }

@@ -14,7 +14,10 @@ use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 /// Header carrying the registry's access token.
 pub const TOKEN_HEADER: &str = "X-BDC-Token";
 /// Largest answer read; a registry answer is a few kilobytes per property.
-const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+const BODY_CAP: http::BodyCap = http::BodyCap {
+    max_bytes: 4 * 1024 * 1024,
+    what: "registry answer",
+};
 const XML: &str = "application/xml; charset=UTF-8";
 
 pub struct RegistryConnector {
@@ -67,48 +70,20 @@ impl Connector for RegistryConnector {
             request_id = %ctx.request_id,
             "registry inquiry"
         );
-        let response = self
+        let request = self
             .client
             .post(&self.endpoint)
             .header(TOKEN_HEADER, self.token.clone())
             .header(CONTENT_TYPE, XML)
             .header(ACCEPT, "application/xml")
-            .body(body)
-            .send()
-            .await
-            .map_err(http::send_error)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = read_body(response).await?;
-        if !status.is_success() {
-            return Err(http::status_error(
-                status,
-                &headers,
-                &wire::error_detail(&bytes),
-            ));
-        }
+            .body(body);
+        let bytes = http::exchange(request, Some(BODY_CAP))
+            .await?
+            .success_body(wire::error_detail)?;
         let answer = convert::answer(&self.id, &ctx.request_id, wire::parse_response(&bytes)?)?;
         if let QueryAnswer::Found(assets) = &answer {
             tracing::debug!(source = %self.id, properties = assets.len(), "registry answered");
         }
         Ok(answer)
     }
-}
-
-/// Reads a response body, refusing one larger than `MAX_BODY_BYTES`.
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, ConnectorError> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-    {
-        return Err(ConnectorError::malformed("registry answer is too large"));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(http::send_error)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ConnectorError::malformed("registry answer is too large"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

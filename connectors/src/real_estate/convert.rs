@@ -6,6 +6,7 @@
 
 use super::wire::{code, Bdcxx, Cfxx, CxResponse, Dyxx};
 use crate::connector::QueryAnswer;
+pub(super) use crate::domain::civil::iso_date;
 use crate::domain::{
     Asset, AssetDetail, AssetRef, Encumbrance, EncumbranceKind, Fen, RealEstateProperty, SourceId,
 };
@@ -163,40 +164,9 @@ pub fn parse_area(text: &str) -> Result<u64, String> {
     Ok(centi)
 }
 
-/// A registry date (`yyyyMMdd`, or already `yyyy-MM-dd`) as an ISO date.
-pub fn iso_date(text: &str) -> Result<String, String> {
-    let s = text.trim();
-    let digits: String = match s.len() {
-        8 => s.to_string(),
-        10 if s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => s.replace('-', ""),
-        _ => return Err(format!("{s:?} is not a date")),
-    };
-    if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{s:?} is not a date"));
-    }
-    let number = |range: std::ops::Range<usize>| digits[range].parse::<u32>().unwrap_or(0);
-    let (year, month, day) = (number(0..4), number(4..6), number(6..8));
-    if year < 1900 || !is_real_date(year, month, day) {
-        return Err(format!("{s:?} is not a real date"));
-    }
-    Ok(format!("{year:04}-{month:02}-{day:02}"))
-}
-
 fn optional_date(text: Option<&str>) -> Result<Option<String>, String> {
     match text.map(str::trim).filter(|s| !s.is_empty()) {
         Some(date) => iso_date(date).map(Some),
         None => Ok(None),
     }
-}
-
-fn is_real_date(year: u32, month: u32, day: u32) -> bool {
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&day)
 }

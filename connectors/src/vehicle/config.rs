@@ -38,10 +38,7 @@ pub struct Config {
 impl Config {
     pub fn parse(id: &SourceId, settings: toml::Table) -> Result<Self, ConfigError> {
         let raw: RawConfig = http::parse_settings(id.as_str(), settings)?;
-        let error = |message: &str| ConfigError {
-            source_id: id.to_string(),
-            message: message.to_string(),
-        };
+        let error = |message: &str| ConfigError::new(id.as_str(), message);
         let base = http::base_url(id.as_str(), &raw.base_url)?;
         let app_key = raw.app_key.trim().to_string();
         if app_key.is_empty() || !app_key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -54,15 +51,13 @@ impl Config {
         if raw.app_secret.is_empty() {
             return Err(error("app_secret must not be empty"));
         }
-        if !(1..=MAX_TIMEOUT_MS).contains(&raw.timeout_ms) {
-            return Err(error("timeout_ms must be between 1 and 600000"));
-        }
+        let timeout_ms = http::timeout_ms(id.as_str(), raw.timeout_ms, MAX_TIMEOUT_MS)?;
         Ok(Self {
             endpoint: format!("{base}{QUERY_PATH}"),
             app_key,
             app_key_header,
             app_secret: raw.app_secret,
-            timeout_ms: raw.timeout_ms,
+            timeout_ms,
         })
     }
 }

@@ -18,7 +18,10 @@ pub const APP_KEY_HEADER: &str = "appKey";
 pub const TIMESTAMP_HEADER: &str = "timestamp";
 pub const SIGN_HEADER: &str = "sign";
 /// Largest answer read; an answer is under a kilobyte per vehicle.
-const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+const BODY_CAP: http::BodyCap = http::BodyCap {
+    max_bytes: 4 * 1024 * 1024,
+    what: "administration answer",
+};
 
 pub struct VehicleConnector {
     id: SourceId,
@@ -75,7 +78,7 @@ impl Connector for VehicleConnector {
             request_id = %ctx.request_id,
             "vehicle query"
         );
-        let response = self
+        let request = self
             .client
             .get(&self.endpoint)
             .query(&[
@@ -87,20 +90,10 @@ impl Connector for VehicleConnector {
             .header(APP_KEY_HEADER, self.app_key_header.clone())
             .header(TIMESTAMP_HEADER, timestamp)
             .header(SIGN_HEADER, signature)
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(http::send_error)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = read_body(response).await?;
-        if !status.is_success() {
-            return Err(http::status_error(
-                status,
-                &headers,
-                &wire::error_detail(&bytes),
-            ));
-        }
+            .header(ACCEPT, "application/json");
+        let bytes = http::exchange(request, Some(BODY_CAP))
+            .await?
+            .success_body(wire::error_detail)?;
         let envelope: Envelope = http::decode_json(&bytes)?;
         let answer = convert::answer(&self.id, envelope)?;
         if let QueryAnswer::Found(assets) = &answer {
@@ -108,26 +101,4 @@ impl Connector for VehicleConnector {
         }
         Ok(answer)
     }
-}
-
-/// Reads a response body, refusing one larger than `MAX_BODY_BYTES`.
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, ConnectorError> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-    {
-        return Err(ConnectorError::malformed(
-            "administration answer is too large",
-        ));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(http::send_error)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ConnectorError::malformed(
-                "administration answer is too large",
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

@@ -3,16 +3,16 @@
 //! their human text (`A` 正常, `K` 查封, ...), and seals and mortgages to `Encumbrance`s with
 //! ISO dates and exact fen amounts.
 
+use super::vin;
+#[cfg(test)]
+pub(super) use super::vin::check_digit_ok as vin_check_digit_ok;
 use super::wire::{code, Cfxx, Dyxx, Envelope, Row};
 use crate::connector::QueryAnswer;
+pub(super) use crate::domain::civil::iso_date;
 use crate::domain::{
     Asset, AssetDetail, AssetRef, Encumbrance, EncumbranceKind, Fen, SourceId, Vehicle,
 };
 use crate::error::{ConnectorError, ErrorClass};
-
-/// Characters allowed in a VIN (ISO 3779: no I, O, Q).
-const VIN_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
-const VIN_WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
 
 /// Turns a decoded answer into the connector's answer.
 pub fn answer(source: &SourceId, envelope: Envelope) -> Result<QueryAnswer, ConnectorError> {
@@ -53,13 +53,13 @@ pub fn answer(source: &SourceId, envelope: Envelope) -> Result<QueryAnswer, Conn
 
 fn vehicle(source: &SourceId, row: Row) -> Result<Asset, ConnectorError> {
     let vin = row.clsbdh.trim().to_ascii_uppercase();
-    if vin.len() != 17 || !vin.chars().all(|c| VIN_ALPHABET.contains(c)) {
+    if vin.len() != 17 || !vin.chars().all(|c| vin::ALPHABET.contains(c)) {
         return Err(ConnectorError::malformed(format!(
             "{:?} is not a VIN",
             row.clsbdh
         )));
     }
-    if !vin_check_digit_ok(&vin) {
+    if !vin::check_digit_ok(&vin) {
         // Some older imports carry VINs without a North-American check digit; report the
         // vehicle as registered, but leave a trace for the operators.
         tracing::warn!(source = %source, vin = %vin, "VIN check digit does not match");
@@ -166,64 +166,4 @@ fn mortgage_of(m: &Dyxx) -> Result<Encumbrance, String> {
         until: None,
         amount,
     })
-}
-
-/// Whether position 9 of a 17-character VIN holds its North-American check digit.
-pub fn vin_check_digit_ok(vin: &str) -> bool {
-    let value = |c: char| match c {
-        '0'..='9' => c.to_digit(10),
-        'A' | 'J' => Some(1),
-        'B' | 'K' | 'S' => Some(2),
-        'C' | 'L' | 'T' => Some(3),
-        'D' | 'M' | 'U' => Some(4),
-        'E' | 'N' | 'V' => Some(5),
-        'F' | 'W' => Some(6),
-        'G' | 'P' | 'X' => Some(7),
-        'H' | 'Y' => Some(8),
-        'R' | 'Z' => Some(9),
-        _ => None,
-    };
-    let chars: Vec<char> = vin.chars().collect();
-    if chars.len() != 17 {
-        return false;
-    }
-    let mut sum = 0;
-    for (c, weight) in chars.iter().zip(VIN_WEIGHTS) {
-        match value(*c) {
-            Some(v) => sum += v * weight,
-            None => return false,
-        }
-    }
-    let expected = match sum % 11 {
-        10 => 'X',
-        n => char::from_digit(n, 10).unwrap_or('?'),
-    };
-    chars[8] == expected
-}
-
-/// An administration date (`yyyy-MM-dd`, or compact `yyyyMMdd`) as an ISO date.
-pub fn iso_date(text: &str) -> Result<String, String> {
-    let s = text.trim();
-    let digits: String = match s.len() {
-        8 => s.to_string(),
-        10 if s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => s.replace('-', ""),
-        _ => return Err(format!("{s:?} is not a date")),
-    };
-    if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{s:?} is not a date"));
-    }
-    let number = |range: std::ops::Range<usize>| digits[range].parse::<u32>().unwrap_or(0);
-    let (year, month, day) = (number(0..4), number(4..6), number(6..8));
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => 0,
-    };
-    if year < 1900 || !(1..=days).contains(&day) {
-        return Err(format!("{s:?} is not a real date"));
-    }
-    Ok(format!("{year:04}-{month:02}-{day:02}"))
 }

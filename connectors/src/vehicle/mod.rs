@@ -8,12 +8,13 @@
 //!
 //! - `config`: settings and their validation; `sign`: the request signature; `wire`: the
 //!   JSON shapes and result codes; `connector`: the HTTP exchange; `convert`: answer to domain
-//!   values.
+//!   values; `vin`: the VIN alphabet and check digit (public, for the mock).
 
 mod config;
 mod connector;
 mod convert;
 mod sign;
+pub mod vin;
 mod wire;
 
 #[cfg(test)]

@@ -27,6 +27,12 @@ struct Args {
     /// Give every agency this latency (ms, no jitter) instead of its own.
     #[arg(long)]
     latency_ms: Option<u64>,
+    /// Print the first N debtors of the population as a `hubctl batch` CSV (under CASE) and exit.
+    #[arg(long, value_name = "N")]
+    export_debtors: Option<usize>,
+    /// Case number written into the exported CSV.
+    #[arg(long, default_value = "(2024)鄂0116执1234号")]
+    case: String,
 }
 
 #[derive(Deserialize)]
@@ -42,6 +48,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let args = Args::parse();
+    if let Some(count) = args.export_debtors {
+        let population = Population::generate(args.seed, args.size.max(count));
+        println!("case_number,id_number,name");
+        for debtor in population.debtors().iter().take(count) {
+            println!("{},{},{}", args.case, debtor.id_number, debtor.name);
+        }
+        return Ok(());
+    }
     let mut configs = match &args.config {
         Some(path) => toml::from_str::<AgencyFile>(&std::fs::read_to_string(path)?)?.agencies,
         None => demo_agencies(args.base_port),

@@ -6,7 +6,9 @@
 use super::date::Date;
 use super::locale::{self, District, Locale};
 use super::Settings;
-use crate::population::{DebtorKind, DebtorRecord, Population, Wealth};
+use crate::population::{fnv, DebtorKind, DebtorRecord, HoldingOdds, Population, Wealth};
+use crate::seal;
+pub use crate::seal::{Seal, SealKind};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -67,14 +69,7 @@ pub struct Mortgage {
     pub until: Date,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SealKind {
-    /// 查封: in effect.
-    Seal,
-    /// 轮候查封: queued behind an earlier seal.
-    Queued,
-}
-
+/// The registry's words for a seal kind.
 impl SealKind {
     pub fn label(self) -> &'static str {
         match self {
@@ -82,19 +77,6 @@ impl SealKind {
             Self::Queued => "轮候查封",
         }
     }
-}
-
-/// A seal registered by another court.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seal {
-    pub kind: SealKind,
-    /// 查封机关, e.g. `武汉市江汉区人民法院`.
-    pub court: String,
-    /// 查封文号: the court's case number.
-    pub case_number: String,
-    pub since: Date,
-    /// None for a queued seal: its term starts when it takes effect.
-    pub until: Option<Date>,
 }
 
 /// One registered property (不动产).
@@ -156,7 +138,7 @@ pub fn holdings(
     let mut rng = population.rng_for(agency, debtor);
     let locale = registry.unwrap_or_else(|| locale::for_city(debtor.city));
     let salt = fnv(agency) % SEQUENCE_SPACE;
-    (0..property_count(&mut rng, debtor))
+    (0..PROPERTY_COUNT.count(&mut rng, debtor))
         .map(|k| {
             let slot = (debtor.index * MAX_PROPERTIES + k) as u64;
             let sequence = (slot * SEQUENCE_STRIDE + salt) % SEQUENCE_SPACE;
@@ -165,19 +147,15 @@ pub fn holdings(
         .collect()
 }
 
-fn property_count(rng: &mut ChaCha8Rng, debtor: &DebtorRecord) -> usize {
-    let count = match (debtor.kind, debtor.wealth) {
-        (_, Wealth::None) => 0,
-        (DebtorKind::Person, Wealth::Modest) => usize::from(rng.random_bool(0.4)),
-        (DebtorKind::Person, Wealth::Comfortable) => rng.random_range(1..=2),
-        (DebtorKind::Person, Wealth::Rich) => rng.random_range(2..=4),
-        (DebtorKind::Company, Wealth::Modest) => rng.random_range(0..=1),
-        (DebtorKind::Company, Wealth::Comfortable) => rng.random_range(1..=3),
-        (DebtorKind::Company, Wealth::Rich) => rng.random_range(2..=6),
-    };
-    let count = if debtor.demo { count.max(1) } else { count };
-    count.min(MAX_PROPERTIES)
-}
+const PROPERTY_COUNT: HoldingOdds = HoldingOdds {
+    modest_person: 0.4,
+    comfortable_person: 1..=2,
+    rich_person: 2..=4,
+    modest_company: 0..=1,
+    comfortable_company: 1..=3,
+    rich_company: 2..=6,
+    max: MAX_PROPERTIES,
+};
 
 fn property(
     rng: &mut ChaCha8Rng,
@@ -335,13 +313,9 @@ fn seals(
         return Vec::new();
     }
     let first = Date::random(rng, 2024, 6, 19).max(registered_on.plus_months(1));
-    let mut out = vec![seal(rng, locale, district, SealKind::Seal, first)];
-    let mut since = first;
-    while out.len() < 3 && rng.random_bool(0.4) {
-        since = since.plus_months(rng.random_range(1..=4));
-        out.push(seal(rng, locale, district, SealKind::Queued, since));
-    }
-    out
+    seal::chain(rng, first, |rng, kind, since| {
+        seal(rng, locale, district, kind, since)
+    })
 }
 
 fn seal(
@@ -374,18 +348,8 @@ fn seal(
             rng.random_range(1..=20_000)
         ),
         since,
-        until: match kind {
-            SealKind::Seal => Some(since.term_end(3)),
-            SealKind::Queued => None,
-        },
+        until: kind.until(since, 3),
     }
-}
-
-/// FNV-1a of an agency name: a per-registry offset for certificate sequences.
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

@@ -6,30 +6,11 @@
 use super::catalogue::{self, Class, Model, Status, COMMERCIAL, PASSENGER};
 use super::date::Date;
 use super::vin;
-use crate::population::{DebtorKind, DebtorRecord, Population, Wealth, REGIONS};
+use crate::population::{fnv, DebtorKind, DebtorRecord, HoldingOdds, Population, Wealth, REGIONS};
+use crate::seal;
+pub use crate::seal::{Seal, SealKind};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SealKind {
-    /// 查封 (wire `1`): in effect.
-    Seal,
-    /// 轮候查封 (wire `2`): queued behind an earlier seal.
-    Queued,
-}
-
-/// A seal registered by a court.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seal {
-    pub kind: SealKind,
-    /// 查封机关
-    pub court: String,
-    /// 查封文号: the court's case number.
-    pub case_number: String,
-    pub since: Date,
-    /// None for a queued seal: its term starts when it takes effect.
-    pub until: Option<Date>,
-}
 
 /// A registered mortgage (抵押登记).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +73,7 @@ pub fn holdings(
 ) -> Vec<VehicleRecord> {
     let mut rng = population.rng_for(agency, debtor);
     let salt = fnv(agency) % SERIAL_SPACE;
-    (0..vehicle_count(&mut rng, debtor))
+    (0..VEHICLE_COUNT.count(&mut rng, debtor))
         .map(|k| {
             let slot = (debtor.index * MAX_VEHICLES + k) as u64;
             let serial = (slot * SERIAL_STRIDE + salt) % SERIAL_SPACE;
@@ -101,19 +82,15 @@ pub fn holdings(
         .collect()
 }
 
-fn vehicle_count(rng: &mut ChaCha8Rng, debtor: &DebtorRecord) -> usize {
-    let count = match (debtor.kind, debtor.wealth) {
-        (_, Wealth::None) => 0,
-        (DebtorKind::Person, Wealth::Modest) => usize::from(rng.random_bool(0.5)),
-        (DebtorKind::Person, Wealth::Comfortable) => rng.random_range(1..=2),
-        (DebtorKind::Person, Wealth::Rich) => rng.random_range(1..=3),
-        (DebtorKind::Company, Wealth::Modest) => rng.random_range(0..=2),
-        (DebtorKind::Company, Wealth::Comfortable) => rng.random_range(2..=4),
-        (DebtorKind::Company, Wealth::Rich) => rng.random_range(3..=8),
-    };
-    let count = if debtor.demo { count.max(1) } else { count };
-    count.min(MAX_VEHICLES)
-}
+const VEHICLE_COUNT: HoldingOdds = HoldingOdds {
+    modest_person: 0.5,
+    comfortable_person: 1..=2,
+    rich_person: 1..=3,
+    modest_company: 0..=2,
+    comfortable_company: 2..=4,
+    rich_company: 3..=8,
+    max: MAX_VEHICLES,
+};
 
 fn vehicle(rng: &mut ChaCha8Rng, debtor: &DebtorRecord, serial: u32) -> VehicleRecord {
     let model = if debtor.kind == DebtorKind::Company && rng.random_bool(0.6) {
@@ -214,13 +191,9 @@ fn seals(rng: &mut ChaCha8Rng, debtor: &DebtorRecord, first_registered: Date) ->
         return Vec::new();
     }
     let first = Date::random(rng, 2024, 12, 13).max(first_registered.plus_months(1));
-    let mut out = vec![seal(rng, debtor, SealKind::Seal, first)];
-    let mut since = first;
-    while out.len() < 3 && rng.random_bool(0.4) {
-        since = since.plus_months(rng.random_range(1..=4));
-        out.push(seal(rng, debtor, SealKind::Queued, since));
-    }
-    out
+    seal::chain(rng, first, |rng, kind, since| {
+        seal(rng, debtor, kind, since)
+    })
 }
 
 fn seal(rng: &mut ChaCha8Rng, debtor: &DebtorRecord, kind: SealKind, since: Date) -> Seal {
@@ -250,10 +223,7 @@ fn seal(rng: &mut ChaCha8Rng, debtor: &DebtorRecord, kind: SealKind, since: Date
             rng.random_range(1..=20_000)
         ),
         since,
-        until: match kind {
-            SealKind::Seal => Some(since.term_end(2)),
-            SealKind::Queued => None,
-        },
+        until: kind.until(since, 2),
     }
 }
 
@@ -298,13 +268,6 @@ fn mortgages(
         amount_fen: yuan * 100 + fen,
         since,
     }]
-}
-
-/// FNV-1a of an agency name: a per-administration offset for VIN serials.
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

@@ -1,47 +1,15 @@
 //! Vehicle identification numbers (VIN, 车辆识别代号, GB 16735 / ISO 3779): 17 characters
 //! without I, O and Q, a check digit at position 9 computed by the North-American rule
 //! (transliteration, weights 8 7 6 5 4 3 2 10 0 9 8 7 6 5 4 3 2, sum mod 11, 10 → `X`), and
-//! the model-year code at position 10.
+//! the model-year code at position 10. The alphabet and check digit are the connector's own
+//! (`assethub_connectors::vehicle::vin`), so generated VINs pass the connector's check.
 
-/// Characters allowed anywhere in a VIN.
-pub const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
-const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+/// Whether `vin` is 17 VIN characters with a correct check digit.
+pub use assethub_connectors::vehicle::vin::check_digit_ok as is_valid;
+pub use assethub_connectors::vehicle::vin::{check_digit, ALPHABET};
+
 /// Model-year codes from 2010 (`A`) in 30-year cycles, skipping I, O, Q, U, Z and 0.
 const YEAR_CODES: &str = "ABCDEFGHJKLMNPRSTVWXY123456789";
-
-/// Transliterated value of a VIN character.
-fn value(c: char) -> Option<u32> {
-    match c {
-        '0'..='9' => c.to_digit(10),
-        'A' | 'J' => Some(1),
-        'B' | 'K' | 'S' => Some(2),
-        'C' | 'L' | 'T' => Some(3),
-        'D' | 'M' | 'U' => Some(4),
-        'E' | 'N' | 'V' => Some(5),
-        'F' | 'W' => Some(6),
-        'G' | 'P' | 'X' => Some(7),
-        'H' | 'Y' => Some(8),
-        'R' | 'Z' => Some(9),
-        _ => None,
-    }
-}
-
-/// The check digit for a 17-character VIN (position 9 itself is ignored), if all characters
-/// are VIN characters.
-pub fn check_digit(vin: &str) -> Option<char> {
-    let chars: Vec<char> = vin.chars().collect();
-    if chars.len() != 17 {
-        return None;
-    }
-    let mut sum = 0;
-    for (c, weight) in chars.iter().zip(WEIGHTS) {
-        sum += value(*c)? * weight;
-    }
-    Some(match sum % 11 {
-        10 => 'X',
-        n => char::from_digit(n, 10).unwrap_or('0'),
-    })
-}
 
 /// The model-year code for `year` (2010 → `A`, 2024 → `R`).
 pub fn year_code(year: u16) -> char {
@@ -59,11 +27,6 @@ pub fn assemble(wmi: &str, vds: &str, year: u16, plant: char, serial: u32) -> St
         vin[8] = check;
     }
     vin.into_iter().collect()
-}
-
-/// Whether `vin` is 17 VIN characters with a correct check digit.
-pub fn is_valid(vin: &str) -> bool {
-    vin.chars().nth(8).is_some() && check_digit(vin) == vin.chars().nth(8)
 }
 
 #[cfg(test)]
