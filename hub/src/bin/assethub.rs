@@ -67,9 +67,6 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| {
                     format!("cannot start the mock agencies on ports {DEMO_BASE_PORT}..: {e}")
                 })?;
-            for a in &agencies {
-                tracing::info!(agency = %a.name, url = %a.base_url(), "mock agency up");
-            }
             (HubConfig::example(), listen, agencies)
         }
     };
