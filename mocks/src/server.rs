@@ -5,6 +5,7 @@ use crate::knobs::{self, Knobs, ADMIN_PREFIX};
 use crate::population::Population;
 use crate::{AgencyConfig, Family};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,6 +72,10 @@ pub async fn start(
     ));
     let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
     let addr = listener.local_addr()?;
+    // Answer small requests at once rather than after a delayed ACK (Nagle).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let (stop, stopped) = oneshot::channel::<()>();
     let name = config.name.clone();
     let task = tokio::spawn(async move {

@@ -19,7 +19,6 @@ use assethub_tests::{demo_person_query, World};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
 struct EchoService;
@@ -119,7 +118,7 @@ async fn main() {
     tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(EchoServer::new(EchoService))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
+            .serve_with_incoming(assethub_hub::server::incoming(listener)),
     );
     let echo = EchoClient::connect(echo_url).await.expect("echo client");
     let world = World::start().await;
