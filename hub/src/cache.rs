@@ -137,11 +137,6 @@ impl AnswerCache {
             from_cache: !fetched_here.load(Ordering::Relaxed),
         })
     }
-
-    /// Forgets every cached answer about this debtor at this source (after a control action).
-    pub async fn invalidate(&self, key: &CacheKey) {
-        self.inner.invalidate(key).await;
-    }
 }
 
 #[cfg(test)]

@@ -86,12 +86,4 @@ impl Registry {
             .cloned()
             .collect()
     }
-
-    pub fn max_ttl(&self) -> Duration {
-        self.sources
-            .iter()
-            .map(|s| s.cache_ttl)
-            .max()
-            .unwrap_or_default()
-    }
 }

@@ -84,12 +84,6 @@ impl ResidentId {
         RESIDENT_CHECK[(sum % 11) as usize]
     }
 
-    /// Birth date as (year, month, day).
-    pub fn birth_date(&self) -> (u32, u32, u32) {
-        let n = |r: std::ops::Range<usize>| self.0[r].parse::<u32>().unwrap_or(0);
-        (n(6..10), n(10..12), n(12..14))
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -177,10 +171,6 @@ impl DebtorId {
             Self::Resident(id) => id.as_str(),
             Self::Company(code) => code.as_str(),
         }
-    }
-
-    pub fn is_company(&self) -> bool {
-        matches!(self, Self::Company(_))
     }
 }
 
