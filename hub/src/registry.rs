@@ -77,13 +77,4 @@ impl Registry {
     pub fn all(&self) -> &[Arc<Source>] {
         &self.sources
     }
-
-    /// The sources of the given kinds (all when `kinds` is empty), in configuration order.
-    pub fn select(&self, kinds: &[AssetKind]) -> Vec<Arc<Source>> {
-        self.sources
-            .iter()
-            .filter(|s| kinds.is_empty() || kinds.contains(&s.kind()))
-            .cloned()
-            .collect()
-    }
 }
