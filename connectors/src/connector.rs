@@ -2,8 +2,9 @@
 //! exactly one agency's protocol and converts its answers into domain types; timeouts across
 //! attempts, retries, caching and concurrency limits are the hub's layers, not the connector's.
 
+use crate::control::{ControlAnswer, ControlInstruction, SightingsPage};
 use crate::domain::{Asset, AssetKind, CaseNumber, Debtor, SourceId};
-use crate::error::ConnectorError;
+use crate::error::{ConnectorError, ErrorClass};
 use async_trait::async_trait;
 
 /// Something a source can do. Search is `Query`; the rest are control actions.
@@ -53,9 +54,9 @@ pub enum QueryAnswer {
 
 /// One configured agency integration (a source).
 ///
-/// Control actions (freeze, seal, release, deduct, renew, watch) arrive as further methods
-/// with default implementations answering `ErrorClass::Unsupported`, so query-only
-/// connectors keep compiling; `capabilities` says which ones a source really supports.
+/// Control actions (freeze, seal, release, deduct, renew, watch) have default implementations
+/// answering `ErrorClass::Unsupported`, so query-only connectors need not mention them;
+/// `capabilities` says which ones a source really supports.
 #[async_trait]
 pub trait Connector: Send + Sync + 'static {
     /// The configured source id, unique in a hub.
@@ -72,4 +73,40 @@ pub trait Connector: Send + Sync + 'static {
         ctx: &CallContext,
         debtor: &Debtor,
     ) -> Result<QueryAnswer, ConnectorError>;
+
+    /// Sends one control instruction. One attempt, no retries inside: the hub retries with
+    /// the same `instruction.key`, which the agency honours.
+    async fn control(
+        &self,
+        ctx: &CallContext,
+        instruction: &ControlInstruction,
+    ) -> Result<ControlAnswer, ConnectorError> {
+        let _ = (ctx, instruction);
+        Err(unsupported(self.id(), "control actions"))
+    }
+
+    /// Asks the agency what became of the instruction sent with idempotency key `key`, as it
+    /// stands now (a pending freeze decided, a queued hold in force, a hold expired).
+    /// `Ok(None)`: the agency never received it, so sending it (with the same key) is safe.
+    async fn control_status(
+        &self,
+        ctx: &CallContext,
+        key: &str,
+    ) -> Result<Option<ControlAnswer>, ConnectorError> {
+        let _ = (ctx, key);
+        Err(unsupported(self.id(), "control actions"))
+    }
+
+    /// Sightings of watched vehicles after `cursor` ("" for the oldest the agency keeps).
+    async fn sightings(&self, cursor: &str) -> Result<SightingsPage, ConnectorError> {
+        let _ = cursor;
+        Err(unsupported(self.id(), "sightings"))
+    }
+}
+
+fn unsupported(source: &SourceId, what: &str) -> ConnectorError {
+    ConnectorError::new(
+        ErrorClass::Unsupported,
+        format!("source {source} does not support {what}"),
+    )
 }

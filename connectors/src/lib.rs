@@ -5,6 +5,7 @@
 //! Adding an agency family means one new folder here and one arm in [`build`].
 
 pub mod connector;
+pub mod control;
 pub mod domain;
 pub mod error;
 pub mod http;
@@ -15,6 +16,9 @@ pub mod real_estate;
 pub mod vehicle;
 
 pub use connector::{CallContext, Capability, Connector, QueryAnswer};
+pub use control::{
+    ControlAction, ControlAnswer, ControlInstruction, HoldStatus, Sighting, SightingsPage,
+};
 pub use error::{ConfigError, ConnectorError, ErrorClass};
 
 use domain::SourceId;

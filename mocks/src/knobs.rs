@@ -4,6 +4,7 @@
 //! `/__admin/knobs` (demo, scripts). Agency-specific behaviour (a payment platform's own
 //! quota, a bank's error codes) lives in the agency's module, not here.
 
+use assethub_connectors::domain::CivilDate;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ pub struct Knobs {
     fail_next: AtomicU32,
     throttle_next: AtomicU32,
     throttle_retry_after_secs: AtomicU64,
+    clock_offset_days: AtomicI64,
 }
 
 /// A snapshot / update of the knobs, as JSON on the admin API.
@@ -44,6 +46,8 @@ pub struct KnobSettings {
     /// Read-only: requests seen (all business endpoints) and inquiries answered.
     pub requests: Option<u64>,
     pub inquiries: Option<u64>,
+    /// Days added to the agency's calendar (hold expiry), to show what happens later.
+    pub clock_offset_days: Option<i64>,
 }
 
 impl Knobs {
@@ -92,6 +96,16 @@ impl Knobs {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// The agency's calendar day: today (UTC) plus the clock offset.
+    pub fn today(&self) -> CivilDate {
+        CivilDate::today().plus_days(self.clock_offset_days.load(Ordering::Relaxed))
+    }
+
+    /// Moves the agency's calendar `days` from the real date (holds expire by it).
+    pub fn set_clock_offset_days(&self, days: i64) {
+        self.clock_offset_days.store(days, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> KnobSettings {
         KnobSettings {
             latency_ms: Some(self.latency_ms.load(Ordering::Relaxed)),
@@ -101,6 +115,7 @@ impl Knobs {
             throttle_retry_after_secs: Some(self.throttle_retry_after_secs.load(Ordering::Relaxed)),
             requests: Some(self.requests()),
             inquiries: Some(self.inquiries()),
+            clock_offset_days: Some(self.clock_offset_days.load(Ordering::Relaxed)),
         }
     }
 
@@ -110,6 +125,9 @@ impl Knobs {
         }
         if let Some(v) = update.jitter_ms {
             self.jitter_ms.store(v, Ordering::Relaxed);
+        }
+        if let Some(v) = update.clock_offset_days {
+            self.set_clock_offset_days(v);
         }
         if let Some(v) = update.fail_next {
             self.fail_next.store(v, Ordering::Relaxed);

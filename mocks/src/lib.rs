@@ -11,6 +11,7 @@
 
 pub mod bank;
 pub mod date;
+pub mod holds;
 pub mod knobs;
 pub mod payment;
 pub mod population;
@@ -19,6 +20,7 @@ pub mod seal;
 pub mod server;
 pub mod vehicle;
 
+pub use holds::HoldBook;
 pub use knobs::Knobs;
 pub use population::Population;
 pub use server::{start, RunningAgency};

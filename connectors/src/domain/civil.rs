@@ -61,6 +61,71 @@ pub fn iso_date(text: &str) -> Result<String, String> {
     Ok(format!("{year:04}-{month:02}-{day:02}"))
 }
 
+/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm, inverse of [`civil_from_days`]).
+pub fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A calendar day (UTC), stored as days since the Unix epoch: the unit of hold periods, start
+/// and end dates of control orders. Shown and parsed as ISO `yyyy-MM-dd`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CivilDate(i64);
+
+impl CivilDate {
+    pub fn from_days(days: i64) -> Self {
+        Self(days)
+    }
+
+    pub fn days(self) -> i64 {
+        self.0
+    }
+
+    /// Today in UTC by the system clock.
+    pub fn today() -> Self {
+        let (y, m, d) = today_utc();
+        Self(days_from_civil(y, m, d))
+    }
+
+    pub fn plus_days(self, days: i64) -> Self {
+        Self(self.0 + days)
+    }
+
+    /// Whole days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: CivilDate) -> i64 {
+        later.0 - self.0
+    }
+
+    /// Parses `yyyy-MM-dd` or `yyyyMMdd` (see [`iso_date`]).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let iso = iso_date(text)?;
+        let number = |range: std::ops::Range<usize>| iso[range].parse::<u32>().unwrap_or(0);
+        Ok(Self(days_from_civil(
+            number(0..4),
+            number(5..7),
+            number(8..10),
+        )))
+    }
+
+    /// `yyyyMMdd`, the compact form several agencies use.
+    pub fn compact(self) -> String {
+        let (y, m, d) = civil_from_days(self.0);
+        format!("{y:04}{m:02}{d:02}")
+    }
+}
+
+impl std::fmt::Display for CivilDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, m, d) = civil_from_days(self.0);
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +138,14 @@ mod tests {
         assert!(!is_real_date(2023, 2, 29));
         assert!(!is_real_date(2024, 13, 1));
         assert!(today_utc().0 >= 2024);
+        for days in [0, 59, 60, 19_723, 20_000, 30_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        let day = CivilDate::parse("2024-02-28").unwrap();
+        assert_eq!(day.plus_days(1).to_string(), "2024-02-29");
+        assert_eq!(day.plus_days(2).compact(), "20240301");
+        assert_eq!(day.days_until(CivilDate::parse("20250228").unwrap()), 366);
     }
 
     #[test]

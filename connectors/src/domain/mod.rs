@@ -13,5 +13,6 @@ pub use asset::{
     Vehicle,
 };
 pub use case_number::{CaseNumber, CaseNumberError};
+pub use civil::CivilDate;
 pub use ids::{mask_id, mask_name, CreditCode, Debtor, DebtorId, IdError, ResidentId};
 pub use money::{Fen, MoneyError};
