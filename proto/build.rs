@@ -3,7 +3,11 @@
 use prost::Message;
 use std::{env, fs, path::PathBuf};
 
-const PROTOS: &[&str] = &["assethub/v1/assethub.proto", "assethub/bench/v1/echo.proto"];
+const PROTOS: &[&str] = &[
+    "assethub/v1/assethub.proto",
+    "assethub/v1/orders.proto",
+    "assethub/bench/v1/echo.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {

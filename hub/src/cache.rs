@@ -72,6 +72,11 @@ pub struct AnswerCache {
 }
 
 impl AnswerCache {
+    /// Forgets the answer for `key` (a control action changed what the agency would say).
+    pub async fn invalidate(&self, key: &CacheKey) {
+        self.inner.invalidate(key).await;
+    }
+
     pub fn new(max_entries: u64) -> Self {
         Self {
             inner: Cache::builder()

@@ -20,7 +20,73 @@ pub struct HubConfig {
     pub cache: CacheConfig,
     #[serde(default)]
     pub retry: RetryConfig,
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+    #[serde(default)]
+    pub control: ControlConfig,
     pub sources: Vec<SourceConfig>,
+}
+
+/// Where control orders are recorded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LedgerConfig {
+    /// `sqlite://<file>` (created with its directory) or `postgres://...` when several hubs
+    /// share one ledger.
+    pub url: String,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/assethub-ledger.db".into(),
+        }
+    }
+}
+
+/// Legal maximum hold periods in days (the policy table of DOMAIN rule 1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaxDays {
+    /// Deposits and payment balances.
+    pub funds: u32,
+    pub vehicles: u32,
+    pub real_estate: u32,
+}
+
+impl Default for MaxDays {
+    fn default() -> Self {
+        Self {
+            funds: 365,
+            vehicles: 730,
+            real_estate: 1095,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlConfig {
+    pub max_days: MaxDays,
+    /// How often the hub follows up orders the agency has not decided, queued holds, expiry
+    /// and vehicle sightings.
+    pub follow_up_ms: u64,
+    /// Agency call timeout for one control instruction.
+    pub call_timeout_ms: u64,
+    /// Case account (一案一账号) deductions go to when the request names none: this prefix
+    /// followed by the court code.
+    pub case_account_prefix: String,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        Self {
+            max_days: MaxDays::default(),
+            follow_up_ms: 2_000,
+            call_timeout_ms: 10_000,
+            case_account_prefix: "JUDICIAL-CASE-ACCOUNT-".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +215,19 @@ impl HubConfig {
         }
         if s.batch_concurrency == 0 || s.max_batch_items == 0 {
             return invalid("server.batch_concurrency and max_batch_items must be > 0".into());
+        }
+        let c = &self.control;
+        if c.follow_up_ms == 0 || c.call_timeout_ms == 0 {
+            return invalid("control.follow_up_ms and call_timeout_ms must be > 0".into());
+        }
+        if [
+            c.max_days.funds,
+            c.max_days.vehicles,
+            c.max_days.real_estate,
+        ]
+        .contains(&0)
+        {
+            return invalid("control.max_days entries must be > 0".into());
         }
         if self.retry.max_attempts == 0 || self.retry.min_delay_ms > self.retry.max_delay_ms {
             return invalid(

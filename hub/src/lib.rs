@@ -11,8 +11,11 @@
 //! - `service`: the gRPC service; `server`: assembling and running it.
 
 pub mod cache;
+pub mod clock;
 pub mod config;
+pub mod control_api;
 pub mod convert;
+pub mod orders;
 pub mod registry;
 pub mod retry;
 pub mod search;

@@ -1,14 +1,20 @@
 //! Assembling and running the hub: builds the registry, cache and search from a configuration,
-//! and serves `assethub.v1.AssetHub` with the standard gRPC health and reflection services so
+//! the order desk and its ledger, and serves `assethub.v1.AssetHub` and `assethub.v1.Orders` with the standard gRPC health and reflection services so
 //! tools like grpcurl and grpc_health_probe work against it.
 
 use crate::cache::AnswerCache;
+use crate::clock::Clock;
 use crate::config::HubConfig;
+use crate::control_api::OrdersService;
+use crate::orders::execute::Executor;
+use crate::orders::policy::HoldPolicy;
+use crate::orders::{Desk, Ledger, LedgerError};
 use crate::registry::Registry;
 use crate::search::SearchHub;
 use crate::service::{HubService, ServiceLimits};
 use crate::validate::DeadlinePolicy;
 use assethub_proto::v1::asset_hub_server::AssetHubServer;
+use assethub_proto::v1::orders_server::OrdersServer;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,16 +35,59 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
     #[error("reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
-/// Builds the search service from a configuration.
-pub fn build_service(config: &HubConfig) -> Result<HubService, ServeError> {
+/// Everything a running hub is made of, built from a configuration.
+pub struct Hub {
+    pub search: HubService,
+    pub orders: OrdersService,
+    pub desk: Arc<Desk>,
+    pub clock: Arc<Clock>,
+    follow_up: Duration,
+}
+
+/// Builds the services from a configuration and opens (migrating) the order ledger.
+pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     let registry = Arc::new(Registry::from_config(config)?);
     let cache = AnswerCache::new(config.cache.max_entries);
-    let search = Arc::new(SearchHub::new(registry, cache, (&config.retry).into()));
-    Ok(HubService::new(search, limits(config)))
+    let search = Arc::new(SearchHub::new(
+        registry.clone(),
+        cache.clone(),
+        (&config.retry).into(),
+    ));
+    let ledger = Ledger::open(&config.ledger.url).await?;
+    let clock = Arc::new(Clock::new());
+    let control = &config.control;
+    let executor = Arc::new(Executor::new(
+        ledger.clone(),
+        registry.clone(),
+        cache,
+        Duration::from_millis(control.call_timeout_ms),
+        Duration::from_millis(config.retry.min_delay_ms.max(10)),
+    ));
+    let desk = Arc::new(Desk::new(
+        ledger,
+        registry,
+        search.clone(),
+        HoldPolicy {
+            max_days: control.max_days.clone(),
+        },
+        clock.clone(),
+        executor,
+        control.case_account_prefix.clone(),
+    ));
+    let limits = limits(config);
+    Ok(Hub {
+        search: HubService::new(search, limits),
+        orders: OrdersService::new(desk.clone(), clock.clone(), limits.deadlines),
+        desk,
+        clock,
+        follow_up: Duration::from_millis(control.follow_up_ms),
+    })
 }
 
 fn limits(config: &HubConfig) -> ServiceLimits {
@@ -58,26 +107,54 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let service = build_service(config)?;
+    let hub = build(config).await?;
+    serve_hub(hub, listener, shutdown).await
+}
+
+/// Serves an assembled hub; its follow-up loop (pending orders, queues, expiry, sightings)
+/// runs while it serves.
+pub async fn serve_hub(
+    hub: Hub,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<AssetHubServer<HubService>>()
+        .await;
+    health_reporter
+        .set_serving::<OrdersServer<OrdersService>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(assethub_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let api = AssetHubServer::new(service)
+    let api = AssetHubServer::new(hub.search)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    tracing::info!(addr = %listener.local_addr()?, sources = config.sources.len(), "assethub serving");
-    tonic::transport::Server::builder()
+    let orders = OrdersServer::new(hub.orders);
+    // Stops with the server, even when the serving task is aborted.
+    let _follow_up = AbortOnDrop(tokio::spawn(
+        hub.desk.clone().follow_up_forever(hub.follow_up),
+    ));
+    tracing::info!(addr = %listener.local_addr()?, "assethub serving");
+    let served = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
         .add_service(api)
+        .add_service(orders)
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
-        .await?;
+        .await;
+    served?;
     Ok(())
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Accepted connections with `TCP_NODELAY` (without it, Nagle's algorithm and delayed ACKs
@@ -91,6 +168,9 @@ pub fn incoming(listener: TcpListener) -> TcpIncoming {
 /// A hub running in the background (tests, benchmarks, the demo).
 pub struct RunningHub {
     pub addr: SocketAddr,
+    /// The hub's calendar (tests move it to show expiry).
+    pub clock: Arc<Clock>,
+    pub desk: Arc<Desk>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServeError>>,
 }
@@ -121,19 +201,21 @@ impl Drop for RunningHub {
 
 /// Binds `addr` (port 0: any free port) and serves `config` in the background.
 pub async fn spawn(config: HubConfig, addr: SocketAddr) -> Result<RunningHub, ServeError> {
-    // Fail on a bad configuration here rather than inside the task.
-    build_service(&config)?;
+    let hub = build(&config).await?;
+    let (clock, desk) = (hub.clock.clone(), hub.desk.clone());
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        serve(&config, listener, async {
+        serve_hub(hub, listener, async {
             let _ = stopped.await;
         })
         .await
     });
     Ok(RunningHub {
         addr,
+        clock,
+        desk,
         stop: Some(stop),
         task,
     })

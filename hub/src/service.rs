@@ -263,7 +263,7 @@ fn item_deadline(item_timeout: Duration, overall: Option<Instant>) -> Instant {
     overall.map_or(own, |o| o.min(own))
 }
 
-fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
+pub(crate) fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
     request
         .metadata()
         .get("grpc-timeout")
@@ -272,7 +272,7 @@ fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
 }
 
 /// The caller's `x-request-id` if it is a sane token, else a new UUID.
-fn request_id<T>(request: &Request<T>) -> String {
+pub(crate) fn request_id<T>(request: &Request<T>) -> String {
     request
         .metadata()
         .get("x-request-id")

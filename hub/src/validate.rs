@@ -14,7 +14,7 @@ pub struct Violation {
 }
 
 impl Violation {
-    fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             description: description.into(),

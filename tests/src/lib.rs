@@ -4,14 +4,18 @@
 
 use assethub_hub::{spawn, HubConfig, RunningHub};
 use assethub_mocks::population::{DEFAULT_SEED, DEMO_PERSON_ID, DEMO_PERSON_NAME};
-use assethub_mocks::{demo_agencies, start_all, Population, RunningAgency};
+use assethub_mocks::{demo_agencies, start_all, AgencyConfig, Population, RunningAgency};
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::asset_hub_client::AssetHubClient;
+use assethub_proto::v1::orders_client::OrdersClient;
 use std::sync::Arc;
 use tonic::transport::Channel;
 
 /// A case number owned by a basic court in Wuhan, valid for every test.
 pub const CASE: &str = "(2024)鄂0116执1234号";
+
+/// Last changes to the agencies' configuration before they start.
+pub type AgencyTweak = Box<dyn FnOnce(&mut [AgencyConfig])>;
 
 /// How to set up a world.
 pub struct WorldOptions {
@@ -21,6 +25,8 @@ pub struct WorldOptions {
     pub agency_latency_ms: Option<u64>,
     /// Last changes to the hub configuration before it starts.
     pub tweak: Box<dyn FnOnce(&mut HubConfig)>,
+    /// Last changes to the agencies' configuration before they start.
+    pub tweak_agencies: AgencyTweak,
 }
 
 impl Default for WorldOptions {
@@ -29,6 +35,7 @@ impl Default for WorldOptions {
             population: 500,
             agency_latency_ms: Some(0),
             tweak: Box::new(|_| {}),
+            tweak_agencies: Box::new(|_| {}),
         }
     }
 }
@@ -39,6 +46,10 @@ pub struct World {
     pub agencies: Vec<RunningAgency>,
     pub hub: RunningHub,
     pub client: AssetHubClient<Channel>,
+    pub orders: OrdersClient<Channel>,
+    /// The hub's configuration (its ledger lives in `data`), to restart it.
+    pub config: HubConfig,
+    pub data: tempfile::TempDir,
 }
 
 impl World {
@@ -55,23 +66,49 @@ impl World {
                 agency.jitter_ms = 0;
             }
         }
+        (options.tweak_agencies)(&mut lineup);
         let agencies = start_all(&lineup, population.clone())
             .await
             .expect("mock agencies start");
+        let data = tempfile::tempdir().expect("temporary data directory");
         let mut config = config_for(&agencies);
+        config.ledger.url = format!("sqlite://{}/ledger.db", data.path().display());
+        config.control.follow_up_ms = 100;
         (options.tweak)(&mut config);
-        let hub = spawn(config, "127.0.0.1:0".parse().expect("loopback address"))
-            .await
-            .expect("hub starts");
-        let client = AssetHubClient::connect(hub.url())
-            .await
-            .expect("client connects");
+        let hub = spawn(
+            config.clone(),
+            "127.0.0.1:0".parse().expect("loopback address"),
+        )
+        .await
+        .expect("hub starts");
+        let (client, orders) = clients(&hub).await;
         Self {
             population,
             agencies,
             hub,
             client,
+            orders,
+            config,
+            data,
         }
+    }
+
+    /// Stops the hub and starts a new one on the same ledger (the agencies keep running).
+    pub async fn restart_hub(&mut self) {
+        self.restart_hub_with(|_| {}).await;
+    }
+
+    pub async fn restart_hub_with(&mut self, tweak: impl FnOnce(&mut HubConfig)) {
+        let mut config = self.config.clone();
+        tweak(&mut config);
+        let hub = spawn(config, "127.0.0.1:0".parse().expect("loopback address"))
+            .await
+            .expect("hub restarts");
+        let old = std::mem::replace(&mut self.hub, hub);
+        drop(old);
+        let (client, orders) = clients(&self.hub).await;
+        self.client = client;
+        self.orders = orders;
     }
 
     pub fn agency(&self, name: &str) -> &RunningAgency {
@@ -88,6 +125,18 @@ impl World {
             .map(|a| (a.name.clone(), a.knobs.inquiries()))
             .collect()
     }
+}
+
+async fn clients(hub: &RunningHub) -> (AssetHubClient<Channel>, OrdersClient<Channel>) {
+    let channel = Channel::from_shared(hub.url())
+        .expect("hub url")
+        .connect()
+        .await
+        .expect("client connects");
+    (
+        AssetHubClient::new(channel.clone()),
+        OrdersClient::new(channel),
+    )
 }
 
 /// The example configuration with every source pointed at the running mock of the same name.

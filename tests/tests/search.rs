@@ -544,7 +544,7 @@ async fn list_sources_names_every_connector() {
     let registry = &sources[2];
     assert_eq!(registry.kind, pb::AssetKind::RealEstate as i32);
     assert_eq!(registry.connector_type, "real_estate");
-    assert_eq!(registry.capabilities, ["query"]);
+    assert_eq!(registry.capabilities, ["query", "seal", "release", "renew"]);
     assert_eq!(registry.cache_ttl_secs, 3600);
 }
 

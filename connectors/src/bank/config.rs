@@ -4,7 +4,7 @@
 
 use super::wire::INQUIRY_PATH;
 use crate::domain::SourceId;
-use crate::error::ConfigError;
+use crate::error::{ConfigError, ConnectorError};
 use crate::http;
 use reqwest::header::HeaderValue;
 use serde::Deserialize;
@@ -26,10 +26,8 @@ struct RawSettings {
 
 /// Validated settings of one bank source.
 pub(super) struct BankConfig {
-    /// Full URL of the inquiry endpoint.
-    pub endpoint: reqwest::Url,
-    /// Path of `endpoint` exactly as sent, for the signature.
-    pub sign_path: String,
+    /// The gateway's base URL, without a trailing slash; endpoint paths are appended.
+    pub base: String,
     pub api_key: HeaderValue,
     pub api_secret: Vec<u8>,
     pub timeout_ms: u64,
@@ -38,7 +36,7 @@ pub(super) struct BankConfig {
 impl fmt::Debug for BankConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BankConfig")
-            .field("endpoint", &self.endpoint.as_str())
+            .field("base", &self.base)
             .field("api_key", &self.api_key)
             .field("api_secret", &"<redacted>")
             .field("timeout_ms", &self.timeout_ms)
@@ -47,6 +45,14 @@ impl fmt::Debug for BankConfig {
 }
 
 impl BankConfig {
+    /// The URL of the endpoint at `path` (one of the wire paths); its `path()` is what the
+    /// signature covers.
+    pub(super) fn url(&self, path: &str) -> Result<reqwest::Url, ConnectorError> {
+        reqwest::Url::parse(&format!("{}{path}", self.base)).map_err(|e| {
+            ConnectorError::new(crate::ErrorClass::Rejected, format!("endpoint URL: {e}"))
+        })
+    }
+
     pub(super) fn parse(id: &SourceId, settings: toml::Table) -> Result<Self, ConfigError> {
         let source = id.as_str();
         let error = |message: String| ConfigError {
@@ -81,8 +87,7 @@ impl BankConfig {
             )));
         }
         Ok(Self {
-            sign_path: endpoint.path().to_string(),
-            endpoint,
+            base,
             api_key,
             api_secret: raw.api_secret.into_bytes(),
             timeout_ms: raw.timeout_ms,

@@ -1,11 +1,12 @@
 //! The bank connector: signs and sends one inquiry, reads the answer envelope, maps the bank's
 //! return codes onto answers and error classes, and converts accounts into deposits with
-//! exact fen.
+//! exact fen. Control actions are in `control.rs`; both use [`BankConnector::post`].
 
 use super::config::BankConfig;
 use super::sign;
-use super::wire::{self, ret, Envelope, ErrorBody, InquiryRequest};
+use super::wire::{self, ret, Envelope, ErrorBody, InquiryRequest, INQUIRY_PATH};
 use crate::connector::{CallContext, Capability, Connector, QueryAnswer};
+use crate::control::{ControlAnswer, ControlInstruction};
 use crate::domain::{
     mask_id, AccountStatus, Asset, AssetDetail, AssetKind, AssetRef, Debtor, DepositAccount,
     DepositType, Fen, MoneyError, SourceId,
@@ -14,6 +15,8 @@ use crate::error::{ConfigError, ConnectorError, ErrorClass};
 use crate::http;
 use async_trait::async_trait;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::collections::HashSet;
 use std::fmt;
 use std::time::Instant;
@@ -24,7 +27,7 @@ const MAX_ACCOUNT_NUMBER: usize = 64;
 const MAX_ERROR_BODY: usize = 1_024;
 
 pub(super) struct BankConnector {
-    id: SourceId,
+    pub(super) id: SourceId,
     config: BankConfig,
     client: reqwest::Client,
 }
@@ -44,27 +47,24 @@ impl BankConnector {
         Ok(Self { id, config, client })
     }
 
-    /// One signed round trip: the classified answer and the gateway's serial number.
-    async fn call(
+    /// One signed POST of `body` to the endpoint at `path`: the decoded answer envelope, or
+    /// the classified failure of a non-success HTTP status or transport.
+    pub(super) async fn post<T: DeserializeOwned>(
         &self,
-        ctx: &CallContext,
-        debtor: &Debtor,
-    ) -> Result<(QueryAnswer, Option<String>), ConnectorError> {
-        let body = serde_json::to_vec(&InquiryRequest::new(ctx, debtor)).map_err(|e| {
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<Envelope<T>, ConnectorError> {
+        let body = serde_json::to_vec(body).map_err(|e| {
             ConnectorError::new(
                 ErrorClass::Rejected,
-                format!("cannot encode the inquiry: {e}"),
+                format!("cannot encode the request: {e}"),
             )
         })?;
-        let signed = sign::sign(
-            &self.config.api_secret,
-            "POST",
-            &self.config.sign_path,
-            &body,
-        );
+        let url = self.config.url(path)?;
+        let signed = sign::sign(&self.config.api_secret, "POST", url.path(), &body);
         let request = self
             .client
-            .post(self.config.endpoint.clone())
+            .post(url)
             .header(CONTENT_TYPE, "application/json; charset=utf-8")
             .header(ACCEPT, "application/json")
             .header(sign::API_KEY_HEADER, self.config.api_key.clone())
@@ -75,7 +75,18 @@ impl BankConnector {
         let bytes = http::exchange(request, None)
             .await?
             .success_body(error_detail)?;
-        let envelope: Envelope = http::decode_json(&bytes)?;
+        http::decode_json(&bytes)
+    }
+
+    /// One signed round trip: the classified answer and the gateway's serial number.
+    async fn call(
+        &self,
+        ctx: &CallContext,
+        debtor: &Debtor,
+    ) -> Result<(QueryAnswer, Option<String>), ConnectorError> {
+        let envelope: Envelope = self
+            .post(INQUIRY_PATH, &InquiryRequest::new(ctx, debtor))
+            .await?;
         let serial_no = envelope.serial_no.clone();
         interpret(&self.id, ctx, envelope).map(|answer| (answer, serial_no))
     }
@@ -96,7 +107,29 @@ impl Connector for BankConnector {
     }
 
     fn capabilities(&self) -> &[Capability] {
-        &[Capability::Query]
+        &[
+            Capability::Query,
+            Capability::Freeze,
+            Capability::Release,
+            Capability::Deduct,
+            Capability::Renew,
+        ]
+    }
+
+    async fn control(
+        &self,
+        ctx: &CallContext,
+        instruction: &ControlInstruction,
+    ) -> Result<ControlAnswer, ConnectorError> {
+        self.send_control(ctx, instruction).await
+    }
+
+    async fn control_status(
+        &self,
+        ctx: &CallContext,
+        key: &str,
+    ) -> Result<Option<ControlAnswer>, ConnectorError> {
+        self.ask_status(ctx, key).await
     }
 
     async fn query(
@@ -261,7 +294,7 @@ pub(super) fn deposit(source: &SourceId, account: &wire::Account) -> Result<Asse
 }
 
 /// A non-negative yuan decimal string, exactly in fen.
-fn amount(label: &str, field: &str, text: &str) -> Result<Fen, ConnectorError> {
+pub(super) fn amount(label: &str, field: &str, text: &str) -> Result<Fen, ConnectorError> {
     let fen = Fen::from_yuan_str(text).map_err(|e| {
         let why = match e {
             MoneyError::Malformed(_) => "is not a yuan amount",

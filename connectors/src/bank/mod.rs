@@ -9,10 +9,17 @@
 //!   an auth error, `SYS*` (`SYS9999` system busy) a server error, `PARM*` a rejection
 //!   ([`connector`]).
 //!
+//! - Control ([`control`]): `POST .../freeze`, `.../unfreeze`, `.../deduct`, `.../renew` under
+//!   `/gateway/v2/judicial/`, signed the same way, each carrying the idempotency key as `bizNo`,
+//!   the case, court, ruling, officer, debtor and account; `.../control/query` asks what became
+//!   of a `bizNo`. Freezes are asynchronous (answered `Pending`, decided later by the bank).
+//!   Capabilities: query, freeze, release, deduct, renew.
+//!
 //! Settings ([`config`]): `base_url`, `api_key`, `api_secret`, optional `timeout_ms`.
 
 mod config;
 mod connector;
+mod control;
 mod sign;
 #[cfg(test)]
 mod tests;

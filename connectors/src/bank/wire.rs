@@ -1,6 +1,7 @@
-//! The bank gateway's JSON wire format: the inquiry request, the answer envelope with its
-//! return codes, and the account records (amounts as yuan decimal strings). Plain data; the
-//! meaning of codes and values is decided in `connector.rs`.
+//! The bank gateway's JSON wire format: the inquiry request, the control requests, the answer
+//! envelope with its return codes, the account records and the control answer's data (amounts
+//! as yuan decimal strings, dates `yyyyMMdd`). Plain data; the meaning of codes and values is
+//! decided in `connector.rs` and `control.rs`.
 
 use crate::connector::CallContext;
 use crate::domain::{Debtor, DebtorId};
@@ -8,6 +9,12 @@ use serde::{Deserialize, Serialize};
 
 /// Path of the judicial inquiry endpoint, below the configured base URL.
 pub const INQUIRY_PATH: &str = "/gateway/v2/judicial/inquiry";
+/// Paths of the control endpoints.
+pub const FREEZE_PATH: &str = "/gateway/v2/judicial/freeze";
+pub const UNFREEZE_PATH: &str = "/gateway/v2/judicial/unfreeze";
+pub const DEDUCT_PATH: &str = "/gateway/v2/judicial/deduct";
+pub const RENEW_PATH: &str = "/gateway/v2/judicial/renew";
+pub const CONTROL_QUERY_PATH: &str = "/gateway/v2/judicial/control/query";
 
 /// The bank's return codes (`retCode`).
 pub mod ret {
@@ -23,6 +30,24 @@ pub mod ret {
     pub const PARAM_PREFIX: &str = "PARM";
     /// Prefix of the bank's own failures, e.g. `SYS9999` "system busy".
     pub const SYSTEM_PREFIX: &str = "SYS";
+    /// Prefix of business refusals (no such customer, not their account, bad amount...).
+    pub const BUSINESS_PREFIX: &str = "BIZ";
+    /// Status query: the bank never received this `bizNo`.
+    pub const UNKNOWN_BIZ_NO: &str = "BIZ2004";
+}
+
+/// `ctrlStatus` of a control answer.
+pub mod ctrl {
+    /// Accepted, being processed (freezes are decided later).
+    pub const PROCESSING: &str = "00";
+    pub const FROZEN: &str = "10";
+    /// 轮候冻结: queued behind other courts' freezes; `queueNo` 1 is next.
+    pub const QUEUED: &str = "11";
+    pub const RELEASED: &str = "20";
+    /// Everything frozen was deducted.
+    pub const DEDUCTED: &str = "30";
+    pub const EXPIRED: &str = "40";
+    pub const REFUSED: &str = "90";
 }
 
 /// Request body of one inquiry.
@@ -41,10 +66,7 @@ pub struct InquiryRequest<'a> {
 
 impl<'a> InquiryRequest<'a> {
     pub fn new(ctx: &'a CallContext, debtor: &'a Debtor) -> Self {
-        let (cust_type, id_type) = match debtor.id {
-            DebtorId::Resident(_) => ("P", "01"),
-            DebtorId::Company(_) => ("E", "49"),
-        };
+        let (cust_type, id_type) = customer_type(debtor);
         Self {
             req_id: &ctx.request_id,
             case_no: ctx.case.as_str(),
@@ -56,10 +78,76 @@ impl<'a> InquiryRequest<'a> {
     }
 }
 
-/// Every answer, success or not.
+/// Request body of one control action; fields an action does not use are left out.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlRequest<'a> {
+    pub req_id: &'a str,
+    /// 业务流水号: the idempotency key.
+    pub biz_no: &'a str,
+    pub case_no: &'a str,
+    /// The court in `case_no`.
+    pub court_code: &'a str,
+    pub ruling_no: &'a str,
+    pub officer: &'a str,
+    pub cust_type: &'static str,
+    pub id_type: &'static str,
+    pub id_no: &'a str,
+    pub cust_name: &'a str,
+    pub acct_no: &'a str,
+    /// Yuan decimal string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amt: Option<String>,
+    /// `yyyyMMdd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeze_no: Option<&'a str>,
+    /// The court's case account (一案一账号) a deduction goes to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_acct_no: Option<&'a str>,
+}
+
+/// `(custType, idType)` of a debtor.
+pub fn customer_type(debtor: &Debtor) -> (&'static str, &'static str) {
+    match debtor.id {
+        DebtorId::Resident(_) => ("P", "01"),
+        DebtorId::Company(_) => ("E", "49"),
+    }
+}
+
+/// Request body of a status query by `bizNo`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusRequest<'a> {
+    pub req_id: &'a str,
+    pub case_no: &'a str,
+    pub biz_no: &'a str,
+}
+
+/// `data` of a control answer: the freeze as it stands now.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Envelope {
+pub struct ControlData {
+    #[serde(default)]
+    pub biz_no: Option<String>,
+    pub freeze_no: String,
+    pub ctrl_status: String,
+    #[serde(default)]
+    pub queue_no: Option<u32>,
+    pub frozen_amt: String,
+    #[serde(default)]
+    pub deduct_amt: Option<String>,
+    #[serde(default)]
+    pub end_date: Option<String>,
+    #[serde(default)]
+    pub remark: String,
+}
+
+/// Every answer, success or not; `data` depends on the endpoint.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<T = CustomerData> {
     pub ret_code: String,
     #[serde(default)]
     pub ret_msg: String,
@@ -68,8 +156,12 @@ pub struct Envelope {
     /// The gateway's own serial number of the request, for support tickets.
     #[serde(default)]
     pub serial_no: Option<String>,
-    #[serde(default)]
-    pub data: Option<CustomerData>,
+    #[serde(default = "none")]
+    pub data: Option<T>,
+}
+
+fn none<T>() -> Option<T> {
+    None
 }
 
 /// The customer found, with their accounts.

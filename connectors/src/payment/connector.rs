@@ -1,13 +1,15 @@
 //! The payment-platform connector: obtains and caches an OAuth2 access token (client
 //! credentials), asks the judicial holdings inquiry, and converts the platform's answer (fen
 //! integers, product codes, result codes) into domain types. A token the platform refuses as
-//! `invalid_token` is replaced once and the inquiry retried once; everything else is one
-//! attempt, classified for the hub.
+//! `invalid_token` is replaced once and the request sent once more (the platform refused it
+//! before looking at it, so this holds for control instructions too); everything else is one
+//! attempt, classified for the hub. Control instructions are in `control.rs`.
 
 use super::config::Config;
 use super::token::{AccessToken, TokenCache};
 use super::wire;
 use crate::connector::{CallContext, Capability, Connector, QueryAnswer};
+use crate::control::{ControlAnswer, ControlInstruction};
 use crate::domain::{
     Asset, AssetDetail, AssetKind, AssetRef, Debtor, DebtorId, Fen, PaymentBalance,
     PaymentBalanceType, SourceId,
@@ -17,24 +19,37 @@ use crate::http;
 use async_trait::async_trait;
 use reqwest::header::ACCEPT;
 use reqwest::StatusCode;
+use std::future::Future;
 use std::time::Duration;
 
-const CAPABILITIES: [Capability; 1] = [Capability::Query];
+const CAPABILITIES: [Capability; 5] = [
+    Capability::Query,
+    Capability::Freeze,
+    Capability::Release,
+    Capability::Deduct,
+    Capability::Renew,
+];
 
 pub(crate) struct PaymentConnector {
-    id: SourceId,
-    config: Config,
-    http: reqwest::Client,
+    pub(super) id: SourceId,
+    pub(super) config: Config,
+    pub(super) http: reqwest::Client,
     token_url: String,
     holdings_url: String,
     tokens: TokenCache,
 }
 
-/// Outcome of one inquiry with one token.
-enum Attempt {
-    Answered(QueryAnswer),
+/// Outcome of one request with one token.
+pub(super) enum Attempt<T> {
+    Answered(T),
     /// The platform refused the token (`invalid_token`): expired early, revoked, rotated.
     TokenRefused,
+}
+
+/// Whether an answer refuses the bearer token (RFC 6750 `invalid_token`).
+pub(super) fn token_refused(exchange: &http::Exchange) -> bool {
+    exchange.status == StatusCode::UNAUTHORIZED
+        && wire::is_invalid_token(&exchange.headers, &exchange.body)
 }
 
 fn context(mut error: ConnectorError, step: &str) -> ConnectorError {
@@ -104,13 +119,35 @@ impl PaymentConnector {
         self.tokens.get(refused, || self.fetch_token()).await
     }
 
+    /// Runs `call` with the cached token and, when the platform refuses that token, once more
+    /// with a fresh one.
+    pub(super) async fn with_token<T, F, Fut>(&self, mut call: F) -> Result<T, ConnectorError>
+    where
+        F: FnMut(AccessToken) -> Fut,
+        Fut: Future<Output = Result<Attempt<T>, ConnectorError>>,
+    {
+        let token = self.token(None).await?;
+        if let Attempt::Answered(answer) = call(token.clone()).await? {
+            return Ok(answer);
+        }
+        tracing::debug!(source = %self.id, "access token refused; fetching a new one");
+        let fresh = self.token(Some(&token)).await?;
+        match call(fresh).await? {
+            Attempt::Answered(answer) => Ok(answer),
+            Attempt::TokenRefused => Err(ConnectorError::new(
+                ErrorClass::Auth,
+                "the platform refused a freshly issued access token",
+            )),
+        }
+    }
+
     /// One holdings inquiry with `token`.
     async fn inquire(
         &self,
         ctx: &CallContext,
         debtor: &Debtor,
-        token: &AccessToken,
-    ) -> Result<Attempt, ConnectorError> {
+        token: AccessToken,
+    ) -> Result<Attempt<QueryAnswer>, ConnectorError> {
         let cert_type = match debtor.id {
             DebtorId::Resident(_) => wire::CERT_IDCARD,
             DebtorId::Company(_) => wire::CERT_USCC,
@@ -128,9 +165,7 @@ impl PaymentConnector {
                 ("request_id", ctx.request_id.as_str()),
             ]);
         let exchange = http::exchange(request, None).await?;
-        if exchange.status == StatusCode::UNAUTHORIZED
-            && wire::is_invalid_token(&exchange.headers, &exchange.body)
-        {
+        if token_refused(&exchange) {
             return Ok(Attempt::TokenRefused);
         }
         let body = exchange.success_body(wire::error_detail)?;
@@ -232,23 +267,9 @@ impl Connector for PaymentConnector {
         ctx: &CallContext,
         debtor: &Debtor,
     ) -> Result<QueryAnswer, ConnectorError> {
-        let token = self.token(None).await?;
-        let answer = match self.inquire(ctx, debtor, &token).await? {
-            Attempt::Answered(answer) => answer,
-            Attempt::TokenRefused => {
-                tracing::debug!(source = %self.id, "access token refused; fetching a new one");
-                let fresh = self.token(Some(&token)).await?;
-                match self.inquire(ctx, debtor, &fresh).await? {
-                    Attempt::Answered(answer) => answer,
-                    Attempt::TokenRefused => {
-                        return Err(ConnectorError::new(
-                            ErrorClass::Auth,
-                            "the platform refused a freshly issued access token",
-                        ))
-                    }
-                }
-            }
-        };
+        let answer = self
+            .with_token(|token| self.inquire(ctx, debtor, token))
+            .await?;
         tracing::debug!(
             source = %self.id,
             request_id = %ctx.request_id,
@@ -261,5 +282,21 @@ impl Connector for PaymentConnector {
             "payment platform answered"
         );
         Ok(answer)
+    }
+
+    async fn control(
+        &self,
+        ctx: &CallContext,
+        instruction: &ControlInstruction,
+    ) -> Result<ControlAnswer, ConnectorError> {
+        self.send_control(ctx, instruction).await
+    }
+
+    async fn control_status(
+        &self,
+        ctx: &CallContext,
+        key: &str,
+    ) -> Result<Option<ControlAnswer>, ConnectorError> {
+        self.ask_control_status(ctx, key).await
     }
 }

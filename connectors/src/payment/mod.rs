@@ -3,17 +3,27 @@
 //! refreshed, then `GET /v3/judicial/holdings` answering wallet, merchant and fund balances in
 //! integer fen.
 //!
+//! Control: freeze, release, renew and deduct balances (`POST /v3/judicial/freezes...` with
+//! an `Idempotency-Key` header, amounts in fen) and the status of an instruction by its key
+//! (`GET /v3/judicial/instructions`, 404 `INSTRUCTION_NOT_FOUND` → `Ok(None)`). All
+//! synchronous; seals and watches are `Unsupported`. Asset ids are `account_id:PRODUCT`.
+//!
 //! Settings (`[[sources]]` keys): `base_url`, `client_id`, `client_secret`, optional
 //! `timeout_ms` (per HTTP request, default 5000).
 //!
 //! Files: `config.rs` (settings), `wire.rs` (the platform's JSON), `token.rs` (token cache),
-//! `connector.rs` (the `Connector` impl and conversion to domain types), `tests.rs`.
+//! `connector.rs` (the `Connector` impl and conversion to domain types), `control.rs` (control
+//! instructions and their status), `control_wire.rs` (their JSON), `tests.rs`, `control_tests.rs`.
 
 mod config;
 mod connector;
+mod control;
+mod control_wire;
 mod token;
 mod wire;
 
+#[cfg(test)]
+mod control_tests;
 #[cfg(test)]
 mod tests;
 

@@ -25,6 +25,8 @@ struct RawConfig {
 
 /// Validated configuration.
 pub struct Config {
+    /// The registry's base URL, without a trailing slash (control endpoints live below it).
+    pub base: String,
     /// Full URL of the inquiry endpoint.
     pub endpoint: String,
     /// The `X-BDC-Token` value, marked sensitive so it never shows in debug output.
@@ -52,6 +54,7 @@ impl Config {
         let timeout_ms = http::timeout_ms(id.as_str(), raw.timeout_ms, MAX_TIMEOUT_MS)?;
         Ok(Self {
             endpoint: format!("{base}{INQUIRY_PATH}"),
+            base,
             token,
             timeout_ms,
         })

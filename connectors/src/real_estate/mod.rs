@@ -1,18 +1,31 @@
 //! Connector for real-estate registration centres (不动产登记中心): the 权利人查询 (inquiry by
 //! right holder) over XML at `POST /bdc/api/cx/qlrcx`, authenticated by the static token the
 //! registry issued (`X-BDC-Token`). Reports `RealEstateProperty` assets keyed by certificate
-//! number (不动产权证号), with mortgages, seals and queued seals as encumbrances.
+//! number (不动产权证号), with mortgages, seals and queued seals as encumbrances (the seals the
+//! registry registered for courts through this connector among them).
+//!
+//! Control: seal (`POST /bdc/api/kz/cf`), release (`/bdc/api/kz/jf`) and renew
+//! (`/bdc/api/kz/xf`) a property by its certificate number, same token and XML, the
+//! instruction's key sent as 业务流水号 (`Ywlsh`); `control_status` asks `/bdc/api/kz/jgcx`, whose
+//! code `1003` (never received) is `Ok(None)`. Freeze, watch and deduct are `Unsupported`
+//! without a call; the registry's refusals (not the debtor's property, no such seal, wrong
+//! state, key reused, bad term) are `Rejected` with its code and message.
 //!
 //! Settings: `base_url`, `token`, optional `timeout_ms` (per attempt).
 //!
 //! - `config`: settings and their validation; `wire`: the XML shapes and result codes;
-//!   `connector`: the HTTP exchange; `convert`: answer to domain values.
+//!   `connector`: the HTTP exchange; `convert`: answer to domain values; `control_wire` and
+//!   `control`: the control XML and its answer to a `ControlAnswer`.
 
 mod config;
 mod connector;
+mod control;
+mod control_wire;
 mod convert;
 mod wire;
 
+#[cfg(test)]
+mod control_tests;
 #[cfg(test)]
 mod tests;
 

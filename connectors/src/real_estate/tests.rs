@@ -19,17 +19,17 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-const SOURCE: &str = "registry-wuhan";
-const TOKEN: &str = "bdc-wuhan-demo-token";
+pub(super) const SOURCE: &str = "registry-wuhan";
+pub(super) const TOKEN: &str = "bdc-wuhan-demo-token";
 const SEED: u64 = 20_241_116;
 
-struct Fixture {
-    agency: RunningAgency,
-    population: Arc<Population>,
-    connector: Arc<dyn Connector>,
+pub(super) struct Fixture {
+    pub(super) agency: RunningAgency,
+    pub(super) population: Arc<Population>,
+    pub(super) connector: Arc<dyn Connector>,
 }
 
-async fn fixture() -> Fixture {
+pub(super) async fn fixture() -> Fixture {
     let population = Arc::new(Population::generate(SEED, 200));
     let config = AgencyConfig {
         name: SOURCE.into(),
@@ -50,7 +50,7 @@ async fn fixture() -> Fixture {
     }
 }
 
-fn connector(base_url: &str, token: &str) -> Arc<dyn Connector> {
+pub(super) fn connector(base_url: &str, token: &str) -> Arc<dyn Connector> {
     let settings: toml::Table = toml::from_str(&format!(
         "base_url = \"{base_url}\"\ntoken = \"{token}\"\ntimeout_ms = 2000\n"
     ))
@@ -58,14 +58,14 @@ fn connector(base_url: &str, token: &str) -> Arc<dyn Connector> {
     build(SourceId::new(SOURCE).expect("source id"), settings).expect("connector builds")
 }
 
-fn ctx() -> CallContext {
+pub(super) fn ctx() -> CallContext {
     CallContext {
         case: CaseNumber::parse("(2024)鄂0116执1234号").expect("case number"),
         request_id: "req-0001".into(),
     }
 }
 
-fn debtor(id: &str, name: &str) -> Debtor {
+pub(super) fn debtor(id: &str, name: &str) -> Debtor {
     Debtor {
         id: DebtorId::parse(id).expect("valid id"),
         name: name.into(),
@@ -244,7 +244,7 @@ async fn an_injected_503_is_a_retryable_server_error() {
 }
 
 /// Serves `response` (a raw HTTP response) to every request, after reading the request.
-async fn canned(response: String) -> String {
+pub(super) async fn canned(response: String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     tokio::spawn(async move {
@@ -291,7 +291,7 @@ fn complete(request: &[u8]) -> bool {
     body.len() >= length
 }
 
-fn http_200(body: &str) -> String {
+pub(super) fn http_200(body: &str) -> String {
     format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/xml; charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -416,7 +416,16 @@ fn bad_settings_are_config_errors() {
         toml::from_str("base_url = \"http://127.0.0.1:1/\"\ntoken = \"t\"").expect("TOML");
     let built = build(id(), ok).expect("defaults apply");
     assert_eq!(built.connector_type(), "real_estate");
-    assert_eq!(built.capabilities(), &[crate::connector::Capability::Query]);
+    use crate::connector::Capability;
+    assert_eq!(
+        built.capabilities(),
+        &[
+            Capability::Query,
+            Capability::Seal,
+            Capability::Release,
+            Capability::Renew
+        ]
+    );
 }
 
 #[test]

@@ -28,6 +28,8 @@ struct RawConfig {
 pub struct Config {
     /// Full URL of the query endpoint.
     pub endpoint: String,
+    /// The base URL, without a trailing slash (control and sightings paths go below it).
+    pub base: String,
     pub app_key: String,
     /// The `appKey` header value.
     pub app_key_header: HeaderValue,
@@ -54,6 +56,7 @@ impl Config {
         let timeout_ms = http::timeout_ms(id.as_str(), raw.timeout_ms, MAX_TIMEOUT_MS)?;
         Ok(Self {
             endpoint: format!("{base}{QUERY_PATH}"),
+            base,
             app_key,
             app_key_header,
             app_secret: raw.app_secret,

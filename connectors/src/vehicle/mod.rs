@@ -4,19 +4,27 @@
 //! timestamp + secret). Reports `Vehicle` assets keyed by VIN, with seals, queued seals and
 //! mortgages as encumbrances.
 //!
+//! Control: seal, watch, release and renew a vehicle (by VIN) with signed JSON `POST`s, the
+//! status of an instruction by its idempotency key (请求编号), and the sightings feed of
+//! watched vehicles. Freeze and deduct are `Unsupported`.
+//!
 //! Settings: `base_url`, `app_key`, `app_secret`, optional `timeout_ms` (per attempt).
 //!
 //! - `config`: settings and their validation; `sign`: the request signature; `wire`: the
 //!   JSON shapes and result codes; `connector`: the HTTP exchange; `convert`: answer to domain
-//!   values; `vin`: the VIN alphabet and check digit (public, for the mock).
+//!   values; `control`: control instructions, their status and sightings; `vin`: the VIN
+//!   alphabet and check digit (public, for the mock).
 
 mod config;
 mod connector;
+mod control;
 mod convert;
 mod sign;
 pub mod vin;
 mod wire;
 
+#[cfg(test)]
+mod control_tests;
 #[cfg(test)]
 mod tests;
 

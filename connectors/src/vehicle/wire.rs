@@ -1,9 +1,11 @@
 //! The administration's JSON answer as the connector reads it: `{"code":1,"message":"成功",
 //! "data":{"total":N,"rows":[...]}}` with pinyin field names (`hphm` 号牌号码, `clsbdh` 车辆识别
 //! 代号, `clpp1` 中文品牌, `clxh` 车辆型号, `zt` 机动车状态, `cfxx` 查封信息, `dyxx` 抵押信息, ...),
-//! and its result codes. Unknown fields are ignored; `null` lists read as empty.
+//! and its result codes; the control requests and answers (`kzbh` 控制编号, `kzzt` 控制状态,
+//! `pdxh` 排队序号, `jzrq` 截止日期) and the sightings feed in the same envelope. Unknown
+//! fields are ignored; `null` lists read as empty.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Result codes in `code`.
 pub mod code {
@@ -13,6 +15,11 @@ pub mod code {
     pub const NO_RECORD: i64 = 2001;
     /// 姓名与身份证明号码不一致.
     pub const NAME_MISMATCH: i64 = 2002;
+    /// 未查询到该请求编号的控制指令 (status query: never received).
+    pub const NO_SUCH_REQUEST: i64 = 2003;
+    /// Control refusals: 3001 not the debtor's vehicle, 3002 no such hold, 3003 wrong state,
+    /// 3004 request number reused, 3005 end date out of range, 3006 another court's hold.
+    pub const REFUSALS: std::ops::RangeInclusive<i64> = 3001..=3099;
     /// 请求参数错误.
     pub const BAD_REQUEST: i64 = 4001;
     /// appKey 无效 / 签名验证失败 / 时间戳无效.
@@ -73,6 +80,75 @@ pub struct Dyxx {
     #[serde(default)]
     pub dyje: Option<String>,
     pub dyrq: String,
+}
+
+/// A control or sightings answer: `{"code":…,"message":…,"data":…}`.
+#[derive(Debug, Deserialize)]
+pub struct Reply<T> {
+    #[serde(deserialize_with = "code_value")]
+    pub code: i64,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default = "none")]
+    pub data: Option<T>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+/// A control request's body (pinyin fields, see the administration's documentation).
+#[derive(Debug, Serialize)]
+pub struct ControlRequest<'a> {
+    /// 请求编号: the idempotency key.
+    pub qqbh: &'a str,
+    pub ah: &'a str,
+    /// 裁定书文号
+    pub cdswh: &'a str,
+    /// 承办人
+    pub cbr: &'a str,
+    /// 执行法院代码: the court in the case number.
+    pub fydm: &'a str,
+    pub clsbdh: &'a str,
+    pub sfzmhm: &'a str,
+    pub xm: &'a str,
+    /// 截止日期 `yyyy-MM-dd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jzrq: Option<String>,
+    /// 控制编号 of the hold acted upon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kzbh: Option<&'a str>,
+}
+
+/// A control answer: 控制编号, 控制状态 (`0` 待处理, `1` 在控, `2` 轮候, `3` 已解除, `4` 已到期,
+/// `5` 已退回, `6` 已执行完毕), 排队序号, 截止日期, remark.
+#[derive(Debug, Deserialize)]
+pub struct ControlData {
+    pub kzbh: String,
+    pub kzzt: String,
+    #[serde(default)]
+    pub pdxh: Option<u32>,
+    #[serde(default)]
+    pub jzrq: Option<String>,
+    #[serde(default)]
+    pub bz: Option<String>,
+}
+
+/// A page of the sightings feed.
+#[derive(Debug, Deserialize)]
+pub struct SightingsData {
+    pub cursor: String,
+    #[serde(default, deserialize_with = "list")]
+    pub rows: Vec<SightingRow>,
+}
+
+/// One sighting: 序号, the watch's 控制编号, plate, place (地点), time (时间).
+#[derive(Debug, Deserialize)]
+pub struct SightingRow {
+    pub kzbh: String,
+    pub hphm: String,
+    pub dd: String,
+    pub sj: String,
 }
 
 /// Reads `code` as an integer or a string of digits (both occur in 公安 systems).

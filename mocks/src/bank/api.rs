@@ -1,16 +1,18 @@
 //! The judicial inquiry endpoint: load shedding, authentication, input validation and the
-//! bank's answer envelope, with its wire types and return codes.
+//! bank's answer envelope, with its wire types and return codes. The gateway state and the
+//! envelope are shared with the control endpoints (`control.rs`).
 //!
 //! Every answer is `{"retCode", "retMsg", "reqId"?, "serialNo"?, "data"?}`. `reqId` echoes the
 //! caller's request id once the body could be read; `serialNo` is the gateway's own serial for
 //! every request that passed authentication.
 
 use super::auth::{AuthFailure, Verifier};
-use super::data::{Account, Bank};
+use super::data::Bank;
+use super::wire::{AccountWire, CustomerData, Envelope};
 use super::Settings;
-use crate::population::DebtorKind;
-use crate::{Knobs, Population};
-use assethub_connectors::domain::{mask_id, CaseNumber, CreditCode, Fen, ResidentId};
+use crate::population::{DebtorKind, DebtorRecord};
+use crate::{HoldBook, Knobs, Population};
+use assethub_connectors::domain::{mask_id, CaseNumber, CreditCode, ResidentId};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -19,6 +21,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The bank's return codes.
 pub(super) mod ret {
@@ -29,6 +32,14 @@ pub(super) mod ret {
     pub const MISSING_FIELD: &str = "PARM002";
     pub const BAD_FIELD: &str = "PARM003";
     pub const BUSY: &str = "SYS9999";
+    pub const NOT_THE_CUSTOMERS: &str = "BIZ2001";
+    pub const BAD_AMOUNT: &str = "BIZ2002";
+    pub const WRONG_STATE: &str = "BIZ2003";
+    pub const UNKNOWN_BIZ_NO: &str = "BIZ2004";
+    pub const NO_SUCH_FREEZE: &str = "BIZ2005";
+    pub const BIZ_NO_REUSED: &str = "BIZ2006";
+    pub const OTHER_COURT: &str = "BIZ2007";
+    pub const BAD_TERM: &str = "BIZ2008";
 }
 
 /// Longest accepted `reqId` and `custName`, in characters.
@@ -37,13 +48,17 @@ const MAX_NAME: usize = 120;
 
 /// One bank instance's state.
 pub(super) struct Gateway {
-    name: String,
-    bank: Bank,
+    pub(super) name: String,
+    pub(super) bank: Bank,
     verifier: Verifier,
-    population: Arc<Population>,
-    knobs: Arc<Knobs>,
+    pub(super) population: Arc<Population>,
+    pub(super) knobs: Arc<Knobs>,
     max_in_flight: Option<usize>,
     in_flight: AtomicUsize,
+    /// Freezes, releases, deductions and renewals on this bank's accounts.
+    pub(super) book: HoldBook,
+    /// How long the bank takes to decide a freeze.
+    pub(super) decision_delay: Duration,
 }
 
 impl Gateway {
@@ -52,6 +67,7 @@ impl Gateway {
         settings: &Settings,
         population: Arc<Population>,
         knobs: Arc<Knobs>,
+        book: HoldBook,
     ) -> Self {
         Self {
             name: name.to_string(),
@@ -61,6 +77,8 @@ impl Gateway {
             knobs,
             max_in_flight: settings.max_in_flight,
             in_flight: AtomicUsize::new(0),
+            book,
+            decision_delay: Duration::from_millis(settings.freeze_decision_ms),
         }
     }
 
@@ -74,7 +92,7 @@ impl Gateway {
         }
     }
 
-    fn serial_no(&self) -> String {
+    pub(super) fn serial_no(&self) -> String {
         format!(
             "{}{}",
             self.bank.code(),
@@ -82,23 +100,70 @@ impl Gateway {
         )
     }
 
+    /// The customer with identifier `id_no` and name `name`, or the refusal to answer.
+    pub(super) fn customer(
+        &self,
+        id_no: &str,
+        name: &str,
+    ) -> Result<&DebtorRecord, (&'static str, &'static str)> {
+        let record = self
+            .population
+            .get(id_no)
+            .ok_or((ret::NOT_FOUND, "查无此客户"))?;
+        if record.name != name {
+            return Err((ret::NAME_MISMATCH, "客户名称与证件号码不符"));
+        }
+        Ok(record)
+    }
+
+    /// Admits, authenticates and parses one request with `parse`; the answer to send instead
+    /// when any step refuses it.
+    pub(super) fn admit_request<T>(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+        parse: impl FnOnce(&[u8]) -> Result<T, Invalid>,
+    ) -> Result<(Slot<'_>, T), Box<Response>> {
+        let Some(slot) = self.admit() else {
+            tracing::debug!(agency = %self.name, "bank gateway busy");
+            let envelope = Envelope::<()>::new(ret::BUSY, "系统繁忙，请稍后再试", None, None);
+            return Err(Box::new(reply(StatusCode::OK, envelope)));
+        };
+        if let Err(failure) = self
+            .verifier
+            .verify(method.as_str(), uri.path(), headers, body)
+        {
+            tracing::debug!(agency = %self.name, path = uri.path(), ret_code = failure.code(), "bank request refused");
+            return Err(Box::new(auth_failure(failure)));
+        }
+        match parse(body) {
+            Ok(parsed) => Ok((slot, parsed)),
+            Err(invalid) => {
+                tracing::debug!(agency = %self.name, path = uri.path(), ret_code = invalid.code, "bank request invalid");
+                let serial_no = Some(self.serial_no());
+                let envelope =
+                    Envelope::<()>::new(invalid.code, &invalid.message, invalid.req_id, serial_no);
+                Err(Box::new(reply(StatusCode::BAD_REQUEST, envelope)))
+            }
+        }
+    }
+
     /// The bank's business answer to a valid inquiry.
-    fn answer(&self, inquiry: &Inquiry) -> Envelope {
+    fn answer(&self, inquiry: &Inquiry) -> Envelope<CustomerData> {
         let serial_no = Some(self.serial_no());
         let req_id = Some(inquiry.req_id.clone());
-        let Some(record) = self.population.get(&inquiry.id_no) else {
-            return Envelope::new(ret::NOT_FOUND, "查无此客户", req_id, serial_no);
+        let record = match self.customer(&inquiry.id_no, &inquiry.cust_name) {
+            Ok(record) => record,
+            Err((code, message)) => return Envelope::new(code, message, req_id, serial_no),
         };
-        if record.name != inquiry.cust_name {
-            return Envelope::new(
-                ret::NAME_MISMATCH,
-                "客户名称与证件号码不符",
-                req_id,
-                serial_no,
-            );
-        }
         let holdings = self.bank.holdings(&self.name, &self.population, record);
-        let accounts: Vec<AccountWire> = holdings.accounts.iter().map(AccountWire::from).collect();
+        let accounts: Vec<AccountWire> = holdings
+            .accounts
+            .iter()
+            .map(|account| AccountWire::new(account, &self.book))
+            .collect();
         let data = CustomerData {
             cust_no: holdings.cust_no,
             cust_name: record.name.clone(),
@@ -117,7 +182,7 @@ impl Gateway {
 }
 
 /// Counts a request in flight for as long as it lives.
-struct Slot<'a>(&'a AtomicUsize);
+pub(super) struct Slot<'a>(&'a AtomicUsize);
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
@@ -133,27 +198,11 @@ pub(super) async fn inquiry(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(_slot) = gateway.admit() else {
-        tracing::debug!(agency = %gateway.name, "bank gateway busy");
-        let envelope = Envelope::new(ret::BUSY, "系统繁忙，请稍后再试", None, None);
-        return reply(StatusCode::OK, envelope);
-    };
-    if let Err(failure) = gateway
-        .verifier
-        .verify(method.as_str(), uri.path(), &headers, &body)
-    {
-        tracing::debug!(agency = %gateway.name, ret_code = failure.code(), "bank inquiry refused");
-        return auth_failure(failure);
-    }
-    let inquiry = match Inquiry::parse(&body) {
-        Ok(inquiry) => inquiry,
-        Err(invalid) => {
-            tracing::debug!(agency = %gateway.name, ret_code = invalid.code, "bank inquiry invalid");
-            let serial_no = Some(gateway.serial_no());
-            let envelope = Envelope::new(invalid.code, &invalid.message, invalid.req_id, serial_no);
-            return reply(StatusCode::BAD_REQUEST, envelope);
-        }
-    };
+    let (_slot, inquiry) =
+        match gateway.admit_request(&method, &uri, &headers, &body, Inquiry::parse) {
+            Ok(admitted) => admitted,
+            Err(refused) => return *refused,
+        };
     gateway.knobs.count_inquiry();
     let envelope = gateway.answer(&inquiry);
     tracing::debug!(
@@ -168,11 +217,11 @@ pub(super) async fn inquiry(
 }
 
 fn auth_failure(failure: AuthFailure) -> Response {
-    let envelope = Envelope::new(failure.code(), failure.message(), None, None);
+    let envelope = Envelope::<()>::new(failure.code(), failure.message(), None, None);
     reply(StatusCode::UNAUTHORIZED, envelope)
 }
 
-fn reply(status: StatusCode, envelope: Envelope) -> Response {
+pub(super) fn reply<T: Serialize>(status: StatusCode, envelope: Envelope<T>) -> Response {
     (status, Json(envelope)).into_response()
 }
 
@@ -196,11 +245,11 @@ struct Inquiry {
     cust_name: String,
 }
 
-/// Why an inquiry was refused: a PARM code, its message, and the request id if readable.
-struct Invalid {
-    code: &'static str,
-    message: String,
-    req_id: Option<String>,
+/// Why a request was refused: a PARM code, its message, and the request id if readable.
+pub(super) struct Invalid {
+    pub(super) code: &'static str,
+    pub(super) message: String,
+    pub(super) req_id: Option<String>,
 }
 
 impl Inquiry {
@@ -232,17 +281,8 @@ impl Inquiry {
         let id_type = present(&request.id_type).ok_or_else(|| missing("idType"))?;
         let id_no = present(&request.id_no).ok_or_else(|| missing("idNo"))?;
         let cust_name = present(&request.cust_name).ok_or_else(|| missing("custName"))?;
-        let id_no = match (cust_type, id_type) {
-            ("P", "01") => ResidentId::parse(id_no)
-                .map(|id| id.as_str().to_string())
-                .map_err(|_| bad("idNo", "居民身份证号码无效"))?,
-            ("E", "49") => CreditCode::parse(id_no)
-                .map(|code| code.as_str().to_string())
-                .map_err(|_| bad("idNo", "统一社会信用代码无效"))?,
-            ("P" | "E", _) => return Err(bad("idType", "与客户类型不符")),
-            _ => return Err(bad("custType", "应为P或E")),
-        };
-        if cust_name.chars().count() > MAX_NAME || cust_name.chars().any(char::is_control) {
+        let id_no = customer_id(cust_type, id_type, id_no).map_err(|(f, why)| bad(f, why))?;
+        if !valid_name(cust_name) {
             return Err(bad("custName", "长度或字符无效"));
         }
         Ok(Self {
@@ -253,89 +293,38 @@ impl Inquiry {
     }
 }
 
+/// The normalised identifier (uppercase check character) for a customer type and id type, or
+/// the field at fault and why.
+pub(super) fn customer_id(
+    cust_type: &str,
+    id_type: &str,
+    id_no: &str,
+) -> Result<String, (&'static str, &'static str)> {
+    match (cust_type, id_type) {
+        ("P", "01") => ResidentId::parse(id_no)
+            .map(|id| id.as_str().to_string())
+            .map_err(|_| ("idNo", "居民身份证号码无效")),
+        ("E", "49") => CreditCode::parse(id_no)
+            .map(|code| code.as_str().to_string())
+            .map_err(|_| ("idNo", "统一社会信用代码无效")),
+        ("P" | "E", _) => Err(("idType", "与客户类型不符")),
+        _ => Err(("custType", "应为P或E")),
+    }
+}
+
+/// A customer name of acceptable length without control characters.
+pub(super) fn valid_name(name: &str) -> bool {
+    name.chars().count() <= MAX_NAME && !name.chars().any(char::is_control)
+}
+
 /// A field's trimmed value, `None` when absent or blank.
-fn present(field: &Option<String>) -> Option<&str> {
+pub(super) fn present(field: &Option<String>) -> Option<&str> {
     field.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn valid_req_id(id: &str) -> bool {
+pub(super) fn valid_req_id(id: &str) -> bool {
     id.len() <= MAX_REQ_ID
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Envelope {
-    ret_code: &'static str,
-    ret_msg: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    req_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    serial_no: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<CustomerData>,
-}
-
-impl Envelope {
-    fn new(
-        ret_code: &'static str,
-        ret_msg: &str,
-        req_id: Option<String>,
-        serial_no: Option<String>,
-    ) -> Self {
-        Self {
-            ret_code,
-            ret_msg: ret_msg.to_string(),
-            req_id,
-            serial_no,
-            data: None,
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CustomerData {
-    cust_no: String,
-    cust_name: String,
-    cust_type: &'static str,
-    acct_count: usize,
-    accounts: Vec<AccountWire>,
-}
-
-/// One account on the wire: amounts as yuan decimal strings with two places.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AccountWire {
-    acct_no: String,
-    acct_type: &'static str,
-    ccy: &'static str,
-    bal: String,
-    avail_bal: String,
-    frozen_amt: String,
-    status: &'static str,
-    open_branch: String,
-    open_date: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    term: Option<&'static str>,
-}
-
-impl From<&Account> for AccountWire {
-    fn from(account: &Account) -> Self {
-        let yuan = |minor: i64| Fen(minor).to_yuan_string();
-        Self {
-            acct_no: account.acct_no.clone(),
-            acct_type: account.acct_type.code(),
-            ccy: account.currency,
-            bal: yuan(account.balance),
-            avail_bal: yuan((account.balance - account.frozen).max(0)),
-            frozen_amt: yuan(account.frozen),
-            status: account.status.code(),
-            open_branch: account.branch.clone(),
-            open_date: account.open_date.clone(),
-            term: account.term,
-        }
-    }
 }

@@ -1,27 +1,66 @@
-//! Mock of a bank's head-office gateway (总行网关) answering court inquiries (司法查询).
+//! Mock of a bank's head-office gateway (总行网关) answering court inquiries (司法查询) and
+//! control orders (freeze, release, deduct, renew).
 //!
-//! One endpoint, `POST /gateway/v2/judicial/inquiry`, JSON in and out:
+//! The inquiry endpoint, `POST /gateway/v2/judicial/inquiry`, JSON in and out:
 //!
 //! - Auth ([`auth`]): `X-Api-Key`, `X-Timestamp` (Unix seconds, ±300 s), `X-Nonce` (single use)
 //!   and `X-Signature`, the lowercase hex HMAC-SHA256 under the API secret of
 //!   `timestamp \n nonce \n METHOD \n path \n hex(sha256(body))`. Refusals are HTTP 401 with
 //!   `AUTH001`..`AUTH004`.
-//! - Request and answer ([`api`]): `{reqId, caseNo, custType, idType, idNo, custName}` answered by
-//!   an envelope `{retCode, retMsg, reqId, serialNo, data}`; `0000` found (accounts with yuan
-//!   decimal strings), `BIZ1001` no such customer, `BIZ1002` name does not match (both HTTP 200),
-//!   `PARM00x` invalid input (HTTP 400), `SYS9999` system busy (HTTP 200, when `max_in_flight`
-//!   is exceeded).
+//! - Request and answer ([`api`], [`wire`]): `{reqId, caseNo, custType, idType, idNo,
+//!   custName}` answered by an envelope `{retCode, retMsg, reqId, serialNo, data}`; `0000`
+//!   found (accounts with yuan decimal strings), `BIZ1001` no such customer, `BIZ1002` name
+//!   does not match (both HTTP 200), `PARM00x` invalid input (HTTP 400), `SYS9999` system busy
+//!   (HTTP 200, when `max_in_flight` is exceeded; control requests included).
 //! - Data ([`data`]): each customer's accounts, derived from the population per bank instance.
+//!   Inquiry answers reflect the gateway's hold register ([`HoldBook`], ids `{bankCode}DJ000001`):
+//!   `frozenAmt` adds the money its freezes hold, `bal` drops what was deducted, and `status`
+//!   becomes `1` (frozen) while one of its freezes is in force.
+//!
+//! Control endpoints ([`control`]), all `POST`, signed and answered exactly like the inquiry:
+//!
+//! | path | action | extra fields |
+//! | --- | --- | --- |
+//! | `/gateway/v2/judicial/freeze` | freeze (冻结), **asynchronous** | `amt`, `endDate` |
+//! | `/gateway/v2/judicial/unfreeze` | release (解冻) | `freezeNo` |
+//! | `/gateway/v2/judicial/deduct` | deduct (扣划) into the case account | `freezeNo`, `amt`, `caseAcctNo` |
+//! | `/gateway/v2/judicial/renew` | renew (续冻) | `freezeNo`, `endDate` |
+//! | `/gateway/v2/judicial/control/query` | the answer to an earlier `bizNo` | only `reqId`, `caseNo`, `bizNo` |
+//!
+//! Every action body carries `reqId`, `bizNo` (业务流水号, the idempotency key: a repeated `bizNo`
+//! with the same instruction gets the original answer and never acts twice; with a different
+//! instruction it is refused `BIZ2006`), `caseNo`, `courtCode` (must be the court in `caseNo`),
+//! `rulingNo`, `officer`, `custType`, `idType`, `idNo`, `custName` and `acctNo`. Amounts are yuan
+//! strings (`"1000.00"`), dates `yyyyMMdd`; a freeze ends at most 366 days after today, a
+//! renewal at most 366 days after the freeze's current end date.
+//!
+//! The answer's `data` is `{bizNo, freezeNo, ctrlStatus, queueNo?, frozenAmt, deductAmt,
+//! endDate, remark}`; `ctrlStatus` is `00` processing (处理中), `10` frozen, `11` queued behind
+//! other courts (轮候冻结, `queueNo` 1 is next), `20` released, `30` fully deducted, `40`
+//! expired, `90` refused (`remark` says why). A freeze is answered `00` with the ticket as
+//! `freezeNo`; after `freeze_decision_ms` the bank decides it: refused when the account is
+//! closed, otherwise frozen (up to what is available, `remark` saying so) or queued. Release,
+//! deduction and renewal are decided at once.
+//!
+//! Refusals are HTTP 200 with `BIZ1001` no such customer, `BIZ1002` name mismatch, `BIZ2001`
+//! account not the customer's, `BIZ2002` bad amount (e.g. deduction above the frozen money),
+//! `BIZ2003` the freeze's state does not allow it, `BIZ2004` unknown `bizNo` (status query
+//! only: "never received"), `BIZ2005` no such `freezeNo` on the account, `BIZ2006` `bizNo`
+//! reused, `BIZ2007` the freeze belongs to another court, `BIZ2008` end date in the past or
+//! beyond the longest term; malformed input is HTTP 400 `PARM00x`.
 
 mod api;
 mod auth;
+mod control;
+mod control_wire;
 mod data;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 pub use data::{holdings, Account, AccountStatus, AccountType, Holdings};
 
-use crate::{Knobs, Population};
+use crate::{HoldBook, Knobs, Population};
 use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
@@ -30,6 +69,19 @@ use std::sync::Arc;
 
 /// Path of the gateway's judicial inquiry endpoint.
 pub const INQUIRY_PATH: &str = "/gateway/v2/judicial/inquiry";
+/// Paths of the control endpoints.
+pub const FREEZE_PATH: &str = "/gateway/v2/judicial/freeze";
+pub const UNFREEZE_PATH: &str = "/gateway/v2/judicial/unfreeze";
+pub const DEDUCT_PATH: &str = "/gateway/v2/judicial/deduct";
+pub const RENEW_PATH: &str = "/gateway/v2/judicial/renew";
+pub const CONTROL_QUERY_PATH: &str = "/gateway/v2/judicial/control/query";
+
+/// Default delay before the bank decides a freeze.
+pub const DEFAULT_FREEZE_DECISION_MS: u64 = 1_500;
+
+fn default_freeze_decision_ms() -> u64 {
+    DEFAULT_FREEZE_DECISION_MS
+}
 
 /// One bank instance: its name and code (which lead branch names and account numbers) and the
 /// credentials the court system was issued.
@@ -45,6 +97,9 @@ pub struct Settings {
     /// unlimited when absent.
     #[serde(default)]
     pub max_in_flight: Option<usize>,
+    /// How long after accepting a freeze the bank decides it (milliseconds).
+    #[serde(default = "default_freeze_decision_ms")]
+    pub freeze_decision_ms: u64,
 }
 
 impl fmt::Debug for Settings {
@@ -55,6 +110,7 @@ impl fmt::Debug for Settings {
             .field("api_key", &self.api_key)
             .field("api_secret", &"<redacted>")
             .field("max_in_flight", &self.max_in_flight)
+            .field("freeze_decision_ms", &self.freeze_decision_ms)
             .finish()
     }
 }
@@ -88,19 +144,30 @@ impl Settings {
             api_key,
             api_secret,
             max_in_flight: None,
+            freeze_decision_ms: DEFAULT_FREEZE_DECISION_MS,
         }
     }
 }
 
-/// The bank's API: the judicial inquiry endpoint, with its own auth and error answers.
+/// The bank's API: the judicial inquiry and control endpoints, with their own auth and error
+/// answers, over one hold register per bank instance.
 pub fn router(
     name: &str,
     settings: &Settings,
     population: Arc<Population>,
     knobs: Arc<Knobs>,
 ) -> Router {
-    let gateway = api::Gateway::new(name, settings, population, knobs);
+    let book = HoldBook::new(
+        &format!("{}DJ", data::Bank::new(settings).code()),
+        knobs.clone(),
+    );
+    let gateway = api::Gateway::new(name, settings, population, knobs, book);
     Router::new()
         .route(INQUIRY_PATH, post(api::inquiry))
+        .route(FREEZE_PATH, post(control::freeze))
+        .route(UNFREEZE_PATH, post(control::unfreeze))
+        .route(DEDUCT_PATH, post(control::deduct))
+        .route(RENEW_PATH, post(control::renew))
+        .route(CONTROL_QUERY_PATH, post(control::status))
         .with_state(Arc::new(gateway))
 }

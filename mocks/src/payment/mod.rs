@@ -11,14 +11,54 @@
 //!   platform, amounts in integer fen. Business answers carry `result_code` (`SUCCESS`,
 //!   `USER_NOT_EXIST`, `CERT_NAME_MISMATCH`, all HTTP 200; `MISSING_PARAMETER` /
 //!   `INVALID_PARAMETER` 400; `QUOTA_EXCEEDED` 429 with `Retry-After`); token problems are
-//!   RFC 6750 401s (`invalid_token` for unknown or expired tokens).
+//!   RFC 6750 401s (`invalid_token` for unknown or expired tokens). Each holding is
+//!   `{"product","account_id","amount_fen","frozen_fen"}`; `frozen_fen` includes the court
+//!   freezes placed through the control API, `amount_fen` lacks what courts deducted.
 //! - `GET /__admin/oauth2` (token statistics) and `POST /__admin/oauth2/revoke` (revoke every
 //!   token, as a key rotation would): test and demo controls, not part of the platform's API.
 //!
+//! Control API (冻结 / 解冻 / 续冻 / 扣划), all synchronous, bearer token as above, each call
+//! counted against the same per-client quota as inquiries (429 `QUOTA_EXCEEDED` +
+//! `Retry-After`). Every `POST` carries an `Idempotency-Key` header (1-128 visible ASCII
+//! characters; missing → 400 `MISSING_PARAMETER`) and a JSON body:
+//! `{"request_id","case_no","ruling_no","officer","cert_type","cert_no","name","account_id",
+//! "product"}` plus, per action, `amount_fen` (integer fen > 0), `end_date` (`yyyy-MM-dd`) and
+//! `case_account` (the court's case account, deductions):
+//!
+//! - `POST /v3/judicial/freezes` (+ `amount_fen`, `end_date`: after today, at most 366 days
+//!   ahead): freezes up to `amount_fen` of the balance; less when less is available (said in
+//!   `remark`), queued (`QUEUED`, `queue_position`) when another court froze it all.
+//! - `POST /v3/judicial/freezes/{freeze_no}/release`: 解冻; later queued freezes take effect.
+//! - `POST /v3/judicial/freezes/{freeze_no}/renew` (+ `end_date`: after the current end date,
+//!   at most 366 days past it).
+//! - `POST /v3/judicial/freezes/{freeze_no}/deduct` (+ `amount_fen`, `case_account`): moves
+//!   frozen money to the court; at most what the freeze holds.
+//! - `GET /v3/judicial/instructions?idempotency_key=&request_id=`: the current state of the
+//!   freeze an earlier instruction created or acted on; 404 `INSTRUCTION_NOT_FOUND` when the
+//!   platform never received that key.
+//!
+//! A success is HTTP 200 `{"result_code":"SUCCESS","result_msg","request_id",
+//! "idempotency_key","freeze":{"freeze_no","status","queue_position"?,"frozen_fen",
+//! "deducted_fen","end_date","remark"?}}` with `status` one of `FROZEN`, `QUEUED`,
+//! `RELEASED`, `DEDUCTED`, `EXPIRED`, `REJECTED`, `PROCESSING`; `deducted_fen` is what that
+//! instruction moved. A repeated key with the same instruction answers the freeze as it is
+//! now and never acts twice. Refusals: HTTP 200 with `USER_NOT_EXIST`, `CERT_NAME_MISMATCH`,
+//! `ACCOUNT_NOT_OWNED` (the account is not the holder's), `FREEZE_NOT_FOUND` (not a freeze on
+//! that account), `NOT_FREEZE_HOLDER` (another court's freeze), `FREEZE_STATE_INVALID`,
+//! `AMOUNT_EXCEEDS_FROZEN`; HTTP 400 `MISSING_PARAMETER` / `INVALID_PARAMETER`; HTTP 422
+//! `IDEMPOTENCY_KEY_REUSED` (the key was used for another instruction).
+//!
 //! Files: `oauth.rs` (token issue and validation), `quota.rs` (per-client request quota),
-//! `data.rs` (what the platform holds, derived from the population), `api.rs` (the inquiry).
+//! `data.rs` (what the platform holds, derived from the population), `api.rs` (the inquiry),
+//! `checks.rs` (the gate and parameter checks shared by all endpoints), `control_wire.rs` (control request and answer bodies),
+//! `control.rs` (the control endpoints on the shared hold register).
 
 mod api;
+mod checks;
+mod control;
+#[cfg(test)]
+mod control_tests;
+mod control_wire;
 pub mod data;
 mod oauth;
 mod quota;
@@ -27,7 +67,7 @@ mod tests;
 
 pub use oauth::TokenStats;
 
-use crate::{Knobs, Population};
+use crate::{HoldBook, Knobs, Population};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -38,6 +78,10 @@ use std::time::Duration;
 pub const TOKEN_PATH: &str = "/oauth2/token";
 /// Path of the holdings inquiry.
 pub const HOLDINGS_PATH: &str = "/v3/judicial/holdings";
+/// Path of the freeze order; release, renew and deduct are under `/{freeze_no}/`.
+pub const FREEZES_PATH: &str = "/v3/judicial/freezes";
+/// Path of the status of an instruction by idempotency key.
+pub const INSTRUCTIONS_PATH: &str = "/v3/judicial/instructions";
 /// Admin path answering token statistics as [`TokenStats`] JSON.
 pub const ADMIN_TOKENS_PATH: &str = "/__admin/oauth2";
 /// Admin path revoking every issued token.
@@ -109,9 +153,12 @@ pub(crate) struct Platform {
     pub knobs: Arc<Knobs>,
     pub tokens: oauth::TokenStore,
     pub quota: quota::Quota,
+    /// The platform's freeze register (shared rules in `crate::holds`).
+    pub book: HoldBook,
 }
 
-/// The platform's API: token endpoint, holdings inquiry and the token admin routes.
+/// The platform's API: token endpoint, holdings inquiry, control endpoints and the token admin
+/// routes. Freeze numbers start with the instance name, e.g. `PAY-XINFU-JF000001`.
 pub fn router(
     name: &str,
     settings: &Settings,
@@ -122,13 +169,28 @@ pub fn router(
         name: name.to_string(),
         settings: settings.clone(),
         population,
-        knobs,
         tokens: oauth::TokenStore::new(settings.token_ttl()),
         quota: quota::Quota::new(settings.quota_per_sec),
+        book: HoldBook::new(&format!("{}-JF", name.to_ascii_uppercase()), knobs.clone()),
+        knobs,
     });
     Router::new()
         .route(TOKEN_PATH, post(oauth::token))
         .route(HOLDINGS_PATH, get(api::holdings))
+        .route(FREEZES_PATH, post(control::freeze))
+        .route(
+            &format!("{FREEZES_PATH}/{{freeze_no}}/release"),
+            post(control::release),
+        )
+        .route(
+            &format!("{FREEZES_PATH}/{{freeze_no}}/renew"),
+            post(control::renew),
+        )
+        .route(
+            &format!("{FREEZES_PATH}/{{freeze_no}}/deduct"),
+            post(control::deduct),
+        )
+        .route(INSTRUCTIONS_PATH, get(control::instruction))
         .route(ADMIN_TOKENS_PATH, get(oauth::stats))
         .route(ADMIN_REVOKE_PATH, post(oauth::revoke))
         .with_state(platform)

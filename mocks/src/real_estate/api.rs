@@ -1,6 +1,8 @@
 //! The registry's HTTP API: the 权利人查询 endpoint, its request validation (token, XML shape,
-//! case number, court, identity document) and its answers: records found, no record, name
-//! mismatch, or the registry's own XML errors.
+//! case number, court, identity document) and its answers: records found (with the seals of
+//! the registry's hold register listed among each property's 查封信息), no record, name
+//! mismatch, or the registry's own XML errors. The validation helpers are shared with the
+//! control endpoints (`control`).
 
 use super::auth;
 use super::data;
@@ -8,7 +10,7 @@ use super::date::now_compact;
 use super::locale::Locale;
 use super::wire::{self, Bdcxx, Code, CxRequest, CxResponse, ResponseBody, ResponseHead};
 use super::Settings;
-use crate::{Knobs, Population};
+use crate::{HoldBook, Knobs, Population};
 use assethub_connectors::domain::{mask_id, CaseNumber, CreditCode, DebtorId, ResidentId};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -31,6 +33,8 @@ pub struct Registry {
     pub locale: Option<&'static Locale>,
     pub population: Arc<Population>,
     pub knobs: Arc<Knobs>,
+    /// The registry's register of court seals (查封登记簿).
+    pub book: HoldBook,
 }
 
 /// A validated inquiry.
@@ -41,14 +45,14 @@ struct Inquiry {
 }
 
 /// A request the registry refuses with HTTP 400.
-struct Rejection {
-    code: Code,
-    message: String,
-    request_id: Option<String>,
+pub(super) struct Rejection {
+    pub(super) code: Code,
+    pub(super) message: String,
+    pub(super) request_id: Option<String>,
 }
 
 impl Rejection {
-    fn new(code: Code, message: impl Into<String>, request_id: Option<&str>) -> Self {
+    pub(super) fn new(code: Code, message: impl Into<String>, request_id: Option<&str>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -122,7 +126,17 @@ impl Registry {
         );
         let body = ResponseBody {
             zs: properties.len(),
-            bdcxx: properties.iter().map(Bdcxx::from).collect(),
+            bdcxx: properties
+                .iter()
+                .map(|p| {
+                    let mut bdcxx = Bdcxx::from(p);
+                    bdcxx.cfxx.extend(super::control::register_seals(
+                        &self.book,
+                        &p.certificate_number,
+                    ));
+                    bdcxx
+                })
+                .collect(),
         };
         self.reply(
             StatusCode::OK,
@@ -167,7 +181,7 @@ impl Registry {
     }
 }
 
-fn xml_response(status: StatusCode, xml: String) -> Response {
+pub(super) fn xml_response(status: StatusCode, xml: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/xml; charset=UTF-8")],
@@ -181,54 +195,15 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Inquiry, Rejection> {
     let bad = |message: &str, request_id: Option<&str>| {
         Rejection::new(Code::BadRequest, message, request_id)
     };
-    let is_xml = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("xml"));
-    if !is_xml {
-        return Err(bad("Content-Type 须为 application/xml", None));
-    }
-    let text = std::str::from_utf8(body).map_err(|_| bad("报文须为 UTF-8 编码", None))?;
+    let text = xml_text(headers, body)?;
     let request: CxRequest =
         quick_xml::de::from_str(text).map_err(|_| bad("请求报文格式错误", None))?;
     let head = request.head.ok_or_else(|| bad("缺少报文头 Head", None))?;
-    let request_id = present(&head.qqbh).ok_or_else(|| bad("缺少请求编号 Qqbh", None))?;
-    if request_id.chars().count() > MAX_REQUEST_ID {
-        return Err(bad("请求编号 Qqbh 过长", None));
-    }
+    let request_id = request_id(&head.qqbh, "请求编号 Qqbh", None)?;
     let rid = Some(request_id);
-    let case_text = present(&head.ajh).ok_or_else(|| bad("缺少案件号 Ajh", rid))?;
-    let case = CaseNumber::parse(case_text)
-        .map_err(|e| Rejection::new(Code::BadCaseNumber, format!("案件号不合法: {e}"), rid))?;
-    let court = present(&head.fy).ok_or_else(|| bad("缺少法院 Fy", rid))?;
-    if court != case.court() {
-        return Err(Rejection::new(
-            Code::CourtMismatch,
-            "请求法院与案件承办法院不一致",
-            rid,
-        ));
-    }
+    case_of(&head.ajh, &head.fy, rid)?;
     let body = request.body.ok_or_else(|| bad("缺少报文体 Body", rid))?;
-    let name = present(&body.qlrmc).ok_or_else(|| bad("缺少权利人名称 Qlrmc", rid))?;
-    if name.chars().count() > MAX_NAME {
-        return Err(bad("权利人名称 Qlrmc 过长", rid));
-    }
-    let id_text = present(&body.zjh).ok_or_else(|| bad("缺少证件号 Zjh", rid))?;
-    let id = match present(&body.zjzl) {
-        Some("1") => ResidentId::parse(id_text)
-            .map(DebtorId::Resident)
-            .map_err(|_| bad("证件号 Zjh 不是有效的居民身份证号码", rid))?,
-        Some("7") => CreditCode::parse(id_text)
-            .map(DebtorId::Company)
-            .map_err(|_| bad("证件号 Zjh 不是有效的统一社会信用代码", rid))?,
-        Some(_) => {
-            return Err(bad(
-                "证件种类 Zjzl 须为 1（居民身份证）或 7（统一社会信用代码）",
-                rid,
-            ))
-        }
-        None => return Err(bad("缺少证件种类 Zjzl", rid)),
-    };
+    let (id, name) = right_holder(&body.qlrmc, &body.zjzl, &body.zjh, rid)?;
     Ok(Inquiry {
         request_id: request_id.to_string(),
         id,
@@ -236,7 +211,85 @@ fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Inquiry, Rejection> {
     })
 }
 
+/// The request's text, once its Content-Type says XML and it is UTF-8.
+pub(super) fn xml_text<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<&'a str, Rejection> {
+    let bad = |message: &str| Rejection::new(Code::BadRequest, message, None);
+    let is_xml = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("xml"));
+    if !is_xml {
+        return Err(bad("Content-Type 须为 application/xml"));
+    }
+    std::str::from_utf8(body).map_err(|_| bad("报文须为 UTF-8 编码"))
+}
+
+/// A request id (请求编号 `Qqbh`, 业务流水号 `Ywlsh`): present and not too long.
+pub(super) fn request_id<'a>(
+    field: &'a Option<String>,
+    what: &str,
+    rid: Option<&str>,
+) -> Result<&'a str, Rejection> {
+    let id = present(field)
+        .ok_or_else(|| Rejection::new(Code::BadRequest, format!("缺少{what}"), rid))?;
+    if id.chars().count() > MAX_REQUEST_ID {
+        return Err(Rejection::new(Code::BadRequest, format!("{what}过长"), rid));
+    }
+    Ok(id)
+}
+
+/// The case (`Ajh`) and the court (`Fy`), which must be the case's court.
+pub(super) fn case_of(
+    ajh: &Option<String>,
+    fy: &Option<String>,
+    rid: Option<&str>,
+) -> Result<CaseNumber, Rejection> {
+    let case_text =
+        present(ajh).ok_or_else(|| Rejection::new(Code::BadRequest, "缺少案件号 Ajh", rid))?;
+    let case = CaseNumber::parse(case_text)
+        .map_err(|e| Rejection::new(Code::BadCaseNumber, format!("案件号不合法: {e}"), rid))?;
+    let court = present(fy).ok_or_else(|| Rejection::new(Code::BadRequest, "缺少法院 Fy", rid))?;
+    if court != case.court() {
+        return Err(Rejection::new(
+            Code::CourtMismatch,
+            "请求法院与案件承办法院不一致",
+            rid,
+        ));
+    }
+    Ok(case)
+}
+
+/// The right holder: name (`Qlrmc`), document type (`Zjzl`) and number (`Zjh`).
+pub(super) fn right_holder<'a>(
+    qlrmc: &'a Option<String>,
+    zjzl: &Option<String>,
+    zjh: &Option<String>,
+    rid: Option<&str>,
+) -> Result<(DebtorId, &'a str), Rejection> {
+    let bad = |message: &str| Rejection::new(Code::BadRequest, message, rid);
+    let name = present(qlrmc).ok_or_else(|| bad("缺少权利人名称 Qlrmc"))?;
+    if name.chars().count() > MAX_NAME {
+        return Err(bad("权利人名称 Qlrmc 过长"));
+    }
+    let id_text = present(zjh).ok_or_else(|| bad("缺少证件号 Zjh"))?;
+    let id = match present(zjzl) {
+        Some("1") => ResidentId::parse(id_text)
+            .map(DebtorId::Resident)
+            .map_err(|_| bad("证件号 Zjh 不是有效的居民身份证号码"))?,
+        Some("7") => CreditCode::parse(id_text)
+            .map(DebtorId::Company)
+            .map_err(|_| bad("证件号 Zjh 不是有效的统一社会信用代码"))?,
+        Some(_) => {
+            return Err(bad(
+                "证件种类 Zjzl 须为 1（居民身份证）或 7（统一社会信用代码）",
+            ))
+        }
+        None => return Err(bad("缺少证件种类 Zjzl")),
+    };
+    Ok((id, name))
+}
+
 /// A field's trimmed text, if present and not blank.
-fn present(field: &Option<String>) -> Option<&str> {
+pub(super) fn present(field: &Option<String>) -> Option<&str> {
     field.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }

@@ -1,26 +1,72 @@
 //! Mock real-estate registration centre (不动产登记中心): a government system answering courts'
-//! 权利人查询 (inquiry by right holder) over XML, authenticated by a static `X-BDC-Token`.
+//! 权利人查询 (inquiry by right holder) and 查控 (seal, release, renew) over XML, authenticated by
+//! a static `X-BDC-Token`.
 //!
-//! - `wire`: the XML request / response shapes and the registry's result codes.
-//! - `api`: the endpoint and its validation; `auth`: the token check.
+//! Inquiry: `POST /bdc/api/cx/qlrcx` (see `wire`). Each property's `Cfxx` list shows, after
+//! the registry's older records, the seals of its hold register: `Cflx` 查封 (in force, with
+//! `Cfjssj`) or 轮候查封 (queued, no end date), `Cfjg` the court's code (e.g. `鄂0116`), `Cfwh`
+//! the case number, `Cfqssj` the day it was registered.
+//!
+//! Control, all `POST` with `Content-Type: application/xml` and `X-BDC-Token`:
+//! - `/bdc/api/kz/cf` 查封登记 (seal), `/bdc/api/kz/jf` 解封登记 (release),
+//!   `/bdc/api/kz/xf` 续封登记 (renew):
+//!   ```xml
+//!   <KzRequest>
+//!     <Head><Qqbh>request id</Qqbh><Ywlsh>idempotency key</Ywlsh><Ajh>(2024)鄂0116执1234号</Ajh>
+//!       <Fy>鄂0116</Fy><Cdwh>(2024)鄂0116执1234号之一</Cdwh><Cbr>officer</Cbr></Head>
+//!     <Body><Bdcqzh>鄂(2021)武汉市不动产权第0123456号</Bdcqzh><Qlrmc>张伟</Qlrmc><Zjzl>1</Zjzl>
+//!       <Zjh>11010519491231002X</Zjh><Cfbh>seal id (jf, xf)</Cfbh><Cfjssj>20271115 (cf, xf)</Cfjssj></Body>
+//!   </KzRequest>
+//!   ```
+//!   `Ywlsh` 业务流水号 is the idempotency key: the same key with the same request answers the
+//!   original result again (nothing is done twice); with a different request it is refused
+//!   (4004). `Cdwh` 裁定书文号 and `Cbr` 承办人 are required; `Fy` must be the case's court.
+//! - `/bdc/api/kz/jgcx` 办理结果查询: the same `Head` (no `Cdwh` / `Cbr` needed, `Body` optional);
+//!   answers the seal's current state for that `Ywlsh`, or code `1003` when the registry never
+//!   received it.
+//!
+//! Answer: `<KzResponse><Head>` `Code`, `Msg`, echoed `Qqbh` and `Ywlsh`, `Cxjg`, `Fksj`
+//! `</Head>` and on success `<Body>` `Cfbh` 查封编号 (the hold id), `Zt` status (`已查封`,
+//! `轮候查封` with `Lhsx` 轮候顺序 = queue position from 1, `已解封`, `已到期`, also `办理中`,
+//! `不予办理`, `已处分`), `Cfjssj` end date `yyyyMMdd`, `Sm` 说明 (may be empty) `</Body>`.
+//! Codes: `0` success; HTTP 200 `1003` key never received, `4001` the property is not
+//! registered to that right holder (number and name), `4002` no such seal on that property,
+//! `4003` state does not allow it (released, expired, another case's seal, renewal not
+//! extending the term), `4004` key reused; HTTP 400 `2001` bad request, `2002` bad case
+//! number, `2003` court not the case's, `2004` end date not `yyyyMMdd`, in the past, or beyond
+//! 3 years (from today for a seal, from the current end for a renewal); HTTP 403 `3001` token.
+//! A seal on a property another case's seal holds is queued (轮候) and takes effect when the
+//! earlier seals are released or expire.
+//!
+//! - `wire`: the inquiry's XML shapes and the registry's result codes; `control_wire`: the
+//!   control XML shapes and status words.
+//! - `api`: the inquiry endpoint and the shared validation; `control`: the control endpoints;
+//!   `control_order`: control request validation and seal terms; `auth`: the token check.
 //! - `data`: what the registry holds for a debtor (properties, mortgages, seals), derived from
 //!   the population; `locale`: the cities, districts and courts it files property under;
 //!   `date`: its date formats and clock.
 
 mod api;
 mod auth;
+mod control;
+mod control_order;
+pub mod control_wire;
 pub mod data;
 pub mod date;
 pub mod locale;
 pub mod wire;
 
 #[cfg(test)]
+mod control_tests;
+#[cfg(test)]
 mod tests;
 
 pub use api::INQUIRY_PATH;
 pub use auth::TOKEN_HEADER;
+pub use control_wire::{RELEASE_PATH, RENEW_PATH, SEAL_PATH, STATUS_PATH};
 
-use crate::{Knobs, Population};
+use crate::population::fnv;
+use crate::{HoldBook, Knobs, Population};
 use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
@@ -54,7 +100,9 @@ impl Settings {
     }
 }
 
-/// The registry's API for the instance `name` (its records depend on the name).
+/// The registry's API for the instance `name` (its records depend on the name). Its seal
+/// register lives as long as the router; seal ids look like `CF1234-000001`, the number after
+/// `CF` derived from the instance name.
 pub fn router(
     name: &str,
     settings: &Settings,
@@ -66,9 +114,14 @@ pub fn router(
         settings: settings.clone(),
         locale: locale::for_registry(&settings.registry_name),
         population,
+        book: HoldBook::new(&format!("CF{:04}-", fnv(name) % 10_000), knobs.clone()),
         knobs,
     };
     Router::new()
         .route(INQUIRY_PATH, post(api::inquiry))
+        .route(SEAL_PATH, post(control::seal))
+        .route(RELEASE_PATH, post(control::release))
+        .route(RENEW_PATH, post(control::renew))
+        .route(STATUS_PATH, post(control::status))
         .with_state(Arc::new(registry))
 }

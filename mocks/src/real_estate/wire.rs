@@ -23,7 +23,7 @@
 use super::data::{Mortgage, Property, Seal};
 use serde::{Deserialize, Serialize};
 
-/// The registry's result codes.
+/// The registry's result codes (inquiry and control).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     /// 查询成功 (possibly with no property).
@@ -32,12 +32,26 @@ pub enum Code {
     NoRecord,
     /// 权利人名称与证件号码不一致.
     NameMismatch,
+    /// 未找到该业务流水号的办理记录 (control status: the key was never received).
+    UnknownKey,
+    /// 不动产不存在或不属于该权利人 (control: certificate unknown, not the debtor's, or the
+    /// debtor's name does not match).
+    NotTheDebtors,
+    /// 查封编号不存在 (or not a seal on the certificate named).
+    NoSuchSeal,
+    /// 当前状态不允许办理 (releasing a released seal, renewing an expired one, another case's
+    /// seal, a renewal not extending the term).
+    WrongState,
+    /// 业务流水号已用于其他业务.
+    KeyReused,
     /// 请求报文格式错误或缺少必填项 (HTTP 400).
     BadRequest,
     /// 案号不合法 (HTTP 400).
     BadCaseNumber,
     /// 请求法院与案件承办法院不一致 (HTTP 400).
     CourtMismatch,
+    /// 查封期限不合法: end date in the past or beyond the legal term (HTTP 400).
+    BadTerm,
     /// 访问令牌缺失或无效 (HTTP 403).
     Unauthorized,
     /// 系统内部错误 (HTTP 500).
@@ -50,9 +64,15 @@ impl Code {
             Self::Success => "0",
             Self::NoRecord => "1001",
             Self::NameMismatch => "1002",
+            Self::UnknownKey => "1003",
+            Self::NotTheDebtors => "4001",
+            Self::NoSuchSeal => "4002",
+            Self::WrongState => "4003",
+            Self::KeyReused => "4004",
             Self::BadRequest => "2001",
             Self::BadCaseNumber => "2002",
             Self::CourtMismatch => "2003",
+            Self::BadTerm => "2004",
             Self::Unauthorized => "3001",
             Self::Internal => "9999",
         }
@@ -192,8 +212,9 @@ impl From<&Seal> for Cfxx {
     }
 }
 
-/// Serialises a response as an indented XML document with its declaration.
-pub fn to_xml(response: &CxResponse) -> Result<String, quick_xml::SeError> {
+/// Serialises a response (`CxResponse`, `KzResponse`) as an indented XML document with its
+/// declaration.
+pub fn to_xml<T: Serialize>(response: &T) -> Result<String, quick_xml::SeError> {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let mut serializer = quick_xml::se::Serializer::new(&mut out);
     serializer.indent(' ', 2);

@@ -1,19 +1,21 @@
 //! The administration's HTTP API: the judicial vehicle query, its checks (signature, then
-//! parameters) and its answers: vehicles found, no record, name mismatch, or its own JSON
-//! errors.
+//! parameters) and its answers: vehicles found (with the register's seals and queued seals
+//! added to the derived ones), no record, name mismatch, or its own JSON errors.
 
 use super::auth;
 use super::data;
 use super::date::now_millis;
+use super::sightings::Feed;
 use super::wire::{Code, Data, Envelope, QueryParams, Row};
 use super::Settings;
-use crate::{Knobs, Population};
+use crate::{HoldBook, Knobs, Population};
 use assethub_connectors::domain::{mask_id, CaseNumber, DebtorId};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use std::sync::Arc;
 
 /// Path of the judicial vehicle query.
@@ -29,6 +31,10 @@ pub struct Administration {
     pub settings: Settings,
     pub population: Arc<Population>,
     pub knobs: Arc<Knobs>,
+    /// Seals and watches placed by courts (the register), shared with the control endpoints.
+    pub book: HoldBook,
+    /// Sightings of watched vehicles.
+    pub feed: Feed,
 }
 
 /// A validated query.
@@ -43,15 +49,8 @@ pub async fn query(
     headers: HeaderMap,
     params: Result<Query<QueryParams>, QueryRejection>,
 ) -> Response {
-    let settings = &admin.settings;
-    if let Err((code, message)) = auth::check(
-        &headers,
-        &settings.app_key,
-        &settings.app_secret,
-        now_millis(),
-    ) {
-        tracing::debug!(agency = %admin.name, code = code.value(), "request not authenticated");
-        return reply(StatusCode::UNAUTHORIZED, code, message, None);
+    if let Some(refused) = admin.authenticate(&headers) {
+        return refused;
     }
     let inquiry = match params.map_err(|_| "查询参数格式错误".to_string()) {
         Ok(Query(params)) => validate(params),
@@ -61,7 +60,7 @@ pub async fn query(
         Ok(inquiry) => inquiry,
         Err(message) => {
             tracing::debug!(agency = %admin.name, "query rejected");
-            return reply(StatusCode::BAD_REQUEST, Code::BadRequest, &message, None);
+            return reply::<Data>(StatusCode::BAD_REQUEST, Code::BadRequest, &message, None);
         }
     };
     admin.knobs.count_inquiry();
@@ -69,10 +68,26 @@ pub async fn query(
 }
 
 impl Administration {
+    /// Checks a request's signature; on refusal, the 401 answer.
+    pub(super) fn authenticate(&self, headers: &HeaderMap) -> Option<Response> {
+        let settings = &self.settings;
+        auth::check(
+            headers,
+            &settings.app_key,
+            &settings.app_secret,
+            now_millis(),
+        )
+        .map_err(|(code, message)| {
+            tracing::debug!(agency = %self.name, code = code.value(), "request not authenticated");
+            reply::<Data>(StatusCode::UNAUTHORIZED, code, message, None)
+        })
+        .err()
+    }
+
     fn answer(&self, inquiry: Inquiry) -> Response {
         let Some(debtor) = self.population.get(inquiry.id.as_str()) else {
             tracing::debug!(agency = %self.name, debtor = %inquiry.id, "no record");
-            return reply(
+            return reply::<Data>(
                 StatusCode::OK,
                 Code::NoRecord,
                 "未查询到该身份证明号码的机动车登记信息",
@@ -81,14 +96,17 @@ impl Administration {
         };
         if debtor.name != inquiry.name {
             tracing::debug!(agency = %self.name, debtor = %inquiry.id, "name mismatch");
-            return reply(
+            return reply::<Data>(
                 StatusCode::OK,
                 Code::NameMismatch,
                 "姓名与身份证明号码不一致",
                 None,
             );
         }
-        let vehicles = data::holdings(&self.name, &self.population, debtor);
+        let mut vehicles = data::holdings(&self.name, &self.population, debtor);
+        for vehicle in &mut vehicles {
+            self.add_register_seals(vehicle);
+        }
         tracing::debug!(
             agency = %self.name,
             debtor = %mask_id(&debtor.id_number),
@@ -104,7 +122,13 @@ impl Administration {
     }
 }
 
-fn reply(status: StatusCode, code: Code, message: &str, data: Option<Data>) -> Response {
+/// The answer `{"code":..,"message":..,"data":..}` with HTTP `status`.
+pub(super) fn reply<T: Serialize>(
+    status: StatusCode,
+    code: Code,
+    message: &str,
+    data: Option<T>,
+) -> Response {
     let envelope = Envelope {
         code: code.value(),
         message: message.to_string(),

@@ -26,6 +26,20 @@ pub enum Code {
     NoRecord,
     /// 姓名与身份证明号码不一致 (HTTP 200).
     NameMismatch,
+    /// 未查询到该请求编号的控制指令 (HTTP 200): the status query's "never received".
+    NoSuchRequest,
+    /// 车辆不存在或不属于该被执行人 (HTTP 200, control refused).
+    NotDebtors,
+    /// 控制编号不存在 (HTTP 200, control refused).
+    NoSuchHold,
+    /// 控制状态不允许该操作 (HTTP 200, control refused).
+    WrongState,
+    /// 请求编号已用于其他指令 (HTTP 200, control refused).
+    KeyReused,
+    /// 截止日期超出允许范围 (HTTP 200, control refused).
+    BadDate,
+    /// 非本院控制，无权操作 (HTTP 200, control refused).
+    NotHolder,
     /// 请求参数错误 (HTTP 400).
     BadRequest,
     /// appKey 无效或缺少认证参数 (HTTP 401).
@@ -44,6 +58,13 @@ impl Code {
             Self::Success => 1,
             Self::NoRecord => 2001,
             Self::NameMismatch => 2002,
+            Self::NoSuchRequest => 2003,
+            Self::NotDebtors => 3001,
+            Self::NoSuchHold => 3002,
+            Self::WrongState => 3003,
+            Self::KeyReused => 3004,
+            Self::BadDate => 3005,
+            Self::NotHolder => 3006,
             Self::BadRequest => 4001,
             Self::UnknownAppKey => 4011,
             Self::BadSignature => 4012,
@@ -63,11 +84,13 @@ pub struct QueryParams {
     pub lsh: Option<String>,
 }
 
+/// Every answer: `code`, `message` and `data` (null on errors). `T` is the inquiry's [`Data`],
+/// a control answer ([`ControlData`]) or a sightings page ([`SightingsData`]).
 #[derive(Debug, Serialize)]
-pub struct Envelope {
+pub struct Envelope<T = Data> {
     pub code: i32,
     pub message: String,
-    pub data: Option<Data>,
+    pub data: Option<T>,
 }
 
 #[derive(Debug, Serialize)]
@@ -162,4 +185,72 @@ impl From<&Mortgage> for Dyxx {
             dyrq: m.since.iso(),
         }
     }
+}
+
+/// Body of a control request (`POST` seal / watch / release / renew), all optional so missing
+/// fields get the administration's own error.
+#[derive(Debug, Default, Deserialize)]
+pub struct ControlRequest {
+    /// 请求编号: the idempotency key.
+    pub qqbh: Option<String>,
+    /// 案号
+    pub ah: Option<String>,
+    /// 裁定书文号
+    pub cdswh: Option<String>,
+    /// 承办人
+    pub cbr: Option<String>,
+    /// 执行法院代码 (the court in the case number, e.g. `鄂0116`).
+    pub fydm: Option<String>,
+    /// 车辆识别代号
+    pub clsbdh: Option<String>,
+    pub sfzmhm: Option<String>,
+    pub xm: Option<String>,
+    /// 截止日期 `yyyy-MM-dd` (seal, watch, renew).
+    pub jzrq: Option<String>,
+    /// 控制编号 (release, renew).
+    pub kzbh: Option<String>,
+}
+
+/// A control answer: the hold (控制编号), its state (控制状态), queue position (排队序号), end
+/// date and remark.
+#[derive(Debug, Serialize)]
+pub struct ControlData {
+    pub kzbh: String,
+    /// `0` 待处理, `1` 在控, `2` 轮候, `3` 已解除, `4` 已到期, `5` 已退回, `6` 已执行完毕.
+    pub kzzt: &'static str,
+    pub pdxh: Option<u32>,
+    pub jzrq: String,
+    pub bz: String,
+}
+
+/// Query of the status endpoint.
+#[derive(Debug, Default, Deserialize)]
+pub struct StatusParams {
+    pub qqbh: Option<String>,
+}
+
+/// Query of the sightings feed.
+#[derive(Debug, Default, Deserialize)]
+pub struct SightingsParams {
+    pub cursor: Option<String>,
+}
+
+/// One page of sightings and the cursor to ask with next.
+#[derive(Debug, Serialize)]
+pub struct SightingsData {
+    pub cursor: String,
+    pub total: usize,
+    pub rows: Vec<SightingRow>,
+}
+
+/// One sighting (发现记录): 序号, the watch's 控制编号, plate, VIN, place (地点), time (时间,
+/// ISO 8601 with offset).
+#[derive(Debug, Clone, Serialize)]
+pub struct SightingRow {
+    pub xh: u64,
+    pub kzbh: String,
+    pub hphm: String,
+    pub clsbdh: String,
+    pub dd: String,
+    pub sj: String,
 }

@@ -75,7 +75,7 @@ async fn finds_the_demo_person_with_exact_amounts() {
     let connector = connector(&agency.base_url());
     assert_eq!(connector.kind(), AssetKind::Bank);
     assert_eq!(connector.connector_type(), "bank");
-    assert_eq!(connector.capabilities(), [Capability::Query]);
+    assert!(connector.capabilities().contains(&Capability::Query));
     let answer = connector
         .query(&ctx(), &debtor(DEMO_PERSON_ID, DEMO_PERSON_NAME))
         .await

@@ -1,11 +1,12 @@
 //! Tests of the bank connector: against the mock bank started in-process on port 0
 //! (`against_mock`), against a fixed-answer server for broken or unusual answers
-//! (`broken_answers`), the exact conversion of accounts (`conversion`) and configuration
-//! errors (`config`).
+//! (`broken_answers`), the exact conversion of accounts (`conversion`), configuration
+//! errors (`config`) and control actions (`control`).
 
 mod against_mock;
 mod broken_answers;
 mod config;
+mod control;
 mod conversion;
 mod fixed_server;
 

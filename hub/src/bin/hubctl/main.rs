@@ -4,6 +4,20 @@
 //! hubctl [--addr URL] [--json] [--timeout-ms MS] sources
 //! hubctl ... query --case CASE --id NUMBER --name NAME [--kind KIND]... [--fresh] [--deadline-ms N]
 //! hubctl ... batch --file debtors.csv [--kind KIND]... [--fresh] [--item-deadline-ms N] [--quiet]
+//!
+//! # Control orders; each takes --case CASE --ruling RULING --officer NAME [--key KEY]
+//! # (--officer defaults to $ASSETHUB_OFFICER; without --key a UUID v4 key is made and printed
+//! # on stderr, so the request can be replayed); amounts are yuan, e.g. 12345.67
+//! hubctl ... freeze --id NUMBER --name NAME --amount YUAN [--days N]
+//! hubctl ... freeze-asset --asset REF --id NUMBER --name NAME --amount YUAN [--days N]
+//! hubctl ... seal --asset REF --id NUMBER --name NAME [--days N]
+//! hubctl ... watch --asset REF --id NUMBER --name NAME [--days N]
+//! hubctl ... release --order ID
+//! hubctl ... deduct --order ID --amount YUAN [--into ACCOUNT]
+//! hubctl ... renew --order ID [--days N]
+//! hubctl ... order ID
+//! hubctl ... orders [--case CASE] [--state STATE]... [--expiring-within DAYS] [--limit N]
+//! hubctl ... events [--after CURSOR] [--case CASE] [--follow]
 //! ```
 //!
 //! Exit codes: 0 success, 2 invalid arguments (local or the hub's INVALID_ARGUMENT), 1 any other
@@ -11,30 +25,42 @@
 
 mod batch;
 mod client;
+mod control;
 mod debtors;
 mod error;
 mod json;
 mod names;
+mod order_client;
+mod order_json;
+mod order_names;
+mod order_render;
+mod orders;
 mod progress;
 mod query;
 mod render;
 mod sources;
 mod tally;
+mod yuan;
 
 use std::io::{ErrorKind, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use assethub_proto::v1::AssetKind;
+use assethub_proto::v1::{AssetKind, ListOrdersRequest, OrderAction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::CliError;
+use crate::order_client::InstructionInput;
+use crate::order_names::StateArg;
 
 /// gRPC deadline for `sources` and `query` when `--timeout-ms` is not given.
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 /// Margin above `--deadline-ms` for the gRPC deadline, so the hub can answer with what it has.
 const DEADLINE_MARGIN_MS: u64 = 2_000;
+/// gRPC deadline for `freeze` when `--timeout-ms` is not given: the hub waits for the
+/// agencies' answers up to the deadline and reports what is still pending.
+const FREEZE_TIMEOUT_MS: u64 = 30_000;
 
 /// Operator's client for the assethub debtor asset-search hub.
 #[derive(Debug, Parser)]
@@ -53,8 +79,9 @@ struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
-    /// gRPC deadline of the call in milliseconds [default: 10000 for `sources` and `query`
-    /// (or --deadline-ms + 2000 if larger); none for `batch`, where it bounds the whole stream].
+    /// gRPC deadline of the call in milliseconds [default: 10000 for `sources`, `query` (or
+    /// --deadline-ms + 2000 if larger) and the order commands, 30000 for `freeze`; none for
+    /// `batch` and `events`, where it bounds the whole stream].
     #[arg(long, global = true, value_name = "MS")]
     timeout_ms: Option<u64>,
 
@@ -70,6 +97,224 @@ enum Command {
     Query(QueryArgs),
     /// Search every debtor of a CSV file (header: case_number,id_number,name).
     Batch(BatchArgs),
+    /// One-click freeze of a debtor's funds at every bank and payment platform, up to --amount.
+    Freeze(FreezeArgs),
+    /// Freeze funds in one account found by a search (its asset ref).
+    FreezeAsset(FreezeAssetArgs),
+    /// Seal one asset (real estate, vehicle) found by a search.
+    Seal(HoldArgs),
+    /// Watch one vehicle found by a search: sightings appear in `events`.
+    Watch(HoldArgs),
+    /// Release a hold (freeze, seal, watch) the case placed.
+    Release(ReleaseArgs),
+    /// Deduct frozen funds into the court's case account.
+    Deduct(DeductArgs),
+    /// Extend a hold from its current end date.
+    Renew(RenewArgs),
+    /// Show one control order.
+    Order(OrderArgs),
+    /// List control orders, newest first.
+    Orders(OrdersArgs),
+    /// Print the event feed (order changes, vehicle sightings) after a cursor.
+    Events(EventsArgs),
+}
+
+impl Command {
+    /// Whether the command calls the Orders service (whose refusals get a hint).
+    fn uses_orders(&self) -> bool {
+        !matches!(
+            self,
+            Command::Sources | Command::Query(_) | Command::Batch(_)
+        )
+    }
+}
+
+/// Who orders a control action, under which ruling, with which idempotency key.
+#[derive(Debug, Args)]
+struct InstructionArgs {
+    /// Enforcement case number, e.g. "(2024)鄂0116执1234号".
+    #[arg(long = "case", value_name = "CASE")]
+    case_number: String,
+    /// The ruling ordering the action, e.g. "(2024)鄂0116执1234号之一".
+    #[arg(long, value_name = "RULING")]
+    ruling: String,
+    /// The enforcement officer acting.
+    #[arg(long, value_name = "NAME", env = "ASSETHUB_OFFICER")]
+    officer: String,
+    /// Idempotency key (1-128 printable ASCII); replaying a request with its key never acts
+    /// twice. Default: a new UUID v4, printed on stderr.
+    #[arg(long, value_name = "KEY", value_parser = order_client::parse_key)]
+    key: Option<String>,
+}
+
+impl InstructionArgs {
+    fn input(self) -> InstructionInput {
+        InstructionInput {
+            case_number: self.case_number,
+            ruling: self.ruling,
+            officer: self.officer,
+            key: self.key,
+        }
+    }
+}
+
+/// The debtor whose assets are acted on.
+#[derive(Debug, Args)]
+struct DebtorArgs {
+    /// Resident identity number or unified social credit code.
+    #[arg(long = "id", value_name = "NUMBER")]
+    id_number: String,
+    /// Full legal name of the person or company.
+    #[arg(long, value_name = "NAME")]
+    name: String,
+}
+
+#[derive(Debug, Args)]
+struct FreezeArgs {
+    #[command(flatten)]
+    instruction: InstructionArgs,
+    #[command(flatten)]
+    debtor: DebtorArgs,
+    /// The cap: what the case claims, in yuan (e.g. 12345.67); the case never holds more.
+    #[arg(
+        long,
+        value_name = "YUAN",
+        value_parser = yuan::parse_amount,
+        allow_negative_numbers = true
+    )]
+    amount: i64,
+    /// Freeze period in days; 0: the legal maximum.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    days: u32,
+}
+
+#[derive(Debug, Args)]
+struct FreezeAssetArgs {
+    #[command(flatten)]
+    instruction: InstructionArgs,
+    /// The asset ref from a search, e.g. "bank-gongxin:6228480000000001".
+    #[arg(long, value_name = "REF")]
+    asset: String,
+    #[command(flatten)]
+    debtor: DebtorArgs,
+    /// Amount to freeze in yuan (e.g. 12345.67).
+    #[arg(
+        long,
+        value_name = "YUAN",
+        value_parser = yuan::parse_amount,
+        allow_negative_numbers = true
+    )]
+    amount: i64,
+    /// Freeze period in days; 0: the legal maximum.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    days: u32,
+}
+
+#[derive(Debug, Args)]
+struct HoldArgs {
+    #[command(flatten)]
+    instruction: InstructionArgs,
+    /// The asset ref from a search, e.g. "re-wuhan:鄂(2020)武汉市不动产权第0001号".
+    #[arg(long, value_name = "REF")]
+    asset: String,
+    #[command(flatten)]
+    debtor: DebtorArgs,
+    /// Period in days; 0: the legal maximum.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    days: u32,
+}
+
+#[derive(Debug, Args)]
+struct ReleaseArgs {
+    #[command(flatten)]
+    instruction: InstructionArgs,
+    /// The hold order to release.
+    #[arg(long = "order", value_name = "ID")]
+    order_id: String,
+}
+
+#[derive(Debug, Args)]
+struct DeductArgs {
+    #[command(flatten)]
+    instruction: InstructionArgs,
+    /// The freeze order to deduct from.
+    #[arg(long = "order", value_name = "ID")]
+    order_id: String,
+    /// Amount to move in yuan (e.g. 12345.67), at most what is frozen.
+    #[arg(
+        long,
+        value_name = "YUAN",
+        value_parser = yuan::parse_amount,
+        allow_negative_numbers = true
+    )]
+    amount: i64,
+    /// The court's case account; default: the hub's account for the court.
+    #[arg(long = "into", value_name = "ACCOUNT")]
+    into: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct RenewArgs {
+    #[command(flatten)]
+    instruction: InstructionArgs,
+    /// The hold order to renew.
+    #[arg(long = "order", value_name = "ID")]
+    order_id: String,
+    /// Days to extend by from the current end date; 0: the legal maximum.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    days: u32,
+}
+
+#[derive(Debug, Args)]
+struct OrderArgs {
+    /// The order id.
+    #[arg(value_name = "ID")]
+    order_id: String,
+}
+
+#[derive(Debug, Args)]
+struct OrdersArgs {
+    /// Only this case's orders.
+    #[arg(long = "case", value_name = "CASE")]
+    case_number: Option<String>,
+    /// Only orders in these states (repeatable or comma-separated).
+    #[arg(long = "state", value_name = "STATE", value_delimiter = ',')]
+    states: Vec<StateArg>,
+    /// Only holds in force or queued that end within this many days.
+    #[arg(
+        long = "expiring-within",
+        value_name = "DAYS",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    expiring_within: Option<u32>,
+    /// At most this many orders [hub default: 100].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    limit: Option<u32>,
+}
+
+impl OrdersArgs {
+    fn request(self) -> ListOrdersRequest {
+        ListOrdersRequest {
+            case_number: self.case_number.unwrap_or_default(),
+            states: order_names::states(&self.states),
+            expiring_within_days: self.expiring_within.unwrap_or(0),
+            limit: self.limit.unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct EventsArgs {
+    /// Resume after this event's cursor (0: from the first event).
+    #[arg(long = "after", value_name = "CURSOR", default_value_t = 0)]
+    after: u64,
+    /// Only this case's events.
+    #[arg(long = "case", value_name = "CASE")]
+    case_number: Option<String>,
+    /// Keep printing live events until interrupted; without it, stop once the stream has been
+    /// quiet for a second.
+    #[arg(long, short)]
+    follow: bool,
 }
 
 #[derive(Debug, Args)]
@@ -159,12 +404,16 @@ fn unary_timeout(explicit: Option<u64>, deadline_ms: Option<u32>) -> Duration {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let as_json = cli.json;
+    let uses_orders = cli.command.uses_orders();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         // Output piped into `head` and closed: not worth a complaint.
         Err(CliError::Io(e)) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(err) => {
             err.report(as_json);
+            if let Some(hint) = uses_orders.then(|| order_client::hint(&err)).flatten() {
+                eprintln!("{hint}");
+            }
             err.exit_code()
         }
     }
@@ -205,9 +454,135 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let mut hub = client::connect(&cli.addr, timeout).await?;
             batch::run(&mut hub, timeout, input, rows, cli.json, &mut out).await
         }
+        Command::Freeze(args) => {
+            let timeout = Duration::from_millis(cli.timeout_ms.unwrap_or(FREEZE_TIMEOUT_MS));
+            let mut hub = order_client::connect(&cli.addr, Some(timeout)).await?;
+            let input = control::FreezeInput {
+                instruction: args.instruction.input(),
+                id_number: args.debtor.id_number,
+                name: args.debtor.name,
+                cap_fen: args.amount,
+                days: args.days,
+            };
+            control::freeze(&mut hub, Some(timeout), input, cli.json, &mut out).await
+        }
+        Command::FreezeAsset(args) => {
+            let input = control::HoldInput {
+                instruction: args.instruction.input(),
+                action: OrderAction::Freeze,
+                asset_ref: args.asset,
+                id_number: args.debtor.id_number,
+                name: args.debtor.name,
+                amount_fen: args.amount,
+                days: args.days,
+            };
+            place_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
+        }
+        Command::Seal(args) => {
+            let input = args.input(OrderAction::Seal);
+            place_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
+        }
+        Command::Watch(args) => {
+            let input = args.input(OrderAction::Watch);
+            place_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
+        }
+        Command::Release(args) => {
+            let input = control::ActInput {
+                instruction: args.instruction.input(),
+                action: OrderAction::Release,
+                order_id: args.order_id,
+                amount_fen: 0,
+                case_account: String::new(),
+                days: 0,
+            };
+            act_on_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
+        }
+        Command::Deduct(args) => {
+            let input = control::ActInput {
+                instruction: args.instruction.input(),
+                action: OrderAction::Deduct,
+                order_id: args.order_id,
+                amount_fen: args.amount,
+                case_account: args.into.unwrap_or_default(),
+                days: 0,
+            };
+            act_on_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
+        }
+        Command::Renew(args) => {
+            let input = control::ActInput {
+                instruction: args.instruction.input(),
+                action: OrderAction::Renew,
+                order_id: args.order_id,
+                amount_fen: 0,
+                case_account: String::new(),
+                days: args.days,
+            };
+            act_on_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
+        }
+        Command::Order(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            let mut hub = order_client::connect(&cli.addr, Some(timeout)).await?;
+            orders::get(&mut hub, Some(timeout), args.order_id, cli.json, &mut out).await
+        }
+        Command::Orders(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            let mut hub = order_client::connect(&cli.addr, Some(timeout)).await?;
+            let message = args.request();
+            orders::list(&mut hub, Some(timeout), message, cli.json, &mut out).await
+        }
+        Command::Events(args) => {
+            let timeout = cli.timeout_ms.map(Duration::from_millis);
+            let mut hub = order_client::connect(&cli.addr, timeout).await?;
+            let input = orders::EventsInput {
+                after_cursor: args.after,
+                case_number: args.case_number.unwrap_or_default(),
+                follow: args.follow,
+            };
+            orders::events(&mut hub, timeout, input, cli.json, &mut out).await
+        }
     };
     out.flush()?;
     result
+}
+
+impl HoldArgs {
+    fn input(self, action: OrderAction) -> control::HoldInput {
+        control::HoldInput {
+            instruction: self.instruction.input(),
+            action,
+            asset_ref: self.asset,
+            id_number: self.debtor.id_number,
+            name: self.debtor.name,
+            amount_fen: 0,
+            days: self.days,
+        }
+    }
+}
+
+/// `freeze-asset`, `seal`, `watch`.
+async fn place_hold(
+    addr: &str,
+    timeout_ms: Option<u64>,
+    input: control::HoldInput,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let timeout = unary_timeout(timeout_ms, None);
+    let mut hub = order_client::connect(addr, Some(timeout)).await?;
+    control::place_hold(&mut hub, Some(timeout), input, as_json, out).await
+}
+
+/// `release`, `deduct`, `renew`.
+async fn act_on_hold(
+    addr: &str,
+    timeout_ms: Option<u64>,
+    input: control::ActInput,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let timeout = unary_timeout(timeout_ms, None);
+    let mut hub = order_client::connect(addr, Some(timeout)).await?;
+    control::act_on_hold(&mut hub, Some(timeout), input, as_json, out).await
 }
 
 #[cfg(test)]
@@ -285,6 +660,219 @@ mod tests {
             "hubctl", "query", "--case", "c", "--id", "i", "--name", "n", "--kind", "stocks",
         ]);
         assert!(parsed.is_err());
+    }
+
+    const INSTRUCTION: [&str; 8] = [
+        "--case",
+        "(2024)鄂0116执1234号",
+        "--ruling",
+        "(2024)鄂0116执1234号之一",
+        "--officer",
+        "李四",
+        "--key",
+        "k-1",
+    ];
+
+    fn parse(command: &[&str], extra: &[&str]) -> Result<Cli, clap::Error> {
+        let mut argv = vec!["hubctl"];
+        argv.extend_from_slice(command);
+        argv.extend_from_slice(&INSTRUCTION);
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv)
+    }
+
+    #[test]
+    fn freeze_arguments() {
+        let cli = parse(
+            &["--json", "freeze"],
+            &[
+                "--id",
+                "11010519491231002X",
+                "--name",
+                "张三",
+                "--amount",
+                "12345.67",
+            ],
+        )
+        .expect("parses");
+        assert!(cli.json);
+        assert!(cli.command.uses_orders());
+        let Command::Freeze(f) = cli.command else {
+            panic!("freeze expected")
+        };
+        assert_eq!(f.amount, 1_234_567);
+        assert_eq!(f.days, 0);
+        let i = f.instruction.input();
+        assert_eq!(i.case_number, "(2024)鄂0116执1234号");
+        assert_eq!(i.ruling, "(2024)鄂0116执1234号之一");
+        assert_eq!(i.officer, "李四");
+        assert_eq!(i.key.as_deref(), Some("k-1"));
+        assert_eq!(f.debtor.name, "张三");
+    }
+
+    #[test]
+    fn bad_amounts_are_usage_errors() {
+        for bad in ["1,000.5", "1.001", "-5", "0", "12e3", "abc"] {
+            let err =
+                parse(&["freeze"], &["--id", "i", "--name", "n", "--amount", bad]).expect_err(bad);
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+            assert_eq!(err.exit_code(), 2);
+        }
+        let err = parse(&["deduct"], &["--order", "o", "--amount", "0.001"]).expect_err("sub-fen");
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn hold_arguments() {
+        let cli = parse(
+            &["freeze-asset"],
+            &[
+                "--asset",
+                "bank-gongxin:6228",
+                "--id",
+                "i",
+                "--name",
+                "n",
+                "--amount",
+                "100",
+                "--days",
+                "90",
+            ],
+        )
+        .expect("parses");
+        let Command::FreezeAsset(f) = cli.command else {
+            panic!("freeze-asset expected")
+        };
+        assert_eq!(
+            (f.amount, f.days, f.asset.as_str()),
+            (10_000, 90, "bank-gongxin:6228")
+        );
+        for (word, action) in [("seal", OrderAction::Seal), ("watch", OrderAction::Watch)] {
+            let cli =
+                parse(&[word], &["--asset", "veh:1", "--id", "i", "--name", "n"]).expect(word);
+            let (Command::Seal(h) | Command::Watch(h)) = cli.command else {
+                panic!("{word} expected")
+            };
+            let input = h.input(action);
+            assert_eq!(input.action, action);
+            assert_eq!((input.amount_fen, input.days), (0, 0));
+        }
+        // seal takes no amount.
+        assert!(parse(
+            &["seal"],
+            &["--asset", "a", "--id", "i", "--name", "n", "--amount", "1"]
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn act_arguments() {
+        let cli = parse(
+            &["deduct"],
+            &["--order", "ord-1", "--amount", "0.5", "--into", "4200"],
+        )
+        .expect("parses");
+        let Command::Deduct(d) = cli.command else {
+            panic!("deduct expected")
+        };
+        assert_eq!(
+            (d.order_id.as_str(), d.amount, d.into.as_deref()),
+            ("ord-1", 50, Some("4200"))
+        );
+        let cli = parse(&["renew"], &["--order", "ord-1", "--days", "30"]).expect("parses");
+        let Command::Renew(r) = cli.command else {
+            panic!("renew expected")
+        };
+        assert_eq!(r.days, 30);
+        let cli = parse(&["release"], &["--order", "ord-1"]).expect("parses");
+        assert!(matches!(cli.command, Command::Release(_)));
+        // The order is required; a bad key is refused locally.
+        assert!(parse(&["release"], &[]).is_err());
+        let mut argv = vec!["hubctl", "release", "--order", "o"];
+        argv.extend_from_slice(&INSTRUCTION[..6]);
+        argv.extend_from_slice(&["--key", "键"]);
+        assert!(Cli::try_parse_from(argv).is_err());
+    }
+
+    #[test]
+    fn officer_comes_from_the_environment_and_key_is_optional() {
+        // The only test touching ASSETHUB_OFFICER; the others always pass --officer.
+        std::env::remove_var("ASSETHUB_OFFICER");
+        let argv = [
+            "hubctl", "release", "--order", "o", "--case", "c", "--ruling", "r",
+        ];
+        let err = Cli::try_parse_from(argv).expect_err("officer required");
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        std::env::set_var("ASSETHUB_OFFICER", "王五");
+        let parsed = Cli::try_parse_from(argv);
+        std::env::remove_var("ASSETHUB_OFFICER");
+        let Command::Release(r) = parsed.expect("parses").command else {
+            panic!("release expected")
+        };
+        let i = r.instruction.input();
+        assert_eq!(i.officer, "王五");
+        assert_eq!(i.key, None);
+    }
+
+    #[test]
+    fn reading_arguments() {
+        let cli = Cli::try_parse_from(["hubctl", "order", "ord-1"]).expect("parses");
+        let Command::Order(o) = cli.command else {
+            panic!("order expected")
+        };
+        assert_eq!(o.order_id, "ord-1");
+        let cli = Cli::try_parse_from([
+            "hubctl",
+            "orders",
+            "--case",
+            "c",
+            "--state",
+            "queued,awaiting_agency",
+            "--state",
+            "queued",
+            "--expiring-within",
+            "7",
+            "--limit",
+            "50",
+        ])
+        .expect("parses");
+        let Command::Orders(o) = cli.command else {
+            panic!("orders expected")
+        };
+        let r = o.request();
+        assert_eq!(r.case_number, "c");
+        assert_eq!(
+            r.states,
+            vec![
+                assethub_proto::v1::OrderState::Queued as i32,
+                assethub_proto::v1::OrderState::AwaitingAgency as i32
+            ]
+        );
+        assert_eq!((r.expiring_within_days, r.limit), (7, 50));
+        let Command::Orders(o) = Cli::try_parse_from(["hubctl", "orders"])
+            .expect("parses")
+            .command
+        else {
+            panic!("orders expected")
+        };
+        assert_eq!(o.request(), ListOrdersRequest::default());
+        assert!(Cli::try_parse_from(["hubctl", "orders", "--state", "frozen"]).is_err());
+        assert!(Cli::try_parse_from(["hubctl", "orders", "--limit", "1001"]).is_err());
+        assert!(Cli::try_parse_from(["hubctl", "orders", "--limit", "0"]).is_err());
+        let cli = Cli::try_parse_from(["hubctl", "events", "--after", "42", "--case", "c", "-f"])
+            .expect("parses");
+        let Command::Events(e) = cli.command else {
+            panic!("events expected")
+        };
+        assert_eq!(
+            (e.after, e.case_number.as_deref(), e.follow),
+            (42, Some("c"), true)
+        );
+        let cli = Cli::try_parse_from(["hubctl", "events"]).expect("parses");
+        let Command::Events(e) = cli.command else {
+            panic!("events expected")
+        };
+        assert_eq!((e.after, e.follow), (0, false));
     }
 
     #[test]

@@ -1,0 +1,222 @@
+//! The control commands: `freeze` (one-click freeze of a debtor's funds up to a cap),
+//! `freeze-asset`, `seal` and `watch` (one asset from a search), and `release`, `deduct` and
+//! `renew` (a hold placed earlier). Each prints the resulting order(s) as text or JSON.
+
+use std::io::Write;
+use std::time::Duration;
+
+use assethub_proto::v1::{
+    ActOnHoldRequest, Debtor, FreezeFundsRequest, Order, OrderAction, PlaceHoldRequest,
+};
+
+use crate::client::{bounded, request};
+use crate::error::CliError;
+use crate::json;
+use crate::order_client::{InstructionInput, OrdersHub};
+use crate::order_json;
+use crate::order_render;
+
+/// `hubctl freeze`: the debtor and the case's cap.
+pub struct FreezeInput {
+    pub instruction: InstructionInput,
+    pub id_number: String,
+    pub name: String,
+    pub cap_fen: i64,
+    pub days: u32,
+}
+
+impl FreezeInput {
+    pub fn request(self, stderr: &mut impl Write) -> Result<FreezeFundsRequest, CliError> {
+        Ok(FreezeFundsRequest {
+            instruction: Some(self.instruction.build(stderr)?),
+            debtor: Some(Debtor {
+                id_number: self.id_number,
+                name: self.name,
+            }),
+            cap_fen: self.cap_fen,
+            days: self.days,
+        })
+    }
+}
+
+/// `hubctl freeze-asset`, `seal`, `watch`: one asset.
+pub struct HoldInput {
+    pub instruction: InstructionInput,
+    pub action: OrderAction,
+    pub asset_ref: String,
+    pub id_number: String,
+    pub name: String,
+    /// `freeze-asset` only; 0 otherwise.
+    pub amount_fen: i64,
+    pub days: u32,
+}
+
+impl HoldInput {
+    pub fn request(self, stderr: &mut impl Write) -> Result<PlaceHoldRequest, CliError> {
+        Ok(PlaceHoldRequest {
+            instruction: Some(self.instruction.build(stderr)?),
+            action: self.action as i32,
+            asset_ref: self.asset_ref,
+            debtor: Some(Debtor {
+                id_number: self.id_number,
+                name: self.name,
+            }),
+            amount_fen: self.amount_fen,
+            days: self.days,
+        })
+    }
+}
+
+/// `hubctl release`, `deduct`, `renew`: a hold order.
+pub struct ActInput {
+    pub instruction: InstructionInput,
+    pub action: OrderAction,
+    pub order_id: String,
+    /// `deduct` only; 0 otherwise.
+    pub amount_fen: i64,
+    /// `deduct --into`; empty: the hub's default account for the court.
+    pub case_account: String,
+    /// `renew --days`; 0: the legal maximum.
+    pub days: u32,
+}
+
+impl ActInput {
+    pub fn request(self, stderr: &mut impl Write) -> Result<ActOnHoldRequest, CliError> {
+        Ok(ActOnHoldRequest {
+            instruction: Some(self.instruction.build(stderr)?),
+            action: self.action as i32,
+            order_id: self.order_id,
+            amount_fen: self.amount_fen,
+            case_account: self.case_account,
+            days: self.days,
+        })
+    }
+}
+
+pub async fn freeze(
+    hub: &mut OrdersHub,
+    timeout: Option<Duration>,
+    input: FreezeInput,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let message = input.request(&mut std::io::stderr())?;
+    let call = hub.client.freeze_funds(request(message, timeout));
+    let response = bounded(timeout, call)
+        .await
+        .map_err(|s| hub.error(s))?
+        .into_inner();
+    if as_json {
+        writeln!(out, "{}", json::to_line(&order_json::freeze(&response)))?;
+    } else {
+        write!(out, "{}", order_render::freeze(&response))?;
+    }
+    Ok(())
+}
+
+pub async fn place_hold(
+    hub: &mut OrdersHub,
+    timeout: Option<Duration>,
+    input: HoldInput,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let message = input.request(&mut std::io::stderr())?;
+    let call = hub.client.place_hold(request(message, timeout));
+    let order = bounded(timeout, call)
+        .await
+        .map_err(|s| hub.error(s))?
+        .into_inner();
+    print_order(&order, as_json, out)
+}
+
+pub async fn act_on_hold(
+    hub: &mut OrdersHub,
+    timeout: Option<Duration>,
+    input: ActInput,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let message = input.request(&mut std::io::stderr())?;
+    let call = hub.client.act_on_hold(request(message, timeout));
+    let order = bounded(timeout, call)
+        .await
+        .map_err(|s| hub.error(s))?
+        .into_inner();
+    print_order(&order, as_json, out)
+}
+
+/// One order: a `key: value` block, or one JSON object.
+pub fn print_order(order: &Order, as_json: bool, out: &mut impl Write) -> Result<(), CliError> {
+    if as_json {
+        writeln!(out, "{}", json::to_line(&order_json::order(order)))?;
+    } else {
+        write!(out, "{}", order_render::order_block(order))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instruction() -> InstructionInput {
+        InstructionInput {
+            case_number: "(2024)鄂0116执1234号".into(),
+            ruling: "(2024)鄂0116执1234号之一".into(),
+            officer: "李四".into(),
+            key: Some("k-1".into()),
+        }
+    }
+
+    #[test]
+    fn freeze_request_carries_cap_and_debtor() {
+        let r = FreezeInput {
+            instruction: instruction(),
+            id_number: "11010519491231002X".into(),
+            name: "张三".into(),
+            cap_fen: 1_234_567,
+            days: 0,
+        }
+        .request(&mut Vec::new())
+        .expect("builds");
+        assert_eq!(r.cap_fen, 1_234_567);
+        assert_eq!(r.days, 0);
+        assert_eq!(r.debtor.as_ref().map(|d| d.name.as_str()), Some("张三"));
+        let i = r.instruction.expect("instruction");
+        assert_eq!(i.idempotency_key, "k-1");
+        assert_eq!(i.case_number, "(2024)鄂0116执1234号");
+    }
+
+    #[test]
+    fn hold_and_act_requests() {
+        let r = HoldInput {
+            instruction: instruction(),
+            action: OrderAction::Seal,
+            asset_ref: "re-wuhan:1".into(),
+            id_number: "i".into(),
+            name: "n".into(),
+            amount_fen: 0,
+            days: 30,
+        }
+        .request(&mut Vec::new())
+        .expect("builds");
+        assert_eq!(r.action, OrderAction::Seal as i32);
+        assert_eq!(r.asset_ref, "re-wuhan:1");
+        assert_eq!(r.days, 30);
+        let a = ActInput {
+            instruction: instruction(),
+            action: OrderAction::Deduct,
+            order_id: "ord-1".into(),
+            amount_fen: 500,
+            case_account: "4200".into(),
+            days: 0,
+        }
+        .request(&mut Vec::new())
+        .expect("builds");
+        assert_eq!(a.action, OrderAction::Deduct as i32);
+        assert_eq!(a.order_id, "ord-1");
+        assert_eq!(a.amount_fen, 500);
+        assert_eq!(a.case_account, "4200");
+    }
+}

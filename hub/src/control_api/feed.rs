@@ -1,0 +1,58 @@
+//! The event feed stream: replays the ledger's events after the client's cursor in pages, then
+//! waits for new ones (notified on commit, and re-read every second in case another hub
+//! sharing the ledger wrote them). Reading by cursor from the ledger, never from a memory
+//! buffer, is what makes a resumed feed miss nothing and repeat nothing.
+
+use super::convert;
+use crate::clock::Clock;
+use crate::orders::Ledger;
+use assethub_proto::v1 as pb;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+pub type EventStream =
+    Pin<Box<dyn futures::Stream<Item = Result<pb::OrderEvent, Status>> + Send + 'static>>;
+
+const PAGE: u32 = 500;
+const POLL: Duration = Duration::from_secs(1);
+
+pub fn follow(ledger: Ledger, clock: Arc<Clock>, after: u64, case: Option<String>) -> EventStream {
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut cursor = after;
+        let mut changes = ledger.subscribe();
+        loop {
+            let events = match ledger.events_after(cursor, case.as_deref(), PAGE).await {
+                Ok(events) => events,
+                Err(e) => {
+                    tracing::error!(error = %e, "event feed cannot read the ledger");
+                    let _ = tx
+                        .send(Err(Status::unavailable("event feed unavailable")))
+                        .await;
+                    return;
+                }
+            };
+            let full_page = events.len() == PAGE as usize;
+            let today = clock.today().days();
+            for event in &events {
+                cursor = event.seq;
+                if tx.send(Ok(convert::event(event, today))).await.is_err() {
+                    return;
+                }
+            }
+            if full_page {
+                continue;
+            }
+            tokio::select! {
+                changed = changes.changed() => if changed.is_err() { return },
+                _ = tokio::time::sleep(POLL) => {}
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    Box::pin(ReceiverStream::new(rx))
+}

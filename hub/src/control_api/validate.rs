@@ -1,0 +1,128 @@
+//! Validation of control requests at the edge: the instruction (case, ruling, officer, key),
+//! the debtor, amounts, periods and references, each failure naming its field.
+
+use crate::orders::{Action, Authority};
+use crate::validate::{self, Violation};
+use assethub_connectors::domain::{AssetRef, Debtor, Fen};
+use assethub_proto::v1 as pb;
+
+/// Largest amount accepted in one request: 10^13 fen (one hundred billion yuan).
+pub const MAX_FEN: i64 = 10_000_000_000_000;
+/// Longest period accepted at the edge; the legal policy is checked later, with its reason.
+const MAX_DAYS: u32 = 36_500;
+
+pub fn authority(
+    instruction: Option<&pb::Instruction>,
+    debtor: Option<&pb::Debtor>,
+    violations: &mut Vec<Violation>,
+) -> (Option<Authority>, Option<Debtor>) {
+    let Some(i) = instruction else {
+        violations.push(Violation::new("instruction", "is required"));
+        return (None, None);
+    };
+    let (case, debtor) = match debtor {
+        Some(_) => match validate::query(&i.case_number, debtor, &[]) {
+            Ok(valid) => (Some(valid.case), Some(valid.debtor)),
+            Err(found) => {
+                for mut v in found {
+                    if v.field == "case_number" {
+                        v.field = "instruction.case_number".into();
+                    }
+                    violations.push(v);
+                }
+                (None, None)
+            }
+        },
+        None => match assethub_connectors::domain::CaseNumber::parse(&i.case_number) {
+            Ok(case) => (Some(case), None),
+            Err(e) => {
+                violations.push(Violation::new("instruction.case_number", e.to_string()));
+                (None, None)
+            }
+        },
+    };
+    let ruling = text(&i.ruling, "instruction.ruling", 100, violations);
+    let officer = text(&i.officer, "instruction.officer", 64, violations);
+    let key_ok = !i.idempotency_key.is_empty()
+        && i.idempotency_key.len() <= 128
+        && i.idempotency_key.bytes().all(|b| b.is_ascii_graphic());
+    if !key_ok {
+        violations.push(Violation::new(
+            "instruction.idempotency_key",
+            "must be 1-128 printable ASCII characters without spaces",
+        ));
+    }
+    let authority = match (case, ruling, officer) {
+        (Some(case), Some(ruling), Some(officer)) if key_ok => Some(Authority {
+            case,
+            ruling,
+            officer,
+            key: i.idempotency_key.clone(),
+        }),
+        _ => None,
+    };
+    (authority, debtor)
+}
+
+fn text(value: &str, field: &str, max: usize, violations: &mut Vec<Violation>) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        violations.push(Violation::new(field, "is required"));
+        None
+    } else if value.chars().count() > max || value.chars().any(char::is_control) {
+        violations.push(Violation::new(
+            field,
+            format!("must be at most {max} characters, without control characters"),
+        ));
+        None
+    } else {
+        Some(value.to_string())
+    }
+}
+
+pub fn amount(fen: i64, field: &str, violations: &mut Vec<Violation>) -> Fen {
+    if fen <= 0 || fen > MAX_FEN {
+        violations.push(Violation::new(
+            field,
+            format!("must be a positive number of fen up to {MAX_FEN}"),
+        ));
+    }
+    Fen(fen)
+}
+
+pub fn days(days: u32, field: &str, violations: &mut Vec<Violation>) -> u32 {
+    if days > MAX_DAYS {
+        violations.push(Violation::new(
+            field,
+            format!("must be at most {MAX_DAYS} (0 means the legal maximum)"),
+        ));
+    }
+    days
+}
+
+pub fn asset_ref(text: &str, violations: &mut Vec<Violation>) -> Option<AssetRef> {
+    AssetRef::parse(text)
+        .map_err(|e| violations.push(Violation::new("asset_ref", e)))
+        .ok()
+}
+
+pub fn action(raw: i32, allowed: &[Action], violations: &mut Vec<Violation>) -> Option<Action> {
+    let action = super::convert::action_from(raw).filter(|a| allowed.contains(a));
+    if action.is_none() {
+        let names: Vec<&str> = allowed.iter().map(|a| a.as_str()).collect();
+        violations.push(Violation::new(
+            "action",
+            format!("must be one of {}", names.join(", ")),
+        ));
+    }
+    action
+}
+
+pub fn order_id(id: &str, field: &str, violations: &mut Vec<Violation>) {
+    let ok = !id.is_empty()
+        && id.len() <= 80
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !ok {
+        violations.push(Violation::new(field, "is not an order id"));
+    }
+}

@@ -1,0 +1,349 @@
+//! Executing an order at its agency exactly once, and applying the agency's answers.
+//!
+//! State machine of one execution (the order is already in the ledger):
+//! 1. If the instruction may have been sent before (`attempts > 0`), ask the agency what became
+//!    of it by its idempotency key; an answer is applied and execution ends. Only "never
+//!    received" leads to sending.
+//! 2. Record the attempt (state awaiting agency) before sending, then send with the order id as
+//!    the idempotency key.
+//! 3. An answer is applied. A refusal ends the order as rejected; missing credentials or an
+//!    unsupported action as failed. A timeout, a lost connection, a 5xx or 429 goes back to 1
+//!    after a backoff: never a blind resend. After a few rounds the order is left to the
+//!    follow-up loop, still awaiting its agency.
+//!
+//! Executions run detached from the caller, so a caller giving up never interrupts one, and
+//! one order is executed by at most one task of this hub at a time.
+
+use super::ledger::{Ledger, LedgerError};
+use super::model::{Action, Order, State};
+use crate::cache::{AnswerCache, CacheKey};
+use crate::registry::{Registry, Source};
+use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
+use assethub_connectors::{
+    CallContext, ControlAction, ControlAnswer, ControlInstruction, ErrorClass, HoldStatus,
+};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Rounds of (ask, send) one execution makes before leaving the order to the follow-up loop.
+const ROUNDS: u32 = 4;
+
+pub struct Executor {
+    ledger: Ledger,
+    registry: Arc<Registry>,
+    cache: AnswerCache,
+    call_timeout: Duration,
+    backoff: Duration,
+    running: Mutex<HashSet<String>>,
+}
+
+impl Executor {
+    pub fn new(
+        ledger: Ledger,
+        registry: Arc<Registry>,
+        cache: AnswerCache,
+        call_timeout: Duration,
+        backoff: Duration,
+    ) -> Self {
+        Self {
+            ledger,
+            registry,
+            cache,
+            call_timeout,
+            backoff,
+            running: Mutex::default(),
+        }
+    }
+
+    /// Executes `order_id` in a detached task and waits for it until `deadline`.
+    pub async fn run(self: &Arc<Self>, order_id: &str, deadline: Instant) {
+        let task = tokio::spawn(self.clone().execute(order_id.to_string()));
+        let _ = tokio::time::timeout_at(deadline, task).await;
+    }
+
+    /// Starts executing `order_id` in the background unless it already runs.
+    pub fn spawn(self: &Arc<Self>, order_id: &str) {
+        tokio::spawn(self.clone().execute(order_id.to_string()));
+    }
+
+    async fn execute(self: Arc<Self>, order_id: String) {
+        if !self.claim(&order_id) {
+            return;
+        }
+        if let Err(e) = self.rounds(&order_id).await {
+            tracing::warn!(order = %order_id, error = %e, "order execution stopped; the follow-up loop will resume it");
+        }
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&order_id);
+    }
+
+    fn claim(&self, order_id: &str) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(order_id.to_string())
+    }
+
+    async fn rounds(&self, order_id: &str) -> Result<(), LedgerError> {
+        for round in 0..ROUNDS {
+            if round > 0 {
+                tokio::time::sleep(self.backoff * 2u32.pow(round - 1)).await;
+            }
+            let Some(order) = self.ledger.get(order_id).await? else {
+                return Ok(());
+            };
+            if !order.state.is_pending() {
+                return Ok(());
+            }
+            let Some(source) = self.source(&order.source) else {
+                self.finish(&order, State::Failed, "its source is no longer configured")
+                    .await?;
+                return Ok(());
+            };
+            let instruction = match self.instruction(&order).await? {
+                Ok(instruction) => instruction,
+                Err(why) => {
+                    self.finish(&order, State::Failed, &why).await?;
+                    return Ok(());
+                }
+            };
+            let ctx = CallContext {
+                case: instruction.case.clone(),
+                request_id: order.order_id.clone(),
+            };
+            // Control calls share the source's concurrency limit with searches.
+            let Ok(_permit) = source.limiter.acquire().await else {
+                return Ok(());
+            };
+            if order.attempts > 0 {
+                let asked = tokio::time::timeout(
+                    self.call_timeout,
+                    source.connector.control_status(&ctx, order.agency_key()),
+                )
+                .await;
+                match asked {
+                    Ok(Ok(Some(answer))) => return self.apply(&order, &answer).await,
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => {
+                        tracing::info!(order = %order.order_id, error = %e, "agency could not say what became of the order");
+                        continue;
+                    }
+                    Err(_) => continue,
+                }
+            }
+            let mut sending = order.clone();
+            sending.attempts += 1;
+            sending.state = State::AwaitingAgency;
+            let sending = self.save(&[(order, sending)]).await?.remove(0);
+            let sent = tokio::time::timeout(
+                self.call_timeout,
+                source.connector.control(&ctx, &instruction),
+            )
+            .await;
+            match sent {
+                Ok(Ok(answer)) => return self.apply(&sending, &answer).await,
+                Ok(Err(e)) => match e.class {
+                    ErrorClass::Rejected => {
+                        return self.finish(&sending, State::Rejected, &e.message).await;
+                    }
+                    ErrorClass::Unsupported | ErrorClass::Auth => {
+                        return self.finish(&sending, State::Failed, &e.message).await;
+                    }
+                    _ => {
+                        tracing::info!(order = %sending.order_id, error = %e, "control call failed; asking the agency before any resend");
+                    }
+                },
+                Err(_) => {
+                    tracing::info!(order = %sending.order_id, "control call timed out; asking the agency before any resend");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn source(&self, id: &str) -> Option<Arc<Source>> {
+        self.registry.all().iter().find(|s| s.id() == id).cloned()
+    }
+
+    /// The instruction an order stands for (actions on a hold need the hold's agency reference).
+    async fn instruction(
+        &self,
+        order: &Order,
+    ) -> Result<Result<ControlInstruction, String>, LedgerError> {
+        let case = match CaseNumber::parse(&order.case_number) {
+            Ok(case) => case,
+            Err(e) => return Ok(Err(format!("stored case number unreadable: {e}"))),
+        };
+        let id = match DebtorId::parse(&order.debtor_id) {
+            Ok(id) => id,
+            Err(e) => return Ok(Err(format!("stored debtor id unreadable: {e}"))),
+        };
+        let until = CivilDate::from_days(order.end_day);
+        let hold = if order.action.places_hold() {
+            String::new()
+        } else {
+            match self.ledger.get(&order.target_order_id).await? {
+                Some(target) if !target.agency_ref.is_empty() => target.agency_ref,
+                _ => return Ok(Err("the hold acted on has no agency reference".into())),
+            }
+        };
+        let action = match order.action {
+            Action::Freeze => ControlAction::Freeze {
+                amount: Fen(order.amount_fen),
+                until,
+            },
+            Action::Seal => ControlAction::Seal { until },
+            Action::Watch => ControlAction::Watch { until },
+            Action::Release => ControlAction::Release { hold },
+            Action::Deduct => ControlAction::Deduct {
+                hold,
+                amount: Fen(order.amount_fen),
+                into_account: order.case_account.clone(),
+            },
+            Action::Renew => ControlAction::Renew { hold, until },
+        };
+        Ok(Ok(ControlInstruction {
+            key: order.agency_key().to_string(),
+            case,
+            ruling: order.ruling.clone(),
+            officer: order.officer.clone(),
+            asset: order.asset_local.clone(),
+            debtor: Debtor {
+                id,
+                name: order.debtor_name.clone(),
+            },
+            action,
+        }))
+    }
+
+    /// Ends an order without an agency answer (refused, failed).
+    async fn finish(&self, order: &Order, state: State, detail: &str) -> Result<(), LedgerError> {
+        let mut next = order.clone();
+        next.state = state;
+        next.detail = detail.to_string();
+        self.save(&[(order.clone(), next)]).await.map(|_| ())
+    }
+
+    /// Applies the agency's answer to `order` (and to the hold it acts on), once.
+    pub async fn apply(&self, order: &Order, answer: &ControlAnswer) -> Result<(), LedgerError> {
+        let mut changes = Vec::new();
+        if order.action.places_hold() {
+            let next = hold_after(order, answer);
+            if order.differs_visibly(&next) {
+                changes.push((order.clone(), next));
+            }
+        } else {
+            let Some(target) = self.ledger.get(&order.target_order_id).await? else {
+                return Ok(());
+            };
+            let (next, target_next) = action_after(order, &target, answer);
+            changes.push((order.clone(), next));
+            if let Some(t) = target_next {
+                if target.differs_visibly(&t) {
+                    changes.push((target, t));
+                }
+            }
+        }
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.save(&changes).await?;
+        self.invalidate(order).await;
+        Ok(())
+    }
+
+    async fn save(&self, changes: &[(Order, Order)]) -> Result<Vec<Order>, LedgerError> {
+        self.ledger.update(changes).await
+    }
+
+    /// A search right after a control action must show it: drop the cached answer.
+    async fn invalidate(&self, order: &Order) {
+        self.cache
+            .invalidate(&CacheKey {
+                source: order.source.clone(),
+                debtor_id: order.debtor_id.clone(),
+                name: order.debtor_name.clone(),
+            })
+            .await;
+    }
+}
+
+/// A hold order after the agency's answer about it.
+pub fn hold_after(order: &Order, answer: &ControlAnswer) -> Order {
+    let mut next = order.clone();
+    if !answer.hold.is_empty() {
+        next.agency_ref = answer.hold.clone();
+    }
+    next.frozen_fen = answer.held.0;
+    next.queue_position = 0;
+    if let Some(until) = answer.until {
+        next.end_day = until.days();
+    }
+    if !answer.message.is_empty() {
+        next.detail = answer.message.clone();
+    }
+    next.state = match answer.status {
+        HoldStatus::Pending => State::AwaitingAgency,
+        HoldStatus::Effective
+            if order.action == Action::Freeze
+                && answer.held.0 + order.deducted_fen < order.amount_fen =>
+        {
+            State::Partial
+        }
+        HoldStatus::Effective => State::Effective,
+        HoldStatus::Queued { position } => {
+            next.queue_position = position;
+            State::Queued
+        }
+        HoldStatus::Rejected => State::Rejected,
+        HoldStatus::Released => State::Released,
+        HoldStatus::Deducted => State::Deducted,
+        HoldStatus::Expired => State::Expired,
+    };
+    next
+}
+
+/// A release, deduct or renew order after the agency's answer, and the hold it acted on.
+pub fn action_after(
+    order: &Order,
+    target: &Order,
+    answer: &ControlAnswer,
+) -> (Order, Option<Order>) {
+    let mut next = order.clone();
+    next.detail = answer.message.clone();
+    if answer.status == HoldStatus::Pending {
+        next.state = State::AwaitingAgency;
+        return (next, None);
+    }
+    let done = match order.action {
+        Action::Release => answer.status == HoldStatus::Released,
+        Action::Deduct => answer.deducted.0 > 0,
+        Action::Renew => !answer.status.is_final(),
+        _ => false,
+    };
+    if !done {
+        next.state = State::Rejected;
+        if next.detail.is_empty() {
+            next.detail = format!("the agency answered {:?}", answer.status);
+        }
+        return (next, None);
+    }
+    next.state = State::Effective;
+    let mut target = target.clone();
+    if order.action == Action::Deduct {
+        // Money moved out of a hold is counted as deducted, not as a shortfall.
+        next.deducted_fen = answer.deducted.0;
+        target.deducted_fen += answer.deducted.0;
+    }
+    if order.action == Action::Renew {
+        if let Some(until) = answer.until {
+            next.end_day = until.days();
+        }
+    }
+    let hold = hold_after(&target, answer);
+    (next, Some(hold))
+}

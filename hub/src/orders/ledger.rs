@@ -1,0 +1,493 @@
+//! The durable ledger of control orders (sqlx): SQLite in a data directory by default,
+//! PostgreSQL when several hubs share it; the same portable SQL for both (`$n` parameters,
+//! TEXT and BIGINT, event numbers assigned inside the writing transaction).
+//!
+//! Owns the invariants that must hold across crashes and replicas:
+//! - an order is written (with its event) before any agency is called;
+//! - a client key belongs to one request per court;
+//! - a case's reservation against its cap only grows through a conditional update, so
+//!   concurrent freezes on several hubs can never push a case over its cap;
+//! - every recorded change of an order appends exactly one event, in the same transaction.
+//!
+//! It does not call agencies or decide states; the desk does.
+
+use super::model::{Order, State};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Row};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+
+mod rows;
+
+pub use rows::{Event, EventBody, SightingPayload};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("ledger migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the ledger's directory {0}: {1}")]
+    Dir(String, std::io::Error),
+    /// The client key was used before by this court for another request.
+    #[error("idempotency key already used")]
+    KeyTaken,
+    /// The reservation would exceed the case's cap.
+    #[error("over the case's cap")]
+    OverCap,
+    /// Someone else changed the order meanwhile; re-read and retry.
+    #[error("order {0} changed concurrently")]
+    Conflict(String),
+}
+
+/// A request seen before under its client key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRequest {
+    pub request_hash: String,
+    pub result_id: String,
+}
+
+/// A new client request and the orders it creates, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub court: String,
+    pub client_key: String,
+    pub request_hash: String,
+    pub result_id: String,
+    /// For freezes: the case's claim; the case's reservation must stay within it.
+    /// `None`: no cap check (the case's recorded claim, if any, still applies).
+    pub cap_fen: Option<i64>,
+}
+
+/// Filters for listing orders.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub case_number: Option<String>,
+    pub states: Vec<State>,
+    /// Only live holds ending on or before this day.
+    pub ending_by_day: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Clone)]
+pub struct Ledger {
+    pool: AnyPool,
+    latest: watch::Sender<u64>,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger at `url` and applies pending migrations.
+    /// `sqlite://path/to/file.db` creates the file and its directory.
+    pub async fn open(url: &str) -> Result<Self, LedgerError> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let url = if sqlite {
+            prepare_sqlite(url)?
+        } else {
+            url.to_string()
+        };
+        // SQLite takes one writer at a time; one connection serialises the hub's writes
+        // instead of failing them with SQLITE_BUSY.
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 1 } else { 8 })
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(&url)
+            .await?;
+        if sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+            sqlx::query("PRAGMA synchronous = FULL")
+                .execute(&pool)
+                .await?;
+        }
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let latest =
+            sqlx::query("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM control_events")
+                .fetch_one(&pool)
+                .await?
+                .try_get::<i64, _>(0)?;
+        Ok(Self {
+            pool,
+            latest: watch::channel(latest as u64).0,
+        })
+    }
+
+    /// Notified with the newest event number after each commit that added events.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.latest.subscribe()
+    }
+
+    fn notify(&self, seq: u64) {
+        self.latest.send_if_modified(|latest| {
+            let newer = seq > *latest;
+            if newer {
+                *latest = seq;
+            }
+            newer
+        });
+    }
+
+    pub async fn find_request(
+        &self,
+        court: &str,
+        client_key: &str,
+    ) -> Result<Option<StoredRequest>, LedgerError> {
+        let row = sqlx::query(
+            "SELECT request_hash, result_id FROM control_requests WHERE court = $1 AND client_key = $2",
+        )
+        .bind(court)
+        .bind(client_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => Some(StoredRequest {
+                request_hash: r.try_get(0)?,
+                result_id: r.try_get(1)?,
+            }),
+            None => None,
+        })
+    }
+
+    /// Records a request and its orders (state requested), reserving their amounts against
+    /// the case's cap, with one event per order. All or nothing.
+    pub async fn create(&self, request: &NewRequest, orders: &[Order]) -> Result<(), LedgerError> {
+        let mut tx = self.pool.begin().await?;
+        let taken =
+            sqlx::query("SELECT 1 FROM control_requests WHERE court = $1 AND client_key = $2")
+                .bind(&request.court)
+                .bind(&request.client_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if taken.is_some() {
+            return Err(LedgerError::KeyTaken);
+        }
+        sqlx::query(
+            "INSERT INTO control_requests (court, client_key, request_hash, result_id, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&request.court)
+        .bind(&request.client_key)
+        .bind(&request.request_hash)
+        .bind(&request.result_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let mut by_case: Vec<(String, i64)> = Vec::new();
+        for order in orders {
+            match by_case.iter_mut().find(|(c, _)| *c == order.case_number) {
+                Some((_, sum)) => *sum += order.reservation(),
+                None => by_case.push((order.case_number.clone(), order.reservation())),
+            }
+        }
+        for (case, amount) in &by_case {
+            reserve(&mut tx, case, *amount, request.cap_fen).await?;
+        }
+        let mut seq = 0;
+        for order in orders {
+            rows::insert_order(&mut tx, order).await?;
+            seq = rows::append_event(&mut tx, order).await?;
+        }
+        tx.commit().await?;
+        self.notify(seq);
+        Ok(())
+    }
+
+    /// Records changed orders (each `next` must carry the version read), adjusting case
+    /// reservations and appending one event per order. All or nothing.
+    pub async fn update(&self, changes: &[(Order, Order)]) -> Result<Vec<Order>, LedgerError> {
+        let mut tx = self.pool.begin().await?;
+        let mut saved = Vec::with_capacity(changes.len());
+        let mut seq = 0;
+        for (before, next) in changes {
+            let mut next = next.clone();
+            next.reserved_fen = next.reservation();
+            next.updated_at_ms = now_ms();
+            let delta = next.reserved_fen - before.reserved_fen;
+            if delta != 0 {
+                sqlx::query(
+                    "UPDATE control_cases SET reserved_fen = reserved_fen + $1 WHERE case_number = $2",
+                )
+                .bind(delta)
+                .bind(&next.case_number)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if !rows::update_order(&mut tx, &next, before.version).await? {
+                return Err(LedgerError::Conflict(next.order_id.clone()));
+            }
+            next.version = before.version + 1;
+            seq = rows::append_event(&mut tx, &next).await?;
+            saved.push(next);
+        }
+        tx.commit().await?;
+        self.notify(seq);
+        Ok(saved)
+    }
+
+    pub async fn get(&self, order_id: &str) -> Result<Option<Order>, LedgerError> {
+        let row = sqlx::query(&format!("{} WHERE order_id = $1", rows::SELECT_ORDER))
+            .bind(order_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::order_from).transpose()
+    }
+
+    /// Orders of a one-click freeze, in plan order.
+    pub async fn group(&self, group_id: &str) -> Result<Vec<Order>, LedgerError> {
+        let rows = sqlx::query(&format!(
+            "{} WHERE group_id = $1 ORDER BY order_id",
+            rows::SELECT_ORDER
+        ))
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::order_from).collect()
+    }
+
+    /// Orders matching `filter`, newest first.
+    pub async fn list(&self, filter: &OrderFilter) -> Result<Vec<Order>, LedgerError> {
+        let mut sql = format!("{} WHERE 1 = 1", rows::SELECT_ORDER);
+        let mut n = 0;
+        let mut param = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.case_number.is_some() {
+            sql += &format!(" AND case_number = {}", param());
+        }
+        if !filter.states.is_empty() {
+            let list: Vec<String> = filter.states.iter().map(|_| param()).collect();
+            sql += &format!(" AND state IN ({})", list.join(", "));
+        }
+        if filter.ending_by_day.is_some() {
+            sql += &format!(
+                " AND end_day > 0 AND end_day <= {} AND state IN ('effective', 'partial', 'queued')",
+                param()
+            );
+        }
+        sql += &format!(
+            " ORDER BY created_at_ms DESC, order_id DESC LIMIT {}",
+            param()
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(case) = &filter.case_number {
+            query = query.bind(case.clone());
+        }
+        for state in &filter.states {
+            query = query.bind(state.as_str());
+        }
+        if let Some(day) = filter.ending_by_day {
+            query = query.bind(day);
+        }
+        let rows = query
+            .bind(i64::from(filter.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::order_from).collect()
+    }
+
+    /// Orders the hub must still follow: not answered, queued, or holds that may expire.
+    pub async fn unfinished(&self) -> Result<Vec<Order>, LedgerError> {
+        let rows = sqlx::query(&format!(
+            "{} WHERE state IN ('requested', 'awaiting_agency', 'queued', 'effective', 'partial') ORDER BY created_at_ms",
+            rows::SELECT_ORDER
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::order_from).collect()
+    }
+
+    /// Live hold orders of `case` on one asset (to avoid freezing it twice).
+    pub async fn live_holds_on(
+        &self,
+        case: &str,
+        source: &str,
+        asset_local: &str,
+    ) -> Result<Vec<Order>, LedgerError> {
+        let rows = sqlx::query(&format!(
+            "{} WHERE case_number = $1 AND source = $2 AND asset_local = $3 AND state IN ('requested', 'awaiting_agency', 'queued', 'effective', 'partial')",
+            rows::SELECT_ORDER
+        ))
+        .bind(case)
+        .bind(source)
+        .bind(asset_local)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::order_from).collect()
+    }
+
+    /// (claim, reserved) of a case; (0, 0) when it has no freeze yet.
+    pub async fn case_reservation(&self, case: &str) -> Result<(i64, i64), LedgerError> {
+        let row =
+            sqlx::query("SELECT claim_fen, reserved_fen FROM control_cases WHERE case_number = $1")
+                .bind(case)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(r) => (r.try_get(0)?, r.try_get(1)?),
+            None => (0, 0),
+        })
+    }
+
+    /// Money a case holds now: frozen by its freezes plus what it deducted.
+    pub async fn case_held(&self, case: &str) -> Result<i64, LedgerError> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(frozen_fen + deducted_fen), 0) AS BIGINT) FROM control_orders WHERE case_number = $1 AND action = 'freeze'",
+        )
+        .bind(case)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Events after `cursor`, oldest first, at most `limit`.
+    pub async fn events_after(
+        &self,
+        cursor: u64,
+        case: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Event>, LedgerError> {
+        let sql = match case {
+            Some(_) => "SELECT seq, at_ms, case_number, kind, payload FROM control_events WHERE seq > $1 AND case_number = $2 ORDER BY seq LIMIT $3",
+            None => "SELECT seq, at_ms, case_number, kind, payload FROM control_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        };
+        let mut query = sqlx::query(sql).bind(cursor as i64);
+        if let Some(case) = case {
+            query = query.bind(case.to_string());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        rows.iter().map(rows::event_from).collect()
+    }
+
+    pub async fn sightings_cursor(&self, source: &str) -> Result<String, LedgerError> {
+        let row = sqlx::query("SELECT cursor_text FROM sighting_cursors WHERE source = $1")
+            .bind(source)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get(0)?,
+            None => String::new(),
+        })
+    }
+
+    /// Appends sighting events and moves the source's cursor, in one transaction, so a
+    /// restart neither loses nor repeats a sighting.
+    pub async fn record_sightings(
+        &self,
+        source: &str,
+        cursor: &str,
+        sightings: &[(Order, SightingPayload)],
+    ) -> Result<(), LedgerError> {
+        let mut tx = self.pool.begin().await?;
+        let mut seq = 0;
+        for (order, payload) in sightings {
+            seq = rows::append_sighting(&mut tx, order, payload).await?;
+        }
+        sqlx::query("DELETE FROM sighting_cursors WHERE source = $1")
+            .bind(source)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sighting_cursors (source, cursor_text) VALUES ($1, $2)")
+            .bind(source)
+            .bind(cursor)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.notify(seq);
+        Ok(())
+    }
+
+    /// The watch order an agency's watch reference belongs to.
+    pub async fn order_by_agency_ref(
+        &self,
+        source: &str,
+        agency_ref: &str,
+    ) -> Result<Option<Order>, LedgerError> {
+        let row = sqlx::query(&format!(
+            "{} WHERE source = $1 AND agency_ref = $2 AND action = 'watch'",
+            rows::SELECT_ORDER
+        ))
+        .bind(source)
+        .bind(agency_ref)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::order_from).transpose()
+    }
+}
+
+/// Grows a case's reservation by `amount`, only while it stays within the cap (`cap`, or the
+/// case's recorded claim). One conditional UPDATE: atomic on every backend.
+async fn reserve(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case: &str,
+    amount: i64,
+    cap: Option<i64>,
+) -> Result<(), LedgerError> {
+    let exists = sqlx::query("SELECT claim_fen FROM control_cases WHERE case_number = $1")
+        .bind(case)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if exists.is_none() {
+        sqlx::query(
+            "INSERT INTO control_cases (case_number, claim_fen, reserved_fen) VALUES ($1, 0, 0)",
+        )
+        .bind(case)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let updated = match cap {
+        Some(cap) => sqlx::query(
+            "UPDATE control_cases SET reserved_fen = reserved_fen + $1, claim_fen = $2 WHERE case_number = $3 AND reserved_fen + $1 <= $2",
+        )
+        .bind(amount)
+        .bind(cap)
+        .bind(case)
+        .execute(&mut **tx)
+        .await?,
+        None => sqlx::query(
+            "UPDATE control_cases SET reserved_fen = reserved_fen + $1 WHERE case_number = $2 AND (claim_fen = 0 OR reserved_fen + $1 <= claim_fen)",
+        )
+        .bind(amount)
+        .bind(case)
+        .execute(&mut **tx)
+        .await?,
+    };
+    if updated.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(LedgerError::OverCap)
+    }
+}
+
+/// Makes sure a SQLite URL creates its file, and that the file's directory exists.
+fn prepare_sqlite(url: &str) -> Result<String, LedgerError> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if !path.is_empty() && path != ":memory:" {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| LedgerError::Dir(dir.display().to_string(), e))?;
+            }
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+//! Mapping between ledger rows and orders or events, and the row-level statements the
+//! ledger's transactions are made of.
+
+use super::LedgerError;
+use crate::orders::model::{Action, Order, State};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+pub const SELECT_ORDER: &str = "SELECT order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version FROM control_orders";
+
+/// A watched vehicle seen: the event payload of a sighting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SightingPayload {
+    pub order_id: String,
+    pub plate: String,
+    pub place: String,
+    pub seen_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventBody {
+    /// The order as it stood after the change (personal data masked).
+    Order(Box<Order>),
+    Sighting(SightingPayload),
+}
+
+/// One entry of the event feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub seq: u64,
+    pub at_ms: i64,
+    pub case_number: String,
+    pub body: EventBody,
+}
+
+fn bad(what: &str) -> LedgerError {
+    LedgerError::Db(sqlx::Error::Decode(what.to_string().into()))
+}
+
+pub fn order_from(row: &AnyRow) -> Result<Order, LedgerError> {
+    let action: String = row.try_get("action")?;
+    let state: String = row.try_get("state")?;
+    Ok(Order {
+        order_id: row.try_get("order_id")?,
+        action: Action::parse(&action).ok_or_else(|| bad("unknown action"))?,
+        state: State::parse(&state).ok_or_else(|| bad("unknown state"))?,
+        case_number: row.try_get("case_number")?,
+        court: row.try_get("court")?,
+        ruling: row.try_get("ruling")?,
+        officer: row.try_get("officer")?,
+        source: row.try_get("source")?,
+        asset_local: row.try_get("asset_local")?,
+        debtor_id: row.try_get("debtor_id")?,
+        debtor_name: row.try_get("debtor_name")?,
+        debtor_masked: row.try_get("debtor_masked")?,
+        amount_fen: row.try_get("amount_fen")?,
+        frozen_fen: row.try_get("frozen_fen")?,
+        deducted_fen: row.try_get("deducted_fen")?,
+        reserved_fen: row.try_get("reserved_fen")?,
+        start_day: row.try_get("start_day")?,
+        end_day: row.try_get("end_day")?,
+        queue_position: u32::try_from(row.try_get::<i64, _>("queue_position")?).unwrap_or(0),
+        agency_ref: row.try_get("agency_ref")?,
+        target_order_id: row.try_get("target_order_id")?,
+        group_id: row.try_get("group_id")?,
+        case_account: row.try_get("case_account")?,
+        detail: row.try_get("detail")?,
+        client_key: row.try_get("client_key")?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+        version: row.try_get("version")?,
+    })
+}
+
+pub async fn insert_order(tx: &mut Transaction<'_, Any>, o: &Order) -> Result<(), LedgerError> {
+    sqlx::query(
+        "INSERT INTO control_orders (order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
+    )
+    .bind(&o.order_id)
+    .bind(o.action.as_str())
+    .bind(o.state.as_str())
+    .bind(&o.case_number)
+    .bind(&o.court)
+    .bind(&o.ruling)
+    .bind(&o.officer)
+    .bind(&o.source)
+    .bind(&o.asset_local)
+    .bind(&o.debtor_id)
+    .bind(&o.debtor_name)
+    .bind(&o.debtor_masked)
+    .bind(o.amount_fen)
+    .bind(o.frozen_fen)
+    .bind(o.deducted_fen)
+    .bind(o.reservation())
+    .bind(o.start_day)
+    .bind(o.end_day)
+    .bind(i64::from(o.queue_position))
+    .bind(&o.agency_ref)
+    .bind(&o.target_order_id)
+    .bind(&o.group_id)
+    .bind(&o.case_account)
+    .bind(&o.detail)
+    .bind(&o.client_key)
+    .bind(i64::from(o.attempts))
+    .bind(o.created_at_ms)
+    .bind(o.updated_at_ms)
+    .bind(o.version)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes the mutable fields of `o` if the stored version is still `version`.
+pub async fn update_order(
+    tx: &mut Transaction<'_, Any>,
+    o: &Order,
+    version: i64,
+) -> Result<bool, LedgerError> {
+    let done = sqlx::query(
+        "UPDATE control_orders SET state = $1, amount_fen = $2, frozen_fen = $3, deducted_fen = $4, reserved_fen = $5, start_day = $6, end_day = $7, queue_position = $8, agency_ref = $9, detail = $10, attempts = $11, updated_at_ms = $12, version = version + 1 WHERE order_id = $13 AND version = $14",
+    )
+    .bind(o.state.as_str())
+    .bind(o.amount_fen)
+    .bind(o.frozen_fen)
+    .bind(o.deducted_fen)
+    .bind(o.reserved_fen)
+    .bind(o.start_day)
+    .bind(o.end_day)
+    .bind(i64::from(o.queue_position))
+    .bind(&o.agency_ref)
+    .bind(&o.detail)
+    .bind(i64::from(o.attempts))
+    .bind(o.updated_at_ms)
+    .bind(&o.order_id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn append(
+    tx: &mut Transaction<'_, Any>,
+    case: &str,
+    order_id: &str,
+    kind: &str,
+    payload: String,
+) -> Result<u64, LedgerError> {
+    let next: i64 =
+        sqlx::query("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM control_events")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+    sqlx::query(
+        "INSERT INTO control_events (seq, at_ms, case_number, order_id, kind, payload) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(next)
+    .bind(super::now_ms())
+    .bind(case)
+    .bind(order_id)
+    .bind(kind)
+    .bind(payload)
+    .execute(&mut **tx)
+    .await?;
+    Ok(next as u64)
+}
+
+/// Appends the order's new state to the feed; returns the event number.
+pub async fn append_event(tx: &mut Transaction<'_, Any>, o: &Order) -> Result<u64, LedgerError> {
+    let payload = serde_json::to_string(o).map_err(|e| bad(&e.to_string()))?;
+    append(tx, &o.case_number, &o.order_id, "order", payload).await
+}
+
+pub async fn append_sighting(
+    tx: &mut Transaction<'_, Any>,
+    watch: &Order,
+    sighting: &SightingPayload,
+) -> Result<u64, LedgerError> {
+    let payload = serde_json::to_string(sighting).map_err(|e| bad(&e.to_string()))?;
+    append(tx, &watch.case_number, &watch.order_id, "sighting", payload).await
+}
+
+pub fn event_from(row: &AnyRow) -> Result<Event, LedgerError> {
+    let kind: String = row.try_get("kind")?;
+    let payload: String = row.try_get("payload")?;
+    let body = match kind.as_str() {
+        "order" => EventBody::Order(Box::new(
+            serde_json::from_str(&payload).map_err(|e| bad(&e.to_string()))?,
+        )),
+        "sighting" => {
+            EventBody::Sighting(serde_json::from_str(&payload).map_err(|e| bad(&e.to_string()))?)
+        }
+        other => return Err(bad(&format!("unknown event kind {other}"))),
+    };
+    Ok(Event {
+        seq: row.try_get::<i64, _>("seq")? as u64,
+        at_ms: row.try_get("at_ms")?,
+        case_number: row.try_get("case_number")?,
+        body,
+    })
+}

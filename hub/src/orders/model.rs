@@ -1,0 +1,204 @@
+//! What a control order is: its action, its state machine and the record the ledger keeps.
+//! Pure data and rules; no I/O.
+
+use serde::{Deserialize, Serialize};
+
+/// What an order asks an agency to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Freeze,
+    Seal,
+    Watch,
+    Release,
+    Deduct,
+    Renew,
+}
+
+impl Action {
+    pub const ALL: [Action; 6] = [
+        Self::Freeze,
+        Self::Seal,
+        Self::Watch,
+        Self::Release,
+        Self::Deduct,
+        Self::Renew,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Freeze => "freeze",
+            Self::Seal => "seal",
+            Self::Watch => "watch",
+            Self::Release => "release",
+            Self::Deduct => "deduct",
+            Self::Renew => "renew",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// Whether the order creates a hold (rather than acting on one).
+    pub fn places_hold(self) -> bool {
+        matches!(self, Self::Freeze | Self::Seal | Self::Watch)
+    }
+}
+
+/// Where an order stands. Hold orders (freeze, seal, watch) live through
+/// requested → awaiting agency → effective / partial / queued → released / deducted / expired;
+/// action orders (release, deduct, renew) end effective (done), rejected or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Requested,
+    AwaitingAgency,
+    Effective,
+    Partial,
+    Queued,
+    Rejected,
+    Failed,
+    Released,
+    Deducted,
+    Expired,
+}
+
+impl State {
+    pub const ALL: [State; 10] = [
+        Self::Requested,
+        Self::AwaitingAgency,
+        Self::Effective,
+        Self::Partial,
+        Self::Queued,
+        Self::Rejected,
+        Self::Failed,
+        Self::Released,
+        Self::Deducted,
+        Self::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::AwaitingAgency => "awaiting_agency",
+            Self::Effective => "effective",
+            Self::Partial => "partial",
+            Self::Queued => "queued",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+            Self::Released => "released",
+            Self::Deducted => "deducted",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The agency has not given its answer yet: the hub must follow up.
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::Requested | Self::AwaitingAgency)
+    }
+
+    /// Nothing will change this order any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Rejected | Self::Failed | Self::Released | Self::Deducted | Self::Expired
+        )
+    }
+
+    /// A hold in this state is in force or will be (it can be released, renewed, expires).
+    pub fn is_live_hold(self) -> bool {
+        matches!(self, Self::Effective | Self::Partial | Self::Queued)
+    }
+}
+
+/// One control order as the ledger records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub order_id: String,
+    pub action: Action,
+    pub state: State,
+    pub case_number: String,
+    pub court: String,
+    pub ruling: String,
+    pub officer: String,
+    pub source: String,
+    pub asset_local: String,
+    /// Personal data: kept in the ledger for the agency calls, never in events or logs.
+    #[serde(skip)]
+    pub debtor_id: String,
+    #[serde(skip)]
+    pub debtor_name: String,
+    pub debtor_masked: String,
+    pub amount_fen: i64,
+    pub frozen_fen: i64,
+    pub deducted_fen: i64,
+    pub reserved_fen: i64,
+    /// Days since the epoch; 0 when none.
+    pub start_day: i64,
+    pub end_day: i64,
+    pub queue_position: u32,
+    pub agency_ref: String,
+    pub target_order_id: String,
+    pub group_id: String,
+    pub case_account: String,
+    pub detail: String,
+    pub client_key: String,
+    pub attempts: u32,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub version: i64,
+}
+
+impl Order {
+    /// `<source>:<agency-local id>`, as searches report it.
+    pub fn asset_ref(&self) -> String {
+        format!("{}:{}", self.source, self.asset_local)
+    }
+
+    /// The idempotency key the agency sees: the order id, so every resend reuses it.
+    pub fn agency_key(&self) -> &str {
+        &self.order_id
+    }
+
+    /// What this order counts against its case's cap now: money frozen or moved, plus what a
+    /// freeze may still take (asked but not decided, or queued). Only freezes count.
+    pub fn reservation(&self) -> i64 {
+        if self.action != Action::Freeze {
+            return 0;
+        }
+        match self.state {
+            State::Requested | State::AwaitingAgency | State::Queued => {
+                self.amount_fen.max(self.frozen_fen + self.deducted_fen)
+            }
+            _ => self.frozen_fen + self.deducted_fen,
+        }
+    }
+
+    /// Whether an update to `next` is worth recording (and publishing as an event).
+    pub fn differs_visibly(&self, next: &Order) -> bool {
+        let mut a = self.clone();
+        a.updated_at_ms = next.updated_at_ms;
+        a.version = next.version;
+        a != *next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip() {
+        for state in State::ALL {
+            assert_eq!(State::parse(state.as_str()), Some(state));
+        }
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+    }
+}
