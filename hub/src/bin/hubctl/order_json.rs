@@ -46,6 +46,8 @@ pub struct FreezeJson<'a> {
     pub queued_fen: i64,
     pub short_fen: i64,
     pub orders: Vec<OrderJson<'a>>,
+    /// Fund sources that could not report balances in time: nothing was planned there.
+    pub unavailable_sources: &'a [String],
 }
 
 /// `hubctl events --json`: one line per event, with `order` or `sighting`.
@@ -110,6 +112,7 @@ pub fn freeze(r: &FreezeFundsResponse) -> FreezeJson<'_> {
         queued_fen: r.queued_fen,
         short_fen: r.short_fen,
         orders: orders(&r.orders),
+        unavailable_sources: &r.unavailable_sources,
     }
 }
 
@@ -225,14 +228,14 @@ pub(crate) mod tests {
             queued_fen: 300_000,
             short_fen: 3_500_000,
             orders: vec![sample_order()],
-            unavailable_sources: vec![],
+            unavailable_sources: vec!["bank-slow".into()],
         };
         assert_eq!(
             value(&freeze(&r)),
             json!({
                 "group_id": "grp-1", "cap_fen": 5_000_000, "total_frozen_fen": 1_000_000,
                 "case_total_fen": 1_200_000, "queued_fen": 300_000, "short_fen": 3_500_000,
-                "orders": [sample_order_json()]
+                "orders": [sample_order_json()], "unavailable_sources": ["bank-slow"]
             })
         );
         let empty = FreezeFundsResponse::default();

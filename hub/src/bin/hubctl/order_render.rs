@@ -229,6 +229,14 @@ pub fn freeze(r: &FreezeFundsResponse) -> String {
         money(r.queued_fen),
         money(r.short_fen),
     );
+    if !r.unavailable_sources.is_empty() {
+        let names: Vec<String> = r.unavailable_sources.iter().map(|s| sanitize(s)).collect();
+        let _ = writeln!(
+            out,
+            "not planned (no balances in time): {}",
+            names.join(", ")
+        );
+    }
     let pending = r
         .orders
         .iter()
@@ -353,7 +361,7 @@ mod tests {
             queued_fen: 300_000,
             short_fen: 3_500_000,
             orders: vec![sample_order()],
-            unavailable_sources: vec![],
+            unavailable_sources: vec!["bank-slow".into(), "pay-zhifu".into()],
         };
         let text = freeze(&r);
         assert!(text.starts_with("freeze group grp-1: 1 order\n"));
@@ -365,6 +373,7 @@ mod tests {
             "cap 50,000.00  frozen now 10,000.00  case total 12,000.00  ",
             "queued 3,000.00  short 35,000.00\n"
         )));
+        assert!(text.contains("not planned (no balances in time): bank-slow, pay-zhifu\n"));
         assert!(text.contains("1 order still pending"));
     }
 

@@ -68,8 +68,9 @@ pub struct EventsInput {
 }
 
 /// Prints the feed: the backlog after the cursor, then (with `--follow`) live events until the
-/// stream ends, Ctrl-C, or `--timeout-ms` runs out; without `--follow` it stops once the stream
-/// has been quiet for [`IDLE`]. Every event is flushed as soon as it is written, so a consumer
+/// stream ends, Ctrl-C, or `--timeout-ms` runs out (a normal end); without `--follow` it stops
+/// once the stream has been quiet for [`IDLE`], and running out of `--timeout-ms` first is a
+/// DEADLINE_EXCEEDED failure. Every event is flushed as soon as it is written, so a consumer
 /// can record the last cursor it saw and resume with `--after`.
 pub async fn events(
     hub: &mut OrdersHub,
@@ -82,6 +83,7 @@ pub async fn events(
         after_cursor: input.after_cursor,
         case_number: input.case_number,
     };
+    let started = tokio::time::Instant::now();
     let open = timeout.unwrap_or(OPEN_TIMEOUT);
     let call = hub.client.watch_events(request(message, timeout));
     let mut stream = match tokio::time::timeout(open, call).await {
@@ -97,6 +99,14 @@ pub async fn events(
     let idle = if input.follow { None } else { Some(IDLE) };
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
+    // The hub need not end the stream at the gRPC deadline: enforce it here too.
+    let expired = async {
+        match timeout {
+            Some(t) => tokio::time::sleep_until(started + t).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expired);
     loop {
         let next = async {
             match idle {
@@ -107,6 +117,10 @@ pub async fn events(
         };
         let received = tokio::select! {
             _ = &mut interrupted => break,
+            _ = &mut expired => Some(Err(tonic::Status::deadline_exceeded(format!(
+                "the event feed ran past --timeout-ms {}",
+                timeout.map_or(0, |t| t.as_millis())
+            )))),
             received = next => received,
         };
         match received {
