@@ -541,3 +541,30 @@ async fn post_json(url: &str, body: &str) -> String {
     stream.read_to_string(&mut answer).await.unwrap();
     answer
 }
+
+#[tokio::test]
+async fn a_control_call_lost_to_a_503_is_asked_about_then_resent_with_the_same_key() {
+    let mut world = World::start().await;
+    let account = first_asset(&mut world, pb::AssetKind::Payment).await;
+    let frozen = |funds: Vec<(String, i64, i64)>| {
+        funds
+            .into_iter()
+            .find(|(r, _, _)| *r == account)
+            .map(|(_, _, f)| f)
+            .unwrap()
+    };
+    let before = frozen(funds(&mut world).await);
+    let agency = world.agency("pay-xinfu").knobs.clone();
+    let requests_before = agency.requests();
+    agency.fail_next(1);
+    let mut request = place(CASE, "k-503", pb::OrderAction::Freeze, &account);
+    request.amount_fen = 77;
+    let order = world.orders.place_hold(request).await.unwrap().into_inner();
+    assert_eq!(
+        (state(&order), order.frozen_fen),
+        (pb::OrderState::Effective, 77)
+    );
+    // Sent (503), asked about (never received), sent again: three calls, one hold.
+    assert!(agency.requests() - requests_before >= 3);
+    assert_eq!(frozen(funds(&mut world).await) - before, 77);
+}

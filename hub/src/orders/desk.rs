@@ -286,6 +286,8 @@ impl Desk {
         order.deducted_fen = 0;
         order.amount_fen = 0;
         order.agency_ref = target.agency_ref.clone();
+        order.start_day = 0;
+        order.end_day = 0;
         order.created_at_ms = super::ledger::now_ms();
         order.updated_at_ms = order.created_at_ms;
         match req.action {

@@ -283,9 +283,8 @@ pub fn hold_after(order: &Order, answer: &ControlAnswer) -> Order {
     if let Some(until) = answer.until {
         next.end_day = until.days();
     }
-    if !answer.message.is_empty() {
-        next.detail = answer.message.clone();
-    }
+    // The agency's current words (a shortfall, a queue, a refusal); stale ones go.
+    next.detail = answer.message.clone();
     next.state = match answer.status {
         HoldStatus::Pending => State::AwaitingAgency,
         HoldStatus::Effective

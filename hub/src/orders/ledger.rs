@@ -95,11 +95,19 @@ impl Ledger {
         };
         // SQLite takes one writer at a time; one connection serialises the hub's writes
         // instead of failing them with SQLITE_BUSY.
-        let pool = AnyPoolOptions::new()
+        let options = AnyPoolOptions::new()
             .max_connections(if sqlite { 1 } else { 8 })
-            .acquire_timeout(Duration::from_secs(30))
-            .connect(&url)
-            .await?;
+            .acquire_timeout(Duration::from_secs(30));
+        // An embedded file needs no liveness pings nor recycling.
+        let options = if sqlite {
+            options
+                .test_before_acquire(false)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            options
+        };
+        let pool = options.connect(&url).await?;
         if sqlite {
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
@@ -159,6 +167,10 @@ impl Ledger {
     /// Records a request and its orders (state requested), reserving their amounts against
     /// the case's cap, with one event per order. All or nothing.
     pub async fn create(&self, request: &NewRequest, orders: &[Order]) -> Result<(), LedgerError> {
+        retrying(|| self.try_create(request, orders)).await
+    }
+
+    async fn try_create(&self, request: &NewRequest, orders: &[Order]) -> Result<(), LedgerError> {
         let mut tx = self.pool.begin().await?;
         let taken =
             sqlx::query("SELECT 1 FROM control_requests WHERE court = $1 AND client_key = $2")
@@ -202,6 +214,10 @@ impl Ledger {
     /// Records changed orders (each `next` must carry the version read), adjusting case
     /// reservations and appending one event per order. All or nothing.
     pub async fn update(&self, changes: &[(Order, Order)]) -> Result<Vec<Order>, LedgerError> {
+        retrying(|| self.try_update(changes)).await
+    }
+
+    async fn try_update(&self, changes: &[(Order, Order)]) -> Result<Vec<Order>, LedgerError> {
         let mut tx = self.pool.begin().await?;
         let mut saved = Vec::with_capacity(changes.len());
         let mut seq = 0;
@@ -385,6 +401,15 @@ impl Ledger {
         cursor: &str,
         sightings: &[(Order, SightingPayload)],
     ) -> Result<(), LedgerError> {
+        retrying(|| self.try_record_sightings(source, cursor, sightings)).await
+    }
+
+    async fn try_record_sightings(
+        &self,
+        source: &str,
+        cursor: &str,
+        sightings: &[(Order, SightingPayload)],
+    ) -> Result<(), LedgerError> {
         let mut tx = self.pool.begin().await?;
         let mut seq = 0;
         for (order, payload) in sightings {
@@ -419,6 +444,29 @@ impl Ledger {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(rows::order_from).transpose()
+    }
+}
+
+/// Transactions that lost a race on a unique key (two hubs numbering the same event, or
+/// recording the same client key, on PostgreSQL) are run again from the start: the new run
+/// sees the winner's rows. Only those races are retried; every other error is returned.
+async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, LedgerError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, LedgerError>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(LedgerError::Db(sqlx::Error::Database(e)))
+                if tries < 8
+                    && (e.is_unique_violation() || e.code().as_deref() == Some("40001")) =>
+            {
+                tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+            }
+            other => return other,
+        }
     }
 }
 
