@@ -66,6 +66,9 @@ pub struct Placement {
     pub balance: Fen,
     /// Money frozen by holds outside this register (old paper orders) that never lift.
     pub frozen_elsewhere: Fen,
+    /// Seals by other courts recorded outside this register (one in force, the rest queued),
+    /// which never lift: a new seal queues behind them.
+    pub seals_elsewhere: u32,
 }
 
 /// The register's answer to one instruction: the hold's id, status and amounts now.
@@ -119,8 +122,26 @@ struct Register {
     keys: HashMap<String, KeyUse>,
     /// Per asset: money moved to courts so far.
     deducted: HashMap<String, Fen>,
-    /// Per asset: the last known book balance and outside freezes (for promotions).
-    books: HashMap<String, (Fen, Fen)>,
+    /// Per asset: what the agency's other records say (for promotions and queue positions).
+    books: HashMap<String, Outside>,
+}
+
+/// An asset's state outside the register: book balance, old freezes and old seals.
+#[derive(Debug, Clone, Copy, Default)]
+struct Outside {
+    balance: Fen,
+    frozen: Fen,
+    seals: u32,
+}
+
+impl Outside {
+    fn of(p: &Placement) -> Self {
+        Self {
+            balance: p.balance,
+            frozen: p.frozen_elsewhere,
+            seals: p.seals_elsewhere,
+        }
+    }
 }
 
 /// The register of one agency. Cheap to clone (shared).
@@ -155,8 +176,7 @@ impl HoldBook {
         if let Some(answer) = replay(&reg, key, fingerprint)? {
             return Ok(answer);
         }
-        reg.books
-            .insert(p.asset.clone(), (p.balance, p.frozen_elsewhere));
+        reg.books.insert(p.asset.clone(), Outside::of(&p));
         settle(&mut reg, &p.asset, today);
         let id = format!("{}{:06}", self.prefix, reg.holds.len() + 1);
         let mut hold = Hold {
@@ -176,7 +196,9 @@ impl HoldBook {
         let others = active(&reg, &p.asset, p.kind);
         match p.kind {
             HoldKind::Watch => hold.status = HoldStatus::Effective,
-            HoldKind::Seal if others.is_empty() => hold.status = HoldStatus::Effective,
+            HoldKind::Seal if others.is_empty() && p.seals_elsewhere == 0 => {
+                hold.status = HoldStatus::Effective
+            }
             HoldKind::Seal => {}
             HoldKind::Freeze => {
                 let available = available(&reg, &p.asset);
@@ -385,8 +407,7 @@ impl HoldBook {
         if let Some(answer) = replay(&reg, key, fingerprint)? {
             return Ok(answer);
         }
-        reg.books
-            .insert(p.asset.clone(), (p.balance, p.frozen_elsewhere));
+        reg.books.insert(p.asset.clone(), Outside::of(&p));
         let id = format!("{}{:06}", self.prefix, reg.holds.len() + 1);
         let index = reg.holds.len();
         reg.holds.push(Hold {
@@ -458,7 +479,8 @@ fn active(reg: &Register, asset: &str, kind: HoldKind) -> Vec<usize> {
 
 /// Money on `asset` not yet frozen or moved.
 fn available(reg: &Register, asset: &str) -> Fen {
-    let (balance, elsewhere) = reg.books.get(asset).copied().unwrap_or((Fen(0), Fen(0)));
+    let outside = reg.books.get(asset).copied().unwrap_or_default();
+    let (balance, elsewhere) = (outside.balance, outside.frozen);
     let deducted = reg.deducted.get(asset).map_or(0, |f| f.0);
     let held: i64 = active(reg, asset, HoldKind::Freeze)
         .iter()
@@ -501,7 +523,9 @@ fn settle(reg: &mut Register, asset: &str, today: CivilDate) {
             let Some(&next) = queue.first() else { break };
             let in_force = active(reg, asset, kind).len() - queue.len();
             match kind {
-                HoldKind::Seal if in_force == 0 => reg.holds[next].status = HoldStatus::Effective,
+                HoldKind::Seal if in_force == 0 && outside(reg, asset).seals == 0 => {
+                    reg.holds[next].status = HoldStatus::Effective
+                }
                 HoldKind::Freeze => {
                     let room = available(reg, asset);
                     if room.0 == 0 && (in_force > 0 || has_outside_freeze(reg, asset)) {
@@ -516,20 +540,30 @@ fn settle(reg: &mut Register, asset: &str, today: CivilDate) {
     number_queue(reg, asset);
 }
 
-fn has_outside_freeze(reg: &Register, asset: &str) -> bool {
-    reg.books.get(asset).is_some_and(|(_, e)| e.0 > 0)
+fn outside(reg: &Register, asset: &str) -> Outside {
+    reg.books.get(asset).copied().unwrap_or_default()
 }
 
-/// Renumbers queue positions from 1, oldest first.
+fn has_outside_freeze(reg: &Register, asset: &str) -> bool {
+    outside(reg, asset).frozen.0 > 0
+}
+
+/// Renumbers queue positions, oldest first, after the queued seals recorded elsewhere.
 fn number_queue(reg: &mut Register, asset: &str) {
+    let outside_queued = outside(reg, asset).seals.saturating_sub(1);
     for kind in [HoldKind::Seal, HoldKind::Freeze] {
+        let ahead = if kind == HoldKind::Seal {
+            outside_queued
+        } else {
+            0
+        };
         let queued: Vec<usize> = active(reg, asset, kind)
             .into_iter()
             .filter(|&i| matches!(reg.holds[i].status, HoldStatus::Queued { .. }))
             .collect();
         for (n, i) in queued.into_iter().enumerate() {
             reg.holds[i].status = HoldStatus::Queued {
-                position: n as u32 + 1,
+                position: ahead + n as u32 + 1,
             };
         }
     }

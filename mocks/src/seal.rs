@@ -28,6 +28,25 @@ pub struct Seal {
     pub until: Option<Date>,
 }
 
+/// Seals of `seals` still standing on `today` (in force, or queued): a new seal queues behind
+/// them. An expired seal no longer counts.
+pub fn standing(seals: &[Seal], today: assethub_connectors::domain::CivilDate) -> u32 {
+    seals
+        .iter()
+        .filter(|s| match s.until {
+            None => true,
+            Some(until) => {
+                let end = assethub_connectors::domain::civil::days_from_civil(
+                    u32::from(until.year),
+                    u32::from(until.month),
+                    u32::from(until.day),
+                );
+                end >= today.days()
+            }
+        })
+        .count() as u32
+}
+
 impl SealKind {
     /// The end of a seal of this kind starting `since` with a term of `years` years; none for
     /// a queued seal.

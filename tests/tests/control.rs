@@ -84,18 +84,36 @@ async fn funds(world: &mut World) -> Vec<(String, i64, i64)> {
     out
 }
 
-/// The first asset of the demo person at a source of `kind`.
+/// The first asset of the demo person at a source of `kind` that no court has sealed.
 async fn first_asset(world: &mut World, kind: pb::AssetKind) -> String {
+    assets(world, kind, false).await.remove(0)
+}
+
+/// The demo person's assets at sources of `kind`, with (or without) a court's seal on them.
+async fn assets(world: &mut World, kind: pb::AssetKind, sealed: bool) -> Vec<String> {
     let mut request = demo_person_query();
     request.kinds = vec![kind as i32];
     let response = world.client.query(request).await.unwrap().into_inner();
-    response
+    let is_seal = |e: &pb::Encumbrance| {
+        e.kind == pb::EncumbranceKind::Seal as i32
+            || e.kind == pb::EncumbranceKind::QueuedSeal as i32
+    };
+    let found: Vec<String> = response
         .sources
         .iter()
         .flat_map(|s| s.assets.iter())
+        .filter(|a| {
+            let encumbrances = match &a.detail {
+                Some(pb::asset::Detail::Property(p)) => p.encumbrances.as_slice(),
+                Some(pb::asset::Detail::Vehicle(v)) => v.encumbrances.as_slice(),
+                _ => &[],
+            };
+            encumbrances.iter().any(is_seal) == sealed
+        })
         .map(|a| a.asset_ref.clone())
-        .next()
-        .expect("the demo person holds such an asset")
+        .collect();
+    assert!(!found.is_empty(), "the demo person holds such an asset");
+    found
 }
 
 /// Polls an order until it reaches `wanted` (or fails the test after 10 s).
@@ -567,4 +585,20 @@ async fn a_control_call_lost_to_a_503_is_asked_about_then_resent_with_the_same_k
     // Sent (503), asked about (never received), sent again: three calls, one hold.
     assert!(agency.requests() - requests_before >= 3);
     assert_eq!(frozen(funds(&mut world).await) - before, 77);
+}
+
+#[tokio::test]
+async fn a_seal_on_a_flat_another_court_sealed_long_ago_is_queued_behind_it() {
+    let mut world = World::start().await;
+    let flat = assets(&mut world, pb::AssetKind::RealEstate, true)
+        .await
+        .remove(0);
+    let seal = world
+        .orders
+        .place_hold(place(CASE, "k-old-seal", pb::OrderAction::Seal, &flat))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(state(&seal), pb::OrderState::Queued, "{seal:?}");
+    assert!(seal.queue_position >= 1);
 }

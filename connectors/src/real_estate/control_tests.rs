@@ -25,11 +25,16 @@ fn in_days(days: i64) -> CivilDate {
 }
 
 impl Fixture {
-    /// The first certificate registered to `id` at the mock registry.
+    /// The first certificate registered to `id` at the mock registry that no court has
+    /// sealed in the registry's older records (a new seal there would only queue).
     fn certificate(&self, id: &str) -> String {
         data::holdings_for(SOURCE, &Settings::demo(0), &self.population, id)
-            .and_then(|held| held.first().map(|p| p.certificate_number.clone()))
-            .expect("the demo debtors hold property")
+            .and_then(|held| {
+                held.iter()
+                    .find(|p| p.seals.is_empty())
+                    .map(|p| p.certificate_number.clone())
+            })
+            .expect("the demo debtors hold unsealed property")
     }
 
     async fn send(&self, instruction: &ControlInstruction) -> ControlAnswer {

@@ -180,6 +180,7 @@ impl Gateway {
                 until,
                 balance: Fen(account.balance),
                 frozen_elsewhere: Fen(account.frozen),
+                seals_elsewhere: 0,
             };
             let answer = self
                 .book

@@ -18,6 +18,7 @@ fn freeze(court: &str, amount: i64, balance: i64) -> Placement {
         until: CivilDate::today().plus_days(365),
         balance: Fen(balance),
         frozen_elsewhere: Fen(0),
+        seals_elsewhere: 0,
     }
 }
 
@@ -163,4 +164,16 @@ fn a_pending_freeze_holds_nothing_until_decided() {
         (decided.status, decided.held),
         (HoldStatus::Effective, Fen(1_000))
     );
+}
+
+#[test]
+fn a_seal_queues_behind_seals_recorded_outside_the_register() {
+    let (book, _) = book();
+    let placement = Placement {
+        seals_elsewhere: 2,
+        ..seal("鄂0116")
+    };
+    let queued = book.place("a", "a", placement).unwrap();
+    // One older seal in force, one queued before it: this one is second in line.
+    assert_eq!(queued.status, HoldStatus::Queued { position: 2 });
 }

@@ -220,6 +220,7 @@ fn decide(platform: &Platform, key: &str, ins: &Instruction) -> Result<Answer, R
                     until,
                     balance: Fen(holding.amount_fen),
                     frozen_elsewhere: Fen(holding.frozen_fen),
+                    seals_elsewhere: 0,
                 },
             )
         }

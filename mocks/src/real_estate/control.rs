@@ -162,6 +162,7 @@ impl Registry {
                     until,
                     balance: Fen(0),
                     frozen_elsewhere: Fen(0),
+                    seals_elsewhere: self.recorded_seals(order, today),
                 };
                 self.book
                     .place(key, &fingerprint, placement)
@@ -206,6 +207,20 @@ impl Registry {
                 format!("不动产权证号 {} 未登记在该权利人名下", order.certificate),
             ))
         }
+    }
+
+    /// Seals other courts hold on the property in the registry's older records.
+    fn recorded_seals(&self, order: &Order, today: assethub_connectors::domain::CivilDate) -> u32 {
+        self.population
+            .get(order.id.as_str())
+            .map(|debtor| {
+                data::holdings(&self.name, self.locale, &self.population, debtor)
+                    .iter()
+                    .filter(|p| p.certificate_number == order.certificate)
+                    .map(|p| crate::seal::standing(&p.seals, today))
+                    .sum()
+            })
+            .unwrap_or(0)
     }
 
     /// The seal `order.hold` on `order.certificate`, which must be this case's.

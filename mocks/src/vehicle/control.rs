@@ -144,6 +144,12 @@ impl Administration {
                         until,
                         balance: Fen(0),
                         frozen_elsewhere: Fen(0),
+                        // Watches never queue; seals queue behind older ones.
+                        seals_elsewhere: if kind == HoldKind::Seal {
+                            crate::seal::standing(&vehicle.seals, today)
+                        } else {
+                            0
+                        },
                     },
                 )
             }
