@@ -7,7 +7,9 @@
 //! - `echo`: a bare tonic unary call (the floor for any gRPC call on this machine);
 //! - `query cached`: a six-source query for one debtor answered from the hub's cache;
 //! - `query uncached`: the same with `fresh`, so six agency HTTP calls (mocks at 0 ms latency,
-//!   so the figure is the hub's and connectors' own cost, not simulated agency time).
+//!   so the figure is the hub's and connectors' own cost, not simulated agency time);
+//! - `watch+release`: a control round trip: put a car on watch, then release it (two orders,
+//!   each written to the SQLite ledger before and after its agency call, with its events).
 //!
 //! Run: `cargo bench -p assethub-tests --bench query` (env BENCH_REQUESTS, BENCH_ROUNDS,
 //! BENCH_CONCURRENCY to change the sizes).
@@ -15,8 +17,11 @@
 use assethub_proto::bench::echo_client::EchoClient;
 use assethub_proto::bench::echo_server::{Echo, EchoServer};
 use assethub_proto::bench::EchoMessage;
+use assethub_proto::v1 as pb;
 use assethub_tests::{demo_person_query, World};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
@@ -134,7 +139,11 @@ async fn main() {
         ("echo", vec![]),
         ("query cached", vec![]),
         ("query uncached", vec![]),
+        ("watch+release", vec![]),
     ];
+    let car = demo_car(&world).await;
+    let orders = world.orders.clone();
+    let sequence = Arc::new(AtomicU64::new(1));
     for round in 0..rounds {
         eprintln!("round {}/{rounds}", round + 1);
         let client = echo.clone();
@@ -172,6 +181,23 @@ async fn main() {
                 .await,
             );
         }
+        {
+            let (orders, car, sequence) = (orders.clone(), car.clone(), sequence.clone());
+            results[3].1.push(
+                measure(
+                    move || {
+                        let (orders, car) = (orders.clone(), car.clone());
+                        // A case of its own per round trip: concurrent clients never contend
+                        // for one case's hold on the car.
+                        let n = sequence.fetch_add(1, Ordering::Relaxed);
+                        async move { watch_and_release(orders, &car, n).await }
+                    },
+                    n / 4,
+                    concurrency,
+                )
+                .await,
+            );
+        }
     }
 
     let baseline = median(&results[0].1);
@@ -194,4 +220,70 @@ async fn main() {
             f.per_sec / baseline.per_sec,
         );
     }
+}
+
+/// The demo person's first car, as an asset ref.
+async fn demo_car(world: &World) -> String {
+    let mut request = demo_person_query();
+    request.kinds = vec![pb::AssetKind::Vehicle as i32];
+    let response = world
+        .client
+        .clone()
+        .query(request)
+        .await
+        .expect("query")
+        .into_inner();
+    response
+        .sources
+        .iter()
+        .flat_map(|s| s.assets.iter())
+        .map(|a| a.asset_ref.clone())
+        .next()
+        .expect("the demo person owns a car")
+}
+
+async fn watch_and_release(
+    mut orders: pb::orders_client::OrdersClient<tonic::transport::Channel>,
+    car: &str,
+    n: u64,
+) {
+    let case = format!("(2024)鄂0116执{}号", 10_000 + n);
+    let instruction = |key: String| {
+        Some(pb::Instruction {
+            case_number: case.clone(),
+            ruling: format!("{case}之一"),
+            officer: "bench".into(),
+            idempotency_key: key,
+        })
+    };
+    let watch = orders
+        .place_hold(pb::PlaceHoldRequest {
+            instruction: instruction(format!("bench-w-{n}")),
+            action: pb::OrderAction::Watch as i32,
+            asset_ref: car.into(),
+            debtor: demo_person_query().debtor,
+            amount_fen: 0,
+            days: 30,
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    assert_eq!(watch.state, pb::OrderState::Effective as i32, "{watch:?}");
+    let release = orders
+        .act_on_hold(pb::ActOnHoldRequest {
+            instruction: instruction(format!("bench-r-{n}")),
+            action: pb::OrderAction::Release as i32,
+            order_id: watch.order_id,
+            amount_fen: 0,
+            case_account: String::new(),
+            days: 0,
+        })
+        .await
+        .expect("release")
+        .into_inner();
+    assert_eq!(
+        release.state,
+        pb::OrderState::Effective as i32,
+        "{release:?}"
+    );
 }
