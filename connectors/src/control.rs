@@ -57,6 +57,9 @@ pub struct ControlInstruction {
     /// Whose asset it is; agencies refuse an asset that is not the debtor's.
     pub debtor: Debtor,
     pub action: ControlAction,
+    /// The court system's electronic seal over all of the above (see `signature`); the hub
+    /// signs every send, connectors carry it in the agency's own wire form.
+    pub signature: Option<crate::signature::InstructionSignature>,
 }
 
 /// Where a hold stands at the agency.

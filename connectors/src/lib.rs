@@ -9,6 +9,7 @@ pub mod control;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod signature;
 
 pub mod bank;
 pub mod payment;

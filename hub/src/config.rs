@@ -24,7 +24,50 @@ pub struct HubConfig {
     pub ledger: LedgerConfig,
     #[serde(default)]
     pub control: ControlConfig,
+    #[serde(default)]
+    pub trust: TrustConfig,
     pub sources: Vec<SourceConfig>,
+}
+
+/// Keys the hub proves itself with.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustConfig {
+    /// Id of the instruction-signing key, as agencies know it.
+    pub instruction_key_id: String,
+    /// Base64 32-byte Ed25519 seed of the key that signs every control instruction; empty
+    /// uses the public demo key (never in production).
+    pub instruction_key_seed: String,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        Self {
+            instruction_key_id: "demo-1".into(),
+            instruction_key_seed: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for TrustConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustConfig")
+            .field("instruction_key_id", &self.instruction_key_id)
+            .field("instruction_key_seed", &"<redacted>")
+            .finish()
+    }
+}
+
+impl TrustConfig {
+    /// The instruction signer this configuration names.
+    pub fn signer(&self) -> Result<assethub_connectors::signature::InstructionSigner, ConfigError> {
+        use assethub_connectors::signature::InstructionSigner;
+        if self.instruction_key_seed.is_empty() {
+            return Ok(InstructionSigner::demo());
+        }
+        InstructionSigner::from_seed(&self.instruction_key_id, &self.instruction_key_seed)
+            .map_err(|e| ConfigError::Invalid(format!("trust.instruction_key_seed: {e}")))
+    }
 }
 
 /// Where control orders are recorded.
@@ -216,6 +259,7 @@ impl HubConfig {
         if s.batch_concurrency == 0 || s.max_batch_items == 0 {
             return invalid("server.batch_concurrency and max_batch_items must be > 0".into());
         }
+        self.trust.signer()?;
         let c = &self.control;
         if c.follow_up_ms == 0 || c.call_timeout_ms == 0 {
             return invalid("control.follow_up_ms and call_timeout_ms must be > 0".into());

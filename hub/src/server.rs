@@ -37,6 +37,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
     #[error("reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
 }
@@ -68,6 +70,10 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         cache,
         Duration::from_millis(control.call_timeout_ms),
         Duration::from_millis(config.retry.min_delay_ms.max(10)),
+        config
+            .trust
+            .signer()
+            .map_err(|e| ServeError::Invalid(e.to_string()))?,
     ));
     let desk = Arc::new(Desk::new(
         ledger,

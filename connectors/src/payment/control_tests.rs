@@ -81,6 +81,7 @@ impl Platform {
             asset: self.asset(),
             debtor: self.debtor.clone(),
             action,
+            signature: None,
         }
     }
 

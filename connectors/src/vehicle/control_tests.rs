@@ -95,6 +95,7 @@ fn instruction(key: &str, case: &str, asset: &str, action: ControlAction) -> Con
         asset: asset.into(),
         debtor: person(),
         action,
+        signature: None,
     }
 }
 

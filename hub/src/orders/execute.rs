@@ -5,7 +5,7 @@
 //!    of it by its idempotency key; an answer is applied and execution ends. Only "never
 //!    received" leads to sending.
 //! 2. Record the attempt (state awaiting agency) before sending, then send with the order id as
-//!    the idempotency key.
+//!    the idempotency key, signed by the hub's instruction key at the moment of sending.
 //! 3. An answer is applied. A refusal ends the order as rejected; missing credentials or an
 //!    unsupported action as failed. A timeout, a lost connection, a 5xx or 429 goes back to 1
 //!    after a backoff: never a blind resend. After a few rounds the order is left to the
@@ -19,6 +19,7 @@ use super::model::{Action, Order, State};
 use crate::cache::{AnswerCache, CacheKey};
 use crate::registry::{Registry, Source};
 use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
+use assethub_connectors::signature::InstructionSigner;
 use assethub_connectors::{
     CallContext, ControlAction, ControlAnswer, ControlInstruction, ErrorClass, HoldStatus,
 };
@@ -36,7 +37,15 @@ pub struct Executor {
     cache: AnswerCache,
     call_timeout: Duration,
     backoff: Duration,
+    signer: InstructionSigner,
     running: Mutex<HashSet<String>>,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl Executor {
@@ -46,6 +55,7 @@ impl Executor {
         cache: AnswerCache,
         call_timeout: Duration,
         backoff: Duration,
+        signer: InstructionSigner,
     ) -> Self {
         Self {
             ledger,
@@ -53,6 +63,7 @@ impl Executor {
             cache,
             call_timeout,
             backoff,
+            signer,
             running: Mutex::default(),
         }
     }
@@ -139,6 +150,9 @@ impl Executor {
             sending.attempts += 1;
             sending.state = State::AwaitingAgency;
             let sending = self.save(&[(order, sending)]).await?.remove(0);
+            // Signed at each send: the agency refuses a stale signature as a replay.
+            let mut instruction = instruction;
+            instruction.signature = Some(self.signer.sign(&instruction, unix_now()));
             let sent = tokio::time::timeout(
                 self.call_timeout,
                 source.connector.control(&ctx, &instruction),
@@ -217,6 +231,7 @@ impl Executor {
                 name: order.debtor_name.clone(),
             },
             action,
+            signature: None,
         }))
     }
 

@@ -143,6 +143,7 @@ fn instruction(
         asset: asset.into(),
         debtor: who.clone(),
         action,
+        signature: None,
     }
 }
 

@@ -1,0 +1,337 @@
+//! The electronic seal on a control instruction (协助执行通知书的电子签章, DOMAIN rule 8): an
+//! Ed25519 signature by the court system's key over a canonical encoding of everything the
+//! agency acts on — idempotency key, case, court, ruling, officer, asset, debtor, action,
+//! amount, hold, dates, case account — and the signing time. An agency verifies it with the
+//! hub's public key and refuses an instruction that is unsigned, altered on the way, signed by
+//! another key, or stale (signed outside its window: a replay).
+//!
+//! The canonical form is a JSON array of strings in a fixed order, so both sides build the
+//! same bytes from their own representation of the instruction.
+
+use crate::control::{ControlAction, ControlInstruction};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+/// Version tag inside the signed bytes.
+const DOMAIN_TAG: &str = "assethub-instruction-v1";
+
+/// How far an instruction's signing time may be from the agency's clock, in seconds.
+pub const FRESHNESS_SECS: i64 = 300;
+
+/// The signature an instruction travels with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstructionSignature {
+    /// Which key signed (agencies may trust several, e.g. during a key rotation).
+    pub key_id: String,
+    /// Unix seconds when the hub signed it.
+    pub signed_at: i64,
+    /// Base64 (standard alphabet) Ed25519 signature over [`canonical`].
+    pub signature: String,
+}
+
+/// The fields of an instruction as both sides can rebuild them from their own wire form.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignedFields {
+    pub key: String,
+    /// Normalised case number; its court is signed too.
+    pub case: String,
+    pub court: String,
+    pub ruling: String,
+    pub officer: String,
+    /// Agency-local asset id.
+    pub asset: String,
+    pub debtor_id: String,
+    pub debtor_name: String,
+    /// freeze, seal, watch, release, deduct, renew.
+    pub action: String,
+    /// Fen; 0 when the action has no amount.
+    pub amount_fen: i64,
+    /// The hold acted on (release, deduct, renew); empty otherwise.
+    pub hold: String,
+    /// ISO end date (freeze, seal, watch, renew); empty otherwise.
+    pub until: String,
+    /// Deductions only.
+    pub into_account: String,
+}
+
+impl SignedFields {
+    pub fn of(instruction: &ControlInstruction) -> Self {
+        let mut fields = Self {
+            key: instruction.key.clone(),
+            case: instruction.case.as_str().to_string(),
+            court: instruction.case.court().to_string(),
+            ruling: instruction.ruling.clone(),
+            officer: instruction.officer.clone(),
+            asset: instruction.asset.clone(),
+            debtor_id: instruction.debtor.id.as_str().to_string(),
+            debtor_name: instruction.debtor.name.clone(),
+            action: instruction.action.name().to_string(),
+            ..Self::default()
+        };
+        match &instruction.action {
+            ControlAction::Freeze { amount, until } => {
+                fields.amount_fen = amount.0;
+                fields.until = until.to_string();
+            }
+            ControlAction::Seal { until } | ControlAction::Watch { until } => {
+                fields.until = until.to_string();
+            }
+            ControlAction::Release { hold } => fields.hold = hold.clone(),
+            ControlAction::Deduct {
+                hold,
+                amount,
+                into_account,
+            } => {
+                fields.hold = hold.clone();
+                fields.amount_fen = amount.0;
+                fields.into_account = into_account.clone();
+            }
+            ControlAction::Renew { hold, until } => {
+                fields.hold = hold.clone();
+                fields.until = until.to_string();
+            }
+        }
+        fields
+    }
+
+    /// The bytes that are signed.
+    pub fn canonical(&self, signed_at: i64) -> Vec<u8> {
+        let values: [&str; 15] = [
+            DOMAIN_TAG,
+            &self.key,
+            &self.case,
+            &self.court,
+            &self.ruling,
+            &self.officer,
+            &self.asset,
+            &self.debtor_id,
+            &self.debtor_name,
+            &self.action,
+            &self.amount_fen.to_string(),
+            &self.hold,
+            &self.until,
+            &self.into_account,
+            &signed_at.to_string(),
+        ];
+        serde_json::to_vec(&values).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the instruction is not signed")]
+    Missing,
+    #[error("the instruction was signed by an unknown key {0:?}")]
+    UnknownKey(String),
+    #[error("the signature is malformed")]
+    Malformed,
+    #[error("the signature does not match the instruction (altered on the way?)")]
+    Mismatch,
+    #[error("the instruction was signed {0} s from now, outside the {FRESHNESS_SECS} s window (a replay?)")]
+    Stale(i64),
+    #[error("the key is malformed: {0}")]
+    BadKey(String),
+}
+
+/// The hub's signing key.
+#[derive(Clone)]
+pub struct InstructionSigner {
+    key_id: String,
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for InstructionSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstructionSigner")
+            .field("key_id", &self.key_id)
+            .field("public_key", &self.public_key())
+            .finish()
+    }
+}
+
+impl InstructionSigner {
+    /// A signer from a base64 32-byte Ed25519 seed.
+    pub fn from_seed(key_id: &str, seed_b64: &str) -> Result<Self, SignatureError> {
+        let bytes = B64
+            .decode(seed_b64.trim())
+            .map_err(|e| SignatureError::BadKey(e.to_string()))?;
+        let seed: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| SignatureError::BadKey("an Ed25519 seed is 32 bytes".into()))?;
+        Ok(Self {
+            key_id: key_id.to_string(),
+            key: SigningKey::from_bytes(&seed),
+        })
+    }
+
+    /// The demo key: derived from a fixed phrase, so the demo hub and the demo agencies agree
+    /// without any setup. Never for production.
+    pub fn demo() -> Self {
+        let seed: [u8; 32] = Sha256::digest(b"assethub demo instruction key").into();
+        Self {
+            key_id: "demo-1".into(),
+            key: SigningKey::from_bytes(&seed),
+        }
+    }
+
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// Base64 of the 32-byte public key, for agencies' configuration.
+    pub fn public_key(&self) -> String {
+        B64.encode(self.key.verifying_key().as_bytes())
+    }
+
+    pub fn sign(&self, instruction: &ControlInstruction, now_secs: i64) -> InstructionSignature {
+        let bytes = SignedFields::of(instruction).canonical(now_secs);
+        InstructionSignature {
+            key_id: self.key_id.clone(),
+            signed_at: now_secs,
+            signature: B64.encode(self.key.sign(&bytes).to_bytes()),
+        }
+    }
+}
+
+/// What an agency trusts: key ids and their public keys.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedKeys {
+    keys: Vec<(String, VerifyingKey)>,
+}
+
+impl TrustedKeys {
+    /// Adds a base64 32-byte public key under `key_id`.
+    pub fn with(mut self, key_id: &str, public_key_b64: &str) -> Result<Self, SignatureError> {
+        let bytes = B64
+            .decode(public_key_b64.trim())
+            .map_err(|e| SignatureError::BadKey(e.to_string()))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| SignatureError::BadKey("an Ed25519 public key is 32 bytes".into()))?;
+        let key =
+            VerifyingKey::from_bytes(&bytes).map_err(|e| SignatureError::BadKey(e.to_string()))?;
+        self.keys.push((key_id.to_string(), key));
+        Ok(self)
+    }
+
+    /// The demo hub's key (see [`InstructionSigner::demo`]).
+    pub fn demo() -> Self {
+        let signer = InstructionSigner::demo();
+        Self::default()
+            .with(signer.key_id(), &signer.public_key())
+            .unwrap_or_default()
+    }
+
+    /// Checks `signature` over `fields` and that it was made within the window around `now`.
+    pub fn verify(
+        &self,
+        fields: &SignedFields,
+        signature: Option<&InstructionSignature>,
+        now_secs: i64,
+    ) -> Result<(), SignatureError> {
+        let signature = signature.ok_or(SignatureError::Missing)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|(id, _)| *id == signature.key_id)
+            .map(|(_, key)| key)
+            .ok_or_else(|| SignatureError::UnknownKey(signature.key_id.clone()))?;
+        let bytes = B64
+            .decode(&signature.signature)
+            .map_err(|_| SignatureError::Malformed)?;
+        let bytes: [u8; 64] = bytes.try_into().map_err(|_| SignatureError::Malformed)?;
+        key.verify(
+            &fields.canonical(signature.signed_at),
+            &Signature::from_bytes(&bytes),
+        )
+        .map_err(|_| SignatureError::Mismatch)?;
+        let skew = signature.signed_at - now_secs;
+        if skew.abs() > FRESHNESS_SECS {
+            return Err(SignatureError::Stale(skew));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
+
+    fn instruction() -> ControlInstruction {
+        ControlInstruction {
+            key: "ord-1".into(),
+            case: CaseNumber::parse("(2024)鄂0116执1234号").unwrap(),
+            ruling: "(2024)鄂0116执1234号之一".into(),
+            officer: "王法官".into(),
+            asset: "6222000011112222".into(),
+            debtor: Debtor {
+                id: DebtorId::parse("11010519491231002X").unwrap(),
+                name: "张伟".into(),
+            },
+            action: ControlAction::Freeze {
+                amount: Fen(100_000),
+                until: CivilDate::from_days(20_800),
+            },
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn a_signed_instruction_verifies_and_any_change_is_caught() {
+        let signer = InstructionSigner::demo();
+        let trusted = TrustedKeys::demo();
+        let i = instruction();
+        let sig = signer.sign(&i, 1_000);
+        let fields = SignedFields::of(&i);
+        assert_eq!(trusted.verify(&fields, Some(&sig), 1_100), Ok(()));
+        assert_eq!(
+            trusted.verify(&fields, None, 1_100),
+            Err(SignatureError::Missing)
+        );
+        let mut more = fields.clone();
+        more.amount_fen += 1;
+        assert_eq!(
+            trusted.verify(&more, Some(&sig), 1_100),
+            Err(SignatureError::Mismatch)
+        );
+        let mut other_court = fields.clone();
+        other_court.court = "鄂01".into();
+        assert_eq!(
+            trusted.verify(&other_court, Some(&sig), 1_100),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            trusted.verify(&fields, Some(&sig), 1_000 + FRESHNESS_SECS + 1),
+            Err(SignatureError::Stale(-FRESHNESS_SECS - 1))
+        );
+        let stranger = InstructionSigner::from_seed("demo-1", &B64.encode([9u8; 32])).unwrap();
+        assert_eq!(
+            trusted.verify(&fields, Some(&stranger.sign(&i, 1_000)), 1_000),
+            Err(SignatureError::Mismatch)
+        );
+        let mut unknown = sig.clone();
+        unknown.key_id = "other".into();
+        assert!(matches!(
+            trusted.verify(&fields, Some(&unknown), 1_000),
+            Err(SignatureError::UnknownKey(_))
+        ));
+    }
+
+    #[test]
+    fn fields_cannot_be_shifted_between_positions() {
+        let a = SignedFields {
+            ruling: "x".into(),
+            officer: "".into(),
+            ..SignedFields::default()
+        };
+        let b = SignedFields {
+            ruling: "".into(),
+            officer: "x".into(),
+            ..SignedFields::default()
+        };
+        assert_ne!(a.canonical(1), b.canonical(1));
+    }
+}
