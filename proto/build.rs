@@ -6,6 +6,7 @@ use std::{env, fs, path::PathBuf};
 const PROTOS: &[&str] = &[
     "assethub/v1/assethub.proto",
     "assethub/v1/orders.proto",
+    "assethub/v1/audit.proto",
     "assethub/bench/v1/echo.proto",
 ];
 

@@ -26,7 +26,49 @@ pub struct HubConfig {
     pub control: ControlConfig,
     #[serde(default)]
     pub trust: TrustConfig,
+    #[serde(default)]
+    pub auth: AuthConfig,
     pub sources: Vec<SourceConfig>,
+}
+
+/// Who may call: trusted token issuers and per-caller limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Issuers whose bearer tokens the hub accepts. None: every call is refused.
+    pub issuers: Vec<IssuerConfig>,
+    /// Sustained requests per second per caller (0: unlimited) and the burst allowed.
+    pub requests_per_sec: u32,
+    pub burst: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuers: Vec::new(),
+            requests_per_sec: 500,
+            burst: 1_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    pub name: String,
+    /// Base64 32-byte Ed25519 public key.
+    pub public_key: String,
+}
+
+impl AuthConfig {
+    pub fn verifier(&self) -> Result<crate::auth::TokenVerifier, ConfigError> {
+        self.issuers
+            .iter()
+            .try_fold(crate::auth::TokenVerifier::default(), |v, i| {
+                v.trust(&i.name, &i.public_key)
+                    .map_err(|e| ConfigError::Invalid(format!("auth.issuers {}: {e}", i.name)))
+            })
+    }
 }
 
 /// Keys the hub proves itself with.
@@ -38,6 +80,9 @@ pub struct TrustConfig {
     /// Base64 32-byte Ed25519 seed of the key that signs every control instruction; empty
     /// uses the public demo key (never in production).
     pub instruction_key_seed: String,
+    /// Secret for the audit log's keyed debtor references (so the log never holds an identity
+    /// number, yet one debtor's entries can be found); empty uses a public demo key.
+    pub audit_key: String,
 }
 
 impl Default for TrustConfig {
@@ -45,6 +90,7 @@ impl Default for TrustConfig {
         Self {
             instruction_key_id: "demo-1".into(),
             instruction_key_seed: String::new(),
+            audit_key: String::new(),
         }
     }
 }
@@ -54,11 +100,21 @@ impl std::fmt::Debug for TrustConfig {
         f.debug_struct("TrustConfig")
             .field("instruction_key_id", &self.instruction_key_id)
             .field("instruction_key_seed", &"<redacted>")
+            .field("audit_key", &"<redacted>")
             .finish()
     }
 }
 
 impl TrustConfig {
+    /// The audit key's bytes (the demo key when none is configured).
+    pub fn audit_key(&self) -> Vec<u8> {
+        if self.audit_key.is_empty() {
+            b"assethub demo audit key".to_vec()
+        } else {
+            self.audit_key.as_bytes().to_vec()
+        }
+    }
+
     /// The instruction signer this configuration names.
     pub fn signer(&self) -> Result<assethub_connectors::signature::InstructionSigner, ConfigError> {
         use assethub_connectors::signature::InstructionSigner;
@@ -260,6 +316,7 @@ impl HubConfig {
             return invalid("server.batch_concurrency and max_batch_items must be > 0".into());
         }
         self.trust.signer()?;
+        self.auth.verifier()?;
         let c = &self.control;
         if c.follow_up_ms == 0 || c.call_timeout_ms == 0 {
             return invalid("control.follow_up_ms and call_timeout_ms must be > 0".into());

@@ -10,6 +10,8 @@
 //! - `validate` / `convert`: the edge between the API and the domain.
 //! - `service`: the gRPC service; `server`: assembling and running it.
 
+pub mod audit;
+pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod config;

@@ -2,6 +2,9 @@
 //! the order desk and its ledger, and serves `assethub.v1.AssetHub` and `assethub.v1.Orders` with the standard gRPC health and reflection services so
 //! tools like grpcurl and grpc_health_probe work against it.
 
+use crate::audit::{AuditLog, AuditService, CallAudit};
+use crate::auth::limit::RateLimiter;
+use crate::auth::Authenticator;
 use crate::cache::AnswerCache;
 use crate::clock::Clock;
 use crate::config::HubConfig;
@@ -14,6 +17,7 @@ use crate::search::SearchHub;
 use crate::service::{HubService, ServiceLimits};
 use crate::validate::DeadlinePolicy;
 use assethub_proto::v1::asset_hub_server::AssetHubServer;
+use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::orders_server::OrdersServer;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,6 +26,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 
 /// Largest request or response message accepted (a batch of 10,000 debtors fits easily).
@@ -47,6 +52,8 @@ pub enum ServeError {
 pub struct Hub {
     pub search: HubService,
     pub orders: OrdersService,
+    pub audit: AuditService,
+    pub auth: Arc<Authenticator>,
     pub desk: Arc<Desk>,
     pub clock: Arc<Clock>,
     follow_up: Duration,
@@ -62,6 +69,15 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         (&config.retry).into(),
     ));
     let ledger = Ledger::open(&config.ledger.url).await?;
+    if config.trust.instruction_key_seed.is_empty() || config.trust.audit_key.is_empty() {
+        tracing::warn!(
+            "using the public demo instruction or audit key: set [trust] for production"
+        );
+    }
+    let audit = CallAudit::new(AuditLog::new(
+        ledger.pool().clone(),
+        &config.trust.audit_key(),
+    ));
     let clock = Arc::new(Clock::new());
     let control = &config.control;
     let executor = Arc::new(Executor::new(
@@ -74,6 +90,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
             .trust
             .signer()
             .map_err(|e| ServeError::Invalid(e.to_string()))?,
+        Some(audit.clone()),
     ));
     let desk = Arc::new(Desk::new(
         ledger,
@@ -87,9 +104,24 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         control.case_account_prefix.clone(),
     ));
     let limits = limits(config);
+    let verifier = config
+        .auth
+        .verifier()
+        .map_err(|e| ServeError::Invalid(e.to_string()))?;
+    if config.auth.issuers.is_empty() {
+        tracing::warn!(
+            "no token issuers configured ([[auth.issuers]]): every call will be refused"
+        );
+    }
+    let auth = Authenticator::new(
+        verifier,
+        RateLimiter::new(config.auth.requests_per_sec, config.auth.burst),
+    );
     Ok(Hub {
-        search: HubService::new(search, limits),
-        orders: OrdersService::new(desk.clone(), clock.clone(), limits.deadlines),
+        auth,
+        search: HubService::new(search, limits, audit.clone()),
+        orders: OrdersService::new(desk.clone(), clock.clone(), limits.deadlines, audit.clone()),
+        audit: AuditService::new(audit.log().clone()),
         desk,
         clock,
         follow_up: Duration::from_millis(control.follow_up_ms),
@@ -135,10 +167,15 @@ pub async fn serve_hub(
         .register_encoded_file_descriptor_set(assethub_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let api = AssetHubServer::new(hub.search)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let orders = OrdersServer::new(hub.orders);
+    // Every call of the hub's own APIs is authenticated; health and reflection are open.
+    let api = InterceptedService::new(
+        AssetHubServer::new(hub.search)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        hub.auth.interceptor(),
+    );
+    let orders = InterceptedService::new(OrdersServer::new(hub.orders), hub.auth.interceptor());
+    let audit = InterceptedService::new(AuditServer::new(hub.audit), hub.auth.interceptor());
     // Stops with the server, even when the serving task is aborted.
     let _follow_up = AbortOnDrop(tokio::spawn(
         hub.desk.clone().follow_up_forever(hub.follow_up),
@@ -149,6 +186,7 @@ pub async fn serve_hub(
         .add_service(reflection)
         .add_service(api)
         .add_service(orders)
+        .add_service(audit)
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await;
     served?;

@@ -1,7 +1,10 @@
 //! The tonic service for `assethub.v1.AssetHub`: validates requests at the edge, runs searches
-//! through the fan-out, and maps results onto the wire. Per-source failures travel inside the
+//! through the fan-out, and maps results onto the wire. Every method first checks the caller's
+//! role, then its court against the case's (per item in a batch). Per-source failures travel inside the
 //! results; only a bad request (or an overloaded hub) fails the call itself.
 
+use crate::audit::CallAudit;
+use crate::auth::{self, Caller, Method};
 use crate::convert;
 use crate::search::{Search, SearchHub, SourceReport};
 use crate::validate::{self, DeadlinePolicy, ValidQuery, Violation};
@@ -31,11 +34,16 @@ pub struct ServiceLimits {
 pub struct HubService {
     search: Arc<SearchHub>,
     limits: ServiceLimits,
+    audit: CallAudit,
 }
 
 impl HubService {
-    pub fn new(search: Arc<SearchHub>, limits: ServiceLimits) -> Self {
-        Self { search, limits }
+    pub fn new(search: Arc<SearchHub>, limits: ServiceLimits, audit: CallAudit) -> Self {
+        Self {
+            search,
+            limits,
+            audit,
+        }
     }
 
     /// Validates a query request and turns it into a search with an absolute deadline.
@@ -101,13 +109,14 @@ fn query_response(
     }
 }
 
-#[tonic::async_trait]
-impl pb::asset_hub_server::AssetHub for HubService {
-    async fn query(
+impl HubService {
+    async fn query_impl(
         &self,
         request: Request<pb::QueryRequest>,
     ) -> Result<Response<pb::QueryResponse>, Status> {
+        let caller = auth::authorize(&request, Method::Query)?;
         let search = self.prepare(&request, request.get_ref())?;
+        auth::in_court(&caller, search.case.court())?;
         let span = call_span("Query", &search);
         async {
             let started = Instant::now();
@@ -123,13 +132,13 @@ impl pb::asset_hub_server::AssetHub for HubService {
         .await
     }
 
-    type StreamQueryStream = ResultStream<pb::SourceResult>;
-
-    async fn stream_query(
+    async fn stream_query_impl(
         &self,
         request: Request<pb::QueryRequest>,
-    ) -> Result<Response<Self::StreamQueryStream>, Status> {
+    ) -> Result<Response<ResultStream<pb::SourceResult>>, Status> {
+        let caller = auth::authorize(&request, Method::StreamQuery)?;
         let search = self.prepare(&request, request.get_ref())?;
+        auth::in_court(&caller, search.case.court())?;
         let span = call_span("StreamQuery", &search);
         let (tx, rx) = mpsc::channel(16);
         let reports = self.search.stream(search);
@@ -148,12 +157,11 @@ impl pb::asset_hub_server::AssetHub for HubService {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    type BatchQueryStream = ResultStream<pb::BatchItemResult>;
-
-    async fn batch_query(
+    async fn batch_query_impl(
         &self,
         request: Request<pb::BatchQueryRequest>,
-    ) -> Result<Response<Self::BatchQueryStream>, Status> {
+    ) -> Result<Response<ResultStream<pb::BatchItemResult>>, Status> {
+        let caller = auth::authorize(&request, Method::BatchQuery)?;
         let overall = grpc_timeout(&request).map(|t| Instant::now() + t);
         let batch_id = request_id(&request);
         let body = request.into_inner();
@@ -179,7 +187,12 @@ impl pb::asset_hub_server::AssetHub for HubService {
                 let started = Instant::now();
                 let items = body.items.into_iter().enumerate().map(|(index, item)| {
                     let valid =
-                        validate::query(&item.case_number, item.debtor.as_ref(), &body.kinds);
+                        validate::query(&item.case_number, item.debtor.as_ref(), &body.kinds)
+                            .map_err(ItemRefusal::Invalid)
+                            .and_then(|valid| match auth::in_court(&caller, valid.case.court()) {
+                                Ok(()) => Ok(valid),
+                                Err(denied) => Err(ItemRefusal::Denied(denied)),
+                            });
                     (index as u32, valid)
                 });
                 let mut results = futures::stream::iter(items)
@@ -188,8 +201,15 @@ impl pb::asset_hub_server::AssetHub for HubService {
                         let request_id = format!("{batch_id}-{index}");
                         async move {
                             let outcome = match valid {
-                                Err(violations) => {
+                                Err(ItemRefusal::Invalid(violations)) => {
                                     pb::batch_item_result::Outcome::Error(item_error(&violations))
+                                }
+                                Err(ItemRefusal::Denied(status)) => {
+                                    pb::batch_item_result::Outcome::Error(pb::ItemError {
+                                        code: "PERMISSION_DENIED".into(),
+                                        message: status.message().to_string(),
+                                        violations: vec![],
+                                    })
                                 }
                                 Ok(valid) => {
                                     let deadline = item_deadline(item_timeout, overall);
@@ -231,10 +251,11 @@ impl pb::asset_hub_server::AssetHub for HubService {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    async fn list_sources(
+    async fn list_sources_impl(
         &self,
-        _request: Request<pb::ListSourcesRequest>,
+        request: Request<pb::ListSourcesRequest>,
     ) -> Result<Response<pb::ListSourcesResponse>, Status> {
+        auth::authorize(&request, Method::ListSources)?;
         let sources = self
             .search
             .registry()
@@ -258,18 +279,99 @@ impl pb::asset_hub_server::AssetHub for HubService {
     }
 }
 
+#[tonic::async_trait]
+impl pb::asset_hub_server::AssetHub for HubService {
+    async fn query(
+        &self,
+        request: Request<pb::QueryRequest>,
+    ) -> Result<Response<pb::QueryResponse>, Status> {
+        let facts = CallFacts::of(
+            &request,
+            &request.get_ref().case_number,
+            request.get_ref().debtor.as_ref(),
+        );
+        let result = self.query_impl(request).await;
+        let outcome = summary(&result);
+        facts.record(&self.audit, Method::Query, &outcome).await;
+        result
+    }
+
+    type StreamQueryStream = ResultStream<pb::SourceResult>;
+
+    async fn stream_query(
+        &self,
+        request: Request<pb::QueryRequest>,
+    ) -> Result<Response<Self::StreamQueryStream>, Status> {
+        let facts = CallFacts::of(
+            &request,
+            &request.get_ref().case_number,
+            request.get_ref().debtor.as_ref(),
+        );
+        let result = self.stream_query_impl(request).await;
+        let outcome = summary(&result);
+        facts
+            .record(&self.audit, Method::StreamQuery, &outcome)
+            .await;
+        result
+    }
+
+    type BatchQueryStream = ResultStream<pb::BatchItemResult>;
+
+    async fn batch_query(
+        &self,
+        request: Request<pb::BatchQueryRequest>,
+    ) -> Result<Response<Self::BatchQueryStream>, Status> {
+        let facts = CallFacts::of(&request, "", None);
+        let result = self.batch_query_impl(request).await;
+        let outcome = summary(&result);
+        facts
+            .record(&self.audit, Method::BatchQuery, &outcome)
+            .await;
+        result
+    }
+
+    async fn list_sources(
+        &self,
+        request: Request<pb::ListSourcesRequest>,
+    ) -> Result<Response<pb::ListSourcesResponse>, Status> {
+        let facts = CallFacts::of(&request, "", None);
+        let result = self.list_sources_impl(request).await;
+        let outcome = summary(&result);
+        facts
+            .record(&self.audit, Method::ListSources, &outcome)
+            .await;
+        result
+    }
+}
+
+/// Why one batch item is answered with an error instead of a search.
+enum ItemRefusal {
+    Invalid(Vec<Violation>),
+    /// The case belongs to another court.
+    Denied(Status),
+}
+
 fn item_deadline(item_timeout: Duration, overall: Option<Instant>) -> Instant {
     let own = Instant::now() + item_timeout;
     overall.map_or(own, |o| o.min(own))
 }
 
 pub(crate) fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
+    // An interceptor's round trip drops the reserved `grpc-timeout` header; the auth
+    // interceptor keeps what it said in the extensions.
+    if let Some(GrpcTimeout(timeout)) = request.extensions().get::<GrpcTimeout>() {
+        return Some(*timeout);
+    }
     request
         .metadata()
         .get("grpc-timeout")
         .and_then(|v| v.to_str().ok())
         .and_then(validate::parse_grpc_timeout)
 }
+
+/// The caller's gRPC deadline, as read before interceptors strip the header.
+#[derive(Debug, Clone, Copy)]
+pub struct GrpcTimeout(pub Duration);
 
 /// The caller's `x-request-id` if it is a sane token, else a new UUID.
 pub(crate) fn request_id<T>(request: &Request<T>) -> String {
@@ -314,5 +416,47 @@ fn item_error(violations: &[Violation]) -> pb::ItemError {
                 description: v.description.clone(),
             })
             .collect(),
+    }
+}
+
+/// What the audit records of a call, taken before the request is consumed.
+pub(crate) struct CallFacts {
+    caller: Option<Caller>,
+    case: String,
+    debtor_id: String,
+}
+
+impl CallFacts {
+    pub(crate) fn of<T>(request: &Request<T>, case: &str, debtor: Option<&pb::Debtor>) -> Self {
+        Self {
+            caller: request.extensions().get::<Caller>().cloned(),
+            case: case.to_string(),
+            debtor_id: debtor.map(|d| d.id_number.clone()).unwrap_or_default(),
+        }
+    }
+
+    pub(crate) async fn record(
+        &self,
+        audit: &CallAudit,
+        method: Method,
+        result: &Result<(), Status>,
+    ) {
+        audit
+            .call(
+                self.caller.as_ref(),
+                method,
+                &self.case,
+                &self.debtor_id,
+                result,
+            )
+            .await;
+    }
+}
+
+/// A call's result without its value (which may be a stream), for the audit.
+pub(crate) fn summary<T>(result: &Result<T, Status>) -> Result<(), Status> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(status) => Err(Status::new(status.code(), status.message())),
     }
 }

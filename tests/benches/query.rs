@@ -243,7 +243,7 @@ async fn demo_car(world: &World) -> String {
 }
 
 async fn watch_and_release(
-    mut orders: pb::orders_client::OrdersClient<tonic::transport::Channel>,
+    mut orders: pb::orders_client::OrdersClient<assethub_tests::Authed>,
     car: &str,
     n: u64,
 ) {

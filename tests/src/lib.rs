@@ -9,7 +9,66 @@ use assethub_proto::v1 as pb;
 use assethub_proto::v1::asset_hub_client::AssetHubClient;
 use assethub_proto::v1::orders_client::OrdersClient;
 use std::sync::Arc;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::service::Interceptor;
 use tonic::transport::Channel;
+
+pub use assethub_hub::auth::Role;
+
+/// The court of [`CASE`].
+pub const COURT: &str = "鄂0116";
+
+/// Adds a bearer token to every call.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// A channel whose calls carry one caller's token.
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+/// A token of the demo issuer for `role` at `court`, valid for an hour.
+pub fn token(role: Role, court: &str) -> String {
+    let now = assethub_hub::auth::now_secs();
+    assethub_hub::auth::TokenIssuer::demo().issue(assethub_hub::auth::Claims {
+        iss: String::new(),
+        sub: format!("{}@{court}", role.as_str()),
+        officer: officer_of(role).into(),
+        court: court.into(),
+        role,
+        iat: now,
+        exp: now + 3_600,
+    })
+}
+
+/// The officer the test tokens name for `role`.
+pub fn officer_of(role: Role) -> &'static str {
+    match role {
+        Role::Judge => "王法官",
+        Role::Supervisor => "李庭长",
+        _ => "",
+    }
+}
+
+/// The bearer interceptor for `token`.
+pub fn bearer(token: &str) -> Bearer {
+    Bearer(
+        format!("Bearer {token}")
+            .parse()
+            .expect("a token is valid metadata"),
+    )
+}
 
 /// A case number owned by a basic court in Wuhan, valid for every test.
 pub const CASE: &str = "(2024)鄂0116执1234号";
@@ -45,8 +104,10 @@ pub struct World {
     pub population: Arc<Population>,
     pub agencies: Vec<RunningAgency>,
     pub hub: RunningHub,
-    pub client: AssetHubClient<Channel>,
-    pub orders: OrdersClient<Channel>,
+    /// Search and orders clients of a judge of [`COURT`].
+    pub client: AssetHubClient<Authed>,
+    pub orders: OrdersClient<Authed>,
+    pub channel: Channel,
     /// The hub's configuration (its ledger lives in `data`), to restart it.
     pub config: HubConfig,
     pub data: tempfile::TempDir,
@@ -81,13 +142,15 @@ impl World {
         )
         .await
         .expect("hub starts");
-        let (client, orders) = clients(&hub).await;
+        let channel = channel(&hub).await;
+        let (client, orders) = clients_as(&channel, Role::Judge, COURT);
         Self {
             population,
             agencies,
             hub,
             client,
             orders,
+            channel,
             config,
             data,
         }
@@ -106,9 +169,19 @@ impl World {
             .expect("hub restarts");
         let old = std::mem::replace(&mut self.hub, hub);
         drop(old);
-        let (client, orders) = clients(&self.hub).await;
+        self.channel = channel(&self.hub).await;
+        let (client, orders) = clients_as(&self.channel, Role::Judge, COURT);
         self.client = client;
         self.orders = orders;
+    }
+
+    /// Clients of another caller: `role` at `court`.
+    pub fn clients_as(
+        &self,
+        role: Role,
+        court: &str,
+    ) -> (AssetHubClient<Authed>, OrdersClient<Authed>) {
+        clients_as(&self.channel, role, court)
     }
 
     pub fn agency(&self, name: &str) -> &RunningAgency {
@@ -127,15 +200,24 @@ impl World {
     }
 }
 
-async fn clients(hub: &RunningHub) -> (AssetHubClient<Channel>, OrdersClient<Channel>) {
-    let channel = Channel::from_shared(hub.url())
+async fn channel(hub: &RunningHub) -> Channel {
+    Channel::from_shared(hub.url())
         .expect("hub url")
         .connect()
         .await
-        .expect("client connects");
+        .expect("client connects")
+}
+
+/// Search and orders clients on `channel` carrying a token for `role` at `court`.
+pub fn clients_as(
+    channel: &Channel,
+    role: Role,
+    court: &str,
+) -> (AssetHubClient<Authed>, OrdersClient<Authed>) {
+    let bearer = bearer(&token(role, court));
     (
-        AssetHubClient::new(channel.clone()),
-        OrdersClient::new(channel),
+        AssetHubClient::with_interceptor(channel.clone(), bearer.clone()),
+        OrdersClient::with_interceptor(channel.clone(), bearer),
     )
 }
 

@@ -4,10 +4,12 @@
 use assethub_mocks::population::{DEMO_PERSON_ID, DEMO_PERSON_NAME};
 use assethub_mocks::FamilySettings;
 use assethub_proto::v1 as pb;
-use assethub_tests::{demo_person_query, World, WorldOptions, CASE};
+use assethub_tests::{demo_person_query, Role, World, WorldOptions, CASE};
 use futures::StreamExt;
 use std::time::Duration;
 use tonic::Code;
+
+type Orders = pb::orders_client::OrdersClient<assethub_tests::Authed>;
 
 const OTHER_COURT_CASE: &str = "(2024)鄂01执77号";
 
@@ -118,9 +120,13 @@ async fn assets(world: &mut World, kind: pb::AssetKind, sealed: bool) -> Vec<Str
 
 /// Polls an order until it reaches `wanted` (or fails the test after 10 s).
 async fn wait_for(world: &mut World, order_id: &str, wanted: pb::OrderState) -> pb::Order {
+    wait_with(&mut world.orders, order_id, wanted).await
+}
+
+/// [`wait_for`] with the client of the order's court.
+async fn wait_with(orders: &mut Orders, order_id: &str, wanted: pb::OrderState) -> pb::Order {
     for _ in 0..200 {
-        let order = world
-            .orders
+        let order = orders
             .get_order(pb::GetOrderRequest {
                 order_id: order_id.into(),
             })
@@ -229,12 +235,12 @@ async fn when_balances_fall_short_the_judge_is_told_how_much_is_missing() {
 
 #[tokio::test]
 async fn the_bank_answers_later_and_the_order_completes() {
-    let mut world = World::start_with(bank_decides_after(1_500)).await;
+    let mut world = World::start_with(bank_decides_after(2_500)).await;
     let account = first_asset(&mut world, pb::AssetKind::Bank).await;
     let mut request = place(CASE, "k-async", pb::OrderAction::Freeze, &account);
     request.amount_fen = 100;
     let mut call = tonic::Request::new(request);
-    call.set_timeout(Duration::from_millis(500));
+    call.set_timeout(Duration::from_millis(1_000));
     let order = world.orders.place_hold(call).await.unwrap().into_inner();
     assert_eq!(state(&order), pb::OrderState::AwaitingAgency, "{order:?}");
     let done = wait_for(&mut world, &order.order_id, pb::OrderState::Effective).await;
@@ -243,7 +249,7 @@ async fn the_bank_answers_later_and_the_order_completes() {
 
 #[tokio::test]
 async fn a_hub_restarted_while_the_bank_decides_completes_the_order_once() {
-    let mut world = World::start_with(bank_decides_after(1_000)).await;
+    let mut world = World::start_with(bank_decides_after(2_500)).await;
     let account = first_asset(&mut world, pb::AssetKind::Bank).await;
     let frozen_before = funds(&mut world)
         .await
@@ -254,7 +260,7 @@ async fn a_hub_restarted_while_the_bank_decides_completes_the_order_once() {
     let mut request = place(CASE, "k-restart", pb::OrderAction::Freeze, &account);
     request.amount_fen = 250;
     let mut call = tonic::Request::new(request.clone());
-    call.set_timeout(Duration::from_millis(300));
+    call.set_timeout(Duration::from_millis(1_000));
     let order = world.orders.place_hold(call).await.unwrap().into_inner();
     assert_eq!(state(&order), pb::OrderState::AwaitingAgency);
     world.restart_hub().await;
@@ -283,8 +289,8 @@ async fn a_queued_seal_takes_effect_when_the_earlier_court_releases() {
         .unwrap()
         .into_inner();
     assert_eq!(state(&first), pb::OrderState::Effective);
-    let second = world
-        .orders
+    let (_, mut other_court) = world.clients_as(Role::Judge, "鄂01");
+    let second = other_court
         .place_hold(place(
             OTHER_COURT_CASE,
             "k-seal-b",
@@ -310,7 +316,12 @@ async fn a_queued_seal_takes_effect_when_the_earlier_court_releases() {
     assert_eq!(state(&release), pb::OrderState::Effective);
     let released = wait_for(&mut world, &first.order_id, pb::OrderState::Released).await;
     assert_eq!(released.order_id, first.order_id);
-    wait_for(&mut world, &second.order_id, pb::OrderState::Effective).await;
+    wait_with(
+        &mut other_court,
+        &second.order_id,
+        pb::OrderState::Effective,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -109,6 +109,7 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
         Duration::from_secs(5),
         Duration::from_millis(10),
         assethub_connectors::signature::InstructionSigner::demo(),
+        None,
     ));
     let desk = Desk::new(
         ledger.clone(),

@@ -5,7 +5,7 @@ use assethub_mocks::population::{
     DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME,
 };
 use assethub_proto::v1::{self as pb, asset::Detail};
-use assethub_tests::{demo_person_query, query, source, World, WorldOptions, CASE};
+use assethub_tests::{demo_person_query, query, source, Role, World, WorldOptions, CASE, COURT};
 use futures::StreamExt;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -521,9 +521,9 @@ async fn a_batch_streams_every_item_and_bounds_calls_per_agency() {
 
 #[tokio::test]
 async fn list_sources_names_every_connector() {
-    let mut world = World::start().await;
-    let sources = world
-        .client
+    let world = World::start().await;
+    let (mut admin, _) = world.clients_as(Role::Admin, COURT);
+    let sources = admin
         .list_sources(pb::ListSourcesRequest {})
         .await
         .unwrap()

@@ -3,6 +3,13 @@
 //! query by idempotency key (`bizNo`). Seals and watches are not bank actions: refused as
 //! unsupported without calling the bank. One attempt per call; the hub retries with the same key.
 //!
+//! The instruction's electronic seal travels in the body as `sealKeyId`, `sealTime` (Unix
+//! seconds) and `sealSig` (base64), so the request's HMAC signature covers it too; an unsigned
+//! instruction is sent without them (and the bank refuses it). Seal refusals (`SEAL001`
+//! unsealed, `SEAL002` altered / unknown key / malformed, `SEAL003` stale) are `Rejected` with
+//! the bank's words — an unknown key included: it is this instruction the bank will not accept,
+//! not our API credentials, and resending it unchanged cannot help.
+//!
 //! Mapping of `ctrlStatus`: `00` Pending, `10` Effective, `11` Queued (`queueNo`), `20`
 //! Released, `30` Deducted, `40` Expired, `90` Rejected. Business refusals (`BIZ*`) and invalid
 //! requests (`PARM*`) are `Rejected` with the bank's words; `BIZ2004` on the status query means
@@ -124,6 +131,9 @@ fn request<'a>(
         end_date: None,
         freeze_no: None,
         case_acct_no: None,
+        seal_key_id: ins.signature.as_ref().map(|s| s.key_id.as_str()),
+        seal_time: ins.signature.as_ref().map(|s| s.signed_at),
+        seal_sig: ins.signature.as_ref().map(|s| s.signature.as_str()),
     };
     let path = match &ins.action {
         ControlAction::Freeze { amount, until } => {
@@ -189,9 +199,15 @@ pub(super) fn answer(
             convert(key, data).map(Some)
         }
         ret::UNKNOWN_BIZ_NO => Ok(None),
-        c if c.starts_with(ret::BUSINESS_PREFIX) || c.starts_with(ret::PARAM_PREFIX) => Err(
-            ConnectorError::new(ErrorClass::Rejected, format!("refused: {}", detail())),
-        ),
+        c if c.starts_with(ret::BUSINESS_PREFIX)
+            || c.starts_with(ret::PARAM_PREFIX)
+            || c.starts_with(ret::SEAL_PREFIX) =>
+        {
+            Err(ConnectorError::new(
+                ErrorClass::Rejected,
+                format!("refused: {}", detail()),
+            ))
+        }
         c if c.starts_with(ret::AUTH_PREFIX) => Err(ConnectorError::new(
             ErrorClass::Auth,
             format!("refused: {}", detail()),

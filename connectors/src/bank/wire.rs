@@ -32,6 +32,9 @@ pub mod ret {
     pub const SYSTEM_PREFIX: &str = "SYS";
     /// Prefix of business refusals (no such customer, not their account, bad amount...).
     pub const BUSINESS_PREFIX: &str = "BIZ";
+    /// Prefix of refusals of a control instruction's electronic seal: `SEAL001` unsealed,
+    /// `SEAL002` does not verify (altered, another or unknown key, malformed), `SEAL003` stale.
+    pub const SEAL_PREFIX: &str = "SEAL";
     /// Status query: the bank never received this `bizNo`.
     pub const UNKNOWN_BIZ_NO: &str = "BIZ2004";
 }
@@ -106,6 +109,14 @@ pub struct ControlRequest<'a> {
     /// The court's case account (一案一账号) a deduction goes to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case_acct_no: Option<&'a str>,
+    /// The electronic seal: the signing key's id, the signing time (Unix seconds) and the
+    /// base64 signature; left out when the instruction is not signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seal_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seal_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seal_sig: Option<&'a str>,
 }
 
 /// `(custType, idType)` of a debtor.

@@ -8,11 +8,18 @@
 //! Refusals (`ACCOUNT_NOT_OWNED`, `AMOUNT_EXCEEDS_FROZEN`, `IDEMPOTENCY_KEY_REUSED`, ...)
 //! become `ErrorClass::Rejected` with the platform's code and message; 404
 //! `INSTRUCTION_NOT_FOUND` on the status endpoint is `Ok(None)`.
+//!
+//! The instruction's electronic seal travels in the header `X-Court-Seal: keyId=<key id>,
+//! t=<Unix seconds>,sig=<base64>` (no header when the instruction is unsigned: the platform
+//! refuses it). The platform's seal refusals are HTTP 403 `SEAL_MISSING`, `SEAL_INVALID`
+//! (altered, another or unknown key, malformed) and `SEAL_STALE`; they are `Rejected` rather
+//! than `Auth` — an unknown key included: it is this instruction that is refused, not our
+//! token, and resending it unchanged cannot help. Any other 403 stays `Auth`.
 
 use super::connector::{token_refused, Attempt, PaymentConnector};
 use super::control_wire::{
-    ControlBody, ControlResponse, FREEZES_PATH, IDEMPOTENCY_KEY, INSTRUCTIONS_PATH,
-    INSTRUCTION_NOT_FOUND, REFUSALS,
+    ControlBody, ControlResponse, COURT_SEAL, FREEZES_PATH, IDEMPOTENCY_KEY, INSTRUCTIONS_PATH,
+    INSTRUCTION_NOT_FOUND, REFUSALS, SEAL_REFUSALS,
 };
 use super::token::AccessToken;
 use super::wire;
@@ -21,7 +28,8 @@ use crate::control::{ControlAction, ControlAnswer, ControlInstruction, HoldStatu
 use crate::domain::{CivilDate, DebtorId, Fen};
 use crate::error::{ConnectorError, ErrorClass};
 use crate::http;
-use reqwest::header::ACCEPT;
+use crate::signature::InstructionSignature;
+use reqwest::header::{HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 
 fn rejected(message: impl Into<String>) -> ConnectorError {
@@ -89,6 +97,33 @@ fn route<'a>(source: &str, action: &'a ControlAction) -> Result<Route<'a>, Conne
     })
 }
 
+/// The `X-Court-Seal` header value of a signature, or why it cannot be written in a header.
+fn seal_header(seal: &InstructionSignature) -> Result<HeaderValue, ConnectorError> {
+    let fits = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b',' && b != b'=')
+    };
+    if !fits(&seal.key_id)
+        || !seal
+            .signature
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b',')
+    {
+        return Err(rejected(
+            "the instruction's seal cannot be carried in the X-Court-Seal header",
+        ));
+    }
+    let value = format!(
+        "keyId={},t={},sig={}",
+        seal.key_id, seal.signed_at, seal.signature
+    );
+    HeaderValue::from_str(&value).map_err(|_| {
+        rejected("the instruction's seal cannot be carried in the X-Court-Seal header")
+    })
+}
+
 /// An idempotency key the platform accepts: 1-128 visible ASCII characters.
 fn check_key(key: &str) -> Result<(), ConnectorError> {
     if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -108,6 +143,11 @@ impl PaymentConnector {
     ) -> Result<ControlAnswer, ConnectorError> {
         let route = route(self.id.as_str(), &instruction.action)?;
         check_key(&instruction.key)?;
+        let seal = instruction
+            .signature
+            .as_ref()
+            .map(seal_header)
+            .transpose()?;
         let (account_id, product) = instruction
             .asset
             .rsplit_once(':')
@@ -132,7 +172,9 @@ impl PaymentConnector {
         };
         let url = format!("{}{}", self.config.base_url, route.path);
         let answer = self
-            .with_token(|token| self.post_control(&url, &instruction.key, &body, token))
+            .with_token(|token| {
+                self.post_control(&url, &instruction.key, seal.as_ref(), &body, token)
+            })
             .await?;
         let answer = convert(ctx, &instruction.key, answer)?;
         tracing::debug!(
@@ -150,19 +192,32 @@ impl PaymentConnector {
         &self,
         url: &str,
         key: &str,
+        seal: Option<&HeaderValue>,
         body: &ControlBody<'_>,
         token: AccessToken,
     ) -> Result<Attempt<ControlResponse>, ConnectorError> {
-        let request = self
+        let mut request = self
             .http
             .post(url)
             .bearer_auth(token.as_str())
             .header(ACCEPT, "application/json")
             .header(IDEMPOTENCY_KEY, key)
             .json(body);
+        if let Some(seal) = seal {
+            request = request.header(COURT_SEAL, seal.clone());
+        }
         let exchange = http::exchange(request, None).await?;
         if token_refused(&exchange) {
             return Ok(Attempt::TokenRefused);
+        }
+        if exchange.status == StatusCode::FORBIDDEN {
+            // A refused seal is the platform's answer about this instruction, not about our
+            // credentials: `Rejected` with its code and words (see `convert`).
+            if let Ok(refusal) = serde_json::from_slice::<ControlResponse>(&exchange.body) {
+                if SEAL_REFUSALS.contains(&refusal.result_code.as_str()) {
+                    return Ok(Attempt::Answered(refusal));
+                }
+            }
         }
         let body = exchange.success_body(wire::error_detail)?;
         http::decode_json(&body).map(Attempt::Answered)

@@ -7,14 +7,17 @@ use crate::connector::{CallContext, Capability, QueryAnswer};
 use crate::control::{ControlAction, ControlAnswer, ControlInstruction, HoldStatus};
 use crate::domain::{AssetDetail, CaseNumber, CivilDate, Debtor, DebtorId, Fen, SourceId};
 use crate::error::{ConnectorError, ErrorClass};
+use crate::signature::{InstructionSigner, FRESHNESS_SECS};
 use crate::Connector;
 use assethub_mocks::payment::data::{self, Holding};
 use assethub_mocks::payment::Settings;
 use assethub_mocks::population::{DebtorKind, DebtorRecord, Wealth};
 use assethub_mocks::server::{start, RunningAgency};
 use assethub_mocks::{AgencyConfig, FamilySettings, Population};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SOURCE: &str = "pay-xinfu";
 const CASE: &str = "(2024)鄂0116执1234号";
@@ -72,8 +75,9 @@ impl Platform {
         )
     }
 
+    /// An instruction sealed by the demo hub key now.
     fn instruction(&self, key: &str, case: &str, action: ControlAction) -> ControlInstruction {
-        ControlInstruction {
+        sealed(ControlInstruction {
             key: key.into(),
             case: CaseNumber::parse(case).unwrap(),
             ruling: format!("{case}之一"),
@@ -82,7 +86,7 @@ impl Platform {
             debtor: self.debtor.clone(),
             action,
             signature: None,
-        }
+        })
     }
 
     async fn control(&self, key: &str, action: ControlAction) -> ControlAnswer {
@@ -119,6 +123,28 @@ impl Platform {
 }
 
 /// A person with an unencumbered balance of at least 100 yuan on this platform.
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64
+}
+
+/// `ins` sealed by `signer` at `signed_at`, as the hub seals what it sends.
+fn sealed_by(
+    signer: &InstructionSigner,
+    signed_at: i64,
+    mut ins: ControlInstruction,
+) -> ControlInstruction {
+    ins.signature = Some(signer.sign(&ins, signed_at));
+    ins
+}
+
+/// `ins` (re)sealed by the demo hub key now.
+fn sealed(ins: ControlInstruction) -> ControlInstruction {
+    sealed_by(&InstructionSigner::demo(), now_secs(), ins)
+}
+
 fn free_balance(population: &Population) -> (DebtorRecord, Holding) {
     population
         .debtors()
@@ -263,7 +289,9 @@ async fn refuses_an_asset_that_is_not_the_debtors() {
     let mut instruction = p.instruction("k-other", CASE, freeze(100));
     instruction.debtor = debtor_of(other);
     let error = assert_rejected(
-        p.connector.control(&ctx(), &instruction).await,
+        p.connector
+            .control(&ctx(), &sealed(instruction.clone()))
+            .await,
         "ACCOUNT_NOT_OWNED",
     );
     assert!(!error.message.contains(&other.id_number), "{error}");
@@ -273,7 +301,9 @@ async fn refuses_an_asset_that_is_not_the_debtors() {
         ..p.debtor.clone()
     };
     assert_rejected(
-        p.connector.control(&ctx(), &instruction).await,
+        p.connector
+            .control(&ctx(), &sealed(instruction.clone()))
+            .await,
         "CERT_NAME_MISMATCH",
     );
     instruction.asset = "no-product-here".into();
@@ -426,6 +456,72 @@ async fn a_revoked_token_is_replaced_for_control_too() {
         .await;
     assert_eq!(released.status, HoldStatus::Released);
     assert_eq!(p.balance().await.1, Fen(0));
+}
+
+/// Expects `ins` refused for its seal with `code`, and nothing recorded or frozen.
+async fn seal_refused(p: &Platform, ins: &ControlInstruction, code: &str) {
+    let error = assert_rejected(p.connector.control(&ctx(), ins).await, code);
+    assert!(error.message.contains("SEAL_"), "{error}");
+    assert_eq!(
+        p.connector.control_status(&ctx(), &ins.key).await,
+        Ok(None),
+        "nothing recorded for {}",
+        ins.key
+    );
+}
+
+#[tokio::test]
+async fn the_seal_travels_in_a_header_and_the_platform_refuses_bad_ones() {
+    let p = Platform::demo().await;
+    let mut unsigned = p.instruction("k-u", CASE, freeze(100));
+    unsigned.signature = None;
+    seal_refused(&p, &unsigned, "SEAL_MISSING").await;
+
+    let mut more = p.instruction("k-t", CASE, freeze(100));
+    more.action = freeze(1_000_000);
+    seal_refused(&p, &more, "SEAL_INVALID").await;
+    let mut other_case = p.instruction("k-c", CASE, freeze(100));
+    other_case.case = CaseNumber::parse(OTHER_CASE).unwrap();
+    seal_refused(&p, &other_case, "SEAL_INVALID").await;
+
+    let stale = sealed_by(
+        &InstructionSigner::demo(),
+        now_secs() - FRESHNESS_SECS - 60,
+        p.instruction("k-s", CASE, freeze(100)),
+    );
+    seal_refused(&p, &stale, "SEAL_STALE").await;
+
+    let stranger = InstructionSigner::from_seed("demo-1", &B64.encode([5u8; 32])).unwrap();
+    let forged = sealed_by(
+        &stranger,
+        now_secs(),
+        p.instruction("k-f", CASE, freeze(100)),
+    );
+    seal_refused(&p, &forged, "SEAL_INVALID").await;
+    let unknown = InstructionSigner::from_seed("court-9", &B64.encode([5u8; 32])).unwrap();
+    let foreign = sealed_by(
+        &unknown,
+        now_secs(),
+        p.instruction("k-k", CASE, freeze(100)),
+    );
+    seal_refused(&p, &foreign, "SEAL_INVALID").await;
+
+    // A key id that cannot be written in the header is refused without a call.
+    let mut odd = p.instruction("k-o", CASE, freeze(100));
+    if let Some(seal) = odd.signature.as_mut() {
+        seal.key_id = "a,b".into();
+    }
+    let before = p.agency.knobs.requests();
+    assert_rejected(p.connector.control(&ctx(), &odd).await, "X-Court-Seal");
+    assert_eq!(p.agency.knobs.requests(), before);
+
+    assert_eq!(p.balance().await.1, Fen(0), "nothing frozen");
+    let frozen = p.control("k-ok", freeze(100)).await;
+    assert_eq!(frozen.status, HoldStatus::Effective);
+    let mut other_hold = p.instruction("k-r", CASE, release(&frozen.hold));
+    other_hold.action = release("PAY-XINFU-JF999999");
+    seal_refused(&p, &other_hold, "SEAL_INVALID").await;
+    assert_eq!(p.balance().await.1, Fen(100));
 }
 
 #[test]

@@ -13,8 +13,18 @@ pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 /// The status endpoint's "never received this key".
 pub const INSTRUCTION_NOT_FOUND: &str = "INSTRUCTION_NOT_FOUND";
 
+/// Header carrying the court's electronic seal: `keyId=<id>,t=<Unix seconds>,sig=<base64>`.
+pub const COURT_SEAL: &str = "X-Court-Seal";
+
+/// Result codes by which the platform refuses an instruction's seal (HTTP 403): no seal, a
+/// seal that does not verify (altered, another or unknown key, malformed), a stale seal.
+pub const SEAL_REFUSALS: [&str; 3] = ["SEAL_MISSING", "SEAL_INVALID", "SEAL_STALE"];
+
 /// Result codes by which the platform refuses an instruction (HTTP 200 or 4xx).
-pub const REFUSALS: [&str; 10] = [
+pub const REFUSALS: [&str; 13] = [
+    "SEAL_MISSING",
+    "SEAL_INVALID",
+    "SEAL_STALE",
     "USER_NOT_EXIST",
     "CERT_NAME_MISMATCH",
     "ACCOUNT_NOT_OWNED",

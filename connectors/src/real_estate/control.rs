@@ -4,6 +4,8 @@
 //! Pending, `不予办理` Rejected, `已处分` Deducted) and its end date. Seals hold no money, so
 //! `held` and `deducted` are zero; the message is the seal's 说明 (`Sm`, e.g. its place in the
 //! queue), the same whether read from the instruction's answer or a later status query.
+//! The registry's electronic-seal refusals (4005 unsealed, 4006 invalid or unknown key, 4007
+//! stale) are `Rejected` like its other refusals: resending the same instruction cannot help.
 
 use super::control_wire::{code as control_code, KzResponse, KzResponseBody};
 use super::wire::code;

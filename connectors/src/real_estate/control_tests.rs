@@ -1,6 +1,7 @@
 //! The registry connector's control path against the mock registry: seal, renew, release and
 //! status by key, refusals, idempotent replays, the queue of a second court, expiry, actions a
-//! registry cannot take, and canned broken answers.
+//! registry cannot take, canned broken answers, and the electronic seal: unsealed, altered,
+//! stale and foreign-key instructions are `Rejected` and nothing is registered.
 
 use super::control_wire::KzRequest;
 use super::tests::{canned, connector, ctx, debtor, fixture, http_200, Fixture, SOURCE, TOKEN};
@@ -8,10 +9,12 @@ use crate::connector::{CallContext, QueryAnswer};
 use crate::control::{ControlAction, ControlAnswer, ControlInstruction, HoldStatus};
 use crate::domain::{AssetDetail, CaseNumber, CivilDate, Debtor, EncumbranceKind, Fen};
 use crate::error::ErrorClass;
+use crate::signature::{InstructionSigner, FRESHNESS_SECS};
 use assethub_mocks::population::{
     DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME,
 };
 use assethub_mocks::real_estate::{data, Settings};
+use base64::Engine as _;
 
 const CASE: &str = "(2024)鄂0116执1234号";
 const OTHER_CASE: &str = "(2024)鄂0102执77号";
@@ -77,7 +80,25 @@ impl Fixture {
     }
 }
 
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `instruction` sealed now with the demo hub's key, as the hub sends it.
+fn signed(mut instruction: ControlInstruction) -> ControlInstruction {
+    instruction.signature = Some(InstructionSigner::demo().sign(&instruction, now_secs()));
+    instruction
+}
+
+/// A sealed instruction about the demo person's `asset`.
 fn instruction(key: &str, case: &str, asset: &str, action: ControlAction) -> ControlInstruction {
+    signed(unsigned(key, case, asset, action))
+}
+
+fn unsigned(key: &str, case: &str, asset: &str, action: ControlAction) -> ControlInstruction {
     ControlInstruction {
         key: key.into(),
         case: CaseNumber::parse(case).expect("case number"),
@@ -155,6 +176,7 @@ async fn a_property_not_the_debtors_is_rejected() {
     assert!(!error.message.contains(DEMO_PERSON_ID) && !error.message.contains(DEMO_PERSON_NAME));
     let mut wrong_name = instruction("k-2", CASE, &f.certificate(DEMO_PERSON_ID), seal(30));
     wrong_name.debtor = debtor(DEMO_PERSON_ID, DEMO_COMPANY_NAME);
+    let wrong_name = signed(wrong_name);
     let error = f
         .connector
         .control(&ctx(), &wrong_name)
@@ -352,6 +374,11 @@ fn the_request_carries_key_ruling_officer_and_term() {
         until: CivilDate::parse("2027-11-15").expect("date"),
     };
     order.debtor = debtor(DEMO_COMPANY_ID, DEMO_COMPANY_NAME);
+    order.signature = Some(crate::signature::InstructionSignature {
+        key_id: "demo-1".into(),
+        signed_at: 1_731_650_000,
+        signature: "c2ln".into(),
+    });
     let (path, request) = KzRequest::control(&ctx, &order).expect("encodable");
     assert_eq!(path, assethub_mocks::real_estate::RENEW_PATH);
     let xml = request.to_xml().expect("encodes");
@@ -360,11 +387,16 @@ fn the_request_carries_key_ruling_officer_and_term() {
         "<Fy>鄂0116</Fy><Cdwh>(2024)鄂0116执1234号之一</Cdwh><Cbr>王法官</Cbr>",
         "<Zjzl>7</Zjzl>",
         "<Cfbh>CF1-000001</Cfbh><Cfjssj>20271115</Cfjssj>",
+        "<Cbr>王法官</Cbr><Qz><Mybh>demo-1</Mybh><Qzsj>1731650000</Qzsj><Qzz>c2ln</Qzz></Qz></Head>",
     ] {
         assert!(xml.contains(part), "{part}: {xml}");
     }
     let status = KzRequest::status(&ctx, "key-7").to_xml().expect("encodes");
     assert!(!status.contains("<Body>") && status.contains("<Ywlsh>key-7</Ywlsh>"));
+    assert!(!status.contains("<Qz>"), "a result query is not sealed");
+    order.signature = None;
+    let (_, bare) = KzRequest::control(&ctx, &order).expect("encodable");
+    assert!(!bare.to_xml().expect("encodes").contains("<Qz>"));
     assert_eq!(
         super::control_wire::STATUS_PATH,
         assethub_mocks::real_estate::STATUS_PATH
@@ -377,4 +409,75 @@ fn the_request_carries_key_ruling_officer_and_term() {
         super::control_wire::RELEASE_PATH,
         assethub_mocks::real_estate::RELEASE_PATH
     );
+}
+
+impl Fixture {
+    /// Sends `order` as it is and expects a `Rejected` refusal with `code`; nothing registered.
+    async fn refused(&self, order: &ControlInstruction, code: &str) {
+        let error = self
+            .connector
+            .control(&ctx(), order)
+            .await
+            .expect_err("refused");
+        assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
+        assert!(!error.is_retryable());
+        assert!(error.message.contains(code), "{}", error.message);
+        assert_eq!(self.status(&order.key).await, None, "nothing registered");
+    }
+}
+
+#[tokio::test]
+async fn an_unsealed_instruction_is_rejected_and_nothing_is_registered() {
+    let f = fixture().await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    f.refused(&unsigned("k-bare", CASE, &cert, seal(365)), "4005")
+        .await;
+    assert!(f.encumbrances(&cert).await.is_empty());
+    let sealed = f.send(&instruction("k-bare", CASE, &cert, seal(365))).await;
+    assert_eq!(
+        sealed.status,
+        HoldStatus::Effective,
+        "sealed, it goes through"
+    );
+}
+
+#[tokio::test]
+async fn an_instruction_altered_after_sealing_is_rejected() {
+    let f = fixture().await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    let sealed = instruction("k-alt", CASE, &cert, seal(365));
+    let mut longer = sealed.clone();
+    longer.action = seal(366);
+    f.refused(&longer, "4006").await;
+    let mut other_property = sealed.clone();
+    other_property.asset = f.certificate(DEMO_COMPANY_ID);
+    f.refused(&other_property, "4006").await;
+    let mut other_officer = sealed.clone();
+    other_officer.officer = "李法官".into();
+    f.refused(&other_officer, "4006").await;
+    assert!(f.encumbrances(&cert).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_stale_instruction_is_rejected() {
+    let f = fixture().await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    let mut old = unsigned("k-old", CASE, &cert, seal(365));
+    old.signature = Some(InstructionSigner::demo().sign(&old, now_secs() - FRESHNESS_SECS - 60));
+    f.refused(&old, "4007").await;
+    assert!(f.encumbrances(&cert).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_instruction_sealed_with_another_key_is_rejected() {
+    let f = fixture().await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    let seed = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    for key_id in ["demo-1", "court-2"] {
+        let signer = InstructionSigner::from_seed(key_id, &seed).expect("key");
+        let mut order = unsigned("k-key", CASE, &cert, seal(365));
+        order.signature = Some(signer.sign(&order, now_secs()));
+        f.refused(&order, "4006").await;
+    }
+    assert!(f.encumbrances(&cert).await.is_empty());
 }

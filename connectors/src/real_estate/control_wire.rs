@@ -2,7 +2,9 @@
 //! seal (`/bdc/api/kz/cf`), release (`/bdc/api/kz/jf`), renew (`/bdc/api/kz/xf`) or ask for a
 //! business's result (`/bdc/api/kz/jgcx`), and the `KzResponse` it reads. Head: `Qqbh` 请求编号
 //! (this attempt), `Ywlsh` 业务流水号 (the idempotency key), `Ajh` 案件号, `Fy` 法院, `Cdwh`
-//! 裁定书文号, `Cbr` 承办人; Body: `Bdcqzh` 不动产权证号, `Qlrmc` / `Zjzl` / `Zjh` the right holder,
+//! 裁定书文号, `Cbr` 承办人, and on control requests `Qz` the court's electronic seal (`Mybh` 密钥
+//! 编号 = key id, `Qzsj` 签章时间 = Unix seconds, `Qzz` 签章值 = base64 signature; absent when the
+//! instruction is unsigned, which the registry refuses with 4005); Body: `Bdcqzh` 不动产权证号, `Qlrmc` / `Zjzl` / `Zjh` the right holder,
 //! `Cfbh` 查封编号, `Cfjssj` 查封结束日期 (`yyyyMMdd`). Answer body: `Cfbh`, `Zt` status word,
 //! `Lhsx` queue position, `Cfjssj`, `Sm` 说明. Unknown elements are ignored.
 
@@ -26,8 +28,11 @@ pub mod code {
     /// 未找到该业务流水号的办理记录: the registry never received the key.
     pub const UNKNOWN_KEY: &str = "1003";
     /// Refusals: 不动产不属于该权利人, 查封编号不存在, 当前状态不允许办理, 业务流水号已用于其他业务,
-    /// 查封期限不合法.
-    pub const REFUSED: [&str; 5] = ["4001", "4002", "4003", "4004", "2004"];
+    /// 查控文书未加盖电子签章, 电子签章验证失败 (altered, malformed, unknown key), 电子签章已失效
+    /// (stale: a replay), 查封期限不合法.
+    pub const REFUSED: [&str; 8] = [
+        "4001", "4002", "4003", "4004", "4005", "4006", "4007", "2004",
+    ];
 }
 
 #[derive(Debug, Serialize)]
@@ -49,6 +54,18 @@ struct KzHead<'a> {
     cdwh: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cbr: Option<&'a str>,
+    /// 电子签章: the court's seal on the instruction (control requests only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qz: Option<KzSeal<'a>>,
+}
+
+/// `<Qz>`: 密钥编号 (key id), 签章时间 (Unix seconds), 签章值 (base64 Ed25519 signature).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KzSeal<'a> {
+    mybh: &'a str,
+    qzsj: i64,
+    qzz: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,6 +103,12 @@ impl<'a> KzRequest<'a> {
         let mut request = Self::head_only(ctx, &instruction.key, &instruction.case);
         request.head.cdwh = Some(&instruction.ruling);
         request.head.cbr = Some(&instruction.officer);
+        // Unsealed, the registry refuses the instruction (4005).
+        request.head.qz = instruction.signature.as_ref().map(|seal| KzSeal {
+            mybh: &seal.key_id,
+            qzsj: seal.signed_at,
+            qzz: &seal.signature,
+        });
         request.body = Some(KzBody {
             bdcqzh: &instruction.asset,
             qlrmc: &debtor.name,
@@ -114,6 +137,7 @@ impl<'a> KzRequest<'a> {
                 fy: case.court(),
                 cdwh: None,
                 cbr: None,
+                qz: None,
             },
             body: None,
         }

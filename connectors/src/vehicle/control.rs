@@ -5,6 +5,12 @@
 //! `kzzt` `0` Pending, `1` Effective, `2` Queued (`pdxh`), `3` Released, `4` Expired,
 //! `5` Rejected, `6` Deducted; refusals (3xxx, 4001) are `Rejected` with the administration's
 //! message. One attempt per call.
+//!
+//! The instruction's electronic seal travels in the JSON body as `qzmy` (key id), `qzsj`
+//! (signing time, Unix seconds) and `qzz` (base64 signature); an unsealed instruction is sent
+//! without them. The administration's seal refusals (3007 unsealed, 3008 invalid or unknown
+//! key, 3009 stale) are `Rejected` like its other refusals: resending the same instruction
+//! cannot help, the hub must re-sign (or be given the right key).
 
 use super::connector::{VehicleConnector, BODY_CAP};
 use super::wire::{self, code, ControlData, ControlRequest, Reply, SightingsData};
@@ -47,6 +53,8 @@ impl VehicleConnector {
                 ))
             }
         };
+        // The court's seal travels in the body; unsealed, the administration refuses (3007).
+        let seal = instruction.signature.as_ref();
         let body = ControlRequest {
             qqbh: &instruction.key,
             ah: instruction.case.as_str(),
@@ -58,6 +66,9 @@ impl VehicleConnector {
             xm: &instruction.debtor.name,
             jzrq: until.map(|d| d.to_string()),
             kzbh: hold,
+            qzmy: seal.map(|s| s.key_id.as_str()),
+            qzsj: seal.map(|s| s.signed_at),
+            qzz: seal.map(|s| s.signature.as_str()),
         };
         tracing::debug!(
             source = %self.id,

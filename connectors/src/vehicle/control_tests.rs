@@ -1,7 +1,8 @@
 //! The vehicle connector's control path against the mock administration (in process): seal,
 //! renew, release and watch with their answers, the inquiry showing seals, replays, key reuse,
-//! a second court's queued seal, refusals, status by key, the sightings feed, and actions the
-//! administration does not offer.
+//! a second court's queued seal, refusals, status by key, the sightings feed, actions the
+//! administration does not offer, and the electronic seal: unsealed, altered, stale and
+//! foreign-key instructions are `Rejected` and nothing is done.
 
 use super::build;
 use crate::connector::{CallContext, Capability, Connector, QueryAnswer};
@@ -9,12 +10,14 @@ use crate::control::{ControlAction, ControlAnswer, ControlInstruction, HoldStatu
 use crate::domain::{AssetDetail, CaseNumber, CivilDate, Debtor, DebtorId, EncumbranceKind};
 use crate::domain::{Encumbrance, Fen, SourceId};
 use crate::error::{ConnectorError, ErrorClass};
+use crate::signature::{InstructionSigner, FRESHNESS_SECS};
 use assethub_mocks::population::{
     DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME,
 };
 use assethub_mocks::server::RunningAgency;
 use assethub_mocks::vehicle::{data, Settings, REPORT_PATH};
 use assethub_mocks::{AgencyConfig, FamilySettings, Population};
+use base64::Engine as _;
 use std::sync::Arc;
 
 const SOURCE: &str = "vehicle-hubei";
@@ -86,7 +89,25 @@ fn in_days(days: i64) -> CivilDate {
     CivilDate::today().plus_days(days)
 }
 
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `instruction` sealed now with the demo hub's key, as the hub sends it.
+fn signed(mut instruction: ControlInstruction) -> ControlInstruction {
+    instruction.signature = Some(InstructionSigner::demo().sign(&instruction, now_secs()));
+    instruction
+}
+
+/// A sealed instruction about the demo person's `asset`.
 fn instruction(key: &str, case: &str, asset: &str, action: ControlAction) -> ControlInstruction {
+    signed(unsigned(key, case, asset, action))
+}
+
+fn unsigned(key: &str, case: &str, asset: &str, action: ControlAction) -> ControlInstruction {
     ControlInstruction {
         key: key.into(),
         case: CaseNumber::parse(case).expect("case"),
@@ -223,6 +244,7 @@ async fn another_debtors_vehicle_is_rejected_without_personal_data_in_the_error(
         id: DebtorId::parse(DEMO_COMPANY_ID).expect("id"),
         name: DEMO_COMPANY_NAME.into(),
     };
+    let wrong_name = signed(wrong_name);
     let error = f
         .connector
         .control(&ctx(), &wrong_name)
@@ -385,4 +407,109 @@ fn control_paths_match_the_administration() {
     assert_eq!(ours::RENEW_PATH, theirs::RENEW_PATH);
     assert_eq!(ours::STATUS_PATH, theirs::STATUS_PATH);
     assert_eq!(ours::SIGHTINGS_PATH, theirs::SIGHTINGS_PATH);
+}
+
+impl Fixture {
+    /// Sends `order` as it is and expects a `Rejected` refusal with `code`; nothing is done.
+    async fn refused(&self, order: &ControlInstruction, code: &str) {
+        let error = self
+            .connector
+            .control(&ctx(), order)
+            .await
+            .expect_err("refused");
+        assert_eq!(error.class, ErrorClass::Rejected, "{error:?}");
+        assert!(!error.is_retryable());
+        assert!(error.message.contains(code), "{}", error.message);
+        assert_eq!(
+            self.connector.control_status(&ctx(), &order.key).await,
+            Ok(None)
+        );
+        assert!(self.seals().await.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_unsealed_instruction_is_rejected_and_nothing_is_done() {
+    let f = fixture().await;
+    let bare = unsigned(
+        "c-bare",
+        CASE,
+        &f.vin,
+        ControlAction::Seal {
+            until: in_days(100),
+        },
+    );
+    f.refused(&bare, "3007").await;
+    let sealed = f
+        .send(
+            "c-bare",
+            CASE,
+            ControlAction::Seal {
+                until: in_days(100),
+            },
+        )
+        .await;
+    assert_eq!(
+        sealed.status,
+        HoldStatus::Effective,
+        "sealed, it goes through"
+    );
+}
+
+#[tokio::test]
+async fn an_instruction_altered_after_sealing_is_rejected() {
+    let f = fixture().await;
+    let sealed = instruction(
+        "c-alt",
+        CASE,
+        &f.vin,
+        ControlAction::Seal {
+            until: in_days(100),
+        },
+    );
+    let mut longer = sealed.clone();
+    longer.action = ControlAction::Seal {
+        until: in_days(200),
+    };
+    f.refused(&longer, "3008").await;
+    let mut other_car = sealed.clone();
+    other_car.asset = f.company_vin.clone();
+    f.refused(&other_car, "3008").await;
+    let mut other_case = sealed.clone();
+    other_case.case = CaseNumber::parse(OTHER_CASE).expect("case");
+    f.refused(&other_case, "3008").await;
+}
+
+#[tokio::test]
+async fn a_stale_instruction_is_rejected() {
+    let f = fixture().await;
+    let mut old = unsigned(
+        "c-old",
+        CASE,
+        &f.vin,
+        ControlAction::Seal {
+            until: in_days(100),
+        },
+    );
+    old.signature = Some(InstructionSigner::demo().sign(&old, now_secs() - FRESHNESS_SECS - 60));
+    f.refused(&old, "3009").await;
+}
+
+#[tokio::test]
+async fn an_instruction_sealed_with_another_key_is_rejected() {
+    let f = fixture().await;
+    let seed = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    for key_id in ["demo-1", "court-2"] {
+        let signer = InstructionSigner::from_seed(key_id, &seed).expect("key");
+        let mut order = unsigned(
+            "c-key",
+            CASE,
+            &f.vin,
+            ControlAction::Watch {
+                until: in_days(100),
+            },
+        );
+        order.signature = Some(signer.sign(&order, now_secs()));
+        f.refused(&order, "3008").await;
+    }
 }

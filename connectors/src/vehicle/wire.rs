@@ -18,7 +18,9 @@ pub mod code {
     /// 未查询到该请求编号的控制指令 (status query: never received).
     pub const NO_SUCH_REQUEST: i64 = 2003;
     /// Control refusals: 3001 not the debtor's vehicle, 3002 no such hold, 3003 wrong state,
-    /// 3004 request number reused, 3005 end date out of range, 3006 another court's hold.
+    /// 3004 request number reused, 3005 end date out of range, 3006 another court's hold,
+    /// 3007 instruction not sealed, 3008 seal invalid (altered, malformed, unknown key), 3009
+    /// seal stale (signed outside the administration's window: a replay).
     pub const REFUSALS: std::ops::RangeInclusive<i64> = 3001..=3099;
     /// 请求参数错误.
     pub const BAD_REQUEST: i64 = 4001;
@@ -118,6 +120,15 @@ pub struct ControlRequest<'a> {
     /// 控制编号 of the hold acted upon.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kzbh: Option<&'a str>,
+    /// The court's electronic seal: 签章密钥编号 (key id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qzmy: Option<&'a str>,
+    /// 签章时间: Unix seconds when the hub signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qzsj: Option<i64>,
+    /// 签章值: base64 Ed25519 signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qzz: Option<&'a str>,
 }
 
 /// A control answer: 控制编号, 控制状态 (`0` 待处理, `1` 在控, `2` 轮候, `3` 已解除, `4` 已到期,

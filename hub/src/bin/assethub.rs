@@ -2,8 +2,14 @@
 //!
 //! - `assethub serve --config FILE`: serve the sources a configuration file lists.
 //! - `assethub demo`: start the mock agencies in-process on their default ports and serve the
-//!   embedded example configuration on 127.0.0.1:50051; nothing else needed.
+//!   embedded example configuration on 127.0.0.1:50051, after writing development credentials
+//!   for every role (courts 鄂0116 and 鄂01) where `hubctl` finds them; nothing else needed.
+//! - `assethub issue-token`: sign a bearer token with an issuer's key (and save it for hubctl).
+//! - `assethub keygen`: a new Ed25519 key (seed and public key) for an issuer or for signing
+//!   instructions.
 
+use assethub_hub::auth::credentials::{self, Credential, CredentialsFile};
+use assethub_hub::auth::{now_secs, Claims, Role, TokenIssuer};
 use assethub_hub::config::HubConfig;
 use assethub_hub::{serve, telemetry};
 use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
@@ -42,6 +48,39 @@ enum Command {
         #[arg(long, default_value_t = DEFAULT_SIZE)]
         population: usize,
     },
+    /// Sign a bearer token: prints it, and with --save adds it to hubctl's credentials file.
+    IssueToken {
+        /// Issuer name, as the hub's [[auth.issuers]] lists it.
+        #[arg(long)]
+        issuer: String,
+        /// The issuer's base64 Ed25519 seed (or env ASSETHUB_ISSUER_SEED).
+        #[arg(long, env = "ASSETHUB_ISSUER_SEED", hide_env_values = true)]
+        seed: String,
+        /// Court code, e.g. 鄂0116.
+        #[arg(long)]
+        court: String,
+        /// case_system, judge, supervisor, auditor or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The caller id (a case system's client id, an officer's user id).
+        #[arg(long)]
+        subject: String,
+        /// The officer's name (required for judges and supervisors).
+        #[arg(long, default_value = "")]
+        officer: String,
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        /// Also write it to the credentials file hubctl reads.
+        #[arg(long)]
+        save: bool,
+    },
+    /// Print a new Ed25519 key: its seed (keep secret) and public key.
+    Keygen,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text)
+        .ok_or_else(|| "one of case_system, judge, supervisor, auditor, admin".to_string())
 }
 
 #[tokio::main]
@@ -55,6 +94,28 @@ async fn main() {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let (config, listen, _agencies) = match cli.command {
+        Command::IssueToken {
+            issuer,
+            seed,
+            court,
+            role,
+            subject,
+            officer,
+            days,
+            save,
+        } => return issue_token(&issuer, &seed, court, role, subject, officer, days, save),
+        Command::Keygen => {
+            let mut seed = [0u8; 32];
+            rand::fill(&mut seed);
+            use base64::Engine;
+            let seed = base64::engine::general_purpose::STANDARD.encode(seed);
+            let key = TokenIssuer::from_seed("new", &seed)?;
+            println!(
+                "seed (secret):  {seed}\npublic key:     {}",
+                key.public_key()
+            );
+            return Ok(());
+        }
         Command::Serve { config, listen } => {
             let config = HubConfig::from_file(&config)?;
             let listen = listen.unwrap_or(config.server.listen);
@@ -67,6 +128,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| {
                     format!("cannot start the mock agencies on ports {DEMO_BASE_PORT}..: {e}")
                 })?;
+            write_demo_credentials();
             (HubConfig::example(), listen, agencies)
         }
     };
@@ -75,6 +137,63 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     println!("assethub listening on {listen}");
     serve(&config, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Development tokens for every role, valid 30 days, where hubctl finds them.
+fn write_demo_credentials() {
+    let Some(path) = credentials::default_path() else {
+        eprintln!("assethub: no home directory: demo credentials not written");
+        return;
+    };
+    let mut file = CredentialsFile::load(&path).unwrap_or_default();
+    for credential in credentials::demo(&["鄂0116", "鄂01"], now_secs(), 30).credentials {
+        file.put(credential);
+    }
+    match file.save(&path) {
+        Ok(()) => println!(
+            "demo credentials (every role, courts 鄂0116 and 鄂01) written to {}",
+            path.display()
+        ),
+        Err(e) => eprintln!("assethub: cannot write demo credentials: {e}"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn issue_token(
+    issuer: &str,
+    seed: &str,
+    court: String,
+    role: Role,
+    subject: String,
+    officer: String,
+    days: i64,
+    save: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let issuer = TokenIssuer::from_seed(issuer, seed)?;
+    let now = now_secs();
+    let token = issuer.issue(Claims {
+        iss: String::new(),
+        sub: subject,
+        officer: officer.clone(),
+        court: court.clone(),
+        role,
+        iat: now,
+        exp: now + days * 86_400,
+    });
+    println!("{token}");
+    if save {
+        let path = credentials::default_path().ok_or("no home directory")?;
+        let mut file = CredentialsFile::load(&path)?;
+        file.put(Credential {
+            court,
+            role,
+            officer,
+            token,
+        });
+        file.save(&path)?;
+        eprintln!("saved to {}", path.display());
+    }
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! The event feed stream: replays the ledger's events after the client's cursor in pages, then
+//! The event feed stream: replays the ledger's events after the client's cursor in pages (only
+//! those of the caller's court's cases), then
 //! waits for new ones (notified on commit, and re-read every second in case another hub
 //! sharing the ledger wrote them). Reading by cursor from the ledger, never from a memory
 //! buffer, is what makes a resumed feed miss nothing and repeat nothing.
@@ -20,7 +21,14 @@ pub type EventStream =
 const PAGE: u32 = 500;
 const POLL: Duration = Duration::from_secs(1);
 
-pub fn follow(ledger: Ledger, clock: Arc<Clock>, after: u64, case: Option<String>) -> EventStream {
+/// Events after `after` of `case` (or every case) of `court`.
+pub fn follow(
+    ledger: Ledger,
+    clock: Arc<Clock>,
+    after: u64,
+    case: Option<String>,
+    court: String,
+) -> EventStream {
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
         let mut cursor = after;
@@ -40,6 +48,11 @@ pub fn follow(ledger: Ledger, clock: Arc<Clock>, after: u64, case: Option<String
             let today = clock.today().days();
             for event in &events {
                 cursor = event.seq;
+                let ours = assethub_connectors::domain::CaseNumber::parse(&event.case_number)
+                    .is_ok_and(|c| c.court() == court);
+                if !ours {
+                    continue;
+                }
                 if tx.send(Ok(convert::event(event, today))).await.is_err() {
                     return;
                 }

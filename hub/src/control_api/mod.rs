@@ -6,12 +6,15 @@ mod convert;
 mod feed;
 mod validate;
 
+use crate::audit::CallAudit;
+use crate::auth::{self, Caller, Method};
 use crate::clock::Clock;
 use crate::orders::ledger::OrderFilter;
 use crate::orders::{
     ActRequest, Action, Desk, DeskError, FundsReport, FundsRequest, HoldRequest, LedgerError,
 };
 use crate::service::{grpc_timeout, invalid_argument};
+use crate::service::{summary, CallFacts};
 use crate::validate::{deadline, DeadlinePolicy, Violation};
 use assethub_proto::v1 as pb;
 use std::sync::Arc;
@@ -22,14 +25,21 @@ pub struct OrdersService {
     desk: Arc<Desk>,
     clock: Arc<Clock>,
     deadlines: DeadlinePolicy,
+    audit: CallAudit,
 }
 
 impl OrdersService {
-    pub fn new(desk: Arc<Desk>, clock: Arc<Clock>, deadlines: DeadlinePolicy) -> Self {
+    pub fn new(
+        desk: Arc<Desk>,
+        clock: Arc<Clock>,
+        deadlines: DeadlinePolicy,
+        audit: CallAudit,
+    ) -> Self {
         Self {
             desk,
             clock,
             deadlines,
+            audit,
         }
     }
 
@@ -49,6 +59,7 @@ fn status(e: DeskError) -> Status {
         DeskError::Refused(why) => Status::failed_precondition(why),
         DeskError::KeyReused(_) => Status::already_exists(e.to_string()),
         DeskError::NotFound(what) => Status::not_found(what),
+        DeskError::Forbidden(why) => Status::permission_denied(why),
         DeskError::Ledger(LedgerError::Conflict(id)) => {
             Status::aborted(format!("order {id} changed concurrently; retry"))
         }
@@ -56,6 +67,26 @@ fn status(e: DeskError) -> Status {
             tracing::error!(error = %e, "ledger error");
             Status::unavailable("the order ledger is unavailable")
         }
+    }
+}
+
+/// The instruction is given by the authenticated officer: an empty officer is filled in from
+/// the token; another officer's name is refused.
+fn sign_as(caller: &Caller, instruction: Option<&mut pb::Instruction>) -> Result<(), Status> {
+    let Some(instruction) = instruction else {
+        return Ok(());
+    };
+    let named = instruction.officer.trim();
+    if named.is_empty() {
+        instruction.officer = caller.officer.clone();
+        Ok(())
+    } else if named == caller.officer {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(format!(
+            "the instruction names officer {named}; the caller is {}",
+            caller.officer
+        )))
     }
 }
 
@@ -84,14 +115,15 @@ fn funds_response(report: FundsReport, today: i64) -> pb::FreezeFundsResponse {
     }
 }
 
-#[tonic::async_trait]
-impl pb::orders_server::Orders for OrdersService {
-    async fn freeze_funds(
+impl OrdersService {
+    async fn freeze_funds_impl(
         &self,
         request: Request<pb::FreezeFundsRequest>,
     ) -> Result<Response<pb::FreezeFundsResponse>, Status> {
+        let caller = auth::authorize(&request, Method::FreezeFunds)?;
         let deadline = self.deadline(&request);
-        let body = request.into_inner();
+        let mut body = request.into_inner();
+        sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
         let (authority, debtor) = validate::authority(
             body.instruction.as_ref(),
@@ -107,6 +139,7 @@ impl pb::orders_server::Orders for OrdersService {
         let (Some(authority), Some(debtor)) = (authority, debtor) else {
             return Err(Status::invalid_argument("invalid request"));
         };
+        auth::in_court(&caller, authority.case.court())?;
         let req = FundsRequest {
             authority,
             debtor,
@@ -121,12 +154,14 @@ impl pb::orders_server::Orders for OrdersService {
         Ok(Response::new(funds_response(report, self.today())))
     }
 
-    async fn place_hold(
+    async fn place_hold_impl(
         &self,
         request: Request<pb::PlaceHoldRequest>,
     ) -> Result<Response<pb::Order>, Status> {
+        let caller = auth::authorize(&request, Method::PlaceHold)?;
         let deadline = self.deadline(&request);
-        let body = request.into_inner();
+        let mut body = request.into_inner();
+        sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
         let (authority, debtor) = validate::authority(
             body.instruction.as_ref(),
@@ -157,6 +192,7 @@ impl pb::orders_server::Orders for OrdersService {
         else {
             return Err(Status::invalid_argument("invalid request"));
         };
+        auth::in_court(&caller, authority.case.court())?;
         let req = HoldRequest {
             authority,
             action,
@@ -169,12 +205,14 @@ impl pb::orders_server::Orders for OrdersService {
         Ok(Response::new(convert::order(&order, self.today())))
     }
 
-    async fn act_on_hold(
+    async fn act_on_hold_impl(
         &self,
         request: Request<pb::ActOnHoldRequest>,
     ) -> Result<Response<pb::Order>, Status> {
+        let caller = auth::authorize(&request, Method::ActOnHold)?;
         let deadline = self.deadline(&request);
-        let body = request.into_inner();
+        let mut body = request.into_inner();
+        sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
         let (authority, _) = validate::authority(body.instruction.as_ref(), None, &mut violations);
         let action = validate::action(
@@ -199,6 +237,7 @@ impl pb::orders_server::Orders for OrdersService {
         let (Some(authority), Some(action)) = (authority, action) else {
             return Err(Status::invalid_argument("invalid request"));
         };
+        auth::in_court(&caller, authority.case.court())?;
         let req = ActRequest {
             authority,
             action,
@@ -211,29 +250,35 @@ impl pb::orders_server::Orders for OrdersService {
         Ok(Response::new(convert::order(&order, self.today())))
     }
 
-    async fn get_order(
+    async fn get_order_impl(
         &self,
         request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::Order>, Status> {
+        let caller = auth::authorize(&request, Method::GetOrder)?;
         let id = request.into_inner().order_id;
         let mut violations = Vec::new();
         validate::order_id(&id, "order_id", &mut violations);
         check(violations)?;
         let order = self.desk.get(&id).await.map_err(status)?;
+        auth::in_court(&caller, &order.court)?;
         Ok(Response::new(convert::order(&order, self.today())))
     }
 
-    async fn list_orders(
+    async fn list_orders_impl(
         &self,
         request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        let caller = auth::authorize(&request, Method::ListOrders)?;
         let body = request.into_inner();
         let mut violations = Vec::new();
         let case_number = if body.case_number.is_empty() {
             None
         } else {
             match assethub_connectors::domain::CaseNumber::parse(&body.case_number) {
-                Ok(case) => Some(case.as_str().to_string()),
+                Ok(case) => {
+                    auth::in_court(&caller, case.court())?;
+                    Some(case.as_str().to_string())
+                }
                 Err(e) => {
                     violations.push(Violation::new("case_number", e.to_string()));
                     None
@@ -257,6 +302,7 @@ impl pb::orders_server::Orders for OrdersService {
         );
         check(violations)?;
         let filter = OrderFilter {
+            court: Some(caller.court.clone()),
             case_number,
             states,
             ending_by_day: (within > 0).then(|| self.today() + i64::from(within)),
@@ -274,18 +320,20 @@ impl pb::orders_server::Orders for OrdersService {
         }))
     }
 
-    type WatchEventsStream = feed::EventStream;
-
-    async fn watch_events(
+    async fn watch_events_impl(
         &self,
         request: Request<pb::WatchEventsRequest>,
-    ) -> Result<Response<Self::WatchEventsStream>, Status> {
+    ) -> Result<Response<feed::EventStream>, Status> {
+        let caller = auth::authorize(&request, Method::WatchEvents)?;
         let body = request.into_inner();
         let case = if body.case_number.is_empty() {
             None
         } else {
             match assethub_connectors::domain::CaseNumber::parse(&body.case_number) {
-                Ok(case) => Some(case.as_str().to_string()),
+                Ok(case) => {
+                    auth::in_court(&caller, case.court())?;
+                    Some(case.as_str().to_string())
+                }
                 Err(e) => {
                     return Err(invalid_argument(&[Violation::new(
                         "case_number",
@@ -299,6 +347,108 @@ impl pb::orders_server::Orders for OrdersService {
             self.clock.clone(),
             body.after_cursor,
             case,
+            caller.court,
         )))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::orders_server::Orders for OrdersService {
+    async fn freeze_funds(
+        &self,
+        request: Request<pb::FreezeFundsRequest>,
+    ) -> Result<Response<pb::FreezeFundsResponse>, Status> {
+        let facts = CallFacts::of(
+            &request,
+            request
+                .get_ref()
+                .instruction
+                .as_ref()
+                .map_or("", |i| i.case_number.as_str()),
+            request.get_ref().debtor.as_ref(),
+        );
+        let result = self.freeze_funds_impl(request).await;
+        let outcome = summary(&result);
+        facts
+            .record(&self.audit, Method::FreezeFunds, &outcome)
+            .await;
+        result
+    }
+
+    async fn place_hold(
+        &self,
+        request: Request<pb::PlaceHoldRequest>,
+    ) -> Result<Response<pb::Order>, Status> {
+        let facts = CallFacts::of(
+            &request,
+            request
+                .get_ref()
+                .instruction
+                .as_ref()
+                .map_or("", |i| i.case_number.as_str()),
+            request.get_ref().debtor.as_ref(),
+        );
+        let result = self.place_hold_impl(request).await;
+        let outcome = summary(&result);
+        facts.record(&self.audit, Method::PlaceHold, &outcome).await;
+        result
+    }
+
+    async fn act_on_hold(
+        &self,
+        request: Request<pb::ActOnHoldRequest>,
+    ) -> Result<Response<pb::Order>, Status> {
+        let facts = CallFacts::of(
+            &request,
+            request
+                .get_ref()
+                .instruction
+                .as_ref()
+                .map_or("", |i| i.case_number.as_str()),
+            None,
+        );
+        let result = self.act_on_hold_impl(request).await;
+        let outcome = summary(&result);
+        facts.record(&self.audit, Method::ActOnHold, &outcome).await;
+        result
+    }
+
+    async fn get_order(
+        &self,
+        request: Request<pb::GetOrderRequest>,
+    ) -> Result<Response<pb::Order>, Status> {
+        let facts = CallFacts::of(&request, "", None);
+        let result = self.get_order_impl(request).await;
+        let outcome = summary(&result);
+        facts.record(&self.audit, Method::GetOrder, &outcome).await;
+        result
+    }
+
+    async fn list_orders(
+        &self,
+        request: Request<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        let facts = CallFacts::of(&request, &request.get_ref().case_number, None);
+        let result = self.list_orders_impl(request).await;
+        let outcome = summary(&result);
+        facts
+            .record(&self.audit, Method::ListOrders, &outcome)
+            .await;
+        result
+    }
+
+    type WatchEventsStream = feed::EventStream;
+
+    async fn watch_events(
+        &self,
+        request: Request<pb::WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
+        let facts = CallFacts::of(&request, &request.get_ref().case_number, None);
+        let result = self.watch_events_impl(request).await;
+        let outcome = summary(&result);
+        facts
+            .record(&self.audit, Method::WatchEvents, &outcome)
+            .await;
+        result
     }
 }

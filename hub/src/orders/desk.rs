@@ -57,6 +57,9 @@ pub enum DeskError {
     KeyReused(String),
     #[error("{0}")]
     NotFound(String),
+    /// The order belongs to another court (PERMISSION_DENIED).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
@@ -253,6 +256,12 @@ impl Desk {
             .get(&req.order_id)
             .await?
             .ok_or_else(|| DeskError::NotFound(format!("no order {:?}", req.order_id)))?;
+        if target.court != a.case.court() {
+            return Err(DeskError::Forbidden(format!(
+                "order {} belongs to court {}; only that court may act on it",
+                target.order_id, target.court
+            )));
+        }
         if target.case_number != a.case.as_str() {
             return Err(DeskError::Refused(format!(
                 "order {} belongs to another case",

@@ -16,6 +16,7 @@
 
 use super::ledger::{Ledger, LedgerError};
 use super::model::{Action, Order, State};
+use crate::audit::CallAudit;
 use crate::cache::{AnswerCache, CacheKey};
 use crate::registry::{Registry, Source};
 use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
@@ -38,6 +39,7 @@ pub struct Executor {
     call_timeout: Duration,
     backoff: Duration,
     signer: InstructionSigner,
+    audit: Option<CallAudit>,
     running: Mutex<HashSet<String>>,
 }
 
@@ -56,6 +58,7 @@ impl Executor {
         call_timeout: Duration,
         backoff: Duration,
         signer: InstructionSigner,
+        audit: Option<CallAudit>,
     ) -> Self {
         Self {
             ledger,
@@ -64,6 +67,7 @@ impl Executor {
             call_timeout,
             backoff,
             signer,
+            audit,
             running: Mutex::default(),
         }
     }
@@ -158,6 +162,7 @@ impl Executor {
                 source.connector.control(&ctx, &instruction),
             )
             .await;
+            self.audit_sent(&sending, &sent).await;
             match sent {
                 Ok(Ok(answer)) => return self.apply(&sending, &answer).await,
                 Ok(Err(e)) => match e.class {
@@ -177,6 +182,35 @@ impl Executor {
             }
         }
         Ok(())
+    }
+
+    /// Every instruction sent is audited with what came of it.
+    async fn audit_sent(
+        &self,
+        order: &Order,
+        sent: &Result<
+            Result<ControlAnswer, assethub_connectors::ConnectorError>,
+            tokio::time::error::Elapsed,
+        >,
+    ) {
+        let Some(audit) = &self.audit else { return };
+        let outcome = match sent {
+            Ok(Ok(answer)) => format!("{:?} {}", answer.status, answer.hold),
+            Ok(Err(e)) => format!("error {:?}", e.class),
+            Err(_) => "timed out".into(),
+        };
+        audit
+            .instruction(
+                &order.officer,
+                &order.court,
+                &order.source,
+                order.action.as_str(),
+                &order.case_number,
+                &order.debtor_id,
+                &order.order_id,
+                outcome,
+            )
+            .await;
     }
 
     fn source(&self, id: &str) -> Option<Arc<Source>> {

@@ -62,6 +62,8 @@ pub struct NewRequest {
 /// Filters for listing orders.
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
+    /// Only this court's orders.
+    pub court: Option<String>,
     pub case_number: Option<String>,
     pub states: Vec<State>,
     /// Only live holds ending on or before this day.
@@ -126,6 +128,12 @@ impl Ledger {
             pool,
             latest: watch::channel(latest as u64).0,
         })
+    }
+
+    /// The connection pool, for other hub stores that live in the same database (the audit
+    /// log).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Notified with the newest event number after each commit that added events.
@@ -275,6 +283,9 @@ impl Ledger {
             n += 1;
             format!("${n}")
         };
+        if filter.court.is_some() {
+            sql += &format!(" AND court = {}", param());
+        }
         if filter.case_number.is_some() {
             sql += &format!(" AND case_number = {}", param());
         }
@@ -293,6 +304,9 @@ impl Ledger {
             param()
         );
         let mut query = sqlx::query(&sql);
+        if let Some(court) = &filter.court {
+            query = query.bind(court.clone());
+        }
         if let Some(case) = &filter.case_number {
             query = query.bind(case.clone());
         }

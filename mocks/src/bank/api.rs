@@ -13,6 +13,7 @@ use super::Settings;
 use crate::population::{DebtorKind, DebtorRecord};
 use crate::{HoldBook, Knobs, Population};
 use assethub_connectors::domain::{mask_id, CaseNumber, CreditCode, ResidentId};
+use assethub_connectors::signature::TrustedKeys;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -40,6 +41,9 @@ pub(super) mod ret {
     pub const BIZ_NO_REUSED: &str = "BIZ2006";
     pub const OTHER_COURT: &str = "BIZ2007";
     pub const BAD_TERM: &str = "BIZ2008";
+    pub const UNSEALED: &str = "SEAL001";
+    pub const BAD_SEAL: &str = "SEAL002";
+    pub const STALE_SEAL: &str = "SEAL003";
 }
 
 /// Longest accepted `reqId` and `custName`, in characters.
@@ -59,6 +63,8 @@ pub(super) struct Gateway {
     pub(super) book: HoldBook,
     /// How long the bank takes to decide a freeze.
     pub(super) decision_delay: Duration,
+    /// The keys whose seals on control instructions the bank accepts.
+    pub(super) trusted: TrustedKeys,
 }
 
 impl Gateway {
@@ -68,6 +74,7 @@ impl Gateway {
         population: Arc<Population>,
         knobs: Arc<Knobs>,
         book: HoldBook,
+        trusted: TrustedKeys,
     ) -> Self {
         Self {
             name: name.to_string(),
@@ -79,6 +86,7 @@ impl Gateway {
             in_flight: AtomicUsize::new(0),
             book,
             decision_delay: Duration::from_millis(settings.freeze_decision_ms),
+            trusted,
         }
     }
 

@@ -10,12 +10,14 @@ use super::data::AccountStatus;
 use super::wire::Envelope;
 use crate::holds::{Answer, HoldKind, Placement, Refusal};
 use assethub_connectors::domain::{mask_id, CivilDate, Fen};
+use assethub_connectors::signature::SignatureError;
 use assethub_connectors::HoldStatus;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Longest freeze term, and longest extension of one renewal, in days.
 const MAX_TERM_DAYS: i64 = 366;
@@ -135,6 +137,19 @@ impl Gateway {
         };
         let req_id = Some(instruction.req_id.clone());
         let serial_no = Some(self.serial_no());
+        if let Err((code, message)) = self.check_seal(&instruction) {
+            tracing::debug!(
+                agency = %self.name,
+                action = action.name(),
+                req_id = %instruction.req_id,
+                ret_code = code,
+                "bank control refused: seal"
+            );
+            return reply(
+                StatusCode::OK,
+                Envelope::<()>::new(code, &message, req_id, serial_no),
+            );
+        }
         let envelope = match self.control(&instruction) {
             Ok(answer) => success(&instruction.biz_no, &answer, req_id, serial_no),
             Err((code, message)) => Envelope::new(code, &message, req_id, serial_no),
@@ -148,6 +163,35 @@ impl Gateway {
             "bank control answered"
         );
         reply(StatusCode::OK, envelope)
+    }
+
+    /// The seal must verify over the instruction as received, by a trusted key, made within
+    /// the window around the bank's (system) clock.
+    fn check_seal(&self, ins: &Instruction) -> Result<(), Refused> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.trusted
+            .verify(&ins.signed_fields(), ins.seal.as_ref(), now)
+            .map_err(|error| {
+                let code = match error {
+                    SignatureError::Missing => ret::UNSEALED,
+                    SignatureError::Stale(_) => ret::STALE_SEAL,
+                    SignatureError::UnknownKey(_)
+                    | SignatureError::Malformed
+                    | SignatureError::Mismatch
+                    | SignatureError::BadKey(_) => ret::BAD_SEAL,
+                };
+                let message = match error {
+                    SignatureError::Missing => "协助执行指令未加盖电子签章".to_string(),
+                    SignatureError::UnknownKey(_) => "电子签章无效: 签章密钥未登记".to_string(),
+                    SignatureError::Stale(skew) => {
+                        format!("电子签章已过期或系重放: 签章时间与本行时间相差{skew}秒")
+                    }
+                    _ => "电子签章无效: 签章与指令内容不符".to_string(),
+                };
+                (code, message)
+            })
     }
 
     /// The bank's checks, then the register's decision.

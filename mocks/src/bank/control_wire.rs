@@ -6,6 +6,7 @@ use super::api::ret;
 use super::api::{customer_id, present, valid_name, valid_req_id, Invalid};
 use crate::holds::Answer;
 use assethub_connectors::domain::{CaseNumber, CivilDate, Fen};
+use assethub_connectors::signature::{InstructionSignature, SignedFields};
 use assethub_connectors::HoldStatus;
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +69,10 @@ struct ControlRequest {
     end_date: Option<String>,
     freeze_no: Option<String>,
     case_acct_no: Option<String>,
+    /// The electronic seal: signing key id, Unix seconds, base64 signature.
+    seal_key_id: Option<String>,
+    seal_time: Option<i64>,
+    seal_sig: Option<String>,
 }
 
 /// A validated control instruction. Fields an action does not use are empty / zero / `None`.
@@ -86,6 +91,9 @@ pub(super) struct Instruction {
     pub(super) end_date: Option<CivilDate>,
     pub(super) freeze_no: String,
     pub(super) case_acct_no: String,
+    /// The seal as sent: `None` when none of its fields is present; a partial seal has the
+    /// missing parts empty / zero, so it fails verification.
+    pub(super) seal: Option<InstructionSignature>,
 }
 
 /// Builders of PARM refusals that echo the request id once it is known.
@@ -223,6 +231,7 @@ impl Instruction {
             end_date: None,
             freeze_no: String::new(),
             case_acct_no: String::new(),
+            seal: seal(request.seal_key_id, request.seal_time, request.seal_sig),
         };
         if action != Action::Freeze {
             instruction.freeze_no = number(&request.freeze_no, "freezeNo", &refuse)?.to_string();
@@ -238,6 +247,31 @@ impl Instruction {
                 number(&request.case_acct_no, "caseAcctNo", &refuse)?.to_string();
         }
         Ok(instruction)
+    }
+
+    /// The fields the seal covers, rebuilt from the body exactly as the hub signs them.
+    pub(super) fn signed_fields(&self) -> SignedFields {
+        SignedFields {
+            key: self.biz_no.clone(),
+            case: self.case_no.clone(),
+            court: self.court.clone(),
+            ruling: self.ruling.clone(),
+            officer: self.officer.clone(),
+            asset: self.acct_no.clone(),
+            debtor_id: self.id_no.clone(),
+            debtor_name: self.cust_name.clone(),
+            action: match self.action {
+                Action::Freeze => "freeze",
+                Action::Unfreeze => "release",
+                Action::Deduct => "deduct",
+                Action::Renew => "renew",
+            }
+            .to_string(),
+            amount_fen: self.amount.0,
+            hold: self.freeze_no.clone(),
+            until: self.end_date.map(|d| d.to_string()).unwrap_or_default(),
+            into_account: self.case_acct_no.clone(),
+        }
     }
 
     /// What a replay under the same `bizNo` must match: every business field, normalised
@@ -259,6 +293,22 @@ impl Instruction {
             self.court,
         )
     }
+}
+
+/// The seal from its three body fields; `None` only when all are absent.
+fn seal(
+    key_id: Option<String>,
+    signed_at: Option<i64>,
+    signature: Option<String>,
+) -> Option<InstructionSignature> {
+    if key_id.is_none() && signed_at.is_none() && signature.is_none() {
+        return None;
+    }
+    Some(InstructionSignature {
+        key_id: key_id.unwrap_or_default(),
+        signed_at: signed_at.unwrap_or_default(),
+        signature: signature.unwrap_or_default(),
+    })
 }
 
 /// The status query body.

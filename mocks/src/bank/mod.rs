@@ -42,6 +42,34 @@
 //! closed, otherwise frozen (up to what is available, `remark` saying so) or queued. Release,
 //! deduction and renewal are decided at once.
 //!
+//! Electronic seal (电子签章, DOMAIN rule 8): every action body also carries the court system's
+//! signature over the instruction as three more JSON fields, `sealKeyId` (the signing key's
+//! id), `sealTime` (Unix seconds, a JSON integer) and `sealSig` (base64 Ed25519 signature over
+//! the canonical [`SignedFields`](assethub_connectors::signature::SignedFields)); the HMAC
+//! request signature above covers them like any other body field. The bank rebuilds the
+//! signed fields from the body it received: `key` = `bizNo`, `case` = the normalised `caseNo`,
+//! `court` = `courtCode`, `ruling` = `rulingNo`, `officer`, `asset` = `acctNo`, `debtor_id` =
+//! the normalised `idNo`, `debtor_name` = `custName`, `action` = `freeze` / `release`
+//! (unfreeze) / `deduct` / `renew`, `amount_fen` = `amt` in fen (0 when absent), `hold` =
+//! `freezeNo`, `until` = `endDate` as `yyyy-MM-dd` ("" when absent), `into_account` =
+//! `caseAcctNo`. It verifies them against its trusted keys (settings `instruction_keys`,
+//! `[{key_id, public_key}]`, public keys base64; none configured = the demo hub key) and the
+//! system clock (plain Unix time, **not** shifted by the knobs' day offset, so a test moving the
+//! bank's calendar does not make every seal stale), right after the body is validated and
+//! before anything else: the customer checks, the hold register and the `bizNo` replay. The
+//! refusals are HTTP 200 (as the bank's business refusals) and record nothing:
+//!
+//! | `retCode` | why |
+//! | --- | --- |
+//! | `SEAL001` | the instruction carries no seal |
+//! | `SEAL002` | the seal does not verify: altered on the way, signed by another key, unknown `sealKeyId`, malformed or incomplete seal |
+//! | `SEAL003` | the seal was made more than 300 s from the bank's clock (stale: a replay) |
+//!
+//! Replays: the seal covers `bizNo`, so resent signed bytes can only be the same `bizNo` — an
+//! idempotent retry, answered with the original result while the seal is fresh, and refused
+//! `SEAL003` once it is older than the window (the hub signs every send anew, so its own
+//! retries are always fresh). No register of used seals is needed.
+//!
 //! Refusals are HTTP 200 with `BIZ1001` no such customer, `BIZ1002` name mismatch, `BIZ2001`
 //! account not the customer's, `BIZ2002` bad amount (e.g. deduction above the frozen money),
 //! `BIZ2003` the freeze's state does not allow it, `BIZ2004` unknown `bizNo` (status query
@@ -61,6 +89,7 @@ mod wire;
 pub use data::{holdings, Account, AccountStatus, AccountType, Holdings};
 
 use crate::{HoldBook, Knobs, Population};
+use assethub_connectors::signature::TrustedKeys;
 use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
@@ -100,6 +129,17 @@ pub struct Settings {
     /// How long after accepting a freeze the bank decides it (milliseconds).
     #[serde(default = "default_freeze_decision_ms")]
     pub freeze_decision_ms: u64,
+    /// Keys whose seals on control instructions the bank accepts; none = the demo hub key.
+    #[serde(default)]
+    pub instruction_keys: Vec<InstructionKey>,
+}
+
+/// A public key the bank trusts to seal control instructions.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct InstructionKey {
+    pub key_id: String,
+    /// Base64 of the 32-byte Ed25519 public key.
+    pub public_key: String,
 }
 
 impl fmt::Debug for Settings {
@@ -111,6 +151,7 @@ impl fmt::Debug for Settings {
             .field("api_secret", &"<redacted>")
             .field("max_in_flight", &self.max_in_flight)
             .field("freeze_decision_ms", &self.freeze_decision_ms)
+            .field("instruction_keys", &self.instruction_keys)
             .finish()
     }
 }
@@ -145,7 +186,27 @@ impl Settings {
             api_secret,
             max_in_flight: None,
             freeze_decision_ms: DEFAULT_FREEZE_DECISION_MS,
+            instruction_keys: Vec::new(),
         }
+    }
+
+    /// The keys the bank verifies seals with: the configured ones (a malformed one is logged
+    /// and left out, so its seals are refused), or the demo hub key when none is configured.
+    pub fn trusted_keys(&self) -> TrustedKeys {
+        if self.instruction_keys.is_empty() {
+            return TrustedKeys::demo();
+        }
+        self.instruction_keys
+            .iter()
+            .fold(TrustedKeys::default(), |trusted, key| {
+                match trusted.clone().with(&key.key_id, &key.public_key) {
+                    Ok(more) => more,
+                    Err(error) => {
+                        tracing::error!(bank = %self.bank_name, key_id = %key.key_id, %error, "instruction key ignored");
+                        trusted
+                    }
+                }
+            })
     }
 }
 
@@ -161,7 +222,8 @@ pub fn router(
         &format!("{}DJ", data::Bank::new(settings).code()),
         knobs.clone(),
     );
-    let gateway = api::Gateway::new(name, settings, population, knobs, book);
+    let trusted = settings.trusted_keys();
+    let gateway = api::Gateway::new(name, settings, population, knobs, book, trusted);
     Router::new()
         .route(INQUIRY_PATH, post(api::inquiry))
         .route(FREEZE_PATH, post(control::freeze))

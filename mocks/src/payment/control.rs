@@ -2,7 +2,8 @@
 //! same gate as the inquiry (bearer token, then the client's quota), then the body, then the
 //! platform's own checks (the certificate holder, the account is theirs, the freeze is on
 //! that account and the court's own, dates within the legal term) before the shared hold
-//! register decides. Everything is synchronous.
+//! register decides. Everything is synchronous. Between the body and those checks the court
+//! seal (`X-Court-Seal`) is verified: a refused seal records nothing (see the module doc).
 
 use super::api::{self, refusal, INVALID_PARAMETER};
 use super::checks::{self, BadParameter};
@@ -11,12 +12,14 @@ use super::data::account_for;
 use super::Platform;
 use crate::holds::{Answer, HoldKind, Placement, Refusal};
 use assethub_connectors::domain::{mask_id, Fen};
+use assethub_connectors::signature::SignatureError;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Longest freeze term, and longest extension of one renewal, in days (one year).
 const MAX_TERM_DAYS: i64 = 366;
@@ -117,6 +120,21 @@ fn act(platform: &Platform, action: Action, headers: &HeaderMap, body: Body) -> 
         Ok(instruction) => instruction,
         Err(bad) => return bad.into_response(),
     };
+    if let Err((code, message)) = check_seal(platform, &key, &instruction, headers) {
+        tracing::info!(
+            agency = %platform.name,
+            request_id = %instruction.request_id,
+            action = ?instruction.action,
+            result_code = code,
+            "control instruction refused: seal"
+        );
+        return refusal(
+            StatusCode::FORBIDDEN,
+            code,
+            message,
+            Some(instruction.request_id),
+        );
+    }
     let outcome = decide(platform, &key, &instruction);
     let result_code = match &outcome {
         Ok(_) => api::SUCCESS,
@@ -136,6 +154,41 @@ fn act(platform: &Platform, action: Action, headers: &HeaderMap, body: Body) -> 
             refusal(status, code, message, Some(instruction.request_id))
         }
     }
+}
+
+/// The `X-Court-Seal` must verify over the request as received (key, body and the freeze
+/// number in the path), by a trusted key, made within the window around the platform's
+/// system clock. Checked before the platform looks at the holder, the freezes or the key.
+fn check_seal(
+    platform: &Platform,
+    key: &str,
+    ins: &Instruction,
+    headers: &HeaderMap,
+) -> Result<(), (&'static str, String)> {
+    let malformed = || {
+        (
+            wire::SEAL_INVALID,
+            "the X-Court-Seal header is malformed: keyId=..,t=..,sig=.. expected".to_string(),
+        )
+    };
+    let seal = wire::court_seal(headers).map_err(|()| malformed())?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    platform
+        .trusted
+        .verify(&ins.signed_fields(key), seal.as_ref(), now)
+        .map_err(|error| match error {
+            SignatureError::Missing => (
+                wire::SEAL_MISSING,
+                "the instruction carries no court seal (X-Court-Seal)".to_string(),
+            ),
+            SignatureError::Stale(_) => (wire::SEAL_STALE, error.to_string()),
+            SignatureError::UnknownKey(_)
+            | SignatureError::Malformed
+            | SignatureError::Mismatch
+            | SignatureError::BadKey(_) => (wire::SEAL_INVALID, error.to_string()),
+        })
 }
 
 /// A refusal: HTTP status, result code, message.

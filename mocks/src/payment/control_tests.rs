@@ -2,14 +2,20 @@
 //! idempotency key, the platform's refusals, the queue between courts and the quota.
 
 use super::data::{account_for, Holding};
+use super::InstructionKey;
 use super::{Settings, FREEZES_PATH, HOLDINGS_PATH, INSTRUCTIONS_PATH, TOKEN_PATH};
 use crate::population::{DebtorKind, DebtorRecord, Wealth};
 use crate::server::{start, RunningAgency};
 use crate::{AgencyConfig, FamilySettings, Population};
-use assethub_connectors::domain::CivilDate;
+use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
+use assethub_connectors::signature::{InstructionSigner, FRESHNESS_SECS};
+use assethub_connectors::{ControlAction, ControlInstruction};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const AGENCY: &str = "pay-test";
 const CASE: &str = "(2024)鄂0116执1234号";
@@ -71,16 +77,30 @@ impl Platform {
             .expect("someone keeps a free balance")
     }
 
+    /// Posts an instruction sealed by the demo hub key now, as the hub sends it.
     async fn post(&self, path: &str, key: &str, body: &Value) -> (StatusCode, Value) {
-        let response = self
+        let seal = seal_header(&InstructionSigner::demo(), now_secs(), path, key, body);
+        self.post_sealed(path, key, body, seal.as_deref()).await
+    }
+
+    /// Posts with `seal` as the `X-Court-Seal` header (none when `None`).
+    async fn post_sealed(
+        &self,
+        path: &str,
+        key: &str,
+        body: &Value,
+        seal: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
             .http
             .post(format!("{}{path}", self.agency.base_url()))
             .bearer_auth(&self.token)
             .header("Idempotency-Key", key)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
+            .json(body);
+        if let Some(seal) = seal {
+            request = request.header("X-Court-Seal", seal);
+        }
+        let response = request.send().await.unwrap();
         (response.status(), response.json().await.unwrap())
     }
 
@@ -130,6 +150,70 @@ impl Platform {
             .cloned()
             .unwrap()
     }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64
+}
+
+/// The instruction the hub would have sent as this request; `None` when the request is too
+/// broken to be one (it goes unsealed and is refused for its fields first).
+fn instruction_of(path: &str, key: &str, body: &Value) -> Option<ControlInstruction> {
+    let text = |field: &str| body[field].as_str().unwrap_or("").to_string();
+    let amount = || body["amount_fen"].as_i64().map(Fen);
+    let until = || CivilDate::parse(body["end_date"].as_str()?).ok();
+    let action = match path
+        .strip_prefix(FREEZES_PATH)?
+        .split('/')
+        .collect::<Vec<_>>()[..]
+    {
+        [""] => ControlAction::Freeze {
+            amount: amount()?,
+            until: until()?,
+        },
+        ["", hold, "release"] => ControlAction::Release { hold: hold.into() },
+        ["", hold, "renew"] => ControlAction::Renew {
+            hold: hold.into(),
+            until: until()?,
+        },
+        ["", hold, "deduct"] => ControlAction::Deduct {
+            hold: hold.into(),
+            amount: amount()?,
+            into_account: text("case_account"),
+        },
+        _ => return None,
+    };
+    Some(ControlInstruction {
+        key: key.into(),
+        case: CaseNumber::parse(body["case_no"].as_str()?).ok()?,
+        ruling: text("ruling_no"),
+        officer: text("officer"),
+        asset: format!("{}:{}", text("account_id"), text("product")),
+        debtor: Debtor {
+            id: DebtorId::parse(body["cert_no"].as_str()?).ok()?,
+            name: text("name"),
+        },
+        action,
+        signature: None,
+    })
+}
+
+/// The `X-Court-Seal` of `signer` at `signed_at` for this request, as the connector writes it.
+fn seal_header(
+    signer: &InstructionSigner,
+    signed_at: i64,
+    path: &str,
+    key: &str,
+    body: &Value,
+) -> Option<String> {
+    let seal = signer.sign(&instruction_of(path, key, body)?, signed_at);
+    Some(format!(
+        "keyId={},t={},sig={}",
+        seal.key_id, seal.signed_at, seal.signature
+    ))
 }
 
 fn days(n: i64) -> String {
@@ -473,4 +557,156 @@ async fn control_calls_share_the_inquiry_quota() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["result_code"], "QUOTA_EXCEEDED");
     assert_eq!(p.status("k-q1").await.0, StatusCode::TOO_MANY_REQUESTS);
+}
+
+impl Platform {
+    /// Posts as is with `seal` and expects the seal refusal `code`; nothing may be recorded.
+    async fn refused(&self, path: &str, key: &str, body: &Value, seal: Option<&str>, code: &str) {
+        let (status, answer) = self.post_sealed(path, key, body, seal).await;
+        assert_eq!(
+            (status, answer["result_code"].as_str()),
+            (StatusCode::FORBIDDEN, Some(code)),
+            "{answer}"
+        );
+        assert!(answer.get("freeze").is_none(), "{answer}");
+        let (status, _) = self.status(key).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "nothing recorded for {key}");
+    }
+}
+
+#[tokio::test]
+async fn refuses_unsealed_tampered_stale_and_foreign_instructions_before_acting() {
+    let p = Platform::start(Settings::demo(0)).await;
+    let (debtor, h) = p.debtor();
+    let demo = InstructionSigner::demo();
+    let now = now_secs();
+    let body = freeze_body(CASE, &debtor, &h, 1_000);
+    let seal = |signer: &InstructionSigner, at: i64, key: &str, body: &Value| {
+        seal_header(signer, at, FREEZES_PATH, key, body).expect("an instruction")
+    };
+
+    p.refused(FREEZES_PATH, "k-u", &body, None, "SEAL_MISSING")
+        .await;
+
+    // Sealed, then altered on the way: the amount, the account, the key.
+    let sealed = seal(&demo, now, "k-t", &body);
+    let mut more = body.clone();
+    more["amount_fen"] = json!(1_000_000);
+    p.refused(FREEZES_PATH, "k-t", &more, Some(&sealed), "SEAL_INVALID")
+        .await;
+    let mut elsewhere = body.clone();
+    elsewhere["account_id"] = json!("2088000000000000");
+    p.refused(
+        FREEZES_PATH,
+        "k-t",
+        &elsewhere,
+        Some(&sealed),
+        "SEAL_INVALID",
+    )
+    .await;
+    p.refused(FREEZES_PATH, "k-t2", &body, Some(&sealed), "SEAL_INVALID")
+        .await;
+    for garbled in [
+        "keyId=demo-1,t=1,sig=not base64".to_string(),
+        "demo-1 abc".to_string(),
+        sealed.replace(",t=", ",t=x"),
+        format!("{sealed},t={now}"),
+    ] {
+        p.refused(FREEZES_PATH, "k-g", &body, Some(&garbled), "SEAL_INVALID")
+            .await;
+    }
+
+    let stale = seal(&demo, now - FRESHNESS_SECS - 60, "k-s", &body);
+    p.refused(FREEZES_PATH, "k-s", &body, Some(&stale), "SEAL_STALE")
+        .await;
+
+    let stranger = InstructionSigner::from_seed("demo-1", &B64.encode([7u8; 32])).unwrap();
+    let forged = seal(&stranger, now, "k-f", &body);
+    p.refused(FREEZES_PATH, "k-f", &body, Some(&forged), "SEAL_INVALID")
+        .await;
+    let unknown = InstructionSigner::from_seed("court-9", &B64.encode([7u8; 32])).unwrap();
+    let foreign = seal(&unknown, now, "k-f", &body);
+    p.refused(FREEZES_PATH, "k-f", &body, Some(&foreign), "SEAL_INVALID")
+        .await;
+
+    assert_eq!(p.holding(&debtor, &h.account_id).await["frozen_fen"], 0);
+
+    // Properly sealed it freezes; the release is sealed over its freeze number too.
+    let (status, answer) = p.post(FREEZES_PATH, "k-ok", &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let no = answer["freeze"]["freeze_no"].as_str().unwrap().to_string();
+    let release = body_for_release(&debtor, &h);
+    let path = format!("{FREEZES_PATH}/{no}/release");
+    p.refused(&path, "k-r", &release, None, "SEAL_MISSING")
+        .await;
+    let sealed = seal_header(&demo, now, &path, "k-r", &release).unwrap();
+    let other = format!("{FREEZES_PATH}/PAY-TEST-JF999999/release");
+    p.refused(&other, "k-r", &release, Some(&sealed), "SEAL_INVALID")
+        .await;
+    assert_eq!(p.holding(&debtor, &h.account_id).await["frozen_fen"], 1_000);
+    let (status, answer) = p.post_sealed(&path, "k-r", &release, Some(&sealed)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["freeze"]["status"], "RELEASED");
+}
+
+fn body_for_release(debtor: &DebtorRecord, h: &Holding) -> Value {
+    body(CASE, debtor, h, json!({}))
+}
+
+#[tokio::test]
+async fn a_fresh_resend_is_a_replay_and_a_stale_one_is_refused() {
+    let p = Platform::start(Settings::demo(0)).await;
+    let (debtor, h) = p.debtor();
+    let body = freeze_body(CASE, &debtor, &h, 500);
+    let now = now_secs();
+    let seal = seal_header(&InstructionSigner::demo(), now, FREEZES_PATH, "k", &body).unwrap();
+    let (_, first) = p.post_sealed(FREEZES_PATH, "k", &body, Some(&seal)).await;
+    let (status, again) = p.post_sealed(FREEZES_PATH, "k", &body, Some(&seal)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first["freeze"], again["freeze"]);
+    let old = seal_header(
+        &InstructionSigner::demo(),
+        now - FRESHNESS_SECS - 60,
+        FREEZES_PATH,
+        "k",
+        &body,
+    )
+    .unwrap();
+    let (status, answer) = p.post_sealed(FREEZES_PATH, "k", &body, Some(&old)).await;
+    assert_eq!(
+        (status, answer["result_code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("SEAL_STALE"))
+    );
+    assert_eq!(p.holding(&debtor, &h.account_id).await["frozen_fen"], 500);
+}
+
+#[tokio::test]
+async fn trusts_the_configured_keys_instead_of_the_demo_key() {
+    let court = InstructionSigner::from_seed("court-2", &B64.encode([3u8; 32])).unwrap();
+    let p = Platform::start(Settings {
+        instruction_keys: vec![InstructionKey {
+            key_id: "court-2".into(),
+            public_key: court.public_key(),
+        }],
+        ..Settings::demo(0)
+    })
+    .await;
+    let (debtor, h) = p.debtor();
+    let body = freeze_body(CASE, &debtor, &h, 100);
+    p.refused(FREEZES_PATH, "k", &body, None, "SEAL_MISSING")
+        .await;
+    let demo = seal_header(
+        &InstructionSigner::demo(),
+        now_secs(),
+        FREEZES_PATH,
+        "k",
+        &body,
+    );
+    p.refused(FREEZES_PATH, "k", &body, demo.as_deref(), "SEAL_INVALID")
+        .await;
+    let sealed = seal_header(&court, now_secs(), FREEZES_PATH, "k", &body);
+    let (status, answer) = p
+        .post_sealed(FREEZES_PATH, "k", &body, sealed.as_deref())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }

@@ -6,6 +6,7 @@ use super::api;
 use super::checks::{self, BadParameter, CertType};
 use crate::holds::Answer;
 use assethub_connectors::domain::{CaseNumber, CivilDate, Fen};
+use assethub_connectors::signature::{InstructionSignature, SignedFields};
 use assethub_connectors::HoldStatus;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,14 @@ pub const FREEZE_STATE_INVALID: &str = "FREEZE_STATE_INVALID";
 pub const AMOUNT_EXCEEDS_FROZEN: &str = "AMOUNT_EXCEEDS_FROZEN";
 pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
 pub const INSTRUCTION_NOT_FOUND: &str = "INSTRUCTION_NOT_FOUND";
+/// Seal refusals (HTTP 403): no `X-Court-Seal`; a seal that does not verify (altered,
+/// another or unknown key, malformed); a seal made outside the freshness window.
+pub const SEAL_MISSING: &str = "SEAL_MISSING";
+pub const SEAL_INVALID: &str = "SEAL_INVALID";
+pub const SEAL_STALE: &str = "SEAL_STALE";
+
+/// Header carrying the court's electronic seal: `keyId=<id>,t=<unix seconds>,sig=<base64>`.
+pub const COURT_SEAL: &str = "x-court-seal";
 
 /// Header carrying the idempotency key of a control instruction.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -93,6 +102,26 @@ pub(super) struct Instruction {
 }
 
 impl Instruction {
+    /// The fields the seal covers, rebuilt from the request exactly as the hub signs them;
+    /// the asset is `account_id:product`, as the connector received it.
+    pub fn signed_fields(&self, key: &str) -> SignedFields {
+        SignedFields {
+            key: key.to_string(),
+            case: self.case.as_str().to_string(),
+            court: self.case.court().to_string(),
+            ruling: self.ruling.clone(),
+            officer: self.officer.clone(),
+            asset: format!("{}:{}", self.account_id, self.product),
+            debtor_id: self.cert_no.clone(),
+            debtor_name: self.name.clone(),
+            action: self.action.name().to_string(),
+            amount_fen: self.amount.0,
+            hold: self.action.freeze_no().unwrap_or("").to_string(),
+            until: self.end_date.map(|d| d.to_string()).unwrap_or_default(),
+            into_account: self.case_account.clone(),
+        }
+    }
+
     /// What a replay of the same key must match: everything but the request id.
     pub fn fingerprint(&self) -> String {
         [
@@ -126,6 +155,37 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<String, BadParamete
         ));
     }
     Ok(key.to_string())
+}
+
+/// The `X-Court-Seal` header: `Ok(None)` when absent, `Err` when it is not
+/// `keyId=..,t=..,sig=..` (each once, in any order, `t` an integer).
+pub(super) fn court_seal(headers: &HeaderMap) -> Result<Option<InstructionSignature>, ()> {
+    let Some(value) = headers.get(COURT_SEAL) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| ())?;
+    let (mut key_id, mut signed_at, mut signature) = (None, None, None);
+    for part in text.split(',') {
+        let (name, value) = part.split_once('=').ok_or(())?;
+        let value = value.trim().to_string();
+        let slot = match name.trim() {
+            "keyId" => &mut key_id,
+            "t" => &mut signed_at,
+            "sig" => &mut signature,
+            _ => return Err(()),
+        };
+        if slot.replace(value).is_some() {
+            return Err(());
+        }
+    }
+    match (key_id, signed_at, signature) {
+        (Some(key_id), Some(t), Some(signature)) => Ok(Some(InstructionSignature {
+            key_id,
+            signed_at: t.parse().map_err(|_| ())?,
+            signature,
+        })),
+        _ => Err(()),
+    }
 }
 
 /// A required free-text field: trimmed, not empty, at most `max` characters.

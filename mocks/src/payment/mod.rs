@@ -37,6 +37,28 @@
 //!   freeze an earlier instruction created or acted on; 404 `INSTRUCTION_NOT_FOUND` when the
 //!   platform never received that key.
 //!
+//! **Court seal** (电子签章, DOMAIN rule 8): every control `POST` carries the court system's
+//! signature in the header `X-Court-Seal: keyId=<key id>,t=<Unix seconds>,sig=<base64 Ed25519
+//! signature>` over the canonical
+//! [`SignedFields`](assethub_connectors::signature::SignedFields), which the platform rebuilds
+//! from the request as received: `key` = the `Idempotency-Key`, `case` = the normalised
+//! `case_no` and `court` its court, `ruling` = `ruling_no`, `officer`, `asset` =
+//! `account_id:product` (exactly the asset id the connector was given), `debtor_id` = the
+//! normalised `cert_no`, `debtor_name` = `name`, `action` = `freeze` / `release` / `renew` /
+//! `deduct`, `amount_fen` (0 when absent), `hold` = the `{freeze_no}` of the path, `until` =
+//! `end_date` ("" when absent), `into_account` = `case_account`. Trusted keys are the settings'
+//! `instruction_keys` (`[{key_id, public_key}]`, base64), the demo hub key when none are
+//! configured; the clock is the system's Unix time (**not** shifted by the knobs' day offset,
+//! so a test moving the platform's calendar does not make every seal stale). The seal is
+//! checked after the token, quota, key and body checks and before anything else (the holder,
+//! the freeze, the hold register and the idempotent replay); its refusals are HTTP 403 and
+//! record nothing: `SEAL_MISSING` (no header), `SEAL_INVALID` (altered on the way, signed by
+//! another key, unknown `keyId`, malformed header or signature), `SEAL_STALE` (made more than
+//! 300 s from the platform's clock: a replay). Replays: the seal covers the idempotency key, so
+//! resent signed bytes can only be the same key — an idempotent retry answered as the original
+//! while the seal is fresh, refused `SEAL_STALE` after the window (the hub seals every send
+//! anew); no register of used seals is needed. Status queries by key need no seal.
+//!
 //! A success is HTTP 200 `{"result_code":"SUCCESS","result_msg","request_id",
 //! "idempotency_key","freeze":{"freeze_no","status","queue_position"?,"frozen_fen",
 //! "deducted_fen","end_date","remark"?}}` with `status` one of `FROZEN`, `QUEUED`,
@@ -68,6 +90,7 @@ mod tests;
 pub use oauth::TokenStats;
 
 use crate::{HoldBook, Knobs, Population};
+use assethub_connectors::signature::TrustedKeys;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -101,6 +124,17 @@ pub struct Settings {
     /// Inquiries the client may make per one-second window; 0 means unlimited.
     #[serde(default = "default_quota_per_sec")]
     pub quota_per_sec: u32,
+    /// Keys whose seals on control instructions the platform accepts; none = the demo hub key.
+    #[serde(default)]
+    pub instruction_keys: Vec<InstructionKey>,
+}
+
+/// A public key the platform trusts to seal control instructions.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct InstructionKey {
+    pub key_id: String,
+    /// Base64 of the 32-byte Ed25519 public key.
+    pub public_key: String,
 }
 
 pub const DEFAULT_TOKEN_TTL_SECS: u64 = 300;
@@ -128,6 +162,7 @@ impl Settings {
                 client_secret: "xinfu-demo-secret".into(),
                 token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
                 quota_per_sec: 5_000,
+                instruction_keys: Vec::new(),
             },
             _ => Self {
                 platform_name: "微钱".into(),
@@ -135,8 +170,28 @@ impl Settings {
                 client_secret: "weiqian-demo-secret".into(),
                 token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
                 quota_per_sec: 5_000,
+                instruction_keys: Vec::new(),
             },
         }
+    }
+
+    /// The keys the platform verifies seals with: the configured ones (a malformed one is
+    /// logged and left out, so its seals are refused), or the demo hub key when none is.
+    pub fn trusted_keys(&self) -> TrustedKeys {
+        if self.instruction_keys.is_empty() {
+            return TrustedKeys::demo();
+        }
+        self.instruction_keys
+            .iter()
+            .fold(TrustedKeys::default(), |trusted, key| {
+                match trusted.clone().with(&key.key_id, &key.public_key) {
+                    Ok(more) => more,
+                    Err(error) => {
+                        tracing::error!(platform = %self.platform_name, key_id = %key.key_id, %error, "instruction key ignored");
+                        trusted
+                    }
+                }
+            })
     }
 
     fn token_ttl(&self) -> Duration {
@@ -155,6 +210,8 @@ pub(crate) struct Platform {
     pub quota: quota::Quota,
     /// The platform's freeze register (shared rules in `crate::holds`).
     pub book: HoldBook,
+    /// The keys whose seals on control instructions the platform accepts.
+    pub trusted: TrustedKeys,
 }
 
 /// The platform's API: token endpoint, holdings inquiry, control endpoints and the token admin
@@ -173,6 +230,7 @@ pub fn router(
         quota: quota::Quota::new(settings.quota_per_sec),
         book: HoldBook::new(&format!("{}-JF", name.to_ascii_uppercase()), knobs.clone()),
         knobs,
+        trusted: settings.trusted_keys(),
     });
     Router::new()
         .route(TOKEN_PATH, post(oauth::token))

@@ -35,6 +35,8 @@ pub struct Registry {
     pub knobs: Arc<Knobs>,
     /// The registry's register of court seals (查封登记簿).
     pub book: HoldBook,
+    /// The keys 查控 requests must be sealed with.
+    pub trusted: assethub_connectors::signature::TrustedKeys,
 }
 
 /// A validated inquiry.

@@ -1,6 +1,7 @@
 //! The registry's control endpoints (查控): seal, release and renew a property by its
 //! certificate number, and the result of a business number (业务流水号, the idempotency key).
-//! Same token and XML conventions as the inquiry. The registry checks the property is
+//! Same token and XML conventions as the inquiry. After the token and the fields, the court's
+//! electronic seal is verified (4005 / 4006 / 4007, see `esign`). The registry checks the property is
 //! registered to the right holder named (number AND name), that the court is the case's court,
 //! that a seal released or renewed is this case's seal on this property, and that terms stay
 //! within the legal maximum; everything else (queue, expiry, replays) is the shared
@@ -14,6 +15,7 @@ use super::control_wire::{
 };
 use super::data;
 use super::date::now_compact;
+use super::esign;
 use super::wire::{self, Cfxx, Code};
 use crate::holds::{Answer, Hold, HoldBook, HoldKind, Placement, Refusal};
 use assethub_connectors::domain::Fen;
@@ -119,6 +121,11 @@ impl Registry {
             qqbh: Some(order.request_id.clone()),
             ywlsh: Some(order.key.clone()),
         };
+        // The seal is checked before the register is touched, so before a replay is answered.
+        if let Err((code, msg)) = esign::check(&self.trusted, op, &order, esign::now_secs()) {
+            tracing::debug!(agency = %self.name, op = op.name(), code = code.as_str(), "control request not sealed");
+            return self.kz_reply(StatusCode::OK, code, &msg, echo, None);
+        }
         match self.act(op, &order) {
             Ok(answer) => {
                 tracing::debug!(agency = %self.name, op = op.name(), hold = %answer.hold, status = ?answer.status, "control done");

@@ -1,11 +1,13 @@
 //! A control request as the registry reads it (`Order`): field-by-field validation of the
-//! `KzRequest`, the fingerprint a replay must match, and the legal term of a seal.
+//! `KzRequest` (and the electronic seal it carries, checked next, see `esign`), the fingerprint
+//! a replay must match, and the legal term of a seal.
 
 use super::api::{case_of, present, request_id, right_holder, xml_text, Rejection};
 use super::control_wire::KzRequest;
 use super::wire::Code;
 use assethub_connectors::domain::civil::{civil_from_days, days_from_civil};
 use assethub_connectors::domain::{CaseNumber, CivilDate, DebtorId};
+use assethub_connectors::signature::{InstructionSignature, SignatureError};
 use axum::http::{HeaderMap, StatusCode};
 
 /// Longest term of a real-estate seal, and of each renewal, in years.
@@ -45,6 +47,8 @@ pub(super) struct Order {
     pub(super) hold: String,
     /// 查封结束日期 (seal, renewal).
     pub(super) until: Option<CivilDate>,
+    /// The court's seal (`Head/Qz`); `Err` when present but malformed.
+    pub(super) seal: Result<Option<InstructionSignature>, SignatureError>,
 }
 
 impl Order {
@@ -105,6 +109,7 @@ pub(super) fn parse(op: Op, headers: &HeaderMap, body: &[u8]) -> Result<Order, R
     let request: KzRequest =
         quick_xml::de::from_str(text).map_err(|_| bad("请求报文格式错误", None))?;
     let head = request.head.ok_or_else(|| bad("缺少报文头 Head", None))?;
+    let seal = super::esign::seal_of(head.qz.as_ref());
     let qqbh = request_id(&head.qqbh, "请求编号 Qqbh", None)?;
     let rid = Some(qqbh);
     let key = request_id(&head.ywlsh, "业务流水号 Ywlsh", rid)?;
@@ -149,5 +154,6 @@ pub(super) fn parse(op: Op, headers: &HeaderMap, body: &[u8]) -> Result<Order, R
         name: name.to_string(),
         hold,
         until,
+        seal,
     })
 }

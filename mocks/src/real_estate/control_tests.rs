@@ -1,13 +1,20 @@
 //! The registry's control endpoints over HTTP: seal, release, renew and result query with the
 //! token, ownership checks, idempotent replays, key reuse, the queue of a second court's seal,
-//! terms, and the register's seals in inquiry answers.
+//! terms, the register's seals in inquiry answers, and the electronic seal: unsigned, altered,
+//! stale and foreign-key requests are refused and register nothing.
 
+use super::control_wire::KzRequest;
+use super::InstructionKey;
 use super::TOKEN_HEADER;
 use super::{data, Settings, INQUIRY_PATH, RELEASE_PATH, RENEW_PATH, SEAL_PATH, STATUS_PATH};
 use crate::population::{DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME};
 use crate::server::{start, RunningAgency};
 use crate::{AgencyConfig, FamilySettings, Population};
-use assethub_connectors::domain::{CaseNumber, CivilDate};
+use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId};
+use assethub_connectors::signature::{InstructionSigner, FRESHNESS_SECS};
+use assethub_connectors::{ControlAction, ControlInstruction};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use std::sync::Arc;
 
 const NAME: &str = "registry-control-test";
@@ -21,6 +28,10 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(Settings::demo(0)).await
+}
+
+async fn fixture_with(settings: Settings) -> Fixture {
     let population = Arc::new(Population::generate(5, 50));
     let config = AgencyConfig {
         name: NAME.into(),
@@ -28,7 +39,7 @@ async fn fixture() -> Fixture {
         port: 0,
         latency_ms: 0,
         jitter_ms: 0,
-        settings: FamilySettings::RealEstate(Settings::demo(0)),
+        settings: FamilySettings::RealEstate(settings),
     };
     let agency = start(&config, population.clone())
         .await
@@ -49,7 +60,14 @@ impl Fixture {
             .expect("the demo debtors hold property")
     }
 
+    /// Posts `xml`, a control request sealed now with the demo hub's key (see [`sealed`]).
     async fn post(&self, path: &str, xml: String) -> (u16, String) {
+        let xml = sealed(path, &xml, &InstructionSigner::demo(), now_secs());
+        self.post_raw(path, xml).await
+    }
+
+    /// Posts `xml` as it is.
+    async fn post_raw(&self, path: &str, xml: String) -> (u16, String) {
         let response = reqwest::Client::new()
             .post(format!("{}{path}", self.agency.base_url()))
             .header("Content-Type", "application/xml; charset=UTF-8")
@@ -74,6 +92,68 @@ fn kz(key: &str, case: &str, holder: (&str, &str), certificate: &str, extra: &st
     };
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><KzRequest><Head><Qqbh>REQ-{key}</Qqbh><Ywlsh>{key}</Ywlsh><Ajh>{case}</Ajh><Fy>{court}</Fy><Cdwh>{case}之一</Cdwh><Cbr>王法官</Cbr></Head><Body><Bdcqzh>{certificate}</Bdcqzh><Qlrmc>{name}</Qlrmc><Zjzl>{zjzl}</Zjzl><Zjh>{id}</Zjh>{extra}</Body></KzRequest>"
+    )
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `xml` with the `<Qz>` seal `signer` puts at `at` on the instruction a control request to
+/// `path` carries, built from the request's own fields the way the hub builds them. Other
+/// requests, and control requests too broken to be an instruction (refused before the seal is
+/// looked at), are returned unchanged.
+fn sealed(path: &str, xml: &str, signer: &InstructionSigner, at: i64) -> String {
+    let Ok(KzRequest {
+        head: Some(head),
+        body: Some(body),
+    }) = quick_xml::de::from_str::<KzRequest>(xml)
+    else {
+        return xml.to_string();
+    };
+    let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+    let until = CivilDate::parse(&text(&body.cfjssj));
+    let action = match (path, until) {
+        (SEAL_PATH, Ok(until)) => ControlAction::Seal { until },
+        (RENEW_PATH, Ok(until)) => ControlAction::Renew {
+            hold: text(&body.cfbh),
+            until,
+        },
+        (RELEASE_PATH, _) => ControlAction::Release {
+            hold: text(&body.cfbh),
+        },
+        _ => return xml.to_string(),
+    };
+    let (Ok(case), Ok(id)) = (
+        CaseNumber::parse(&text(&head.ajh)),
+        DebtorId::parse(&text(&body.zjh)),
+    ) else {
+        return xml.to_string();
+    };
+    let instruction = ControlInstruction {
+        key: text(&head.ywlsh),
+        case,
+        ruling: text(&head.cdwh),
+        officer: text(&head.cbr),
+        asset: text(&body.bdcqzh),
+        debtor: Debtor {
+            id,
+            name: text(&body.qlrmc),
+        },
+        action,
+        signature: None,
+    };
+    let seal = signer.sign(&instruction, at);
+    xml.replacen(
+        "</Head>",
+        &format!(
+            "<Qz><Mybh>{}</Mybh><Qzsj>{}</Qzsj><Qzz>{}</Qzz></Qz></Head>",
+            seal.key_id, seal.signed_at, seal.signature
+        ),
+        1,
     )
 }
 
@@ -341,4 +421,139 @@ async fn refuses_a_wrong_token() {
     assert_eq!(response.status().as_u16(), 403);
     let xml = response.text().await.expect("body");
     assert_eq!(field(&xml, "Code"), "3001");
+}
+
+impl Fixture {
+    /// Nothing was registered under `key`, and the demo person's property shows no court seal.
+    async fn nothing_registered(&self, key: &str) {
+        let (_, answer) = self.post(STATUS_PATH, status_request(key)).await;
+        assert_eq!(field(&answer, "Code"), "1003", "{answer}");
+        let (_, xml) = self.post(INQUIRY_PATH, inquiry()).await;
+        assert!(!xml.contains("<Cfjg>鄂0116</Cfjg>"), "{xml}");
+    }
+}
+
+#[tokio::test]
+async fn an_unsigned_request_is_refused_and_registers_nothing() {
+    let f = fixture().await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    let request = kz("k-bare", CASE, PERSON, &cert, &until(365));
+    let (status, answer) = f.post_raw(SEAL_PATH, request.clone()).await;
+    assert_eq!((status, field(&answer, "Code")), (200, "4005"), "{answer}");
+    assert!(!answer.contains("<Body>"));
+    assert_eq!(field(&answer, "Ywlsh"), "k-bare");
+    let empty = request.replacen("</Head>", "<Qz><Mybh></Mybh></Qz></Head>", 1);
+    let (_, answer) = f.post_raw(SEAL_PATH, empty).await;
+    assert_eq!(field(&answer, "Code"), "4005", "{answer}");
+    let partial = request.replacen("</Head>", "<Qz><Mybh>demo-1</Mybh></Qz></Head>", 1);
+    let (_, answer) = f.post_raw(SEAL_PATH, partial).await;
+    assert_eq!(field(&answer, "Code"), "4006", "{answer}");
+    f.nothing_registered("k-bare").await;
+}
+
+#[tokio::test]
+async fn a_request_altered_after_signing_is_refused_and_registers_nothing() {
+    let f = fixture().await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    let company = f.certificate(DEMO_COMPANY_ID);
+    let signed = sealed(
+        SEAL_PATH,
+        &kz("k-alt", CASE, PERSON, &cert, &until(365)),
+        &InstructionSigner::demo(),
+        now_secs(),
+    );
+    let end = CivilDate::today().plus_days(365).compact();
+    let later = CivilDate::today().plus_days(366).compact();
+    let seal_time = field(&signed, "Qzsj").to_string();
+    let tampered = [
+        signed.replace(&end, &later),
+        signed.replace(&cert, &company),
+        signed.replace("王法官", "李法官"),
+        signed.replace(
+            &format!("<Qzsj>{seal_time}</Qzsj>"),
+            &format!("<Qzsj>{}</Qzsj>", now_secs() - 1),
+        ),
+        signed.replace(
+            &format!("<Qzz>{}</Qzz>", field(&signed, "Qzz")),
+            "<Qzz>not base64!</Qzz>",
+        ),
+        signed.replace(
+            &format!("<Qzsj>{seal_time}</Qzsj>"),
+            "<Qzsj>yesterday</Qzsj>",
+        ),
+    ];
+    for xml in tampered {
+        assert_ne!(xml, signed);
+        let (status, answer) = f.post_raw(SEAL_PATH, xml).await;
+        assert_eq!((status, field(&answer, "Code")), (200, "4006"), "{answer}");
+    }
+    f.nothing_registered("k-alt").await;
+    let (_, answer) = f.post_raw(SEAL_PATH, signed).await;
+    assert_eq!(
+        field(&answer, "Zt"),
+        "已查封",
+        "untouched it goes through: {answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_request_is_refused_and_a_prompt_resend_is_a_replay() {
+    let f = fixture().await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    let request = kz("k-old", CASE, PERSON, &cert, &until(365));
+    let signer = InstructionSigner::demo();
+    for at in [
+        now_secs() - FRESHNESS_SECS - 60,
+        now_secs() + FRESHNESS_SECS + 60,
+    ] {
+        let (status, answer) = f
+            .post_raw(SEAL_PATH, sealed(SEAL_PATH, &request, &signer, at))
+            .await;
+        assert_eq!((status, field(&answer, "Code")), (200, "4007"), "{answer}");
+    }
+    f.nothing_registered("k-old").await;
+    let fresh = sealed(SEAL_PATH, &request, &signer, now_secs());
+    let (_, first) = f.post_raw(SEAL_PATH, fresh.clone()).await;
+    let (_, again) = f.post_raw(SEAL_PATH, fresh).await;
+    assert_eq!(field(&first, "Code"), "0", "{first}");
+    assert_eq!(field(&first, "Cfbh"), field(&again, "Cfbh"));
+    let (_, xml) = f.post(INQUIRY_PATH, inquiry()).await;
+    assert_eq!(xml.matches("<Cfjg>鄂0116</Cfjg>").count(), 1, "sealed once");
+}
+
+#[tokio::test]
+async fn a_request_signed_with_another_key_is_refused() {
+    let f = fixture().await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    let request = kz("k-key", CASE, PERSON, &cert, &until(365));
+    let seed = B64.encode([7u8; 32]);
+    for key_id in ["demo-1", "court-2"] {
+        let signer = InstructionSigner::from_seed(key_id, &seed).expect("key");
+        let (_, answer) = f
+            .post_raw(SEAL_PATH, sealed(SEAL_PATH, &request, &signer, now_secs()))
+            .await;
+        assert_eq!(field(&answer, "Code"), "4006", "{answer}");
+    }
+    f.nothing_registered("k-key").await;
+}
+
+#[tokio::test]
+async fn configured_instruction_keys_replace_the_demo_key() {
+    let rotated = InstructionSigner::from_seed("court-2", &B64.encode([7u8; 32])).expect("key");
+    let f = fixture_with(Settings {
+        instruction_keys: vec![InstructionKey {
+            key_id: "court-2".into(),
+            public_key: rotated.public_key(),
+        }],
+        ..Settings::demo(0)
+    })
+    .await;
+    let cert = f.certificate(DEMO_PERSON_ID);
+    let request = kz("k-rot", CASE, PERSON, &cert, &until(365));
+    let (_, answer) = f.post(SEAL_PATH, request.clone()).await;
+    assert_eq!(field(&answer, "Code"), "4006", "demo key: {answer}");
+    let (_, answer) = f
+        .post_raw(SEAL_PATH, sealed(SEAL_PATH, &request, &rotated, now_secs()))
+        .await;
+    assert_eq!(field(&answer, "Zt"), "已查封", "{answer}");
 }

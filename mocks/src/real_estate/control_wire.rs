@@ -41,6 +41,21 @@ pub struct KzHead {
     pub cdwh: Option<String>,
     /// 承办人 (the officer)
     pub cbr: Option<String>,
+    /// 电子签章: the court's seal on the instruction (control requests, not result queries).
+    #[serde(default)]
+    pub qz: Option<KzSeal>,
+}
+
+/// `<Qz>` 电子签章 in a control request's `Head`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KzSeal {
+    /// 密钥编号: the id of the key that sealed the instruction.
+    pub mybh: Option<String>,
+    /// 签章时间: Unix seconds when it was sealed.
+    pub qzsj: Option<String>,
+    /// 签章值: base64 Ed25519 signature over the instruction's canonical fields.
+    pub qzz: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -44,6 +44,14 @@ pub enum Code {
     WrongState,
     /// 业务流水号已用于其他业务.
     KeyReused,
+    /// 查控文书未加盖电子签章 (HTTP 200, control refused).
+    SealMissing,
+    /// 电子签章验证失败: altered, malformed or signed by an unknown key (HTTP 200, control
+    /// refused).
+    SealInvalid,
+    /// 电子签章已失效: signed outside the freshness window, a replay (HTTP 200, control
+    /// refused).
+    SealStale,
     /// 请求报文格式错误或缺少必填项 (HTTP 400).
     BadRequest,
     /// 案号不合法 (HTTP 400).
@@ -69,6 +77,9 @@ impl Code {
             Self::NoSuchSeal => "4002",
             Self::WrongState => "4003",
             Self::KeyReused => "4004",
+            Self::SealMissing => "4005",
+            Self::SealInvalid => "4006",
+            Self::SealStale => "4007",
             Self::BadRequest => "2001",
             Self::BadCaseNumber => "2002",
             Self::CourtMismatch => "2003",

@@ -10,6 +10,7 @@ use super::wire::{Code, Data, Envelope, QueryParams, Row};
 use super::Settings;
 use crate::{HoldBook, Knobs, Population};
 use assethub_connectors::domain::{mask_id, CaseNumber, DebtorId};
+use assethub_connectors::signature::TrustedKeys;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -35,6 +36,8 @@ pub struct Administration {
     pub book: HoldBook,
     /// Sightings of watched vehicles.
     pub feed: Feed,
+    /// The keys control instructions must be sealed with.
+    pub trusted: TrustedKeys,
 }
 
 /// A validated query.

@@ -1,13 +1,16 @@
 //! The administration's control endpoints: seal (查封), watch (布控), release (解封 / 撤控) and
 //! renew (续封 / 续控) of a vehicle by VIN, and the status of an instruction by its request
 //! number (请求编号, the idempotency key). Each request is signed like the inquiry; then the
-//! fields are checked (400 / 4001), then that the vehicle is the debtor's (3001), that the hold
+//! fields are checked (400 / 4001), then the court's electronic seal (3007 / 3008 / 3009, see
+//! `esign`; before the register is touched, so also before a replay is answered), then that
+//! the vehicle is the debtor's (3001), that the hold
 //! is on it and the court's own (3002 / 3006), the end date (3005); the hold register
 //! ([`HoldBook`](crate::HoldBook)) decides the rest (queue, expiry, replays, 3003 / 3004).
 //! Also adds the register's seals to inquiry answers.
 
 use super::api::{reply, Administration};
 use super::data::{self, Seal, SealKind, VehicleRecord};
+use super::esign;
 use super::order::{date_of, validate, years_later, Act, Order, MAX_FIELD};
 use super::wire::{Code, ControlData, ControlRequest, StatusParams};
 use crate::holds::{Answer, HoldKind, Placement, Refusal};
@@ -60,7 +63,13 @@ fn handle(
         .map_err(|_| "请求报文格式错误".to_string())
         .and_then(|Json(request)| validate(act, request));
     match order {
-        Ok(order) => admin.control(order),
+        Ok(order) => {
+            if let Err((code, message)) = esign::check(&admin.trusted, &order, esign::now_secs()) {
+                tracing::debug!(agency = %admin.name, action = act.name(), code = code.value(), "control request not sealed");
+                return refused(code, &message);
+            }
+            admin.control(order)
+        }
         Err(message) => {
             tracing::debug!(agency = %admin.name, action = act.name(), "control request rejected");
             reply::<ControlData>(StatusCode::BAD_REQUEST, Code::BadRequest, &message, None)

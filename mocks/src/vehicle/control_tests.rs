@@ -1,16 +1,21 @@
 //! The administration's control endpoints and sightings feed over HTTP, signed like the
 //! inquiry: seal, watch, renew, release, status by request number, queued seals of a second
-//! court, replays and refusals, inquiries showing the register's seals, and sightings.
+//! court, replays and refusals, inquiries showing the register's seals, sightings, and the
+//! electronic seal: unsigned, altered, stale and foreign-key instructions are refused.
 
 use super::data::{self, VehicleRecord};
 use super::{
-    sign, Settings, APP_KEY_HEADER, QUERY_PATH, RELEASE_PATH, RENEW_PATH, REPORT_PATH, SEAL_PATH,
-    SIGHTINGS_PATH, SIGN_HEADER, STATUS_PATH, TIMESTAMP_HEADER, WATCH_PATH,
+    sign, InstructionKey, Settings, APP_KEY_HEADER, QUERY_PATH, RELEASE_PATH, RENEW_PATH,
+    REPORT_PATH, SEAL_PATH, SIGHTINGS_PATH, SIGN_HEADER, STATUS_PATH, TIMESTAMP_HEADER, WATCH_PATH,
 };
 use crate::population::{DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME};
 use crate::server::{start, RunningAgency};
 use crate::{AgencyConfig, FamilySettings, Population};
-use assethub_connectors::domain::CivilDate;
+use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId};
+use assethub_connectors::signature::{InstructionSigner, FRESHNESS_SECS};
+use assethub_connectors::{ControlAction, ControlInstruction};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -27,6 +32,14 @@ struct Fixture {
 }
 
 async fn administration(sighting_interval_ms: Option<u64>) -> Fixture {
+    administration_with(Settings {
+        sighting_interval_ms,
+        ..Settings::demo(0)
+    })
+    .await
+}
+
+async fn administration_with(settings: Settings) -> Fixture {
     let population = Arc::new(Population::generate(6, 50));
     let config = AgencyConfig {
         name: NAME.into(),
@@ -34,10 +47,7 @@ async fn administration(sighting_interval_ms: Option<u64>) -> Fixture {
         port: 0,
         latency_ms: 0,
         jitter_ms: 0,
-        settings: FamilySettings::Vehicle(Settings {
-            sighting_interval_ms,
-            ..Settings::demo(0)
-        }),
+        settings: FamilySettings::Vehicle(settings),
     };
     let agency = start(&config, population.clone())
         .await
@@ -55,7 +65,17 @@ impl Fixture {
             .expect("the demo person has a plain car")
     }
 
+    /// Posts `body` sealed now with the demo hub's key (see [`sealed`]).
     async fn send(&self, path: &str, body: Value) -> Value {
+        self.send_raw(
+            path,
+            sealed(path, body, &InstructionSigner::demo(), now_secs()),
+        )
+        .await
+    }
+
+    /// Posts `body` as it is.
+    async fn send_raw(&self, path: &str, body: Value) -> Value {
         let ts = now_ms();
         let response = reqwest::Client::new()
             .post(format!("{}{path}", self.agency.base_url()))
@@ -117,6 +137,55 @@ fn now_ms() -> String {
         .map(|d| d.as_millis())
         .unwrap_or(0)
         .to_string()
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `body` with the seal (`qzmy`, `qzsj`, `qzz`) `signer` puts on the instruction it carries
+/// at `at`, built from the body's own fields the way the hub builds them; a body too broken
+/// to be an instruction (the administration refuses it with 4001 first) is left unsealed.
+fn sealed(path: &str, mut body: Value, signer: &InstructionSigner, at: i64) -> Value {
+    let text = |name: &str| body[name].as_str().unwrap_or("").to_string();
+    let until = CivilDate::parse(&text("jzrq"));
+    let action = match (path, until) {
+        (SEAL_PATH, Ok(until)) => ControlAction::Seal { until },
+        (WATCH_PATH, Ok(until)) => ControlAction::Watch { until },
+        (RENEW_PATH, Ok(until)) => ControlAction::Renew {
+            hold: text("kzbh"),
+            until,
+        },
+        (RELEASE_PATH, _) => ControlAction::Release { hold: text("kzbh") },
+        _ => return body,
+    };
+    let (Ok(case), Ok(id)) = (
+        CaseNumber::parse(&text("ah")),
+        DebtorId::parse(&text("sfzmhm")),
+    ) else {
+        return body;
+    };
+    let instruction = ControlInstruction {
+        key: text("qqbh"),
+        case,
+        ruling: text("cdswh"),
+        officer: text("cbr"),
+        asset: text("clsbdh"),
+        debtor: Debtor {
+            id,
+            name: text("xm"),
+        },
+        action,
+        signature: None,
+    };
+    let seal = signer.sign(&instruction, at);
+    body["qzmy"] = json!(seal.key_id);
+    body["qzsj"] = json!(seal.signed_at);
+    body["qzz"] = json!(seal.signature);
+    body
 }
 
 fn in_days(days: i64) -> String {
@@ -367,4 +436,136 @@ async fn watched_vehicles_are_sighted_periodically_when_configured() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("no periodic sighting within two seconds");
+}
+
+/// No hold was placed under `key`: the status query does not know it and the car shows no seal.
+async fn nothing_done(f: &Fixture, key: &str, vin: &str) {
+    let status = f.get(STATUS_PATH, &[("qqbh", key)]).await;
+    assert_eq!(status["code"], 2003, "{status}");
+    let row = f.row(vin).await;
+    assert!(row["cfxx"].as_array().is_some_and(Vec::is_empty), "{row}");
+}
+
+#[tokio::test]
+async fn an_unsigned_instruction_is_refused_and_nothing_is_done() {
+    let f = administration(None).await;
+    let car = f.car();
+    let body = order("k-bare", CASE, &car.vin, Some(&in_days(100)), None);
+    let answer = f.send_raw(SEAL_PATH, body.clone()).await;
+    assert_eq!(answer["code"], 3007, "{answer}");
+    assert!(answer["data"].is_null());
+    nothing_done(&f, "k-bare", &car.vin).await;
+    // Part of a seal is no seal either.
+    let mut partial = sealed(SEAL_PATH, body, &InstructionSigner::demo(), now_secs());
+    partial["qzz"] = json!("");
+    assert_eq!(f.send_raw(SEAL_PATH, partial).await["code"], 3008);
+    nothing_done(&f, "k-bare", &car.vin).await;
+}
+
+#[tokio::test]
+async fn an_instruction_altered_after_signing_is_refused_and_nothing_is_done() {
+    let f = administration(None).await;
+    let car = f.car();
+    let signer = InstructionSigner::demo();
+    let signed = sealed(
+        SEAL_PATH,
+        order("k-alt", CASE, &car.vin, Some(&in_days(100)), None),
+        &signer,
+        now_secs(),
+    );
+    let mut longer = signed.clone();
+    longer["jzrq"] = json!(in_days(700));
+    let mut respelt_vin = signed.clone();
+    respelt_vin["clsbdh"] = json!(car.vin.to_ascii_lowercase());
+    let mut other_officer = signed.clone();
+    other_officer["cbr"] = json!("李法官");
+    let mut garbled = signed.clone();
+    garbled["qzz"] = json!("not base64!");
+    let mut moved = signed.clone();
+    moved["qzsj"] = json!(now_secs() - 1);
+    for tampered in [longer, respelt_vin, other_officer, garbled, moved] {
+        let answer = f.send_raw(SEAL_PATH, tampered).await;
+        assert_eq!(answer["code"], 3008, "{answer}");
+        assert!(answer["data"].is_null());
+    }
+    // A watch sealed as a seal is another instruction.
+    let as_watch = f.send_raw(WATCH_PATH, signed.clone()).await;
+    assert_eq!(as_watch["code"], 3008, "{as_watch}");
+    nothing_done(&f, "k-alt", &car.vin).await;
+    // The untouched request goes through.
+    let answer = f.send_raw(SEAL_PATH, signed).await;
+    assert_eq!(answer["data"]["kzzt"], "1", "{answer}");
+}
+
+#[tokio::test]
+async fn a_stale_or_replayed_late_instruction_is_refused() {
+    let f = administration(None).await;
+    let car = f.car();
+    let signer = InstructionSigner::demo();
+    let body = order("k-old", CASE, &car.vin, Some(&in_days(100)), None);
+    let old = sealed(
+        SEAL_PATH,
+        body.clone(),
+        &signer,
+        now_secs() - FRESHNESS_SECS - 60,
+    );
+    let answer = f.send_raw(SEAL_PATH, old).await;
+    assert_eq!(answer["code"], 3009, "{answer}");
+    let future = sealed(
+        SEAL_PATH,
+        body.clone(),
+        &signer,
+        now_secs() + FRESHNESS_SECS + 60,
+    );
+    assert_eq!(f.send_raw(SEAL_PATH, future).await["code"], 3009);
+    nothing_done(&f, "k-old", &car.vin).await;
+    // Resent within the window, the same sealed request is an idempotent replay.
+    let fresh = sealed(SEAL_PATH, body, &signer, now_secs());
+    let first = f.send_raw(SEAL_PATH, fresh.clone()).await;
+    let again = f.send_raw(SEAL_PATH, fresh).await;
+    assert_eq!(first["code"], 1, "{first}");
+    assert_eq!(first["data"], again["data"]);
+    let row = f.row(&car.vin).await;
+    assert_eq!(row["cfxx"].as_array().map(Vec::len), Some(1), "sealed once");
+}
+
+#[tokio::test]
+async fn an_instruction_signed_with_another_key_is_refused() {
+    let f = administration(None).await;
+    let car = f.car();
+    let body = order("k-key", CASE, &car.vin, Some(&in_days(100)), None);
+    let impostor = InstructionSigner::from_seed("demo-1", &B64.encode([7u8; 32])).expect("key");
+    let stranger = InstructionSigner::from_seed("court-2", &B64.encode([7u8; 32])).expect("key");
+    for signer in [impostor, stranger] {
+        let answer = f
+            .send_raw(
+                SEAL_PATH,
+                sealed(SEAL_PATH, body.clone(), &signer, now_secs()),
+            )
+            .await;
+        assert_eq!(answer["code"], 3008, "{answer}");
+    }
+    nothing_done(&f, "k-key", &car.vin).await;
+}
+
+#[tokio::test]
+async fn configured_instruction_keys_replace_the_demo_key() {
+    let rotated = InstructionSigner::from_seed("court-2", &B64.encode([7u8; 32])).expect("key");
+    let f = administration_with(Settings {
+        sighting_interval_ms: None,
+        instruction_keys: vec![InstructionKey {
+            key_id: "court-2".into(),
+            public_key: rotated.public_key(),
+        }],
+        ..Settings::demo(0)
+    })
+    .await;
+    let car = f.car();
+    let body = order("k-rot", CASE, &car.vin, Some(&in_days(100)), None);
+    let demo = f.send(SEAL_PATH, body.clone()).await;
+    assert_eq!(demo["code"], 3008, "{demo}");
+    let answer = f
+        .send_raw(SEAL_PATH, sealed(SEAL_PATH, body, &rotated, now_secs()))
+        .await;
+    assert_eq!(answer["data"]["kzzt"], "1", "{answer}");
 }

@@ -14,7 +14,9 @@
 //!   `cbr` 承办人, `fydm` 执行法院代码 (must be the case's court), `clsbdh` VIN, `sfzmhm`, `xm`
 //!   (the debtor; the vehicle must be theirs), `jzrq` 截止日期 `yyyy-MM-dd` (seal, watch,
 //!   renew; at most 2 years ahead, a renewal at most 2 years past the current end), `kzbh`
-//!   控制编号 (release, renew). Answer data: `kzbh`, `kzzt` (`0` 待处理, `1` 在控, `2` 轮候,
+//!   控制编号 (release, renew), and the court's electronic seal (电子签章, DOMAIN rule 8): `qzmy`
+//!   签章密钥编号 (key id), `qzsj` 签章时间 (Unix seconds, a JSON number) and `qzz` 签章值
+//!   (base64 Ed25519 over `SignedFields::canonical`). Answer data: `kzbh`, `kzzt` (`0` 待处理, `1` 在控, `2` 轮候,
 //!   `3` 已解除, `4` 已到期, `5` 已退回, `6` 已执行完毕), `pdxh` 排队序号 (queued only), `jzrq`,
 //!   `bz` remark. A repeated `qqbh` answers the hold's current state and never acts twice.
 //! - `GET /vehicle/judicial/control?qqbh=…`: the instruction's current answer (same data), or
@@ -27,16 +29,28 @@
 //!   plate (404 when none). With `sighting_interval_ms` set, every watched vehicle is also seen
 //!   at a random car park each interval.
 //!
+//! Electronic seal: after the fields are checked (4001) and before anything else (the debtor,
+//! the hold register, an idempotent replay), the administration rebuilds the signed fields from
+//! the request exactly as the hub signs them (request number, normalised case and its court,
+//! ruling, officer, the VIN as sent, debtor number and name, action word, amount 0, hold, ISO end
+//! date) and verifies the seal against its `instruction_keys` (the demo hub's key when none are
+//! configured), using the system clock in Unix seconds (the knobs' day offset is not applied).
+//! Refusals, HTTP 200 and nothing done: 3007 unsigned, 3008 invalid (altered on the way,
+//! malformed, or an unknown / another key), 3009 signed more than `FRESHNESS_SECS` (300 s) from
+//! the administration's clock. Replays: the same sealed request resent within the window is an
+//! idempotent replay (same 请求编号: the original answer, nothing done twice); resent later it
+//! is refused 3009; the seal covers the request number, so it cannot be reused for another one.
+//!
 //! Codes: 1 成功; 2001 no record, 2002 name mismatch, 2003 unknown request number; control
 //! refusals (HTTP 200): 3001 vehicle not the debtor's, 3002 no such hold on the vehicle, 3003
 //! state does not allow it, 3004 request number used for another instruction, 3005 end date
-//! out of range, 3006 hold of another court; 4001 bad request (400), 4011/4012/4013
+//! out of range, 3006 hold of another court, 3007 / 3008 / 3009 seal missing / invalid / stale; 4001 bad request (400), 4011/4012/4013
 //! authentication (401), 5000 internal.
 //!
 //! - `wire`: the JSON shapes and the administration's result codes.
 //! - `api`: the inquiry endpoint and its validation; `auth`: the signature check.
 //! - `control`: the control and status endpoints over the shared hold register; `order`:
-//!   a control request's fields and checks; `sightings`: the sightings feed, the admin route and the periodic sightings.
+//!   a control request's fields and checks; `esign`: the electronic seal and trusted keys; `sightings`: the sightings feed, the admin route and the periodic sightings.
 //! - `data`: what the administration holds for a debtor (vehicles, seals, mortgages), derived
 //!   from the population; `catalogue`: models, plate letters, lenders and status codes;
 //!   `vin`: VINs with their check digit; `date`: its date format and clock.
@@ -47,6 +61,7 @@ pub mod catalogue;
 mod control;
 pub mod data;
 pub mod date;
+mod esign;
 mod order;
 mod sightings;
 pub mod vin;
@@ -60,6 +75,7 @@ mod tests;
 pub use api::QUERY_PATH;
 pub use auth::{sign, APP_KEY_HEADER, SIGN_HEADER, TIMESTAMP_HEADER};
 pub use control::{RELEASE_PATH, RENEW_PATH, SEAL_PATH, STATUS_PATH, WATCH_PATH};
+pub use esign::InstructionKey;
 pub use sightings::{REPORT_PATH, SIGHTINGS_PATH};
 
 use crate::{HoldBook, Knobs, Population};
@@ -81,6 +97,10 @@ pub struct Settings {
     /// When set, every watched vehicle is sighted at a random car park this often.
     #[serde(default)]
     pub sighting_interval_ms: Option<u64>,
+    /// Keys the court system seals control instructions with; empty: the demo hub's key
+    /// (`TrustedKeys::demo`).
+    #[serde(default)]
+    pub instruction_keys: Vec<InstructionKey>,
 }
 
 /// Demo administrations: province name and its short romanisation for credentials.
@@ -108,6 +128,7 @@ impl Settings {
             app_key: format!("{short}-vehicle-demo{suffix}"),
             app_secret: format!("{short}-vehicle-secret{suffix}"),
             sighting_interval_ms: Some(20_000),
+            instruction_keys: Vec::new(),
         }
     }
 }
@@ -126,6 +147,7 @@ pub fn router(
         book: HoldBook::new(&hold_prefix(settings), knobs.clone()),
         knobs,
         feed: sightings::Feed::default(),
+        trusted: esign::trusted(&settings.instruction_keys),
     });
     if let Some(ms) = settings.sighting_interval_ms.filter(|ms| *ms > 0) {
         sightings::spawn_periodic(&administration, Duration::from_millis(ms));

@@ -1,13 +1,14 @@
 //! A control request as the administration reads it: the fields each action needs (case,
 //! court of the case, ruling, officer, VIN, debtor, end date, hold), checked before anything
-//! else (400 / 4001), and the fingerprint a replay must match. Also the date helpers of the
-//! control endpoints.
+//! else (400 / 4001), the electronic seal it carries (checked next, see `esign`), and the
+//! fingerprint a replay must match. Also the date helpers of the control endpoints.
 
 use super::date::Date;
 use super::vin;
 use super::wire::ControlRequest;
 use assethub_connectors::domain::civil::{civil_from_days, days_from_civil};
 use assethub_connectors::domain::{CaseNumber, CivilDate, DebtorId};
+use assethub_connectors::signature::{InstructionSignature, SignatureError};
 
 /// Longest request number, ruling, officer and name accepted.
 pub(super) const MAX_FIELD: usize = 128;
@@ -39,10 +40,14 @@ pub(super) struct Order {
     pub(super) ruling: String,
     pub(super) officer: String,
     pub(super) vin: String,
+    /// The VIN exactly as sent (trimmed, not upper-cased): what the hub signed.
+    pub(super) vin_sent: String,
     pub(super) id: DebtorId,
     pub(super) name: String,
     pub(super) until: Option<CivilDate>,
     pub(super) hold: Option<String>,
+    /// The court's seal (`qzmy`, `qzsj`, `qzz`); `Err` when present but malformed.
+    pub(super) seal: Result<Option<InstructionSignature>, SignatureError>,
 }
 
 impl Order {
@@ -88,7 +93,8 @@ pub(super) fn validate(act: Act, request: ControlRequest) -> Result<Order, Strin
     }
     let ruling = field(&request.cdswh, "cdswh")?;
     let officer = field(&request.cbr, "cbr")?;
-    let vin = field(&request.clsbdh, "clsbdh")?.to_ascii_uppercase();
+    let vin_sent = field(&request.clsbdh, "clsbdh")?;
+    let vin = vin_sent.to_ascii_uppercase();
     if vin.len() != 17 || !vin.chars().all(|c| vin::ALPHABET.contains(c)) {
         return Err("车辆识别代号 clsbdh 格式错误".into());
     }
@@ -117,6 +123,8 @@ pub(super) fn validate(act: Act, request: ControlRequest) -> Result<Order, Strin
         name,
         until,
         hold,
+        seal: super::esign::seal_of(&request),
+        vin_sent,
     })
 }
 

@@ -40,6 +40,14 @@ pub enum Code {
     BadDate,
     /// 非本院控制，无权操作 (HTTP 200, control refused).
     NotHolder,
+    /// 控制指令未加盖电子签章 (HTTP 200, control refused).
+    SealMissing,
+    /// 电子签章验证失败: altered, malformed or signed by an unknown key (HTTP 200, control
+    /// refused).
+    SealInvalid,
+    /// 电子签章已失效: signed outside the freshness window, a replay (HTTP 200, control
+    /// refused).
+    SealStale,
     /// 请求参数错误 (HTTP 400).
     BadRequest,
     /// appKey 无效或缺少认证参数 (HTTP 401).
@@ -65,6 +73,9 @@ impl Code {
             Self::KeyReused => 3004,
             Self::BadDate => 3005,
             Self::NotHolder => 3006,
+            Self::SealMissing => 3007,
+            Self::SealInvalid => 3008,
+            Self::SealStale => 3009,
             Self::BadRequest => 4001,
             Self::UnknownAppKey => 4011,
             Self::BadSignature => 4012,
@@ -209,6 +220,12 @@ pub struct ControlRequest {
     pub jzrq: Option<String>,
     /// 控制编号 (release, renew).
     pub kzbh: Option<String>,
+    /// 签章密钥编号: the id of the key that sealed the instruction.
+    pub qzmy: Option<String>,
+    /// 签章时间: Unix seconds when it was sealed (a number; a numeric string is accepted).
+    pub qzsj: Option<serde_json::Value>,
+    /// 签章值: base64 Ed25519 signature over the instruction's canonical fields.
+    pub qzz: Option<String>,
 }
 
 /// A control answer: the hold (控制编号), its state (控制状态), queue position (排队序号), end

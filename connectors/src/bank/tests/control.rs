@@ -6,14 +6,17 @@ use super::super::wire::ControlData;
 use super::fixed_server::FixedServer;
 use super::{connector, ctx, debtor, CASE, SOURCE};
 use crate::domain::{AssetDetail, CaseNumber, CivilDate, Debtor, Fen};
+use crate::signature::{InstructionSigner, FRESHNESS_SECS};
 use crate::{
     CallContext, Capability, Connector, ControlAction, ControlAnswer, ControlInstruction,
     ErrorClass, HoldStatus, QueryAnswer,
 };
 use assethub_mocks::bank::{self, Account, AccountStatus, Settings};
 use assethub_mocks::{AgencyConfig, FamilySettings, Population, RunningAgency};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SEED: u64 = 20_241_116;
 const CASE_B: &str = "(2024)鄂01执88号";
@@ -128,6 +131,24 @@ fn until(days: i64) -> CivilDate {
     CivilDate::today().plus_days(days)
 }
 
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64
+}
+
+/// `ins` sealed by `signer` at `signed_at`, as the hub seals what it sends.
+fn sealed_by(
+    signer: &InstructionSigner,
+    signed_at: i64,
+    mut ins: ControlInstruction,
+) -> ControlInstruction {
+    ins.signature = Some(signer.sign(&ins, signed_at));
+    ins
+}
+
+/// An instruction sealed by the demo hub key now.
 fn instruction(
     key: &str,
     case: &str,
@@ -135,7 +156,7 @@ fn instruction(
     asset: &str,
     action: ControlAction,
 ) -> ControlInstruction {
-    ControlInstruction {
+    let ins = ControlInstruction {
         key: key.into(),
         case: CaseNumber::parse(case).expect("case"),
         ruling: format!("{case}之一"),
@@ -144,7 +165,8 @@ fn instruction(
         debtor: who.clone(),
         action,
         signature: None,
-    }
+    };
+    sealed_by(&InstructionSigner::demo(), now_secs(), ins)
 }
 
 fn freeze(key: &str, case: &str, who: &Debtor, asset: &str, fen: i64) -> ControlInstruction {
@@ -390,6 +412,83 @@ async fn seals_and_watches_are_unsupported_without_calling_the_bank() {
         assert_eq!(error.class, ErrorClass::Unsupported, "{error}");
     }
     assert!(server.last_request().is_none(), "no HTTP call was made");
+}
+
+/// Expects `ins` refused for its seal with `code`, and nothing recorded or frozen.
+async fn seal_refused(bank: &Bank, ins: &ControlInstruction, code: &str) {
+    let error = bank.control(ins).await.expect_err("refused");
+    assert_eq!(error.class, ErrorClass::Rejected, "{error}");
+    assert!(!error.is_retryable(), "{error}");
+    assert!(error.message.contains(code), "{error}");
+    assert_eq!(
+        bank.connector.control_status(&ctx(), &ins.key).await,
+        Ok(None),
+        "nothing recorded for {}",
+        ins.key
+    );
+}
+
+#[tokio::test]
+async fn the_seal_travels_in_the_body_and_the_bank_refuses_bad_ones() {
+    let bank = start(settings()).await;
+    let (who, account) = bank.debtor_with(plain);
+    let acct = account.acct_no.as_str();
+
+    let mut unsigned = freeze("s-u", CASE, &who, acct, 100);
+    unsigned.signature = None;
+    seal_refused(&bank, &unsigned, "SEAL001").await;
+
+    let mut tampered = freeze("s-t", CASE, &who, acct, 100);
+    tampered.action = ControlAction::Freeze {
+        amount: Fen(1_000_000),
+        until: until(300),
+    };
+    seal_refused(&bank, &tampered, "SEAL002").await;
+    let mut moved = freeze("s-m", CASE, &who, acct, 100);
+    moved.asset = "6236510000000000000".into();
+    seal_refused(&bank, &moved, "SEAL002").await;
+
+    let stale = sealed_by(
+        &InstructionSigner::demo(),
+        now_secs() - FRESHNESS_SECS - 60,
+        freeze("s-s", CASE, &who, acct, 100),
+    );
+    seal_refused(&bank, &stale, "SEAL003").await;
+
+    let stranger = InstructionSigner::from_seed("demo-1", &B64.encode([5u8; 32])).expect("seed");
+    let forged = sealed_by(&stranger, now_secs(), freeze("s-f", CASE, &who, acct, 100));
+    seal_refused(&bank, &forged, "SEAL002").await;
+    let unknown = InstructionSigner::from_seed("court-9", &B64.encode([5u8; 32])).expect("seed");
+    let foreign = sealed_by(&unknown, now_secs(), freeze("s-k", CASE, &who, acct, 100));
+    seal_refused(&bank, &foreign, "SEAL002").await;
+
+    assert_eq!(bank.reported(&who, acct).await.0, Fen(0), "nothing frozen");
+    let good = bank.frozen(&freeze("s-ok", CASE, &who, acct, 100)).await;
+    assert_eq!((good.status, good.held), (HoldStatus::Effective, Fen(100)));
+}
+
+#[tokio::test]
+async fn the_seal_fields_are_in_the_body_the_hmac_covers() {
+    let server = FixedServer::json("{}").await;
+    let connector = connector(&server.base_url);
+    let who = debtor("11010519491231002X", "张伟");
+    let ins = freeze("k", CASE, &who, "6236510123456789012", 100);
+    let _ = connector.control(&ctx(), &ins).await;
+    let request = server.last_request().expect("one request");
+    let body: serde_json::Value = serde_json::from_slice(&request.body).expect("JSON body");
+    let seal = ins.signature.expect("sealed");
+    assert_eq!(body["sealKeyId"], "demo-1");
+    assert_eq!(body["sealTime"], seal.signed_at);
+    assert_eq!(body["sealSig"], seal.signature.as_str());
+    let mut unsigned = freeze("k2", CASE, &who, "6236510123456789012", 100);
+    unsigned.signature = None;
+    let _ = connector.control(&ctx(), &unsigned).await;
+    let body: serde_json::Value =
+        serde_json::from_slice(&server.last_request().expect("request").body).expect("JSON");
+    assert!(
+        body.get("sealKeyId").is_none() && body.get("sealSig").is_none(),
+        "{body}"
+    );
 }
 
 fn data(status: &str, queue_no: Option<u32>) -> ControlData {

@@ -4,6 +4,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use assethub_proto::v1::asset_hub_client::AssetHubClient;
+use std::sync::OnceLock;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::service::Interceptor;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::error::{chain, CliError};
@@ -16,9 +20,49 @@ const MAX_CONNECT: Duration = Duration::from_secs(5);
 /// never answers after sending headers.
 const LOCAL_SLACK: Duration = Duration::from_millis(500);
 
+/// Adds the command's bearer token (if any) to every call.
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel whose calls carry the command's token.
+pub type Conn = InterceptedService<Channel, Bearer>;
+
+static TOKEN: OnceLock<Bearer> = OnceLock::new();
+
+/// Sets the token every connection of this run uses (once, before connecting).
+pub fn set_token(token: Option<String>) -> Result<(), CliError> {
+    let value = match token {
+        None => None,
+        Some(t) => Some(format!("Bearer {}", t.trim()).parse().map_err(|_| {
+            CliError::Input("the token has characters a header cannot carry".into())
+        })?),
+    };
+    let _ = TOKEN.set(Bearer(value));
+    Ok(())
+}
+
+/// `channel` with the command's token on every call.
+pub fn authed(channel: Channel) -> Conn {
+    InterceptedService::new(channel, TOKEN.get().cloned().unwrap_or(Bearer(None)))
+}
+
 /// A connected client and the address it talks to (for error messages).
 pub struct Hub {
-    pub client: AssetHubClient<Channel>,
+    pub client: AssetHubClient<Conn>,
     pub addr: String,
 }
 
@@ -42,7 +86,7 @@ pub async fn connect(addr: &str, timeout: Option<Duration>) -> Result<Hub, CliEr
         addr: addr.clone(),
         detail: chain(&e),
     })?;
-    let client = AssetHubClient::new(channel).max_decoding_message_size(MAX_RESPONSE_BYTES);
+    let client = AssetHubClient::new(authed(channel)).max_decoding_message_size(MAX_RESPONSE_BYTES);
     Ok(Hub { client, addr })
 }
 

@@ -18,11 +18,16 @@
 //! hubctl ... order ID
 //! hubctl ... orders [--case CASE] [--state STATE]... [--expiring-within DAYS] [--limit N]
 //! hubctl ... events [--after CURSOR] [--case CASE] [--follow]
+//!
+//! # The tamper-evident audit log (auditors)
+//! hubctl ... audit verify
+//! hubctl ... audit list [--after N] [--limit N]
 //! ```
 //!
 //! Exit codes: 0 success, 2 invalid arguments (local or the hub's INVALID_ARGUMENT), 1 any other
-//! failure. This file holds the arguments and the dispatch; each command lives in its module.
+//! failure (and a broken audit chain). This file holds the arguments and the dispatch; each command lives in its module.
 
+mod audit;
 mod batch;
 mod client;
 mod control;
@@ -53,6 +58,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::error::CliError;
 use crate::order_client::InstructionInput;
 use crate::order_names::StateArg;
+use assethub_hub::auth::credentials::{self, CredentialsFile};
+use assethub_hub::auth::Role;
 
 /// gRPC deadline for `sources` and `query` when `--timeout-ms` is not given.
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -84,6 +91,16 @@ struct Cli {
     /// `batch` and `events`, where it bounds the whole stream].
     #[arg(long, global = true, value_name = "MS")]
     timeout_ms: Option<u64>,
+
+    /// Bearer token to call with [default: the one the credentials file holds for the
+    /// command's role and court (`assethub demo` writes development ones)].
+    #[arg(long, global = true, env = "ASSETHUB_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+
+    /// Court to act for when the command names no case [default: the first one the
+    /// credentials file holds for the command's role].
+    #[arg(long, global = true, env = "ASSETHUB_COURT")]
+    court: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -117,14 +134,37 @@ enum Command {
     Orders(OrdersArgs),
     /// Print the event feed (order changes, vehicle sightings) after a cursor.
     Events(EventsArgs),
+    /// Verify or list the hub's tamper-evident audit log.
+    Audit(audit::AuditArgs),
 }
 
 impl Command {
+    /// The roles that may run this command, preferred first, and the case it names (whose
+    /// court picks the credential).
+    fn caller(&self) -> (&'static [Role], Option<&str>) {
+        const READ: &[Role] = &[Role::CaseSystem, Role::Judge, Role::Supervisor];
+        const ACT: &[Role] = &[Role::Judge, Role::Supervisor];
+        match self {
+            Command::Sources => (&[Role::Admin], None),
+            Command::Audit(_) => (&[Role::Auditor], None),
+            Command::Query(q) => (READ, Some(&q.case_number)),
+            Command::Batch(_) | Command::Order(_) => (READ, None),
+            Command::Orders(o) => (READ, o.case_number.as_deref()),
+            Command::Events(e) => (READ, e.case_number.as_deref()),
+            Command::Freeze(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::FreezeAsset(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::Seal(a) | Command::Watch(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::Release(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::Deduct(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::Renew(a) => (ACT, Some(&a.instruction.case_number)),
+        }
+    }
+
     /// Whether the command calls the Orders service (whose refusals get a hint).
     fn uses_orders(&self) -> bool {
         !matches!(
             self,
-            Command::Sources | Command::Query(_) | Command::Batch(_)
+            Command::Sources | Command::Query(_) | Command::Batch(_) | Command::Audit(_)
         )
     }
 }
@@ -138,8 +178,14 @@ struct InstructionArgs {
     /// The ruling ordering the action, e.g. "(2024)鄂0116执1234号之一".
     #[arg(long, value_name = "RULING")]
     ruling: String,
-    /// The enforcement officer acting.
-    #[arg(long, value_name = "NAME", env = "ASSETHUB_OFFICER")]
+    /// The enforcement officer acting [default: the officer named by the credential's token;
+    /// another name is refused by the hub].
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "ASSETHUB_OFFICER",
+        default_value = ""
+    )]
     officer: String,
     /// Idempotency key (1-128 printable ASCII); replaying a request with its key never acts
     /// twice. Default: a new UUID v4, printed on stderr.
@@ -406,6 +452,7 @@ async fn main() -> ExitCode {
     let as_json = cli.json;
     let uses_orders = cli.command.uses_orders();
     match run(cli).await {
+        Ok(()) if audit::found_broken() => ExitCode::from(1),
         Ok(()) => ExitCode::SUCCESS,
         // Output piped into `head` and closed: not worth a complaint.
         Err(CliError::Io(e)) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -419,7 +466,27 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The token this command calls with: `--token`, else the credentials file's for the role and
+/// court (the named case's court, else `--court`). None: the call goes unauthenticated and the
+/// hub says so.
+fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
+    if let Some(token) = &cli.token {
+        return Ok(Some(token.clone()));
+    }
+    let (roles, case) = cli.command.caller();
+    let court = case
+        .and_then(|c| assethub_connectors::domain::CaseNumber::parse(c).ok())
+        .map(|c| c.court().to_string())
+        .or_else(|| cli.court.clone());
+    let Some(path) = credentials::default_path() else {
+        return Ok(None);
+    };
+    let file = CredentialsFile::load(&path).map_err(CliError::Input)?;
+    Ok(file.pick(roles, court.as_deref()).map(|c| c.token.clone()))
+}
+
 async fn run(cli: Cli) -> Result<(), CliError> {
+    client::set_token(credential(&cli)?)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match cli.command {
@@ -539,6 +606,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 follow: args.follow,
             };
             orders::events(&mut hub, timeout, input, cli.json, &mut out).await
+        }
+        Command::Audit(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            audit::run(&cli.addr, timeout, args, cli.json, &mut out).await
         }
     };
     out.flush()?;
@@ -801,8 +872,11 @@ mod tests {
         let argv = [
             "hubctl", "release", "--order", "o", "--case", "c", "--ruling", "r",
         ];
-        let err = Cli::try_parse_from(argv).expect_err("officer required");
-        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        // Without --officer the hub records the officer its token names.
+        let Command::Release(r) = Cli::try_parse_from(argv).expect("parses").command else {
+            panic!("release expected")
+        };
+        assert_eq!(r.instruction.input().officer, "");
         std::env::set_var("ASSETHUB_OFFICER", "王五");
         let parsed = Cli::try_parse_from(argv);
         std::env::remove_var("ASSETHUB_OFFICER");
@@ -873,6 +947,27 @@ mod tests {
             panic!("events expected")
         };
         assert_eq!((e.after, e.follow), (0, false));
+    }
+
+    #[test]
+    fn audit_arguments() {
+        let cli = Cli::try_parse_from(["hubctl", "--json", "audit", "verify"]).expect("parses");
+        assert!(cli.json && !cli.command.uses_orders());
+        let Command::Audit(a) = cli.command else {
+            panic!("audit expected")
+        };
+        assert!(matches!(a.command, audit::AuditCommand::Verify));
+        let cli = Cli::try_parse_from(["hubctl", "audit", "list", "--after", "40", "--limit", "5"])
+            .expect("parses");
+        let Command::Audit(audit::AuditArgs {
+            command: audit::AuditCommand::List(l),
+        }) = cli.command
+        else {
+            panic!("audit list expected")
+        };
+        assert_eq!((l.request().after_seq, l.request().limit), (40, 5));
+        assert!(Cli::try_parse_from(["hubctl", "audit", "list", "--limit", "0"]).is_err());
+        assert!(Cli::try_parse_from(["hubctl", "audit"]).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use assethub_proto::v1::orders_client::OrdersClient;
 use assethub_proto::v1::Instruction;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use crate::client::normalize_addr;
 use crate::error::{chain, CliError};
@@ -17,7 +17,7 @@ const MAX_CONNECT: Duration = Duration::from_secs(5);
 
 /// A connected Orders client and the address it talks to (for error messages).
 pub struct OrdersHub {
-    pub client: OrdersClient<Channel>,
+    pub client: OrdersClient<crate::client::Conn>,
     pub addr: String,
 }
 
@@ -38,7 +38,8 @@ pub async fn connect(addr: &str, timeout: Option<Duration>) -> Result<OrdersHub,
         addr: addr.clone(),
         detail: chain(&e),
     })?;
-    let client = OrdersClient::new(channel).max_decoding_message_size(MAX_RESPONSE_BYTES);
+    let client = OrdersClient::new(crate::client::authed(channel))
+        .max_decoding_message_size(MAX_RESPONSE_BYTES);
     Ok(OrdersHub { client, addr })
 }
 

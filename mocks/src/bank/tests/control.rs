@@ -1,17 +1,23 @@
 //! The control endpoints over signed HTTP: asynchronous freezes, release, deduction, renewal,
-//! status by `bizNo`, queues between courts, idempotency and the bank's refusals.
+//! status by `bizNo`, queues between courts, idempotency and the bank's refusals, and the
+//! electronic seal every action carries (unsealed, tampered, stale and foreign seals refused
+//! before anything is recorded).
 
 use super::{inquiry, post, start_bank};
 use crate::bank::data::{Account, AccountStatus};
 use crate::bank::{
-    holdings, Settings, CONTROL_QUERY_PATH, DEDUCT_PATH, FREEZE_PATH, INQUIRY_PATH, RENEW_PATH,
-    UNFREEZE_PATH,
+    holdings, InstructionKey, Settings, CONTROL_QUERY_PATH, DEDUCT_PATH, FREEZE_PATH, INQUIRY_PATH,
+    RENEW_PATH, UNFREEZE_PATH,
 };
 use crate::population::DebtorRecord;
 use crate::{Population, RunningAgency};
-use assethub_connectors::domain::{CaseNumber, CivilDate, Fen};
+use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
+use assethub_connectors::signature::{InstructionSigner, FRESHNESS_SECS};
+use assethub_connectors::{ControlAction, ControlInstruction};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use serde_json::{json, Value};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const CASE_A: &str = "(2024)鄂0116执1234号";
 const CASE_B: &str = "(2024)鄂01执88号";
@@ -70,6 +76,70 @@ fn order(biz_no: &str, case: &str, who: &DebtorRecord, acct_no: &str) -> Value {
     })
 }
 
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64
+}
+
+/// The instruction the hub would have sent as this action body; `None` when the body is too
+/// broken to be one (it goes unsealed and is refused for its fields first).
+fn instruction_of(path: &str, body: &Value) -> Option<ControlInstruction> {
+    let text = |field: &str| body[field].as_str().unwrap_or("").to_string();
+    let amount = || Fen::from_yuan_str(body["amt"].as_str()?).ok();
+    let until = || CivilDate::parse(body["endDate"].as_str()?).ok();
+    let hold = text("freezeNo");
+    let action = match path {
+        FREEZE_PATH => ControlAction::Freeze {
+            amount: amount()?,
+            until: until()?,
+        },
+        UNFREEZE_PATH => ControlAction::Release { hold },
+        DEDUCT_PATH => ControlAction::Deduct {
+            hold,
+            amount: amount()?,
+            into_account: text("caseAcctNo"),
+        },
+        RENEW_PATH => ControlAction::Renew {
+            hold,
+            until: until()?,
+        },
+        _ => return None,
+    };
+    Some(ControlInstruction {
+        key: text("bizNo"),
+        case: CaseNumber::parse(body["caseNo"].as_str()?).ok()?,
+        ruling: text("rulingNo"),
+        officer: text("officer"),
+        asset: text("acctNo"),
+        debtor: Debtor {
+            id: DebtorId::parse(body["idNo"].as_str()?).ok()?,
+            name: text("custName"),
+        },
+        action,
+        signature: None,
+    })
+}
+
+/// `body` with the seal of `signer` made at `signed_at` in its `seal*` fields.
+fn seal_with(signer: &InstructionSigner, signed_at: i64, path: &str, body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(instruction) = instruction_of(path, &body) {
+        let seal = signer.sign(&instruction, signed_at);
+        body["sealKeyId"] = json!(seal.key_id);
+        body["sealTime"] = json!(seal.signed_at);
+        body["sealSig"] = json!(seal.signature);
+    }
+    body
+}
+
+/// Posts an action body sealed by the demo hub key now, as the hub sends it.
+async fn act(agency: &RunningAgency, path: &str, body: &Value) -> (u16, Value) {
+    let sealed = seal_with(&InstructionSigner::demo(), now_secs(), path, body);
+    post(agency, path, &sealed).await
+}
+
 fn with(mut body: Value, extra: Value) -> Value {
     if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
         body.extend(extra.clone());
@@ -109,7 +179,7 @@ async fn decided(agency: &RunningAgency, biz_no: &str) -> Value {
 
 /// Freezes and waits for the decision; the decided answer.
 async fn frozen(agency: &RunningAgency, body: &Value) -> Value {
-    let (status, answer) = post(agency, FREEZE_PATH, body).await;
+    let (status, answer) = act(agency, FREEZE_PATH, body).await;
     assert_eq!(
         (status, answer["retCode"].as_str()),
         (200, Some("0000")),
@@ -137,7 +207,7 @@ async fn a_freeze_is_processing_then_frozen_and_the_inquiry_shows_it() {
     let (agency, population) = start_bank(slow).await;
     let (who, account) = customer_with(&population, plain);
     let body = freeze("f-1", CASE_A, &who, &account.acct_no, 5_000);
-    let (status, answer) = post(&agency, FREEZE_PATH, &body).await;
+    let (status, answer) = act(&agency, FREEZE_PATH, &body).await;
     assert_eq!((status, answer["retCode"].as_str()), (200, Some("0000")));
     assert_eq!(answer["reqId"], "req-f-1");
     let data = &answer["data"];
@@ -182,7 +252,7 @@ async fn refuses_an_account_that_is_not_the_customers() {
             && !holdings("bank-test", &settings(), &population, &who.id_number)
                 .is_some_and(|h| h.accounts.iter().any(|mine| mine.acct_no == a.acct_no))
     });
-    let (status, answer) = post(
+    let (status, answer) = act(
         &agency,
         FREEZE_PATH,
         &freeze("x", CASE_A, &who, &other.acct_no, 100),
@@ -195,7 +265,7 @@ async fn refuses_an_account_that_is_not_the_customers() {
     );
     let mut wrong_name = freeze("y", CASE_A, &who, &other.acct_no, 100);
     wrong_name["custName"] = json!("王五");
-    let (_, answer) = post(&agency, FREEZE_PATH, &wrong_name).await;
+    let (_, answer) = act(&agency, FREEZE_PATH, &wrong_name).await;
     assert_eq!(answer["retCode"], "BIZ1002");
     assert_eq!(
         status_of(&agency, "x").await["retCode"],
@@ -212,7 +282,7 @@ async fn a_replayed_biz_no_freezes_once_and_a_reused_one_is_refused() {
     let first = frozen(&agency, &body).await;
     let mut again = body.clone();
     again["reqId"] = json!("req-retry");
-    let (_, replay) = post(&agency, FREEZE_PATH, &again).await;
+    let (_, replay) = act(&agency, FREEZE_PATH, &again).await;
     assert_eq!(replay["data"], first["data"], "{replay}");
     assert_eq!(replay["reqId"], "req-retry");
     assert_eq!(
@@ -220,7 +290,7 @@ async fn a_replayed_biz_no_freezes_once_and_a_reused_one_is_refused() {
         "30.00"
     );
     let reused = freeze("f-r", CASE_A, &who, &account.acct_no, 4_000);
-    let (_, answer) = post(&agency, FREEZE_PATH, &reused).await;
+    let (_, answer) = act(&agency, FREEZE_PATH, &reused).await;
     assert_eq!(answer["retCode"], "BIZ2006", "{answer}");
 }
 
@@ -237,7 +307,7 @@ async fn a_second_court_queues_and_takes_effect_when_the_first_releases() {
 
     // Only the holding court may release its freeze.
     let hold = first["data"]["freezeNo"].as_str().expect("hold");
-    let (_, answer) = post(
+    let (_, answer) = act(
         &agency,
         UNFREEZE_PATH,
         &on_hold("x", CASE_B, &who, acct, hold),
@@ -245,7 +315,7 @@ async fn a_second_court_queues_and_takes_effect_when_the_first_releases() {
     .await;
     assert_eq!(answer["retCode"], "BIZ2007", "{answer}");
 
-    let (_, released) = post(
+    let (_, released) = act(
         &agency,
         UNFREEZE_PATH,
         &on_hold("r", CASE_A, &who, acct, hold),
@@ -290,9 +360,9 @@ async fn deducts_no_more_than_is_frozen_into_the_case_account() {
             json!({"amt": yuan(fen), "caseAcctNo": "42010000000088001"}),
         )
     };
-    let (_, answer) = post(&agency, DEDUCT_PATH, &deduct("d0", 5_001)).await;
+    let (_, answer) = act(&agency, DEDUCT_PATH, &deduct("d0", 5_001)).await;
     assert_eq!(answer["retCode"], "BIZ2002", "{answer}");
-    let (_, answer) = post(&agency, DEDUCT_PATH, &deduct("d1", 2_000)).await;
+    let (_, answer) = act(&agency, DEDUCT_PATH, &deduct("d1", 2_000)).await;
     assert_eq!(answer["retCode"], "0000", "{answer}");
     assert_eq!(
         (
@@ -305,11 +375,11 @@ async fn deducts_no_more_than_is_frozen_into_the_case_account() {
     let wire = account_now(&agency, &who, acct).await;
     assert_eq!(wire["bal"], yuan(account.balance - 2_000));
     assert_eq!(wire["frozenAmt"], "30.00");
-    let (_, answer) = post(&agency, DEDUCT_PATH, &deduct("d2", 3_000)).await;
+    let (_, answer) = act(&agency, DEDUCT_PATH, &deduct("d2", 3_000)).await;
     assert_eq!(answer["data"]["ctrlStatus"], "30", "{answer}");
     let mut no_account = deduct("d3", 100);
     no_account.as_object_mut().map(|o| o.remove("caseAcctNo"));
-    let (status, answer) = post(&agency, DEDUCT_PATH, &no_account).await;
+    let (status, answer) = act(&agency, DEDUCT_PATH, &no_account).await;
     assert_eq!((status, answer["retCode"].as_str()), (400, Some("PARM002")));
 }
 
@@ -326,12 +396,12 @@ async fn renews_before_expiry_within_the_longest_term() {
             json!({ "endDate": end_date(days) }),
         )
     };
-    let (_, answer) = post(&agency, RENEW_PATH, &renew("r0", 300 + 367)).await;
+    let (_, answer) = act(&agency, RENEW_PATH, &renew("r0", 300 + 367)).await;
     assert_eq!(answer["retCode"], "BIZ2008", "{answer}");
-    let (_, answer) = post(&agency, RENEW_PATH, &renew("r1", 600)).await;
+    let (_, answer) = act(&agency, RENEW_PATH, &renew("r1", 600)).await;
     assert_eq!(answer["data"]["endDate"], end_date(600), "{answer}");
     assert_eq!(answer["data"]["ctrlStatus"], "10");
-    let (_, answer) = post(&agency, RENEW_PATH, &renew("r2", 500)).await;
+    let (_, answer) = act(&agency, RENEW_PATH, &renew("r2", 500)).await;
     assert_eq!(answer["retCode"], "BIZ2003", "must end later: {answer}");
 }
 
@@ -360,7 +430,7 @@ async fn validates_control_requests() {
         ),
     ];
     for (body, status, code) in cases {
-        let (got, answer) = post(&agency, FREEZE_PATH, &body).await;
+        let (got, answer) = act(&agency, FREEZE_PATH, &body).await;
         assert_eq!(
             (got, answer["retCode"].as_str()),
             (status, Some(code)),
@@ -368,7 +438,191 @@ async fn validates_control_requests() {
         );
     }
     let unknown = on_hold("u", CASE_A, &who, &account.acct_no, "365DJ999999");
-    let (_, answer) = post(&agency, UNFREEZE_PATH, &unknown).await;
+    let (_, answer) = act(&agency, UNFREEZE_PATH, &unknown).await;
     assert_eq!(answer["retCode"], "BIZ2005");
     assert_eq!(status_of(&agency, "never-sent").await["retCode"], "BIZ2004");
+}
+
+/// Posts `body` as is and expects the seal refusal `code`; nothing may be recorded.
+async fn refused(agency: &RunningAgency, path: &str, body: &Value, code: &str) {
+    let (status, answer) = post(agency, path, body).await;
+    assert_eq!(
+        (status, answer["retCode"].as_str()),
+        (200, Some(code)),
+        "{answer}"
+    );
+    assert!(answer["data"].is_null(), "{answer}");
+    let biz_no = body["bizNo"].as_str().expect("bizNo");
+    assert_eq!(
+        status_of(agency, biz_no).await["retCode"],
+        "BIZ2004",
+        "nothing recorded for {biz_no}"
+    );
+}
+
+#[tokio::test]
+async fn refuses_unsealed_tampered_stale_and_foreign_instructions_before_acting() {
+    let (agency, population) = start_bank(settings()).await;
+    let (who, account) = customer_with(&population, plain);
+    let acct = account.acct_no.as_str();
+    let demo = InstructionSigner::demo();
+    let now = now_secs();
+
+    refused(
+        &agency,
+        FREEZE_PATH,
+        &freeze("u", CASE_A, &who, acct, 100),
+        "SEAL001",
+    )
+    .await;
+
+    let mut more = seal_with(
+        &demo,
+        now,
+        FREEZE_PATH,
+        &freeze("t1", CASE_A, &who, acct, 100),
+    );
+    more["amt"] = json!("10000.00");
+    refused(&agency, FREEZE_PATH, &more, "SEAL002").await;
+    let (_, other) = customer_with(&population, |a| plain(a) && a.acct_no != acct);
+    let mut elsewhere = seal_with(
+        &demo,
+        now,
+        FREEZE_PATH,
+        &freeze("t2", CASE_A, &who, acct, 100),
+    );
+    elsewhere["acctNo"] = json!(other.acct_no);
+    refused(&agency, FREEZE_PATH, &elsewhere, "SEAL002").await;
+    let mut later = seal_with(
+        &demo,
+        now,
+        FREEZE_PATH,
+        &freeze("t3", CASE_A, &who, acct, 100),
+    );
+    later["sealTime"] = json!(now + 1);
+    refused(&agency, FREEZE_PATH, &later, "SEAL002").await;
+    let mut garbled = seal_with(
+        &demo,
+        now,
+        FREEZE_PATH,
+        &freeze("t4", CASE_A, &who, acct, 100),
+    );
+    garbled["sealSig"] = json!("not base64!");
+    refused(&agency, FREEZE_PATH, &garbled, "SEAL002").await;
+    let mut partial = seal_with(
+        &demo,
+        now,
+        FREEZE_PATH,
+        &freeze("t5", CASE_A, &who, acct, 100),
+    );
+    partial.as_object_mut().map(|o| o.remove("sealTime"));
+    refused(&agency, FREEZE_PATH, &partial, "SEAL002").await;
+
+    let stale_at = now - FRESHNESS_SECS - 60;
+    let stale = seal_with(
+        &demo,
+        stale_at,
+        FREEZE_PATH,
+        &freeze("s", CASE_A, &who, acct, 100),
+    );
+    refused(&agency, FREEZE_PATH, &stale, "SEAL003").await;
+    let early = seal_with(
+        &demo,
+        now + FRESHNESS_SECS + 60,
+        FREEZE_PATH,
+        &freeze("s2", CASE_A, &who, acct, 100),
+    );
+    refused(&agency, FREEZE_PATH, &early, "SEAL003").await;
+
+    let stranger = InstructionSigner::from_seed("demo-1", &B64.encode([7u8; 32])).expect("seed");
+    let forged = seal_with(
+        &stranger,
+        now,
+        FREEZE_PATH,
+        &freeze("f1", CASE_A, &who, acct, 100),
+    );
+    refused(&agency, FREEZE_PATH, &forged, "SEAL002").await;
+    let unknown = InstructionSigner::from_seed("court-9", &B64.encode([7u8; 32])).expect("seed");
+    let (_, answer) = post(
+        &agency,
+        FREEZE_PATH,
+        &seal_with(
+            &unknown,
+            now,
+            FREEZE_PATH,
+            &freeze("f2", CASE_A, &who, acct, 100),
+        ),
+    )
+    .await;
+    assert_eq!(answer["retCode"], "SEAL002", "{answer}");
+    assert!(
+        answer["retMsg"]
+            .as_str()
+            .is_some_and(|m| m.contains("未登记")),
+        "{answer}"
+    );
+
+    assert_eq!(
+        account_now(&agency, &who, acct).await["frozenAmt"],
+        "0.00",
+        "no refused instruction froze anything"
+    );
+
+    // The same freeze, properly sealed, is acted on; a later release must be sealed too.
+    let done = frozen(&agency, &freeze("ok", CASE_A, &who, acct, 100)).await;
+    assert_eq!(done["data"]["ctrlStatus"], "10", "{done}");
+    let hold = done["data"]["freezeNo"].as_str().expect("hold");
+    let release = on_hold("rel", CASE_A, &who, acct, hold);
+    refused(&agency, UNFREEZE_PATH, &release, "SEAL001").await;
+    let mut other_hold = seal_with(&demo, now, UNFREEZE_PATH, &release);
+    other_hold["freezeNo"] = json!("365DJ999999");
+    refused(&agency, UNFREEZE_PATH, &other_hold, "SEAL002").await;
+    assert_eq!(
+        account_now(&agency, &who, acct).await["frozenAmt"],
+        "1.00",
+        "still frozen"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_seal_is_refused_even_for_a_known_biz_no() {
+    let (agency, population) = start_bank(settings()).await;
+    let (who, account) = customer_with(&population, plain);
+    let body = freeze("f-s", CASE_A, &who, &account.acct_no, 200);
+    let first = frozen(&agency, &body).await;
+    // A fresh resend of the same signed bytes is an idempotent retry.
+    let now = now_secs();
+    let resent = seal_with(&InstructionSigner::demo(), now, FREEZE_PATH, &body);
+    let (_, replay) = post(&agency, FREEZE_PATH, &resent).await;
+    assert_eq!(replay["data"], first["data"], "{replay}");
+    // Captured bytes replayed after the window are refused, not answered.
+    let old = seal_with(
+        &InstructionSigner::demo(),
+        now - FRESHNESS_SECS - 60,
+        FREEZE_PATH,
+        &body,
+    );
+    let (_, answer) = post(&agency, FREEZE_PATH, &old).await;
+    assert_eq!(answer["retCode"], "SEAL003", "{answer}");
+    assert!(answer["data"].is_null());
+}
+
+#[tokio::test]
+async fn trusts_the_configured_keys_instead_of_the_demo_key() {
+    let court = InstructionSigner::from_seed("court-2", &B64.encode([3u8; 32])).expect("seed");
+    let settings = Settings {
+        instruction_keys: vec![InstructionKey {
+            key_id: "court-2".into(),
+            public_key: court.public_key(),
+        }],
+        ..settings()
+    };
+    let (agency, population) = start_bank(settings).await;
+    let (who, account) = customer_with(&population, plain);
+    let body = freeze("k", CASE_A, &who, &account.acct_no, 100);
+    let demo = seal_with(&InstructionSigner::demo(), now_secs(), FREEZE_PATH, &body);
+    refused(&agency, FREEZE_PATH, &demo, "SEAL002").await;
+    let sealed = seal_with(&court, now_secs(), FREEZE_PATH, &body);
+    let (_, answer) = post(&agency, FREEZE_PATH, &sealed).await;
+    assert_eq!(answer["retCode"], "0000", "{answer}");
 }

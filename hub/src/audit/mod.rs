@@ -1,0 +1,89 @@
+//! The tamper-evident audit log (rule 7: every call is audited; rule 9: no plain identity
+//! numbers). Lives in the order ledger's database (`Ledger::pool()`), migration
+//! `0002_audit.sql`.
+//!
+//! - `mod.rs` (this file): the entry and report types and the errors.
+//! - `chain`: the canonical encoding, the entry hash and the keyed debtor reference.
+//! - `store`: [`AuditLog`], which appends entries (one transaction: entry + head) and walks the
+//!   chain to verify it.
+//! - `service`: the tonic service `assethub.v1.Audit` (VerifyAudit, ListAudit).
+//! - `calls`: what the services and the executor record: each call, each agency instruction.
+//!
+//! Each entry stores `prev_hash` and `hash = sha256(prev_hash || canonical(seq, entry))`; the
+//! first entry's `prev_hash` is 64 zeros. The one-row `audit_head` holds the newest entry's
+//! number and hash, so deleting the newest entries is detected as well as editing, deleting or
+//! reordering any other. What the chain cannot show on its own: someone who recomputes every
+//! hash after an edit; compare the head hash with one noted elsewhere for that.
+
+mod calls;
+mod chain;
+mod service;
+mod store;
+
+pub use calls::CallAudit;
+
+pub use chain::{debtor_ref, GENESIS};
+pub use service::AuditService;
+pub use store::AuditLog;
+
+/// One audited act: a call to the hub, or an instruction the hub sent to an agency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Unix milliseconds; 0 when appending: now.
+    pub at_ms: i64,
+    /// The officer, or the calling system's subject.
+    pub actor: String,
+    /// The caller's court code, e.g. "鄂0116".
+    pub court: String,
+    /// The caller's role, e.g. "judge", "case_system".
+    pub role: String,
+    /// The gRPC method ("/assethub.v1.Orders/PlaceHold"), or "agency:<source>:<action>".
+    pub method: String,
+    pub case_number: String,
+    /// [`AuditLog::debtor_ref`] of the debtor's identity number; never the number itself.
+    pub debtor_ref: String,
+    /// "allowed" or "denied: <reason>".
+    pub decision: String,
+    /// "OK", a gRPC code name ("INVALID_ARGUMENT"), an order id, an agency's answer.
+    pub outcome: String,
+    /// Anything else worth keeping (no personal data).
+    pub detail: String,
+}
+
+/// A stored entry with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: u64,
+    pub entry: AuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries found intact: all of them, or those before the first broken one.
+    pub entries_checked: u64,
+    /// The first broken entry and why; `None` when the whole log is intact.
+    pub first_broken: Option<(u64, String)>,
+    /// The newest entry's hash as the head records it (64 zeros for an empty log).
+    pub head_hash: String,
+}
+
+impl VerifyReport {
+    pub fn intact(&self) -> bool {
+        self.first_broken.is_none()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A stored number or head is not what the schema allows (e.g. a negative seq).
+    #[error("audit log: {0}")]
+    Corrupt(String),
+}
+
+#[cfg(test)]
+mod tests;

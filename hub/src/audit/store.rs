@@ -1,0 +1,254 @@
+//! [`AuditLog`]: the audit tables over the shared `AnyPool` (SQLite or PostgreSQL, portable
+//! SQL with `$n` parameters). Appends lock the head row first, so appenders on every hub
+//! sharing the database take turns; a lost race on the entry number is retried anyway.
+//! Verification reads the head first and walks the entries up to it in pages.
+
+use super::chain::{self, GENESIS};
+use super::{AuditEntry, AuditError, AuditRecord, VerifyReport};
+use crate::orders::ledger::now_ms;
+use sqlx::{AnyPool, Row};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Entries read per query while verifying.
+const PAGE: i64 = 500;
+/// `list` without a limit.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// The most `list` returns at once.
+pub const MAX_LIMIT: u32 = 1000;
+
+const SELECT_RECORD: &str = "SELECT seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash FROM audit_log";
+
+/// The audit log. Cheap to clone; every clone appends to the same chain.
+#[derive(Clone)]
+pub struct AuditLog {
+    pool: AnyPool,
+    key: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog").finish_non_exhaustive()
+    }
+}
+
+impl AuditLog {
+    /// The log in `pool`'s database (migrated by `Ledger::open`), with `key` for the keyed
+    /// debtor references: keep it secret and stable, or references stop matching.
+    pub fn new(pool: AnyPool, key: &[u8]) -> Self {
+        Self {
+            pool,
+            key: Arc::from(key),
+        }
+    }
+
+    /// The reference under which a debtor appears in the log: HMAC-SHA256 of the identity
+    /// number under the audit key, hex, 32 characters; empty for an empty id.
+    pub fn debtor_ref(&self, id: &str) -> String {
+        chain::debtor_ref(&self.key, id)
+    }
+
+    /// Appends one entry and returns its number. One transaction: the entry and the head.
+    pub async fn append(&self, entry: AuditEntry) -> Result<u64, AuditError> {
+        let mut entry = entry;
+        if entry.at_ms == 0 {
+            entry.at_ms = now_ms();
+        }
+        let mut tries = 0u64;
+        loop {
+            tries += 1;
+            match self.try_append(&entry).await {
+                Err(AuditError::Db(sqlx::Error::Database(e)))
+                    if tries < 8
+                        && (e.is_unique_violation() || e.code().as_deref() == Some("40001")) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_append(&self, entry: &AuditEntry) -> Result<u64, AuditError> {
+        let mut tx = self.pool.begin().await?;
+        // A no-op write that takes the head row's lock (PostgreSQL) or the write lock
+        // (SQLite): appenders wait here for each other instead of racing for the number.
+        sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
+        let head_seq: i64 = head.try_get(0)?;
+        let prev_hash: String = head.try_get(1)?;
+        // The head is the authority on the previous hash: newest rows deleted behind its back
+        // leave a gap that appending cannot paper over. Rows beyond the head (not written by
+        // the hub) are stepped over, and break the chain at the new entry.
+        let max_seq: i64 =
+            sqlx::query("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+        let seq = head_seq.max(max_seq) + 1;
+        let hash = chain::entry_hash(&prev_hash, seq as u64, entry);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(seq)
+        .bind(entry.at_ms)
+        .bind(&entry.actor)
+        .bind(&entry.court)
+        .bind(&entry.role)
+        .bind(&entry.method)
+        .bind(&entry.case_number)
+        .bind(&entry.debtor_ref)
+        .bind(&entry.decision)
+        .bind(&entry.outcome)
+        .bind(&entry.detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(seq as u64)
+    }
+
+    /// Entries numbered above `after_seq`, oldest first; `limit` 0 means [`DEFAULT_LIMIT`],
+    /// and at most [`MAX_LIMIT`] are returned.
+    pub async fn list(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditRecord>, AuditError> {
+        let limit = match limit {
+            0 => DEFAULT_LIMIT,
+            n => n.min(MAX_LIMIT),
+        };
+        let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
+        let rows = sqlx::query(&format!(
+            "{SELECT_RECORD} WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record_from).collect()
+    }
+
+    /// Walks the chain in order up to the head and names the first broken entry: a gap in the
+    /// numbers (an entry deleted), a `prev_hash` that is not the previous entry's hash
+    /// (deleted or reordered), a hash that does not match the content (edited), or a head
+    /// that the last entry does not match (the newest entries deleted).
+    ///
+    /// The head is read first, so entries appended meanwhile are left for the next run.
+    pub async fn verify(&self) -> Result<VerifyReport, AuditError> {
+        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
+        let head_seq: i64 = head.try_get(0)?;
+        let head_hash: String = head.try_get(1)?;
+        let head_seq = u64::try_from(head_seq)
+            .map_err(|_| AuditError::Corrupt(format!("the head's number {head_seq}")))?;
+        let mut checked = 0u64;
+        let mut prev_seq = 0u64;
+        let mut prev_hash = GENESIS.to_string();
+        let broken = |seq: u64, reason: String, checked: u64| VerifyReport {
+            entries_checked: checked,
+            first_broken: Some((seq, reason)),
+            head_hash: head_hash.clone(),
+        };
+        loop {
+            let rows = sqlx::query(&format!(
+                "{SELECT_RECORD} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+            ))
+            .bind(prev_seq as i64)
+            .bind(head_seq as i64)
+            .bind(PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let record = record_from(row)?;
+                let expected = prev_seq + 1;
+                if record.seq != expected {
+                    let reason = if expected == 1 {
+                        format!(
+                            "gap: the log starts at #{} instead of #1 (entries deleted)",
+                            record.seq
+                        )
+                    } else {
+                        format!("gap: #{} follows #{prev_seq} (entries deleted)", record.seq)
+                    };
+                    return Ok(broken(record.seq, reason, checked));
+                }
+                if record.prev_hash != prev_hash {
+                    let reason = if expected == 1 {
+                        "prev_hash is not the chain's start (entries deleted or reordered)"
+                            .to_string()
+                    } else {
+                        format!(
+                            "prev_hash does not match the hash of #{prev_seq} (entries deleted or reordered)"
+                        )
+                    };
+                    return Ok(broken(record.seq, reason, checked));
+                }
+                let hash = chain::entry_hash(&record.prev_hash, record.seq, &record.entry);
+                if record.hash != hash {
+                    let reason = "hash does not match the entry's content (entry edited)";
+                    return Ok(broken(record.seq, reason.to_string(), checked));
+                }
+                checked += 1;
+                prev_seq = record.seq;
+                prev_hash = record.hash;
+            }
+        }
+        if prev_seq != head_seq {
+            let reason = format!(
+                "head: the head records #{head_seq} but the log ends at #{prev_seq} (newest entries deleted)"
+            );
+            return Ok(broken(prev_seq + 1, reason, checked));
+        }
+        if prev_hash != head_hash {
+            let reason = if head_seq == 0 {
+                "head: the head of the empty log is not the chain's start (head altered)"
+                    .to_string()
+            } else {
+                "head: the head's hash does not match the last entry (entry replaced or head altered)"
+                    .to_string()
+            };
+            return Ok(broken(head_seq, reason, checked.saturating_sub(1)));
+        }
+        Ok(VerifyReport {
+            entries_checked: checked,
+            first_broken: None,
+            head_hash,
+        })
+    }
+}
+
+fn record_from(row: &sqlx::any::AnyRow) -> Result<AuditRecord, AuditError> {
+    let seq: i64 = row.try_get(0)?;
+    let seq = u64::try_from(seq).map_err(|_| AuditError::Corrupt(format!("entry number {seq}")))?;
+    Ok(AuditRecord {
+        seq,
+        entry: AuditEntry {
+            at_ms: row.try_get(1)?,
+            actor: row.try_get(2)?,
+            court: row.try_get(3)?,
+            role: row.try_get(4)?,
+            method: row.try_get(5)?,
+            case_number: row.try_get(6)?,
+            debtor_ref: row.try_get(7)?,
+            decision: row.try_get(8)?,
+            outcome: row.try_get(9)?,
+            detail: row.try_get(10)?,
+        },
+        prev_hash: row.try_get(11)?,
+        hash: row.try_get(12)?,
+    })
+}

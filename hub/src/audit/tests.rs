@@ -1,0 +1,372 @@
+//! The audit log's contract, on SQLite (always) and PostgreSQL (when `ASSETHUB_TEST_PG_URL`
+//! names a server, e.g. `postgres://postgres@127.0.0.1/postgres`; each test makes its own
+//! database, `assethub_test_*`). Tampering is done directly in the database, as an intruder
+//! with SQL access would.
+
+use super::*;
+use crate::orders::ledger::Ledger;
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+
+const KEY: &[u8] = b"test audit key";
+const ID: &str = "11010519491231002X";
+
+/// An audit log on each available backend (opened through `Ledger::open`, which runs every
+/// migration), its pool for tampering, and what keeps it alive.
+async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Ledger::open(&format!("sqlite://{}/ledger.db", dir.path().display()))
+        .await
+        .unwrap();
+    let pool = sqlite.pool().clone();
+    let mut out = vec![("sqlite", AuditLog::new(pool.clone(), KEY), pool, Some(dir))];
+    if let Ok(base) = std::env::var("ASSETHUB_TEST_PG_URL") {
+        let pool = postgres(&base).await.pool().clone();
+        out.push(("postgres", AuditLog::new(pool.clone(), KEY), pool, None));
+    }
+    out
+}
+
+async fn postgres(base: &str) -> Ledger {
+    sqlx::any::install_default_drivers();
+    let admin = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(base)
+        .await
+        .unwrap();
+    let name = format!("assethub_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let (root, _) = base.rsplit_once('/').unwrap();
+    Ledger::open(&format!("{root}/{name}")).await.unwrap()
+}
+
+fn entry(log: &AuditLog, n: usize) -> AuditEntry {
+    AuditEntry {
+        at_ms: 1_714_521_600_000 + n as i64,
+        actor: "李四".into(),
+        court: "鄂0116".into(),
+        role: "judge".into(),
+        method: if n.is_multiple_of(2) {
+            "/assethub.v1.Orders/PlaceHold".into()
+        } else {
+            "agency:bank-gongxin:freeze".into()
+        },
+        case_number: "(2024)鄂0116执1234号".into(),
+        debtor_ref: log.debtor_ref(ID),
+        decision: "allowed".into(),
+        outcome: format!("ord-{n}"),
+        detail: String::new(),
+    }
+}
+
+/// A log of `n` entries, numbered 1..=n.
+async fn filled(log: &AuditLog, n: usize) {
+    for i in 1..=n {
+        assert_eq!(log.append(entry(log, i)).await.unwrap(), i as u64);
+    }
+}
+
+async fn exec(pool: &AnyPool, sql: &str) {
+    sqlx::query(sql).execute(pool).await.unwrap();
+}
+
+/// The first broken entry, its reason, and the entries checked before it.
+async fn broken(log: &AuditLog) -> (u64, String, u64) {
+    let report = log.verify().await.unwrap();
+    let (seq, reason) = report.first_broken.expect("the log should be broken");
+    (seq, reason, report.entries_checked)
+}
+
+#[tokio::test]
+async fn an_intact_chain_verifies_and_lists_in_order() {
+    for (backend, log, _pool, _keep) in logs().await {
+        let empty = log.verify().await.unwrap();
+        assert!(empty.intact(), "{backend}: {empty:?}");
+        assert_eq!(
+            (empty.entries_checked, empty.head_hash.as_str()),
+            (0, GENESIS)
+        );
+
+        filled(&log, 10).await;
+        let report = log.verify().await.unwrap();
+        assert!(report.intact(), "{backend}: {report:?}");
+        assert_eq!(report.entries_checked, 10, "{backend}");
+
+        let all = log.list(0, 0).await.unwrap();
+        assert_eq!(all.len(), 10, "{backend}");
+        assert_eq!(all[0].prev_hash, GENESIS);
+        for pair in all.windows(2) {
+            assert_eq!(pair[0].seq + 1, pair[1].seq);
+            assert_eq!(pair[1].prev_hash, pair[0].hash);
+        }
+        assert_eq!(report.head_hash, all[9].hash);
+        assert_eq!(all[2].entry, entry(&log, 3), "{backend}: stored as given");
+        let page = log.list(3, 2).await.unwrap();
+        assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![4, 5]);
+        assert!(log.list(10, 5).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_edited_entry_is_named() {
+    for (backend, log, pool, _keep) in logs().await {
+        filled(&log, 10).await;
+        exec(
+            &pool,
+            "UPDATE audit_log SET decision = 'denied: x' WHERE seq = 5",
+        )
+        .await;
+        let (seq, reason, checked) = broken(&log).await;
+        assert_eq!((seq, checked), (5, 4), "{backend}: {reason}");
+        assert!(reason.contains("edited"), "{backend}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn an_edit_with_its_hash_recomputed_breaks_the_next_link() {
+    for (backend, log, pool, _keep) in logs().await {
+        filled(&log, 10).await;
+        let mut forged = log.list(4, 1).await.unwrap().remove(0);
+        forged.entry.outcome = "ord-forged".into();
+        let hash = chain::entry_hash(&forged.prev_hash, 5, &forged.entry);
+        sqlx::query("UPDATE audit_log SET outcome = $1, hash = $2 WHERE seq = 5")
+            .bind(&forged.entry.outcome)
+            .bind(&hash)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let (seq, reason, _) = broken(&log).await;
+        assert_eq!(seq, 6, "{backend}: {reason}");
+        assert!(reason.contains("prev_hash"), "{backend}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_entry_is_named_by_the_next_one() {
+    for (backend, log, pool, _keep) in logs().await {
+        filled(&log, 10).await;
+        exec(&pool, "DELETE FROM audit_log WHERE seq = 5").await;
+        let (seq, reason, checked) = broken(&log).await;
+        assert_eq!((seq, checked), (6, 4), "{backend}: {reason}");
+        assert!(reason.contains("gap"), "{backend}: {reason}");
+
+        // Deleting the first entry is caught too.
+        exec(&pool, "DELETE FROM audit_log WHERE seq = 1").await;
+        let (seq, reason, _) = broken(&log).await;
+        assert_eq!(seq, 2, "{backend}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_deletion_renumbered_to_hide_the_gap_is_caught() {
+    for (backend, log, pool, _keep) in logs().await {
+        filled(&log, 10).await;
+        exec(&pool, "DELETE FROM audit_log WHERE seq = 5").await;
+        for seq in 6..=10 {
+            exec(
+                &pool,
+                &format!("UPDATE audit_log SET seq = {} WHERE seq = {seq}", seq - 1),
+            )
+            .await;
+        }
+        exec(&pool, "UPDATE audit_head SET last_seq = 9 WHERE id = 1").await;
+        let (seq, reason, _) = broken(&log).await;
+        assert_eq!(seq, 5, "{backend}: {reason}");
+        assert!(reason.contains("prev_hash"), "{backend}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn reordered_entries_are_caught() {
+    for (backend, log, pool, _keep) in logs().await {
+        filled(&log, 10).await;
+        // Swap #4 and #7.
+        exec(&pool, "UPDATE audit_log SET seq = -4 WHERE seq = 4").await;
+        exec(&pool, "UPDATE audit_log SET seq = 4 WHERE seq = 7").await;
+        exec(&pool, "UPDATE audit_log SET seq = 7 WHERE seq = -4").await;
+        let (seq, reason, checked) = broken(&log).await;
+        assert_eq!((seq, checked), (4, 3), "{backend}: {reason}");
+        assert!(reason.contains("reordered"), "{backend}: {reason}");
+
+        // Neighbours swapped too.
+        exec(&pool, "UPDATE audit_log SET seq = -4 WHERE seq = 4").await;
+        exec(&pool, "UPDATE audit_log SET seq = 4 WHERE seq = 7").await;
+        exec(&pool, "UPDATE audit_log SET seq = 7 WHERE seq = -4").await;
+        assert!(log.verify().await.unwrap().intact(), "{backend}: restored");
+        exec(&pool, "UPDATE audit_log SET seq = -2 WHERE seq = 2").await;
+        exec(&pool, "UPDATE audit_log SET seq = 2 WHERE seq = 3").await;
+        exec(&pool, "UPDATE audit_log SET seq = 3 WHERE seq = -2").await;
+        let (seq, reason, _) = broken(&log).await;
+        assert_eq!(seq, 2, "{backend}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn deleting_the_newest_entries_is_caught_by_the_head() {
+    for (backend, log, pool, _keep) in logs().await {
+        filled(&log, 10).await;
+        exec(&pool, "DELETE FROM audit_log WHERE seq >= 9").await;
+        let (seq, reason, checked) = broken(&log).await;
+        assert_eq!((seq, checked), (9, 8), "{backend}: {reason}");
+        assert!(reason.contains("head"), "{backend}: {reason}");
+
+        // Appending afterwards does not paper over the hole.
+        assert_eq!(log.append(entry(&log, 11)).await.unwrap(), 11);
+        let (seq, reason, _) = broken(&log).await;
+        assert_eq!(seq, 11, "{backend}: {reason}");
+        assert!(reason.contains("gap"), "{backend}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_replaced_newest_entry_is_caught_by_the_head() {
+    for (backend, log, pool, _keep) in logs().await {
+        filled(&log, 3).await;
+        // The newest entry rewritten with a consistent hash: only the head tells.
+        let mut forged = log.list(2, 1).await.unwrap().remove(0);
+        forged.entry.decision = "denied: forged".into();
+        let hash = chain::entry_hash(&forged.prev_hash, 3, &forged.entry);
+        sqlx::query("UPDATE audit_log SET decision = $1, hash = $2 WHERE seq = 3")
+            .bind(&forged.entry.decision)
+            .bind(&hash)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let (seq, reason, _) = broken(&log).await;
+        assert_eq!(seq, 3, "{backend}: {reason}");
+        assert!(reason.contains("head"), "{backend}: {reason}");
+    }
+}
+
+#[tokio::test]
+async fn the_debtor_ref_is_keyed_and_stable() {
+    for (backend, log, pool, _keep) in logs().await {
+        let r = log.debtor_ref(ID);
+        assert_eq!(r.len(), 32, "{backend}");
+        assert!(r.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(!r.contains(ID) && !r.contains("11010519491231"));
+        assert_eq!(r, log.debtor_ref(ID), "stable");
+        assert_eq!(r, log.debtor_ref(" 11010519491231002x "), "normalised");
+        assert_eq!(r, AuditLog::new(pool.clone(), KEY).debtor_ref(ID));
+        assert_ne!(r, AuditLog::new(pool.clone(), b"other key").debtor_ref(ID));
+        assert_ne!(r, log.debtor_ref("91350100M000100Y43"));
+        assert_eq!(log.debtor_ref(""), "");
+
+        log.append(entry(&log, 1)).await.unwrap();
+        let stored = log.list(0, 1).await.unwrap().remove(0);
+        assert_eq!(stored.entry.debtor_ref, r);
+        assert!(!format!("{stored:?}").contains(ID), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_appends_keep_the_chain_intact() {
+    for (backend, log, _pool, _keep) in logs().await {
+        let tasks: Vec<_> = (0..20)
+            .map(|t| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut seqs = Vec::new();
+                    for i in 0..5 {
+                        seqs.push(log.append(entry(&log, t * 10 + i)).await.unwrap());
+                    }
+                    seqs
+                })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for task in tasks {
+            seqs.extend(task.await.unwrap());
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=100).collect::<Vec<u64>>(), "{backend}");
+        let report = log.verify().await.unwrap();
+        assert!(report.intact(), "{backend}: {report:?}");
+        assert_eq!(report.entries_checked, 100, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn the_service_reports_and_lists() {
+    use assethub_proto::v1 as pb;
+    use pb::audit_server::Audit;
+    for (backend, log, pool, _keep) in logs().await {
+        filled(&log, 3).await;
+        let service = AuditService::new(log.clone());
+        let ok = service
+            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(ok.intact, "{backend}");
+        assert_eq!((ok.entries_checked, ok.first_broken_seq), (3, 0));
+        assert!(ok.reason.is_empty());
+        let listed = service
+            .list_audit(as_auditor(pb::ListAuditRequest {
+                after_seq: 1,
+                limit: 10,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            listed.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        assert_eq!(listed.entries[1].hash, ok.head_hash);
+        assert_eq!(listed.entries[0].outcome, "ord-2");
+
+        exec(
+            &pool,
+            "UPDATE audit_log SET actor = 'someone' WHERE seq = 2",
+        )
+        .await;
+        let bad = service
+            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(!bad.intact);
+        assert_eq!((bad.first_broken_seq, bad.entries_checked), (2, 1));
+
+        pool.close().await;
+        let down = service
+            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .await
+            .expect_err("closed pool");
+        assert_eq!(down.code(), tonic::Code::Unavailable, "{backend}");
+    }
+}
+
+/// A request as the hub's auth interceptor would pass it on for an auditor.
+fn as_auditor<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.extensions_mut().insert(crate::auth::Caller {
+        sub: "auditor-1".into(),
+        officer: String::new(),
+        court: "鄂0116".into(),
+        role: crate::auth::Role::Auditor,
+    });
+    request
+}
+
+#[tokio::test]
+async fn only_auditors_may_read_the_log() {
+    use assethub_proto::v1 as pb;
+    use pb::audit_server::Audit;
+    for (_, log, _pool, _keep) in logs().await {
+        let service = AuditService::new(log);
+        let mut request = tonic::Request::new(pb::VerifyAuditRequest {});
+        request.extensions_mut().insert(crate::auth::Caller {
+            sub: "judge-1".into(),
+            officer: "王法官".into(),
+            court: "鄂0116".into(),
+            role: crate::auth::Role::Judge,
+        });
+        let denied = service.verify_audit(request).await.unwrap_err();
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    }
+}

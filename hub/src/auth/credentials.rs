@@ -1,0 +1,135 @@
+//! The operator's credentials file (`~/.config/assethub/credentials.toml`, or the path in
+//! `ASSETHUB_CREDENTIALS`): tokens by court and role. `assethub demo` writes development ones,
+//! `assethub issue-token --save` adds real ones, and `hubctl` picks the one a command needs.
+
+use super::role::Role;
+use super::token::{Claims, TokenIssuer};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    pub court: String,
+    pub role: Role,
+    pub officer: String,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsFile {
+    #[serde(default)]
+    pub credentials: Vec<Credential>,
+}
+
+/// Where credentials live: `ASSETHUB_CREDENTIALS`, else `$XDG_CONFIG_HOME/assethub/`, else
+/// `~/.config/assethub/credentials.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("ASSETHUB_CREDENTIALS") {
+        return Some(PathBuf::from(path));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("assethub").join("credentials.toml"))
+}
+
+impl CredentialsFile {
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Writes the file (owner-only on Unix: it holds bearer tokens).
+    pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let text = format!(
+            "# assethub credentials: bearer tokens by court and role. Keep private.\n{}",
+            toml::to_string(self).map_err(|e| e.to_string())?
+        );
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(())
+    }
+
+    /// Adds `credential`, replacing one for the same court and role.
+    pub fn put(&mut self, credential: Credential) {
+        self.credentials
+            .retain(|c| !(c.court == credential.court && c.role == credential.role));
+        self.credentials.push(credential);
+    }
+
+    /// The first credential for `court` (any court when `None`) among `roles`, in that order
+    /// of preference.
+    pub fn pick(&self, roles: &[Role], court: Option<&str>) -> Option<&Credential> {
+        roles.iter().find_map(|role| {
+            self.credentials
+                .iter()
+                .find(|c| c.role == *role && court.is_none_or(|court| c.court == court))
+        })
+    }
+}
+
+/// Development credentials for every role at each of `courts`, signed by the demo issuer and
+/// valid for `days`.
+pub fn demo(courts: &[&str], now_secs: i64, days: i64) -> CredentialsFile {
+    let issuer = TokenIssuer::demo();
+    let mut file = CredentialsFile::default();
+    for court in courts {
+        for role in Role::ALL {
+            let officer = match role {
+                Role::Judge => "王法官",
+                Role::Supervisor => "李庭长",
+                _ => "",
+            };
+            let token = issuer.issue(Claims {
+                iss: String::new(),
+                sub: format!("demo-{}@{court}", role.as_str()),
+                officer: officer.into(),
+                court: (*court).into(),
+                role,
+                iat: now_secs,
+                exp: now_secs + days * 86_400,
+            });
+            file.put(Credential {
+                court: (*court).into(),
+                role,
+                officer: officer.into(),
+                token,
+            });
+        }
+    }
+    file
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_credentials_round_trip_and_are_picked_by_role_and_court() {
+        let file = demo(&["鄂0116", "鄂01"], 1_000, 30);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c/credentials.toml");
+        file.save(&path).unwrap();
+        let loaded = CredentialsFile::load(&path).unwrap();
+        assert_eq!(loaded, file);
+        let judge = loaded.pick(&[Role::Judge], Some("鄂01")).unwrap();
+        assert_eq!((judge.court.as_str(), judge.role), ("鄂01", Role::Judge));
+        let reader = loaded.pick(&[Role::CaseSystem, Role::Judge], None).unwrap();
+        assert_eq!(reader.role, Role::CaseSystem);
+        assert!(loaded.pick(&[Role::Judge], Some("京01")).is_none());
+        assert_eq!(
+            CredentialsFile::load(&dir.path().join("missing.toml")).unwrap(),
+            CredentialsFile::default()
+        );
+    }
+}
