@@ -116,6 +116,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     let auth = Authenticator::new(
         verifier,
         RateLimiter::new(config.auth.requests_per_sec, config.auth.burst),
+        Some(audit.clone()),
     );
     Ok(Hub {
         auth,

@@ -319,6 +319,10 @@ async fn calls_and_agency_instructions_are_audited_and_the_chain_verifies() {
             order_id: fixtures.watch.clone(),
         })
         .await;
+    let mut anonymous = pb::asset_hub_client::AssetHubClient::new(world.channel.clone());
+    let _ = anonymous.query(demo_person_query()).await;
+    // Refusals before any service are audited in the background.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mut auditor =
         AuditClient::with_interceptor(world.channel.clone(), bearer(&token(Role::Auditor, COURT)));
     let entries = auditor
@@ -344,6 +348,12 @@ async fn calls_and_agency_instructions_are_audited_and_the_chain_verifies() {
         .find(|e| e.method == "GetOrder" && e.court == OTHER_COURT)
         .expect("the refused read is audited");
     assert!(denied.decision.starts_with("denied"), "{denied:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.actor == "unauthenticated" && e.outcome == "Unauthenticated"),
+        "refused before any service, still audited: {entries:?}"
+    );
     for e in &entries {
         let text = format!("{e:?}");
         assert!(

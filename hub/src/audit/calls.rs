@@ -58,6 +58,24 @@ impl CallAudit {
         self.append(entry).await;
     }
 
+    /// Records a call refused before it reached a service (no or bad token, over the rate).
+    pub async fn refused(&self, caller: Option<&Caller>, method: &str, status: &Status) {
+        let entry = AuditEntry {
+            actor: caller
+                .map(actor)
+                .unwrap_or_else(|| "unauthenticated".into()),
+            court: caller.map(|c| c.court.clone()).unwrap_or_default(),
+            role: caller
+                .map(|c| c.role.as_str().to_string())
+                .unwrap_or_default(),
+            method: method.to_string(),
+            decision: format!("denied: {}", status.message()),
+            outcome: code_name(status.code()),
+            ..AuditEntry::default()
+        };
+        self.append(entry).await;
+    }
+
     /// Records an instruction sent to an agency on behalf of `officer` and what came of it.
     #[allow(clippy::too_many_arguments)]
     pub async fn instruction(

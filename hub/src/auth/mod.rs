@@ -44,11 +44,38 @@ impl From<Claims> for Caller {
 pub struct Authenticator {
     verifier: TokenVerifier,
     limiter: RateLimiter,
+    audit: Option<crate::audit::CallAudit>,
 }
 
 impl Authenticator {
-    pub fn new(verifier: TokenVerifier, limiter: RateLimiter) -> Arc<Self> {
-        Arc::new(Self { verifier, limiter })
+    pub fn new(
+        verifier: TokenVerifier,
+        limiter: RateLimiter,
+        audit: Option<crate::audit::CallAudit>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            verifier,
+            limiter,
+            audit,
+        })
+    }
+
+    /// Refused before any service saw the call: audited here (in the background, since an
+    /// interceptor cannot wait), then returned.
+    fn refuse(&self, request: &Request<()>, caller: Option<&Caller>, status: Status) -> Status {
+        if let Some(audit) = self.audit.clone() {
+            let method = request
+                .extensions()
+                .get::<tonic::GrpcMethod>()
+                .map(|m| m.method().to_string())
+                .unwrap_or_default();
+            let caller = caller.cloned();
+            let refused = Status::new(status.code(), status.message());
+            tokio::spawn(async move {
+                audit.refused(caller.as_ref(), &method, &refused).await;
+            });
+        }
+        status
     }
 
     /// A tonic interceptor: verifies the bearer token and puts the [`Caller`] into the
@@ -59,12 +86,16 @@ impl Authenticator {
     {
         let auth = self.clone();
         move |mut request: Request<()>| {
-            let caller = auth.authenticate(&request)?;
+            let caller = match auth.authenticate(&request) {
+                Ok(caller) => caller,
+                Err(status) => return Err(auth.refuse(&request, None, status)),
+            };
             if !auth.limiter.admit(&caller.sub) {
-                return Err(Status::resource_exhausted(format!(
+                let status = Status::resource_exhausted(format!(
                     "caller {} is over its request rate; slow down",
                     caller.sub
-                )));
+                ));
+                return Err(auth.refuse(&request, Some(&caller), status));
             }
             if let Some(timeout) = crate::service::grpc_timeout(&request) {
                 request

@@ -482,7 +482,11 @@ fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
         return Ok(None);
     };
     let file = CredentialsFile::load(&path).map_err(CliError::Input)?;
-    Ok(file.pick(roles, court.as_deref()).map(|c| c.token.clone()))
+    // No credential for that court: call as what we have, and let the hub say why not.
+    let picked = file
+        .pick(roles, court.as_deref())
+        .or_else(|| file.pick(roles, None));
+    Ok(picked.map(|c| c.token.clone()))
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
