@@ -247,9 +247,11 @@ impl TrustedKeys {
             &Signature::from_bytes(&bytes),
         )
         .map_err(|_| SignatureError::Mismatch)?;
-        let skew = signature.signed_at - now_secs;
-        if skew.abs() > FRESHNESS_SECS {
-            return Err(SignatureError::Stale(skew));
+        // Wide arithmetic: a signing time near i64's ends must not overflow into "fresh".
+        let skew = i128::from(signature.signed_at) - i128::from(now_secs);
+        if skew.abs() > i128::from(FRESHNESS_SECS) {
+            let clamped = i64::try_from(skew).unwrap_or(if skew < 0 { i64::MIN } else { i64::MAX });
+            return Err(SignatureError::Stale(clamped));
         }
         Ok(())
     }
@@ -318,6 +320,20 @@ mod tests {
             trusted.verify(&fields, Some(&unknown), 1_000),
             Err(SignatureError::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn a_signing_time_at_the_ends_of_time_is_stale_not_an_overflow() {
+        // Found by the `instruction_signature` fuzz target.
+        let i = instruction();
+        let trusted = TrustedKeys::demo();
+        for at in [i64::MIN, i64::MIN + 1_000, i64::MAX] {
+            let sig = InstructionSigner::demo().sign(&i, at);
+            assert!(matches!(
+                trusted.verify(&SignedFields::of(&i), Some(&sig), 1_000),
+                Err(SignatureError::Stale(_))
+            ));
+        }
     }
 
     #[test]

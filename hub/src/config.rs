@@ -40,11 +40,27 @@ pub struct AuthConfig {
     /// Sustained requests per second per caller (0: unlimited) and the burst allowed.
     pub requests_per_sec: u32,
     pub burst: u32,
+    /// Four-eyes rules per court: which control orders wait for a supervisor's approval.
+    pub approval: Vec<ApprovalRule>,
+}
+
+/// A court's four-eyes rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRule {
+    pub court: String,
+    /// Freezes and deductions above this many fen wait for approval (0: none by amount).
+    #[serde(default)]
+    pub above_fen: i64,
+    /// Every seal waits for approval.
+    #[serde(default)]
+    pub seals: bool,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
+            approval: Vec::new(),
             issuers: Vec::new(),
             requests_per_sec: 500,
             burst: 1_000,
@@ -126,6 +142,21 @@ impl TrustConfig {
     }
 }
 
+/// The listener's certificate and, optionally, the CA whose client certificates it accepts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain and private key of the hub.
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
+    /// PEM CA certificates for client certificates (mutual TLS).
+    #[serde(default)]
+    pub client_ca_file: Option<std::path::PathBuf>,
+    /// With a client CA: refuse connections without a client certificate.
+    #[serde(default)]
+    pub require_client_cert: bool,
+}
+
 /// Where control orders are recorded.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -192,6 +223,8 @@ impl Default for ControlConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// TLS for the listener; without it the hub serves plaintext on loopback only.
+    pub tls: Option<TlsConfig>,
     pub default_deadline_ms: u64,
     pub max_deadline_ms: u64,
     pub batch_concurrency: usize,
@@ -202,6 +235,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            tls: None,
             default_deadline_ms: 5_000,
             max_deadline_ms: 60_000,
             batch_concurrency: 16,

@@ -28,6 +28,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 /// Largest request or response message accepted (a batch of 10,000 debtors fits easily).
 const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
@@ -50,6 +51,7 @@ pub enum ServeError {
 
 /// Everything a running hub is made of, built from a configuration.
 pub struct Hub {
+    tls: Option<crate::config::TlsConfig>,
     pub search: HubService,
     pub orders: OrdersService,
     pub audit: AuditService,
@@ -92,17 +94,20 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
             .map_err(|e| ServeError::Invalid(e.to_string()))?,
         Some(audit.clone()),
     ));
-    let desk = Arc::new(Desk::new(
-        ledger,
-        registry,
-        search.clone(),
-        HoldPolicy {
-            max_days: control.max_days.clone(),
-        },
-        clock.clone(),
-        executor,
-        control.case_account_prefix.clone(),
-    ));
+    let desk = Arc::new(
+        Desk::new(
+            ledger,
+            registry,
+            search.clone(),
+            HoldPolicy {
+                max_days: control.max_days.clone(),
+            },
+            clock.clone(),
+            executor,
+            control.case_account_prefix.clone(),
+        )
+        .with_approval(config.auth.approval.clone()),
+    );
     let limits = limits(config);
     let verifier = config
         .auth
@@ -119,6 +124,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         Some(audit.clone()),
     );
     Ok(Hub {
+        tls: config.server.tls.clone(),
         auth,
         search: HubService::new(search, limits, audit.clone()),
         orders: OrdersService::new(desk.clone(), clock.clone(), limits.deadlines, audit.clone()),
@@ -181,8 +187,21 @@ pub async fn serve_hub(
     let _follow_up = AbortOnDrop(tokio::spawn(
         hub.desk.clone().follow_up_forever(hub.follow_up),
     ));
-    tracing::info!(addr = %listener.local_addr()?, "assethub serving");
-    let served = tonic::transport::Server::builder()
+    let addr = listener.local_addr()?;
+    let mut builder = tonic::transport::Server::builder();
+    match &hub.tls {
+        Some(tls) => {
+            builder = builder.tls_config(server_tls(tls)?)?;
+            tracing::info!(%addr, client_ca = tls.client_ca_file.is_some(), "assethub serving over TLS");
+        }
+        None if addr.ip().is_loopback() => {
+            tracing::warn!(%addr, "assethub serving PLAINTEXT on loopback: configure [server.tls] for anything else");
+        }
+        None => return Err(ServeError::Invalid(format!(
+            "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
+        ))),
+    }
+    let served = builder
         .add_service(health_service)
         .add_service(reflection)
         .add_service(api)
@@ -192,6 +211,22 @@ pub async fn serve_hub(
         .await;
     served?;
     Ok(())
+}
+
+/// The listener's TLS settings from the configured PEM files.
+fn server_tls(tls: &crate::config::TlsConfig) -> Result<ServerTlsConfig, ServeError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| ServeError::Invalid(format!("server.tls: {}: {e}", path.display())))
+    };
+    let identity = Identity::from_pem(read(&tls.cert_file)?, read(&tls.key_file)?);
+    let mut config = ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &tls.client_ca_file {
+        config = config
+            .client_ca_root(Certificate::from_pem(read(ca)?))
+            .client_auth_optional(!tls.require_client_cert);
+    }
+    Ok(config)
 }
 
 struct AbortOnDrop(JoinHandle<()>);
@@ -248,6 +283,11 @@ impl Drop for RunningHub {
 pub async fn spawn(config: HubConfig, addr: SocketAddr) -> Result<RunningHub, ServeError> {
     let hub = build(&config).await?;
     let (clock, desk) = (hub.clock.clone(), hub.desk.clone());
+    if config.server.tls.is_none() && !addr.ip().is_loopback() {
+        return Err(ServeError::Invalid(format!(
+            "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
+        )));
+    }
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();

@@ -377,7 +377,7 @@ async fn bad_identity_numbers_and_case_numbers_are_rejected_with_field_details()
     let cases = [
         (query("110105194912310021", "张伟"), "debtor.id_number"),
         (query("91350100M000100Y44", "某公司"), "debtor.id_number"),
-        (query("11010519491331002X", "张伟"), "debtor.id_number"),
+        (query("110105194913310021", "张伟"), "debtor.id_number"),
         (query(DEMO_PERSON_ID, ""), "debtor.name"),
         (
             pb::QueryRequest {

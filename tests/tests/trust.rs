@@ -95,6 +95,16 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .await
                 .map(|_| ()),
         ),
+        Method::DecideApproval => code(
+            orders
+                .decide_approval(pb::DecideApprovalRequest {
+                    order_id: fixtures.watch.clone(),
+                    approve: true,
+                    reason: String::new(),
+                })
+                .await
+                .map(|_| ()),
+        ),
         Method::GetOrder => code(
             orders
                 .get_order(pb::GetOrderRequest {
@@ -141,6 +151,8 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
 
 struct Fixtures {
     car: String,
+    /// The demo person's second car (on watch by [`CASE`]).
+    other_car: String,
     /// A watch order of CASE, placed by a judge of its court.
     watch: String,
 }
@@ -170,6 +182,7 @@ async fn fixtures(world: &mut World) -> Fixtures {
         .into_inner();
     Fixtures {
         car,
+        other_car: response.sources[0].assets[1].asset_ref.clone(),
         watch: watch.order_id,
     }
 }
@@ -204,7 +217,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             }
         }
     }
-    assert_eq!(cells, 5 * 12 * 2);
+    assert_eq!(cells, 5 * 13 * 2);
 }
 
 #[tokio::test]
@@ -372,4 +385,96 @@ async fn calls_and_agency_instructions_are_audited_and_the_chain_verifies() {
         .into_inner();
     assert!(report.intact, "{report:?}");
     assert!(report.entries_checked as usize >= entries.len());
+}
+
+#[tokio::test]
+async fn a_seal_waits_for_a_supervisor_who_is_not_its_author() {
+    let mut world = World::start_with(WorldOptions {
+        tweak: Box::new(|config| {
+            config.auth.approval = vec![assethub_hub::config::ApprovalRule {
+                court: COURT.into(),
+                above_fen: 0,
+                seals: true,
+            }];
+        }),
+        ..WorldOptions::default()
+    })
+    .await;
+    let fixtures = fixtures(&mut world).await;
+    let seal_of = |key: &str| pb::PlaceHoldRequest {
+        instruction: Some(pb::Instruction {
+            case_number: CASE.into(),
+            ruling: format!("{CASE}之一"),
+            officer: String::new(),
+            idempotency_key: key.into(),
+        }),
+        action: pb::OrderAction::Seal as i32,
+        asset_ref: fixtures.car.clone(),
+        debtor: demo_person_query().debtor,
+        amount_fen: 0,
+        days: 30,
+    };
+    let seal = world
+        .orders
+        .place_hold(seal_of("four-eyes-1"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        seal.state,
+        pb::OrderState::AwaitingApproval as i32,
+        "{seal:?}"
+    );
+    let decide = |order_id: &str, approve: bool| pb::DecideApprovalRequest {
+        order_id: order_id.into(),
+        approve,
+        reason: if approve {
+            String::new()
+        } else {
+            "no ruling attached".into()
+        },
+    };
+    // A judge cannot approve at all.
+    let denied = world
+        .orders
+        .decide_approval(decide(&seal.order_id, true))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    // A supervisor cannot approve their own order.
+    let (_, mut supervisor) = world.clients_as(Role::Supervisor, COURT);
+    let own = supervisor
+        .place_hold(pb::PlaceHoldRequest {
+            asset_ref: fixtures.other_car.clone(),
+            ..seal_of("four-eyes-2")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.state, pb::OrderState::AwaitingApproval as i32);
+    let refused = supervisor
+        .decide_approval(decide(&own.order_id, true))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert!(refused.message().contains("themselves"), "{refused:?}");
+    // A supervisor of another court cannot either.
+    let (_, mut elsewhere) = world.clients_as(Role::Supervisor, OTHER_COURT);
+    let refused = elsewhere
+        .decide_approval(decide(&seal.order_id, true))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    // The court's supervisor approves: now the agency is asked, and the seal is in force.
+    let approved = supervisor
+        .decide_approval(decide(&seal.order_id, true))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        approved.state,
+        pb::OrderState::Effective as i32,
+        "{approved:?}"
+    );
+    assert!(approved.detail.is_empty() || !approved.detail.contains("not approved"));
 }

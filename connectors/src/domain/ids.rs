@@ -153,14 +153,23 @@ pub enum DebtorId {
 
 impl DebtorId {
     /// Parses either form. A person's number is all digits (with a possible final X), so an
-    /// input with other letters is read as a credit code.
+    /// input with other letters is read as a credit code; an all-digit input that is no valid
+    /// identity number is tried as a credit code before its identity-number error is given.
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let trimmed = input.trim();
         let looks_resident = trimmed
             .char_indices()
             .all(|(i, c)| c.is_ascii_digit() || (i == 17 && matches!(c, 'x' | 'X')));
         if looks_resident {
-            ResidentId::parse(trimmed).map(Self::Resident)
+            // Credit codes may be all digits too (e.g. 913501000001000017): a number that is
+            // not a valid identity number may still be a valid credit code.
+            ResidentId::parse(trimmed)
+                .map(Self::Resident)
+                .or_else(|resident_error| {
+                    CreditCode::parse(trimmed)
+                        .map(Self::Company)
+                        .map_err(|_| resident_error)
+                })
         } else {
             CreditCode::parse(trimmed).map(Self::Company)
         }
@@ -229,6 +238,20 @@ masked_display!(ResidentId, CreditCode, DebtorId);
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_all_digit_credit_code_is_a_company() {
+        // Found by the `debtor_id` fuzz target: all digits does not mean a person.
+        assert!(matches!(
+            DebtorId::parse("913501000001000017"),
+            Ok(DebtorId::Company(_))
+        ));
+        assert!(matches!(
+            DebtorId::parse("11010519491231002X"),
+            Ok(DebtorId::Resident(_))
+        ));
+        assert!(DebtorId::parse("110105194912310021").is_err());
+    }
 
     #[test]
     fn accepts_the_standard_examples() {

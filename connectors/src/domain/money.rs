@@ -44,22 +44,25 @@ impl Fen {
             return Err(MoneyError::SubFen(text.to_string()));
         }
         let overflow = || MoneyError::Overflow(text.to_string());
-        let mut fen: i64 = 0;
+        // Accumulated wider than i64 so that i64::MIN fen (whose magnitude i64 cannot hold)
+        // reads back; the result must fit i64.
+        let mut fen: i128 = 0;
         for b in whole.bytes() {
             fen = fen
                 .checked_mul(10)
-                .and_then(|f| f.checked_add(i64::from(b - b'0')))
+                .and_then(|f| f.checked_add(i128::from(b - b'0')))
                 .ok_or_else(overflow)?;
         }
         let mut cents = fraction.bytes().chain(std::iter::repeat(b'0')).take(2);
         for _ in 0..2 {
-            let digit = i64::from(cents.next().unwrap_or(b'0') - b'0');
+            let digit = i128::from(cents.next().unwrap_or(b'0') - b'0');
             fen = fen
                 .checked_mul(10)
                 .and_then(|f| f.checked_add(digit))
                 .ok_or_else(overflow)?;
         }
-        Ok(Fen(if negative { -fen } else { fen }))
+        let signed = if negative { -fen } else { fen };
+        i64::try_from(signed).map(Fen).map_err(|_| overflow())
     }
 
     /// Formats as a yuan decimal string with two places ("12345.67").
@@ -94,6 +97,18 @@ mod tests {
         assert_eq!(Fen::from_yuan_str("1.2300"), Ok(Fen(123)));
         // The classic float trap: 0.29 * 100 = 28.999999999999996.
         assert_eq!(Fen::from_yuan_str("0.29"), Ok(Fen(29)));
+    }
+
+    #[test]
+    fn the_extremes_round_trip_and_one_more_overflows() {
+        // Found by the `money` fuzz target: i64::MIN's magnitude does not fit an i64.
+        for fen in [i64::MIN, i64::MAX] {
+            assert_eq!(Fen::from_yuan_str(&Fen(fen).to_yuan_string()), Ok(Fen(fen)));
+        }
+        assert!(matches!(
+            Fen::from_yuan_str("92233720368547758.08"),
+            Err(MoneyError::Overflow(_))
+        ));
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub enum Method {
     FreezeFunds,
     PlaceHold,
     ActOnHold,
+    DecideApproval,
     GetOrder,
     ListOrders,
     WatchEvents,
@@ -65,7 +66,7 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 12] = [
+    pub const ALL: [Method; 13] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -73,6 +74,7 @@ impl Method {
         Self::FreezeFunds,
         Self::PlaceHold,
         Self::ActOnHold,
+        Self::DecideApproval,
         Self::GetOrder,
         Self::ListOrders,
         Self::WatchEvents,
@@ -89,6 +91,7 @@ impl Method {
             Self::FreezeFunds => "FreezeFunds",
             Self::PlaceHold => "PlaceHold",
             Self::ActOnHold => "ActOnHold",
+            Self::DecideApproval => "DecideApproval",
             Self::GetOrder => "GetOrder",
             Self::ListOrders => "ListOrders",
             Self::WatchEvents => "WatchEvents",
@@ -114,7 +117,8 @@ pub fn allows(role: Role, method: Method) -> bool {
     let control = matches!(method, FreezeFunds | PlaceHold | ActOnHold);
     match role {
         Role::CaseSystem => search || read_orders,
-        Role::Judge | Role::Supervisor => search || read_orders || control,
+        Role::Judge => search || read_orders || control,
+        Role::Supervisor => search || read_orders || control || method == DecideApproval,
         Role::Auditor => matches!(method, VerifyAudit | ListAudit),
         Role::Admin => matches!(method, ListSources),
     }
@@ -130,6 +134,8 @@ mod tests {
         assert!(allows(Role::CaseSystem, Method::WatchEvents));
         assert!(!allows(Role::CaseSystem, Method::FreezeFunds));
         assert!(allows(Role::Judge, Method::ActOnHold));
+        assert!(!allows(Role::Judge, Method::DecideApproval));
+        assert!(allows(Role::Supervisor, Method::DecideApproval));
         assert!(!allows(Role::Judge, Method::VerifyAudit));
         assert!(allows(Role::Auditor, Method::VerifyAudit));
         assert!(!allows(Role::Auditor, Method::Query));

@@ -30,6 +30,7 @@ fn action(a: Action) -> pb::OrderAction {
 
 pub fn state_from(raw: i32) -> Option<State> {
     Some(match pb::OrderState::try_from(raw).ok()? {
+        pb::OrderState::AwaitingApproval => State::AwaitingApproval,
         pb::OrderState::Requested => State::Requested,
         pb::OrderState::AwaitingAgency => State::AwaitingAgency,
         pb::OrderState::Effective => State::Effective,
@@ -46,6 +47,7 @@ pub fn state_from(raw: i32) -> Option<State> {
 
 fn state(s: State) -> pb::OrderState {
     match s {
+        State::AwaitingApproval => pb::OrderState::AwaitingApproval,
         State::Requested => pb::OrderState::Requested,
         State::AwaitingAgency => pb::OrderState::AwaitingAgency,
         State::Effective => pb::OrderState::Effective,

@@ -116,6 +116,41 @@ fn funds_response(report: FundsReport, today: i64) -> pb::FreezeFundsResponse {
 }
 
 impl OrdersService {
+    async fn decide_approval_impl(
+        &self,
+        request: Request<pb::DecideApprovalRequest>,
+    ) -> Result<Response<pb::Order>, Status> {
+        let caller = auth::authorize(&request, Method::DecideApproval)?;
+        let deadline = self.deadline(&request);
+        let body = request.into_inner();
+        let mut violations = Vec::new();
+        validate::order_id(&body.order_id, "order_id", &mut violations);
+        let reason = body.reason.trim();
+        if !body.approve && reason.is_empty() {
+            violations.push(Violation::new("reason", "is required when rejecting"));
+        }
+        if reason.chars().count() > 200 || reason.chars().any(char::is_control) {
+            violations.push(Violation::new(
+                "reason",
+                "must be at most 200 characters, without control characters",
+            ));
+        }
+        check(violations)?;
+        let order = self
+            .desk
+            .decide_approval(
+                &body.order_id,
+                &caller.officer,
+                &caller.court,
+                body.approve,
+                reason,
+                deadline,
+            )
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::order(&order, self.today())))
+    }
+
     async fn freeze_funds_impl(
         &self,
         request: Request<pb::FreezeFundsRequest>,
@@ -410,6 +445,19 @@ impl pb::orders_server::Orders for OrdersService {
         let result = self.act_on_hold_impl(request).await;
         let outcome = summary(&result);
         facts.record(&self.audit, Method::ActOnHold, &outcome).await;
+        result
+    }
+
+    async fn decide_approval(
+        &self,
+        request: Request<pb::DecideApprovalRequest>,
+    ) -> Result<Response<pb::Order>, Status> {
+        let facts = CallFacts::of(&request, "", None);
+        let result = self.decide_approval_impl(request).await;
+        let outcome = summary(&result);
+        facts
+            .record(&self.audit, Method::DecideApproval, &outcome)
+            .await;
         result
     }
 

@@ -8,6 +8,7 @@ use super::ledger::{Ledger, LedgerError, NewRequest};
 use super::model::{Action, Order, State};
 use super::policy::{fits, HoldPolicy};
 use crate::clock::Clock;
+use crate::config::ApprovalRule;
 use crate::registry::{Registry, Source};
 use crate::search::SearchHub;
 use assethub_connectors::domain::{mask_id, AssetRef, CaseNumber, CivilDate, Debtor, Fen};
@@ -75,6 +76,8 @@ pub struct Desk {
     /// One-click freezes of one case are planned one at a time in this hub (the ledger's
     /// conditional reservation protects the cap across hubs).
     case_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Four-eyes rules per court.
+    approval: Vec<ApprovalRule>,
 }
 
 impl Desk {
@@ -96,7 +99,68 @@ impl Desk {
             executor,
             case_account_prefix,
             case_locks: Mutex::default(),
+            approval: Vec::new(),
         }
+    }
+
+    /// The courts' four-eyes rules.
+    pub fn with_approval(mut self, rules: Vec<ApprovalRule>) -> Self {
+        self.approval = rules;
+        self
+    }
+
+    /// Whether an order of `court` for `action` involving `amount_fen` waits for approval.
+    pub(super) fn needs_approval(&self, court: &str, action: Action, amount_fen: i64) -> bool {
+        self.approval.iter().any(|rule| {
+            rule.court == court
+                && ((rule.seals && action == Action::Seal)
+                    || (rule.above_fen > 0
+                        && matches!(action, Action::Freeze | Action::Deduct)
+                        && amount_fen > rule.above_fen))
+        })
+    }
+
+    /// Four-eyes decision by `approver` (a supervisor of `court`) on an order awaiting it.
+    pub async fn decide_approval(
+        &self,
+        order_id: &str,
+        approver: &str,
+        court: &str,
+        approve: bool,
+        reason: &str,
+        deadline: Instant,
+    ) -> Result<Order, DeskError> {
+        let order = self.get(order_id).await?;
+        if order.court != court {
+            return Err(DeskError::Forbidden(format!(
+                "order {order_id} belongs to court {}; only its supervisors may approve it",
+                order.court
+            )));
+        }
+        if order.officer == approver {
+            return Err(DeskError::Forbidden(
+                "nobody may approve an order they gave themselves".into(),
+            ));
+        }
+        if order.state != State::AwaitingApproval {
+            return Err(DeskError::Refused(format!(
+                "order {order_id} is {}, not awaiting approval",
+                order.state.as_str()
+            )));
+        }
+        let mut next = order.clone();
+        if approve {
+            next.state = State::Requested;
+            next.detail = format!("approved by {approver}");
+        } else {
+            next.state = State::Rejected;
+            next.detail = format!("not approved by {approver}: {reason}");
+        }
+        self.ledger.update(&[(order, next)]).await?;
+        if approve {
+            self.executor.run(order_id, deadline).await;
+        }
+        self.settled(order_id, deadline).await
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -208,6 +272,9 @@ impl Desk {
         let today = self.clock.today();
         let mut order = new_order(a, req.action, &req.asset, &req.debtor);
         order.amount_fen = req.amount.0;
+        if self.needs_approval(a.case.court(), req.action, req.amount.0) {
+            order.state = State::AwaitingApproval;
+        }
         order.start_day = today.days();
         order.end_day = today.plus_days(i64::from(days)).days();
         let request = NewRequest {
@@ -227,7 +294,9 @@ impl Desk {
             }
             Err(e) => return Err(e),
         }
-        self.executor.run(&order.order_id, deadline).await;
+        if order.state == State::Requested {
+            self.executor.run(&order.order_id, deadline).await;
+        }
         self.settled(&order.order_id, deadline).await
     }
 

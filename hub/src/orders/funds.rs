@@ -108,7 +108,7 @@ impl Desk {
             }
         };
         let (orders, unavailable) = planned;
-        for order in &orders {
+        for order in orders.iter().filter(|o| o.state == State::Requested) {
             self.executor.spawn(&order.order_id);
         }
         self.report(&group_id, a.case.as_str(), req.cap.0, unavailable, deadline)
@@ -184,6 +184,8 @@ impl Desk {
             .await?;
         let today = self.clock.today();
         let end = today.plus_days(i64::from(days));
+        // Four-eyes by the request's total: a one-click freeze is one decision.
+        let approval = self.needs_approval(req.authority.case.court(), Action::Freeze, req.cap.0);
         Ok(plan(req.cap.0 - reserved, candidates)
             .into_iter()
             .enumerate()
@@ -195,6 +197,9 @@ impl Desk {
                 order.amount_fen = p.amount_fen;
                 order.start_day = today.days();
                 order.end_day = end.days();
+                if approval {
+                    order.state = State::AwaitingApproval;
+                }
                 order
             })
             .collect())

@@ -342,7 +342,7 @@ impl Ledger {
         asset_local: &str,
     ) -> Result<Vec<Order>, LedgerError> {
         let rows = sqlx::query(&format!(
-            "{} WHERE case_number = $1 AND source = $2 AND asset_local = $3 AND state IN ('requested', 'awaiting_agency', 'queued', 'effective', 'partial')",
+            "{} WHERE case_number = $1 AND source = $2 AND asset_local = $3 AND state IN ('awaiting_approval', 'requested', 'awaiting_agency', 'queued', 'effective', 'partial')",
             rows::SELECT_ORDER
         ))
         .bind(case)

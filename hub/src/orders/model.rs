@@ -47,11 +47,14 @@ impl Action {
 }
 
 /// Where an order stands. Hold orders (freeze, seal, watch) live through
-/// requested → awaiting agency → effective / partial / queued → released / deducted / expired;
+/// (awaiting approval →) requested → awaiting agency → effective / partial / queued →
+/// released / deducted / expired;
 /// action orders (release, deduct, renew) end effective (done), rejected or failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
+    /// Waits for a supervisor of the court to approve it (four-eyes); nothing sent yet.
+    AwaitingApproval,
     Requested,
     AwaitingAgency,
     Effective,
@@ -65,7 +68,8 @@ pub enum State {
 }
 
 impl State {
-    pub const ALL: [State; 10] = [
+    pub const ALL: [State; 11] = [
+        Self::AwaitingApproval,
         Self::Requested,
         Self::AwaitingAgency,
         Self::Effective,
@@ -80,6 +84,7 @@ impl State {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AwaitingApproval => "awaiting_approval",
             Self::Requested => "requested",
             Self::AwaitingAgency => "awaiting_agency",
             Self::Effective => "effective",
@@ -172,7 +177,7 @@ impl Order {
             return 0;
         }
         match self.state {
-            State::Requested | State::AwaitingAgency | State::Queued => {
+            State::AwaitingApproval | State::Requested | State::AwaitingAgency | State::Queued => {
                 self.amount_fen.max(self.frozen_fen + self.deducted_fen)
             }
             _ => self.frozen_fen + self.deducted_fen,

@@ -11,7 +11,6 @@ use assethub_proto::v1::audit_client::AuditClient;
 use assethub_proto::v1::{AuditRecord, ListAuditRequest, VerifyAuditRequest, VerifyAuditResponse};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tonic::transport::Endpoint;
 
 use crate::client::{bounded, normalize_addr, request};
 use crate::error::{chain, CliError};
@@ -76,8 +75,7 @@ pub struct AuditHub {
 /// Connects eagerly, so that "nobody is listening" is reported as such before any call.
 pub async fn connect(addr: &str, timeout: Option<Duration>) -> Result<AuditHub, CliError> {
     let addr = normalize_addr(addr);
-    let endpoint = Endpoint::from_shared(addr.clone())
-        .map_err(|e| CliError::Input(format!("--addr {addr:?} is not a valid URI: {e}")))?
+    let endpoint = crate::client::endpoint(&addr)?
         .connect_timeout(timeout.map_or(MAX_CONNECT, |t| t.min(MAX_CONNECT)));
     let channel = endpoint.connect().await.map_err(|e| CliError::Connect {
         addr: addr.clone(),

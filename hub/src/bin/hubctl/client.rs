@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::service::Interceptor;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use crate::error::{chain, CliError};
 
@@ -42,6 +42,49 @@ impl Interceptor for Bearer {
 pub type Conn = InterceptedService<Channel, Bearer>;
 
 static TOKEN: OnceLock<Bearer> = OnceLock::new();
+static TLS: OnceLock<Option<ClientTlsConfig>> = OnceLock::new();
+
+/// TLS for `https://` addresses: the CA that signed the hub's certificate (else the system's
+/// roots are not consulted: pass one) and an optional client certificate (mutual TLS).
+pub fn set_tls(
+    ca: Option<&std::path::Path>,
+    client_cert: Option<&std::path::Path>,
+    client_key: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+    };
+    let mut config = ClientTlsConfig::new();
+    if let Some(ca) = ca {
+        config = config.ca_certificate(Certificate::from_pem(read(ca)?));
+    }
+    match (client_cert, client_key) {
+        (Some(cert), Some(key)) => {
+            config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(CliError::Input(
+                "--client-cert and --client-key go together".into(),
+            ))
+        }
+    }
+    let _ = TLS.set(Some(config));
+    Ok(())
+}
+
+/// The endpoint for `addr`, with TLS when it is `https://`.
+pub fn endpoint(addr: &str) -> Result<Endpoint, CliError> {
+    let endpoint = Endpoint::from_shared(addr.to_string())
+        .map_err(|e| CliError::Input(format!("--addr {addr:?} is not a valid URI: {e}")))?;
+    if !addr.starts_with("https://") {
+        return Ok(endpoint);
+    }
+    let tls = TLS.get().cloned().flatten().unwrap_or_default();
+    endpoint
+        .tls_config(tls)
+        .map_err(|e| CliError::Input(format!("TLS settings: {}", chain(&e))))
+}
 
 /// Sets the token every connection of this run uses (once, before connecting).
 pub fn set_token(token: Option<String>) -> Result<(), CliError> {
@@ -79,8 +122,7 @@ pub fn normalize_addr(addr: &str) -> String {
 /// Connects eagerly, so that "nobody is listening" is reported as such before any call.
 pub async fn connect(addr: &str, timeout: Option<Duration>) -> Result<Hub, CliError> {
     let addr = normalize_addr(addr);
-    let endpoint = Endpoint::from_shared(addr.clone())
-        .map_err(|e| CliError::Input(format!("--addr {addr:?} is not a valid URI: {e}")))?
+    let endpoint = crate::client::endpoint(&addr)?
         .connect_timeout(timeout.map_or(MAX_CONNECT, |t| t.min(MAX_CONNECT)));
     let channel = endpoint.connect().await.map_err(|e| CliError::Connect {
         addr: addr.clone(),

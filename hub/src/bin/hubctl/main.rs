@@ -1,13 +1,16 @@
 //! `hubctl`: the operator's command-line client for the assethub gRPC API.
 //!
 //! ```text
-//! hubctl [--addr URL] [--json] [--timeout-ms MS] sources
+//! hubctl [--addr URL] [--json] [--timeout-ms MS] [--token T] [--court COURT]
+//!        [--ca-cert PEM] [--client-cert PEM --client-key PEM] sources
 //! hubctl ... query --case CASE --id NUMBER --name NAME [--kind KIND]... [--fresh] [--deadline-ms N]
 //! hubctl ... batch --file debtors.csv [--kind KIND]... [--fresh] [--item-deadline-ms N] [--quiet]
 //!
-//! # Control orders; each takes --case CASE --ruling RULING --officer NAME [--key KEY]
-//! # (--officer defaults to $ASSETHUB_OFFICER; without --key a UUID v4 key is made and printed
-//! # on stderr, so the request can be replayed); amounts are yuan, e.g. 12345.67
+//! # Every call carries a bearer token: --token, else the credentials file's token for the
+//! # command's role and the case's court (`assethub demo` writes development ones).
+//! # Control orders; each takes --case CASE --ruling RULING [--officer NAME] [--key KEY]
+//! # (the officer is the token's; without --key a UUID v4 key is made and printed on stderr,
+//! # so the request can be replayed); amounts are yuan, e.g. 12345.67
 //! hubctl ... freeze --id NUMBER --name NAME --amount YUAN [--days N]
 //! hubctl ... freeze-asset --asset REF --id NUMBER --name NAME --amount YUAN [--days N]
 //! hubctl ... seal --asset REF --id NUMBER --name NAME [--days N]
@@ -15,6 +18,7 @@
 //! hubctl ... release --order ID
 //! hubctl ... deduct --order ID --amount YUAN [--into ACCOUNT]
 //! hubctl ... renew --order ID [--days N]
+//! hubctl ... approve ID | reject ID --reason TEXT      # four-eyes (supervisors)
 //! hubctl ... order ID
 //! hubctl ... orders [--case CASE] [--state STATE]... [--expiring-within DAYS] [--limit N]
 //! hubctl ... events [--after CURSOR] [--case CASE] [--follow]
@@ -97,6 +101,16 @@ struct Cli {
     #[arg(long, global = true, env = "ASSETHUB_TOKEN", hide_env_values = true)]
     token: Option<String>,
 
+    /// PEM CA certificate that signed the hub's TLS certificate (for `https://` addresses).
+    #[arg(long, global = true, env = "ASSETHUB_CA_CERT", value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+
+    /// PEM client certificate and key, when the hub asks for one (mutual TLS).
+    #[arg(long, global = true, env = "ASSETHUB_CLIENT_CERT", value_name = "PEM")]
+    client_cert: Option<PathBuf>,
+    #[arg(long, global = true, env = "ASSETHUB_CLIENT_KEY", value_name = "PEM")]
+    client_key: Option<PathBuf>,
+
     /// Court to act for when the command names no case [default: the first one the
     /// credentials file holds for the command's role].
     #[arg(long, global = true, env = "ASSETHUB_COURT")]
@@ -128,6 +142,10 @@ enum Command {
     Deduct(DeductArgs),
     /// Extend a hold from its current end date.
     Renew(RenewArgs),
+    /// Four-eyes: approve an order awaiting approval (supervisors of its court; not its author).
+    Approve(OrderArgs),
+    /// Four-eyes: reject an order awaiting approval, with the reason.
+    Reject(RejectArgs),
     /// Show one control order.
     Order(OrderArgs),
     /// List control orders, newest first.
@@ -149,6 +167,7 @@ impl Command {
             Command::Audit(_) => (&[Role::Auditor], None),
             Command::Query(q) => (READ, Some(&q.case_number)),
             Command::Batch(_) | Command::Order(_) => (READ, None),
+            Command::Approve(_) | Command::Reject(_) => (&[Role::Supervisor], None),
             Command::Orders(o) => (READ, o.case_number.as_deref()),
             Command::Events(e) => (READ, e.case_number.as_deref()),
             Command::Freeze(a) => (ACT, Some(&a.instruction.case_number)),
@@ -316,6 +335,16 @@ struct OrderArgs {
     /// The order id.
     #[arg(value_name = "ID")]
     order_id: String,
+}
+
+/// Reject an order awaiting approval.
+#[derive(Debug, Args)]
+struct RejectArgs {
+    /// The order awaiting approval.
+    order_id: String,
+    /// Why it is not approved (kept in the order).
+    #[arg(long)]
+    reason: String,
 }
 
 #[derive(Debug, Args)]
@@ -491,6 +520,11 @@ fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     client::set_token(credential(&cli)?)?;
+    client::set_tls(
+        cli.ca_cert.as_deref(),
+        cli.client_cert.as_deref(),
+        cli.client_key.as_deref(),
+    )?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match cli.command {
@@ -589,6 +623,26 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 days: args.days,
             };
             act_on_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
+        }
+        Command::Approve(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            let mut hub = order_client::connect(&cli.addr, Some(timeout)).await?;
+            let message = assethub_proto::v1::DecideApprovalRequest {
+                order_id: args.order_id,
+                approve: true,
+                reason: String::new(),
+            };
+            orders::decide(&mut hub, Some(timeout), message, cli.json, &mut out).await
+        }
+        Command::Reject(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            let mut hub = order_client::connect(&cli.addr, Some(timeout)).await?;
+            let message = assethub_proto::v1::DecideApprovalRequest {
+                order_id: args.order_id,
+                approve: false,
+                reason: args.reason,
+            };
+            orders::decide(&mut hub, Some(timeout), message, cli.json, &mut out).await
         }
         Command::Order(args) => {
             let timeout = unary_timeout(cli.timeout_ms, None);

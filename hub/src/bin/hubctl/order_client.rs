@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use assethub_proto::v1::orders_client::OrdersClient;
 use assethub_proto::v1::Instruction;
-use tonic::transport::Endpoint;
 
 use crate::client::normalize_addr;
 use crate::error::{chain, CliError};
@@ -31,8 +30,7 @@ impl OrdersHub {
 /// Connects eagerly, so that "nobody is listening" is reported as such before any call.
 pub async fn connect(addr: &str, timeout: Option<Duration>) -> Result<OrdersHub, CliError> {
     let addr = normalize_addr(addr);
-    let endpoint = Endpoint::from_shared(addr.clone())
-        .map_err(|e| CliError::Input(format!("--addr {addr:?} is not a valid URI: {e}")))?
+    let endpoint = crate::client::endpoint(&addr)?
         .connect_timeout(timeout.map_or(MAX_CONNECT, |t| t.min(MAX_CONNECT)));
     let channel = endpoint.connect().await.map_err(|e| CliError::Connect {
         addr: addr.clone(),

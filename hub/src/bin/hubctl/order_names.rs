@@ -31,6 +31,8 @@ pub fn state(value: i32) -> &'static str {
 /// An order state as `--state` takes it: the same lowercase words as the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StateArg {
+    #[value(name = "awaiting_approval", alias = "awaiting-approval")]
+    AwaitingApproval,
     Requested,
     #[value(name = "awaiting_agency", alias = "awaiting-agency")]
     AwaitingAgency,
@@ -45,7 +47,8 @@ pub enum StateArg {
 }
 
 impl StateArg {
-    pub const ALL: [StateArg; 10] = [
+    pub const ALL: [StateArg; 11] = [
+        StateArg::AwaitingApproval,
         StateArg::Requested,
         StateArg::AwaitingAgency,
         StateArg::Effective,
@@ -60,6 +63,7 @@ impl StateArg {
 
     pub fn to_proto(self) -> OrderState {
         match self {
+            StateArg::AwaitingApproval => OrderState::AwaitingApproval,
             StateArg::Requested => OrderState::Requested,
             StateArg::AwaitingAgency => OrderState::AwaitingAgency,
             StateArg::Effective => OrderState::Effective,
@@ -80,6 +84,7 @@ impl StateArg {
     /// The lowercase word, as printed and as `--state` parses it.
     pub fn word(self) -> &'static str {
         match self {
+            StateArg::AwaitingApproval => "awaiting_approval",
             StateArg::Requested => "requested",
             StateArg::AwaitingAgency => "awaiting_agency",
             StateArg::Effective => "effective",
@@ -122,6 +127,7 @@ mod tests {
             (OrderState::Released, "released"),
             (OrderState::Deducted, "deducted"),
             (OrderState::Expired, "expired"),
+            (OrderState::AwaitingApproval, "awaiting_approval"),
         ];
         for (proto, word) in expected {
             assert_eq!(state(proto as i32), word);

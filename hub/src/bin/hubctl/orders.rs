@@ -36,6 +36,22 @@ pub async fn get(
     print_order(&order, as_json, out)
 }
 
+/// Four-eyes: approves (or rejects, with `reason`) an order awaiting approval.
+pub async fn decide(
+    hub: &mut OrdersHub,
+    timeout: Option<Duration>,
+    message: assethub_proto::v1::DecideApprovalRequest,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let call = hub.client.decide_approval(request(message, timeout));
+    let order = bounded(timeout, call)
+        .await
+        .map_err(|s| hub.error(s))?
+        .into_inner();
+    print_order(&order, as_json, out)
+}
+
 pub async fn list(
     hub: &mut OrdersHub,
     timeout: Option<Duration>,

@@ -1,0 +1,128 @@
+//! The listener's transport: TLS with the hub's certificate, optional and required client
+//! certificates, and the rule that plaintext is served on loopback only.
+
+use assethub_hub::config::TlsConfig;
+use assethub_hub::{spawn, HubConfig};
+use assethub_proto::v1 as pb;
+use assethub_tests::{bearer, token, Role, COURT};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use std::path::Path;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+/// A CA, a server certificate for localhost/127.0.0.1 and a client certificate, as PEM files.
+fn pki(dir: &Path) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&server_key, &ca, &ca_key)
+        .unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let client = CertificateParams::new(vec!["case-system.example".to_string()])
+        .unwrap()
+        .signed_by(&client_key, &ca, &ca_key)
+        .unwrap();
+    for (name, pem) in [
+        ("ca.pem", ca.pem()),
+        ("server.pem", server.pem()),
+        ("server.key", server_key.serialize_pem()),
+        ("client.pem", client.pem()),
+        ("client.key", client_key.serialize_pem()),
+    ] {
+        std::fs::write(dir.join(name), pem).unwrap();
+    }
+}
+
+fn config(dir: &Path, require_client_cert: bool) -> HubConfig {
+    let mut config = HubConfig::example();
+    config.ledger.url = format!("sqlite://{}/ledger.db", dir.display());
+    config.server.tls = Some(TlsConfig {
+        cert_file: dir.join("server.pem"),
+        key_file: dir.join("server.key"),
+        client_ca_file: Some(dir.join("ca.pem")),
+        require_client_cert,
+    });
+    config
+}
+
+async fn list_sources(channel: Channel) -> Result<usize, tonic::Status> {
+    let mut client = pb::asset_hub_client::AssetHubClient::with_interceptor(
+        channel,
+        bearer(&token(Role::Admin, COURT)),
+    );
+    let response = client.list_sources(pb::ListSourcesRequest {}).await?;
+    Ok(response.into_inner().sources.len())
+}
+
+async fn tls_channel(url: &str, dir: &Path, with_client_cert: bool) -> Result<Channel, String> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(
+            std::fs::read(dir.join("ca.pem")).unwrap(),
+        ))
+        .domain_name("localhost");
+    if with_client_cert {
+        tls = tls.identity(Identity::from_pem(
+            std::fs::read(dir.join("client.pem")).unwrap(),
+            std::fs::read(dir.join("client.key")).unwrap(),
+        ));
+    }
+    Channel::from_shared(url.to_string())
+        .unwrap()
+        .tls_config(tls)
+        .map_err(|e| e.to_string())?
+        .connect()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn the_hub_serves_tls_and_a_plaintext_client_gets_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    pki(dir.path());
+    let hub = spawn(config(dir.path(), false), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = format!("https://127.0.0.1:{}", hub.addr.port());
+    let channel = tls_channel(&url, dir.path(), false).await.unwrap();
+    assert_eq!(list_sources(channel).await.unwrap(), 6);
+    // Client certificates are optional here, and accepted when given.
+    let channel = tls_channel(&url, dir.path(), true).await.unwrap();
+    assert_eq!(list_sources(channel).await.unwrap(), 6);
+    let plain = Channel::from_shared(format!("http://127.0.0.1:{}", hub.addr.port()))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(plain) = plain {
+        assert!(list_sources(plain).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn a_required_client_certificate_is_required() {
+    let dir = tempfile::tempdir().unwrap();
+    pki(dir.path());
+    let hub = spawn(config(dir.path(), true), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = format!("https://127.0.0.1:{}", hub.addr.port());
+    let with_cert = tls_channel(&url, dir.path(), true).await.unwrap();
+    assert_eq!(list_sources(with_cert).await.unwrap(), 6);
+    let refused = match tls_channel(&url, dir.path(), false).await {
+        Err(_) => true,
+        Ok(channel) => list_sources(channel).await.is_err(),
+    };
+    assert!(refused, "no client certificate, no service");
+}
+
+#[tokio::test]
+async fn plaintext_beyond_loopback_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = HubConfig::example();
+    config.ledger.url = format!("sqlite://{}/ledger.db", dir.path().display());
+    let refused = spawn(config, "0.0.0.0:0".parse().unwrap()).await;
+    let message = refused.err().expect("refused").to_string();
+    assert!(message.contains("not loopback"), "{message}");
+}
