@@ -76,6 +76,40 @@ async fn no_identity_number_or_name_reaches_the_logs() {
     };
     let mut stream = world.client.batch_query(batch).await.unwrap().into_inner();
     while stream.next().await.is_some() {}
+    // The control path too: a one-click freeze (with a bank's late answer) and a seal.
+    let instruction = |key: &str| {
+        Some(pb::Instruction {
+            case_number: CASE.into(),
+            ruling: format!("{CASE}之一"),
+            officer: String::new(),
+            idempotency_key: key.into(),
+        })
+    };
+    let debtor = Some(pb::Debtor {
+        id_number: DEMO_PERSON_ID.into(),
+        name: DEMO_PERSON_NAME.into(),
+    });
+    world
+        .orders
+        .freeze_funds(pb::FreezeFundsRequest {
+            instruction: instruction("logs-freeze"),
+            debtor: debtor.clone(),
+            cap_fen: 5_000_000,
+            days: 0,
+        })
+        .await
+        .unwrap();
+    let _ = world
+        .orders
+        .place_hold(pb::PlaceHoldRequest {
+            instruction: instruction("logs-seal"),
+            action: pb::OrderAction::Seal as i32,
+            asset_ref: "registry-wuhan:not-theirs".into(),
+            debtor,
+            amount_fen: 0,
+            days: 0,
+        })
+        .await;
 
     let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).to_string();
     assert!(
