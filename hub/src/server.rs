@@ -197,9 +197,11 @@ pub async fn serve_hub(
         None if addr.ip().is_loopback() => {
             tracing::warn!(%addr, "assethub serving PLAINTEXT on loopback: configure [server.tls] for anything else");
         }
-        None => return Err(ServeError::Invalid(format!(
+        None => {
+            return Err(ServeError::Invalid(format!(
             "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
-        ))),
+        )))
+        }
     }
     let served = builder
         .add_service(health_service)

@@ -29,6 +29,36 @@ use crate::domain::SourceId;
 use crate::{ConfigError, Connector};
 use std::sync::Arc;
 
+/// Entry points for the fuzz targets (`fuzz/fuzz_targets/bank_response.rs`): the connector's
+/// own decoding of a successful HTTP body, without any HTTP. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::connector::{CallContext, QueryAnswer};
+    use crate::control::ControlAnswer;
+    use crate::domain::SourceId;
+    use crate::error::ConnectorError;
+    use crate::http;
+
+    /// An inquiry answer body, as `query` reads it: the envelope, then its meaning.
+    pub fn decode_inquiry(
+        source: &SourceId,
+        ctx: &CallContext,
+        body: &[u8],
+    ) -> Result<QueryAnswer, ConnectorError> {
+        super::connector::interpret(source, ctx, http::decode_json(body)?)
+    }
+
+    /// A control or status answer body about `key`, as `control` / `control_status` read it
+    /// (`Ok(None)`: the bank never received `key`).
+    pub fn decode_control(
+        ctx: &CallContext,
+        key: &str,
+        body: &[u8],
+    ) -> Result<Option<ControlAnswer>, ConnectorError> {
+        super::control::answer(ctx, key, http::decode_json(body)?)
+    }
+}
+
 /// Builds a bank source from its settings table.
 pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
     let config = config::BankConfig::parse(&id, settings)?;

@@ -170,78 +170,79 @@ impl PaymentConnector {
         }
         let body = exchange.success_body(wire::error_detail)?;
         let answer: wire::HoldingsResponse = http::decode_json(&body)?;
-        self.convert(ctx, answer).map(Attempt::Answered)
+        convert(&self.id, ctx, answer).map(Attempt::Answered)
     }
+}
 
-    fn convert(
-        &self,
-        ctx: &CallContext,
-        answer: wire::HoldingsResponse,
-    ) -> Result<QueryAnswer, ConnectorError> {
-        if let Some(echoed) = &answer.request_id {
-            if *echoed != ctx.request_id {
-                return Err(ConnectorError::malformed(
-                    "the answer carries another request's request_id",
-                ));
-            }
+/// The holdings answer for request `ctx` as a `QueryAnswer`, balances keyed under `source`.
+pub(super) fn convert(
+    source: &SourceId,
+    ctx: &CallContext,
+    answer: wire::HoldingsResponse,
+) -> Result<QueryAnswer, ConnectorError> {
+    if let Some(echoed) = &answer.request_id {
+        if *echoed != ctx.request_id {
+            return Err(ConnectorError::malformed(
+                "the answer carries another request's request_id",
+            ));
         }
-        match answer.result_code.as_str() {
-            wire::SUCCESS => {}
-            wire::USER_NOT_EXIST => return Ok(QueryAnswer::NotFound),
-            wire::CERT_NAME_MISMATCH => return Ok(QueryAnswer::NameMismatch),
-            other => {
-                let message = answer.result_msg.as_deref().unwrap_or("");
-                return Err(ConnectorError::malformed(format!(
-                    "unexpected result_code {}: {}",
-                    http::truncate(other, 40),
-                    http::truncate(message, 120)
-                )));
-            }
-        }
-        let holdings = answer
-            .holdings
-            .ok_or_else(|| ConnectorError::malformed("result_code SUCCESS without holdings"))?;
-        holdings
-            .into_iter()
-            .map(|h| self.asset(h))
-            .collect::<Result<Vec<_>, _>>()
-            .map(QueryAnswer::Found)
     }
-
-    fn asset(&self, holding: wire::Holding) -> Result<Asset, ConnectorError> {
-        let balance_type = match holding.product.as_str() {
-            wire::PRODUCT_BALANCE | wire::PRODUCT_MERCHANT => PaymentBalanceType::Wallet,
-            wire::PRODUCT_FUND => PaymentBalanceType::Fund,
-            other => {
-                // Never drop a balance silently: an unknown product fails the answer.
-                return Err(ConnectorError::malformed(format!(
-                    "unknown product {:?}",
-                    http::truncate(other, 40)
-                )));
-            }
-        };
-        if holding.account_id.trim().is_empty() {
-            return Err(ConnectorError::malformed("holding without account_id"));
-        }
-        if holding.amount_fen < 0 || !(0..=holding.amount_fen).contains(&holding.frozen_fen) {
+    match answer.result_code.as_str() {
+        wire::SUCCESS => {}
+        wire::USER_NOT_EXIST => return Ok(QueryAnswer::NotFound),
+        wire::CERT_NAME_MISMATCH => return Ok(QueryAnswer::NameMismatch),
+        other => {
+            let message = answer.result_msg.as_deref().unwrap_or("");
             return Err(ConnectorError::malformed(format!(
-                "holding {}: amounts out of range (amount_fen {}, frozen_fen {})",
-                holding.product, holding.amount_fen, holding.frozen_fen
+                "unexpected result_code {}: {}",
+                http::truncate(other, 40),
+                http::truncate(message, 120)
             )));
         }
-        Ok(Asset {
-            asset_ref: AssetRef::new(
-                &self.id,
-                format!("{}:{}", holding.account_id, holding.product),
-            ),
-            detail: AssetDetail::Payment(PaymentBalance {
-                account_id: holding.account_id,
-                balance_type,
-                balance: Fen(holding.amount_fen),
-                frozen: Fen(holding.frozen_fen),
-            }),
-        })
     }
+    let holdings = answer
+        .holdings
+        .ok_or_else(|| ConnectorError::malformed("result_code SUCCESS without holdings"))?;
+    holdings
+        .into_iter()
+        .map(|h| asset(source, h))
+        .collect::<Result<Vec<_>, _>>()
+        .map(QueryAnswer::Found)
+}
+
+fn asset(source: &SourceId, holding: wire::Holding) -> Result<Asset, ConnectorError> {
+    let balance_type = match holding.product.as_str() {
+        wire::PRODUCT_BALANCE | wire::PRODUCT_MERCHANT => PaymentBalanceType::Wallet,
+        wire::PRODUCT_FUND => PaymentBalanceType::Fund,
+        other => {
+            // Never drop a balance silently: an unknown product fails the answer.
+            return Err(ConnectorError::malformed(format!(
+                "unknown product {:?}",
+                http::truncate(other, 40)
+            )));
+        }
+    };
+    if holding.account_id.trim().is_empty() {
+        return Err(ConnectorError::malformed("holding without account_id"));
+    }
+    if holding.amount_fen < 0 || !(0..=holding.amount_fen).contains(&holding.frozen_fen) {
+        return Err(ConnectorError::malformed(format!(
+            "holding {}: amounts out of range (amount_fen {}, frozen_fen {})",
+            holding.product, holding.amount_fen, holding.frozen_fen
+        )));
+    }
+    Ok(Asset {
+        asset_ref: AssetRef::new(
+            source,
+            format!("{}:{}", holding.account_id, holding.product),
+        ),
+        detail: AssetDetail::Payment(PaymentBalance {
+            account_id: holding.account_id,
+            balance_type,
+            balance: Fen(holding.amount_fen),
+            frozen: Fen(holding.frozen_fen),
+        }),
+    })
 }
 
 #[async_trait]

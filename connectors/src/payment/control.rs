@@ -273,7 +273,17 @@ pub(super) fn convert_json(
     key: &str,
     body: &str,
 ) -> Result<ControlAnswer, ConnectorError> {
-    convert(ctx, key, http::decode_json(body.as_bytes())?)
+    decode(ctx, key, body.as_bytes())
+}
+
+/// A control or status answer body (HTTP 200, or a 403 seal refusal) read as the connector
+/// reads it: decoded, then [`convert`]ed.
+pub(super) fn decode(
+    ctx: &CallContext,
+    key: &str,
+    body: &[u8],
+) -> Result<ControlAnswer, ConnectorError> {
+    convert(ctx, key, http::decode_json(body)?)
 }
 
 /// The platform's answer as a `ControlAnswer`, or its refusal as `Rejected`.

@@ -31,6 +31,35 @@ use crate::domain::SourceId;
 use crate::{http, ConfigError, Connector};
 use std::sync::Arc;
 
+/// Entry points for the fuzz targets (`fuzz/fuzz_targets/payment_response.rs`): the
+/// connector's own decoding of a successful HTTP body, without any HTTP. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::connector::{CallContext, QueryAnswer};
+    use crate::control::ControlAnswer;
+    use crate::domain::SourceId;
+    use crate::error::ConnectorError;
+    use crate::http;
+
+    /// A holdings answer body, as `query` reads it.
+    pub fn decode_inquiry(
+        source: &SourceId,
+        ctx: &CallContext,
+        body: &[u8],
+    ) -> Result<QueryAnswer, ConnectorError> {
+        super::connector::convert(source, ctx, http::decode_json(body)?)
+    }
+
+    /// A control or status answer body about `key`, as `control` / `control_status` read it.
+    pub fn decode_control(
+        ctx: &CallContext,
+        key: &str,
+        body: &[u8],
+    ) -> Result<ControlAnswer, ConnectorError> {
+        super::control::decode(ctx, key, body)
+    }
+}
+
 /// Builds a payment-platform connector from its `[[sources]]` settings.
 pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
     let config = config::Config::from_table(id.as_str(), settings)?;

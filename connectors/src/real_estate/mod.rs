@@ -33,6 +33,35 @@ use crate::domain::SourceId;
 use crate::{ConfigError, Connector};
 use std::sync::Arc;
 
+/// Entry points for the fuzz targets (`fuzz/fuzz_targets/real_estate_response.rs`): the
+/// connector's own decoding of a successful HTTP body, without any HTTP. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::connector::QueryAnswer;
+    use crate::control::ControlAnswer;
+    use crate::domain::SourceId;
+    use crate::error::ConnectorError;
+
+    /// A 权利人查询 answer body for request `request_id`, as `query` reads it.
+    pub fn decode_inquiry(
+        source: &SourceId,
+        request_id: &str,
+        body: &[u8],
+    ) -> Result<QueryAnswer, ConnectorError> {
+        super::convert::answer(source, request_id, super::wire::parse_response(body)?)
+    }
+
+    /// A 查控 answer body about `key`, as `control` / `control_status` read it (`Ok(None)`: the
+    /// registry never received `key`).
+    pub fn decode_control(
+        request_id: &str,
+        key: &str,
+        body: &[u8],
+    ) -> Result<Option<ControlAnswer>, ConnectorError> {
+        super::control::answer(request_id, key, super::control_wire::parse_response(body)?)
+    }
+}
+
 /// Builds a registry connector from its settings table.
 pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
     let config = config::Config::parse(&id, settings)?;

@@ -80,10 +80,7 @@ impl VehicleConnector {
             "vehicle control"
         );
         let request = self.signed(self.client.post(format!("{}{path}", self.base)).json(&body));
-        let data: ControlData = self.call(request).await?.ok_or_else(|| {
-            ConnectorError::malformed("administration reported success without data")
-        })?;
-        let answer = answer(data)?;
+        let answer = control_reply(self.fetch(request).await?)?;
         tracing::debug!(source = %self.id, hold = %answer.hold, status = ?answer.status, "administration answered");
         Ok(answer)
     }
@@ -100,15 +97,7 @@ impl VehicleConnector {
                 .get(format!("{}{STATUS_PATH}", self.base))
                 .query(&[("qqbh", key)]),
         );
-        let reply: Reply<ControlData> = self.fetch(request).await?;
-        if reply.code == code::NO_SUCH_REQUEST {
-            return Ok(None);
-        }
-        check(&reply)?;
-        let data = reply.data.ok_or_else(|| {
-            ConnectorError::malformed("administration reported success without data")
-        })?;
-        answer(data).map(Some)
+        status_reply(self.fetch(request).await?)
     }
 
     /// Sightings after `cursor` ("" from the oldest kept).
@@ -186,6 +175,25 @@ fn check<T>(reply: &Reply<T>) -> Result<(), ConnectorError> {
             detail()
         ))),
     }
+}
+
+/// The answer to a control instruction: a success with its data.
+pub(super) fn control_reply(reply: Reply<ControlData>) -> Result<ControlAnswer, ConnectorError> {
+    check(&reply)?;
+    let data = reply
+        .data
+        .ok_or_else(|| ConnectorError::malformed("administration reported success without data"))?;
+    answer(data)
+}
+
+/// The answer to a status query: `None` if the instruction was never received (2003).
+pub(super) fn status_reply(
+    reply: Reply<ControlData>,
+) -> Result<Option<ControlAnswer>, ConnectorError> {
+    if reply.code == code::NO_SUCH_REQUEST {
+        return Ok(None);
+    }
+    control_reply(reply).map(Some)
 }
 
 /// A control answer's data as a [`ControlAnswer`].

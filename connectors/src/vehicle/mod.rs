@@ -32,6 +32,33 @@ use crate::domain::SourceId;
 use crate::{ConfigError, Connector};
 use std::sync::Arc;
 
+/// Entry points for the fuzz targets (`fuzz/fuzz_targets/vehicle_response.rs`): the
+/// connector's own decoding of a successful HTTP body, without any HTTP. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::connector::QueryAnswer;
+    use crate::control::ControlAnswer;
+    use crate::domain::SourceId;
+    use crate::error::ConnectorError;
+    use crate::http;
+
+    /// A judicial query answer body, as `query` reads it.
+    pub fn decode_inquiry(source: &SourceId, body: &[u8]) -> Result<QueryAnswer, ConnectorError> {
+        super::convert::answer(source, http::decode_json(body)?)
+    }
+
+    /// A control instruction's answer body, as `control` reads it.
+    pub fn decode_control(body: &[u8]) -> Result<ControlAnswer, ConnectorError> {
+        super::control::control_reply(http::decode_json(body)?)
+    }
+
+    /// A status query's answer body, as `control_status` reads it (`Ok(None)`: never
+    /// received).
+    pub fn decode_control_status(body: &[u8]) -> Result<Option<ControlAnswer>, ConnectorError> {
+        super::control::status_reply(http::decode_json(body)?)
+    }
+}
+
 /// Builds a vehicle-administration connector from its settings table.
 pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
     let config = config::Config::parse(&id, settings)?;

@@ -41,7 +41,22 @@ pub fn authority(
             }
         },
     };
-    let ruling = text(&i.ruling, "instruction.ruling", 100, violations);
+    let ruling = text(&i.ruling, "instruction.ruling", 100, violations).and_then(|r| {
+        match (ruling_case(&r), &case) {
+            (Ok(of), Some(case)) if of.as_str() != case.as_str() => {
+                violations.push(Violation::new(
+                    "instruction.ruling",
+                    format!("is a ruling of case {of}, not of {case}"),
+                ));
+                None
+            }
+            (Err(why), _) => {
+                violations.push(Violation::new("instruction.ruling", why));
+                None
+            }
+            _ => Some(r),
+        }
+    });
     let officer = text(&i.officer, "instruction.officer", 64, violations);
     let key_ok = !i.idempotency_key.is_empty()
         && i.idempotency_key.len() <= 128
@@ -62,6 +77,24 @@ pub fn authority(
         _ => None,
     };
     (authority, debtor)
+}
+
+/// The case a ruling number (裁定书文号) belongs to: a ruling is its case number, optionally
+/// followed by `之` and a Chinese ordinal (`(2024)鄂0116执1234号之一`).
+fn ruling_case(ruling: &str) -> Result<assethub_connectors::domain::CaseNumber, String> {
+    let bad = || format!("{ruling:?} is not a ruling number: <case number>[之<ordinal>]");
+    let end = ruling.find('号').ok_or_else(bad)? + '号'.len_utf8();
+    let (case, suffix) = ruling.split_at(end);
+    let ordinal_ok = suffix.is_empty()
+        || suffix.strip_prefix('之').is_some_and(|n| {
+            !n.is_empty()
+                && n.chars().count() <= 4
+                && n.chars().all(|c| "一二三四五六七八九十百".contains(c))
+        });
+    if !ordinal_ok {
+        return Err(bad());
+    }
+    assethub_connectors::domain::CaseNumber::parse(case).map_err(|_| bad())
 }
 
 fn text(value: &str, field: &str, max: usize, violations: &mut Vec<Violation>) -> Option<String> {
@@ -124,5 +157,27 @@ pub fn order_id(id: &str, field: &str, violations: &mut Vec<Violation>) {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if !ok {
         violations.push(Violation::new(field, "is not an order id"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ruling_case;
+
+    #[test]
+    fn rulings_belong_to_their_case() {
+        let of = |r: &str| ruling_case(r).map(|c| c.as_str().to_string());
+        assert_eq!(
+            of("(2024)鄂0116执1234号之一").as_deref(),
+            Ok("(2024)鄂0116执1234号")
+        );
+        assert_eq!(
+            of("（2024）鄂0116执1234号").as_deref(),
+            Ok("(2024)鄂0116执1234号")
+        );
+        assert!(of("(2024)鄂0116执1234号之").is_err());
+        assert!(of("(2024)鄂0116执1234号之a").is_err());
+        assert!(of("裁定书").is_err());
+        assert!(of("(2024)鄂0116民初1号之一").is_err());
     }
 }
