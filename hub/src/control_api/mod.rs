@@ -160,14 +160,11 @@ impl OrdersService {
         let mut body = request.into_inner();
         sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
-        let (authority, debtor) = validate::authority(
+        let (authority, debtor) = validate::authority_and_debtor(
             body.instruction.as_ref(),
             body.debtor.as_ref(),
             &mut violations,
         );
-        if body.debtor.is_none() {
-            violations.push(Violation::new("debtor", "is required"));
-        }
         let cap = validate::amount(body.cap_fen, "cap_fen", &mut violations);
         let days = validate::days(body.days, "days", &mut violations);
         check(violations)?;
@@ -198,14 +195,11 @@ impl OrdersService {
         let mut body = request.into_inner();
         sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
-        let (authority, debtor) = validate::authority(
+        let (authority, debtor) = validate::authority_and_debtor(
             body.instruction.as_ref(),
             body.debtor.as_ref(),
             &mut violations,
         );
-        if body.debtor.is_none() {
-            violations.push(Violation::new("debtor", "is required"));
-        }
         let action = validate::action(
             body.action,
             &[Action::Freeze, Action::Seal, Action::Watch],

@@ -11,6 +11,18 @@ pub const MAX_FEN: i64 = 10_000_000_000_000;
 /// Longest period accepted at the edge; the legal policy is checked later, with its reason.
 const MAX_DAYS: u32 = 36_500;
 
+/// The instruction and the debtor it acts against (which is required).
+pub fn authority_and_debtor(
+    instruction: Option<&pb::Instruction>,
+    debtor: Option<&pb::Debtor>,
+    violations: &mut Vec<Violation>,
+) -> (Option<Authority>, Option<Debtor>) {
+    if debtor.is_none() {
+        violations.push(Violation::new("debtor", "is required"));
+    }
+    authority(instruction, debtor, violations)
+}
+
 pub fn authority(
     instruction: Option<&pb::Instruction>,
     debtor: Option<&pb::Debtor>,
