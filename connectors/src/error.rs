@@ -22,6 +22,8 @@ pub enum ErrorClass {
     Malformed,
     /// The connector does not support the requested action.
     Unsupported,
+    /// The hub's circuit breaker for the source is open: no call was made.
+    CircuitOpen,
 }
 
 impl ErrorClass {
@@ -35,6 +37,7 @@ impl ErrorClass {
             Self::Rejected => "rejected",
             Self::Malformed => "malformed",
             Self::Unsupported => "unsupported",
+            Self::CircuitOpen => "circuit_open",
         }
     }
 }

@@ -287,12 +287,26 @@ pub struct SourceConfig {
     pub cache_ttl_secs: Option<u64>,
     #[serde(default = "default_max_concurrency")]
     pub max_concurrency: u32,
+    /// Consecutive failed agency calls (connect errors, timeouts, 5xx, 429) that open the
+    /// source's circuit breaker (0: never), and how long it stays open before one probe.
+    #[serde(default = "default_breaker_failures")]
+    pub breaker_failures: u32,
+    #[serde(default = "default_breaker_cooldown_ms")]
+    pub breaker_cooldown_ms: u64,
     #[serde(flatten)]
     pub settings: toml::Table,
 }
 
 fn default_max_concurrency() -> u32 {
     16
+}
+
+fn default_breaker_failures() -> u32 {
+    5
+}
+
+fn default_breaker_cooldown_ms() -> u64 {
+    10_000
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod breaker;
 pub mod cache;
 pub mod clock;
 pub mod config;

@@ -2,6 +2,7 @@
 //! `assethub_connectors::build`, with the hub-side settings that wrap it (cache TTL and the
 //! per-source concurrency limit that keeps a batch from flooding one agency).
 
+use crate::breaker::Breaker;
 use crate::config::HubConfig;
 use assethub_connectors::domain::AssetKind;
 use assethub_connectors::{ConfigError, Connector};
@@ -17,6 +18,8 @@ pub struct Source {
     pub max_concurrency: u32,
     /// Agency calls in flight to this source; one permit per attempt.
     pub limiter: Semaphore,
+    /// Fails calls fast while the agency is down.
+    pub breaker: Breaker,
 }
 
 impl Source {
@@ -51,6 +54,10 @@ impl Registry {
                     cache_ttl: config.ttl_for(s),
                     max_concurrency: s.max_concurrency,
                     limiter: Semaphore::new(s.max_concurrency as usize),
+                    breaker: Breaker::new(
+                        s.breaker_failures,
+                        Duration::from_millis(s.breaker_cooldown_ms),
+                    ),
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;
@@ -68,6 +75,7 @@ impl Registry {
                     cache_ttl,
                     max_concurrency,
                     limiter: Semaphore::new(max_concurrency as usize),
+                    breaker: Breaker::new(0, Duration::ZERO),
                 })
             })
             .collect();

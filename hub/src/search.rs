@@ -3,10 +3,12 @@
 //! bounded by the caller's deadline on its own, so a slow agency never delays the others and
 //! is reported as timed out when the deadline passes.
 
+use crate::breaker::Admission;
 use crate::cache::{AnswerCache, CacheKey, CachedAnswer};
 use crate::registry::{Registry, Source};
 use crate::retry::{with_retries, RetryPolicy};
 use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor};
+use assethub_connectors::ErrorClass;
 use assethub_connectors::{CallContext, ConnectorError};
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -114,8 +116,15 @@ impl SearchHub {
             };
             let fetch = || async {
                 let answer = with_retries(&self.retry, search.deadline, &attempts, || async {
+                    if let Admission::Refuse(wait) = source.breaker.admit() {
+                        return Err(circuit_open(source.id(), wait));
+                    }
                     let _permit = source.limiter.acquire().await;
-                    source.connector.query(&ctx, &search.debtor).await
+                    let result = source.connector.query(&ctx, &search.debtor).await;
+                    source
+                        .breaker
+                        .record(!matches!(&result, Err(e) if e.is_retryable()));
+                    result
                 })
                 .await?;
                 Ok((answer, attempts.load(Ordering::Relaxed)))
@@ -155,6 +164,17 @@ impl SearchHub {
         .instrument(span)
         .await
     }
+}
+
+/// The fail-fast error of an open breaker (not retried: no call was made).
+pub fn circuit_open(source: &str, wait: Duration) -> ConnectorError {
+    ConnectorError::new(
+        ErrorClass::CircuitOpen,
+        format!(
+            "source {source} failed repeatedly; circuit open, next probe in {} ms",
+            wait.as_millis()
+        ),
+    )
 }
 
 fn log_report(report: &SourceReport) {

@@ -273,6 +273,10 @@ impl HubService {
                     .collect(),
                 cache_ttl_secs: s.cache_ttl.as_secs(),
                 max_concurrency: s.max_concurrency,
+                breaker_state: s.breaker.state().as_str().to_string(),
+                in_flight: s
+                    .max_concurrency
+                    .saturating_sub(s.limiter.available_permits() as u32),
             })
             .collect();
         Ok(Response::new(pb::ListSourcesResponse { sources }))

@@ -600,3 +600,68 @@ async fn reflection_lists_the_api() {
     assert!(names.contains("assethub.v1.AssetHub"), "{names:?}");
     assert!(names.contains("grpc.health.v1.Health"), "{names:?}");
 }
+
+#[tokio::test]
+async fn a_source_that_keeps_failing_is_cut_off_then_probed_back() {
+    let mut world = World::start_with(WorldOptions {
+        tweak: Box::new(|config| {
+            for source in &mut config.sources {
+                source.breaker_failures = 2;
+                source.breaker_cooldown_ms = 300;
+            }
+        }),
+        ..WorldOptions::default()
+    })
+    .await;
+    let breaker = |world: &World| {
+        let (mut admin, _) = world.clients_as(Role::Admin, COURT);
+        async move {
+            admin
+                .list_sources(pb::ListSourcesRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .sources
+                .into_iter()
+                .find(|s| s.id == "registry-wuhan")
+                .unwrap()
+                .breaker_state
+        }
+    };
+    let registry = world.agency("registry-wuhan").knobs.clone();
+    registry.fail_next(1_000);
+    let mut request = demo_person_query();
+    request.kinds = vec![pb::AssetKind::RealEstate as i32];
+    request.fresh = true;
+    let first = world
+        .client
+        .query(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        status(source(&first, "registry-wuhan")),
+        pb::SourceStatus::Error
+    );
+    assert_eq!(breaker(&world).await, "open");
+    // While open, no call reaches the agency and the answer says why.
+    let seen = registry.requests();
+    let second = world
+        .client
+        .query(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let reason = &source(&second, "registry-wuhan").reason;
+    assert!(reason.contains("circuit open"), "{reason}");
+    assert_eq!(registry.requests(), seen);
+    // The agency recovers; after the cool-down one probe goes through and closes it.
+    registry.fail_next(0);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let third = world.client.query(request).await.unwrap().into_inner();
+    assert_eq!(
+        status(source(&third, "registry-wuhan")),
+        pb::SourceStatus::Ok
+    );
+    assert_eq!(breaker(&world).await, "closed");
+}

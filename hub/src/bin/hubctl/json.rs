@@ -98,6 +98,8 @@ pub struct SourceInfoJson<'a> {
     pub capabilities: &'a [String],
     pub cache_ttl_secs: u64,
     pub max_concurrency: u32,
+    pub in_flight: u32,
+    pub breaker_state: &'a str,
 }
 
 /// An error: from a batch item (`ItemError`) or the hub's RPC status.
@@ -222,6 +224,8 @@ pub fn source_info(s: &SourceInfo) -> SourceInfoJson<'_> {
         capabilities: &s.capabilities,
         cache_ttl_secs: s.cache_ttl_secs,
         max_concurrency: s.max_concurrency,
+        in_flight: s.in_flight,
+        breaker_state: &s.breaker_state,
     }
 }
 
@@ -476,11 +480,14 @@ mod tests {
             capabilities: vec!["query".into()],
             cache_ttl_secs: 300,
             max_concurrency: 8,
+            breaker_state: "closed".into(),
+            in_flight: 0,
         };
         assert_eq!(
             value(&source_info(&info)),
             json!({"id": "bank-gongxin", "kind": "bank", "connector_type": "bank",
-                   "capabilities": ["query"], "cache_ttl_secs": 300, "max_concurrency": 8})
+                   "capabilities": ["query"], "cache_ttl_secs": 300, "max_concurrency": 8,
+                   "in_flight": 0, "breaker_state": "closed"})
         );
     }
 }

@@ -45,6 +45,8 @@ pub fn render(sources: &[SourceInfo]) -> String {
         ("CAPABILITIES", Align::Left),
         ("CACHE TTL", Align::Right),
         ("MAX CONCURRENCY", Align::Right),
+        ("IN FLIGHT", Align::Right),
+        ("BREAKER", Align::Left),
     ]);
     for s in sources {
         table.push(vec![
@@ -54,6 +56,8 @@ pub fn render(sources: &[SourceInfo]) -> String {
             s.capabilities.join(","),
             ttl(s.cache_ttl_secs),
             s.max_concurrency.to_string(),
+            s.in_flight.to_string(),
+            s.breaker_state.clone(),
         ]);
     }
     let mut text = table.lines().join("\n");
@@ -84,6 +88,8 @@ mod tests {
                 capabilities: vec!["query".into(), "freeze".into()],
                 cache_ttl_secs: 300,
                 max_concurrency: 8,
+                breaker_state: "closed".into(),
+                in_flight: 1,
             },
             SourceInfo {
                 id: "re-wuhan".into(),
@@ -92,6 +98,8 @@ mod tests {
                 capabilities: vec!["query".into()],
                 cache_ttl_secs: 0,
                 max_concurrency: 2,
+                breaker_state: "open".into(),
+                in_flight: 0,
             },
         ];
         let text = render(&sources);
@@ -102,6 +110,11 @@ mod tests {
         assert!(lines[1].contains("5m00s"));
         assert!(lines[2].contains("real_estate"));
         assert!(lines[2].contains("none"));
-        assert!(lines[2].ends_with(" 2"));
+        assert!(lines[1].trim_end().ends_with("1  closed"), "{}", lines[1]);
+        assert!(
+            lines[2].trim_end().ends_with("2          0  open"),
+            "{}",
+            lines[2]
+        );
     }
 }
