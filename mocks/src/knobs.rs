@@ -3,10 +3,93 @@
 //! front of each agency's own API, adjustable in-process (tests) or over HTTP at
 //! `/__admin/knobs` (demo, scripts). Agency-specific behaviour (a payment platform's own
 //! quota, a bank's error codes) lives in the agency's module, not here.
+//!
+//! # Fault rules (per agency, per endpoint)
+//!
+//! Besides the knobs above, each agency holds a list of fault rules ([`crate::faults`]),
+//! applied by the same middleware after the knobs' latency, `throttle_next` and `fail_next`.
+//! Requests under `/__admin` are never faulted.
+//!
+//! A rule, as JSON (every field optional; rates are probabilities `0.0..=1.0` drawn per
+//! request; unknown fields are refused):
+//!
+//! ```json
+//! {
+//!   "endpoint": "/gateway/v2/judicial/freeze",
+//!   "latency_ms": 50, "jitter_ms": 30,
+//!   "long_tail_rate": 0.05, "long_tail_ms": 5000,
+//!   "error_rate": 0.1, "error_status": 503,
+//!   "hang_rate": 0.02,
+//!   "reset_rate": 0.02,
+//!   "throttle_rate": 0.05, "retry_after_secs": 1,
+//!   "malformed_rate": 0.02,
+//!   "truncated_rate": 0.02,
+//!   "slow_body_rate": 0.05, "slow_body_chunk_bytes": 64, "slow_body_delay_ms": 100,
+//!   "never_decide_rate": 0.1
+//! }
+//! ```
+//!
+//! | field | default | effect |
+//! | --- | --- | --- |
+//! | `endpoint` | `"*"` | `"*"` every business endpoint; an exact path; or a path prefix ending in `*` (`"/gateway/v2/judicial/*"`) |
+//! | `latency_ms`, `jitter_ms` | 0, 0 | added delay: `latency_ms` plus uniform `0..=jitter_ms` |
+//! | `long_tail_rate`, `long_tail_ms` | 0, 0 | with this probability, `long_tail_ms` more |
+//! | `error_rate`, `error_status` | 0, 503 | answer `error_status` (any status; meant for 5xx) instead of the agency |
+//! | `hang_rate` | 0 | never answer: the request is held open for an hour ([`crate::faults::HANG`]) without blocking others; answered 504 when the agency stops |
+//! | `reset_rate` | 0 | drop the connection without any HTTP response (the client sees a connection error, e.g. hyper `IncompleteMessage`) |
+//! | `throttle_rate`, `retry_after_secs` | 0, 1 | answer 429 with `Retry-After: retry_after_secs` |
+//! | `malformed_rate` | 0 | run the agency, then replace its body with garbage of the same `Content-Type` (JSON, XML, else bytes) that does not parse; status kept |
+//! | `truncated_rate` | 0 | run the agency, declare its whole `Content-Length`, send the first half of the body and close the connection |
+//! | `slow_body_rate`, `slow_body_chunk_bytes`, `slow_body_delay_ms` | 0, 64, 100 | stream the agency's real body in chunks, waiting before each: slower but complete |
+//! | `never_decide_rate` | 0 | bank only, freeze path: an accepted freeze (`00` with its ticket) is never decided |
+//!
+//! Order per request: every rule whose `endpoint` matches draws each kind in the order above
+//! (one draw per rate, always, so a seed gives the same sequence whatever the rates); delays
+//! add up; of the faults answering *instead of* the agency the first drawn wins in the order
+//! reset, hang, throttle, error (first matching rule first), and then no body fault applies;
+//! of the body faults, malformed, truncated, slow. `never_decide_rate` is drawn by the bank
+//! when it accepts a freeze.
+//!
+//! Randomness comes from a ChaCha8 RNG per agency, seeded with `seed` (default: a hash of the
+//! agency's name), so a run with the same seed and the same request order injects the same
+//! faults.
+//!
+//! At start, in the `mock-agencies` TOML ([`crate::AgencySpec`]), beside an agency's fields:
+//!
+//! ```toml
+//! [[agencies]]
+//! name = "bank-gongxin"
+//! # ... the agency's own fields ...
+//! [agencies.faults]
+//! seed = 7
+//! [[agencies.faults.rules]]
+//! endpoint = "/gateway/v2/judicial/freeze"
+//! error_rate = 0.2
+//! never_decide_rate = 0.1
+//! ```
+//!
+//! At run time, over HTTP:
+//!
+//! - `GET /__admin/faults` → `{"seed": 7, "rules": [...], "injected": {...}}`.
+//! - `POST /__admin/faults` with `{"seed"?: u64, "rules": [...], "replace"?: bool}`: appends
+//!   the rules (replaces all of them with `"replace": true`), reseeds when `seed` is given;
+//!   answers as `GET`.
+//! - `DELETE /__admin/faults?endpoint=/path` removes the rules whose `endpoint` is exactly
+//!   that; `DELETE /__admin/faults` removes them all; answers as `GET`. Counts are kept.
+//!
+//! In process: `agency.knobs.faults()` ([`Faults`]): `add_rules`, `set_rules`,
+//! `remove_rules`, `configure`, `reseed`, `counts`, `injected`.
+//!
+//! `injected` counts faults by kind since the agency started:
+//! `{"latency", "long_tail", "error", "hang", "reset", "throttle", "malformed", "truncated",
+//! "slow_body", "never_decided", "total"}`; `latency` counts requests a rule delayed and is
+//! left out of `total`; the knobs' `fail_next` 503s count as `error` and `throttle_next` 429s
+//! as `throttle`.
 
+use crate::faults::{self, Faults, Kind};
 use assethub_connectors::domain::CivilDate;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -31,6 +114,7 @@ pub struct Knobs {
     throttle_next: AtomicU32,
     throttle_retry_after_secs: AtomicU64,
     clock_offset_days: AtomicI64,
+    faults: Faults,
 }
 
 /// A snapshot / update of the knobs, as JSON on the admin API.
@@ -106,6 +190,11 @@ impl Knobs {
         self.clock_offset_days.store(days, Ordering::Relaxed);
     }
 
+    /// The agency's per-endpoint fault rules and the counts of faults injected.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
     pub fn snapshot(&self) -> KnobSettings {
         KnobSettings {
             latency_ms: Some(self.latency_ms.load(Ordering::Relaxed)),
@@ -171,18 +260,14 @@ pub async fn middleware(State(knobs): State<Arc<Knobs>>, request: Request, next:
         tokio::time::sleep(delay).await;
     }
     if Knobs::take(&knobs.throttle_next) {
-        let secs = knobs.throttle_retry_after_secs.load(Ordering::Relaxed);
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, secs.to_string())],
-            "Too Many Requests",
-        )
-            .into_response();
+        knobs.faults.count(Kind::Throttle);
+        return faults::throttled(knobs.throttle_retry_after_secs.load(Ordering::Relaxed));
     }
     if Knobs::take(&knobs.fail_next) {
+        knobs.faults.count(Kind::Error);
         return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
     }
-    next.run(request).await
+    faults::inject(&knobs.faults, request, next).await
 }
 
 /// Counts a request as in flight for as long as it lives, tracking the peak.

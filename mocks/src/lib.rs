@@ -11,6 +11,7 @@
 
 pub mod bank;
 pub mod date;
+pub mod faults;
 pub mod holds;
 pub mod knobs;
 pub mod payment;
@@ -20,6 +21,7 @@ pub mod seal;
 pub mod server;
 pub mod vehicle;
 
+pub use faults::{FaultCounts, FaultRule, Faults, FaultsConfig};
 pub use holds::HoldBook;
 pub use knobs::Knobs;
 pub use population::Population;
@@ -64,6 +66,27 @@ pub struct AgencyConfig {
     pub jitter_ms: u64,
     #[serde(flatten)]
     pub settings: FamilySettings,
+}
+
+/// One agency as the `mock-agencies` TOML lists it: an [`AgencyConfig`] plus the fault rules
+/// it starts with, an optional `faults` table (`[agencies.faults]`, `[[agencies.faults.rules]]`;
+/// see [`knobs`] for the fields). Kept beside `AgencyConfig` rather than in it so code building
+/// an `AgencyConfig` literally keeps compiling; files without `faults` read as before.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AgencySpec {
+    #[serde(flatten)]
+    pub agency: AgencyConfig,
+    #[serde(default)]
+    pub faults: FaultsConfig,
+}
+
+impl From<AgencyConfig> for AgencySpec {
+    fn from(agency: AgencyConfig) -> Self {
+        Self {
+            agency,
+            faults: FaultsConfig::default(),
+        }
+    }
 }
 
 fn default_host() -> String {
@@ -170,6 +193,19 @@ pub async fn start_all(
     let mut running = Vec::with_capacity(configs.len());
     for config in configs {
         running.push(start(config, population.clone()).await?);
+    }
+    Ok(running)
+}
+
+/// Starts every agency in `specs`, each with its starting fault rules.
+pub async fn start_all_with_faults(
+    specs: &[AgencySpec],
+    population: Arc<Population>,
+) -> std::io::Result<Vec<RunningAgency>> {
+    let mut running = Vec::with_capacity(specs.len());
+    for spec in specs {
+        running
+            .push(server::start_with_faults(&spec.agency, &spec.faults, population.clone()).await?);
     }
     Ok(running)
 }

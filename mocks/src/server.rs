@@ -1,6 +1,7 @@
 //! Starting and stopping one mock agency: wraps the agency's router with the knobs middleware
-//! and the admin API, binds it (port 0 for an ephemeral port) and serves until dropped.
+//! and the admin API (`/__admin/knobs`, `/__admin/faults`), binds it (port 0 for an ephemeral port) and serves until dropped.
 
+use crate::faults::{self, FaultsConfig};
 use crate::knobs::{self, Knobs, ADMIN_PREFIX};
 use crate::population::Population;
 use crate::{AgencyConfig, Family};
@@ -31,8 +32,9 @@ impl RunningAgency {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets in-flight requests finish.
+    /// Stops accepting, lets in-flight requests finish (hung ones are answered 504 at once).
     pub async fn shutdown(mut self) {
+        self.knobs.faults().release_hangs();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -44,26 +46,52 @@ impl RunningAgency {
 
 impl Drop for RunningAgency {
     fn drop(&mut self) {
+        self.knobs.faults().release_hangs();
         if let Some(task) = self.task.take() {
             task.abort();
         }
     }
 }
 
-/// Starts one agency on `config.host:config.port` (port 0: any free port).
+/// Starts one agency on `config.host:config.port` (port 0: any free port), with no fault
+/// rules (its fault RNG seeded from its name).
 pub async fn start(
     config: &AgencyConfig,
+    population: Arc<Population>,
+) -> std::io::Result<RunningAgency> {
+    start_with_faults(config, &FaultsConfig::default(), population).await
+}
+
+/// Starts one agency with the fault rules in `faults` (seed: `faults.seed`, else derived
+/// from the agency's name).
+pub async fn start_with_faults(
+    config: &AgencyConfig,
+    faults: &FaultsConfig,
     population: Arc<Population>,
 ) -> std::io::Result<RunningAgency> {
     let knobs = Arc::new(Knobs::new(
         Duration::from_millis(config.latency_ms),
         Duration::from_millis(config.jitter_ms),
     ));
+    knobs.faults().configure(&FaultsConfig {
+        seed: Some(
+            faults
+                .seed
+                .unwrap_or_else(|| crate::faults::seed_for(&config.name)),
+        ),
+        rules: faults.rules.clone(),
+    });
     let api = crate::agency_router(config, population, knobs.clone());
     let admin = Router::new()
         .route(
             &format!("{ADMIN_PREFIX}/knobs"),
             get(knobs::get_knobs).post(knobs::set_knobs),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/faults"),
+            get(faults::get_faults)
+                .post(faults::post_faults)
+                .delete(faults::delete_faults),
         )
         .with_state(knobs.clone());
     let app = api.merge(admin).layer(axum::middleware::from_fn_with_state(

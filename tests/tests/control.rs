@@ -118,14 +118,14 @@ async fn assets(world: &mut World, kind: pb::AssetKind, sealed: bool) -> Vec<Str
     found
 }
 
-/// Polls an order until it reaches `wanted` (or fails the test after 10 s).
+/// Polls an order until it reaches `wanted` (or fails the test after 20 s).
 async fn wait_for(world: &mut World, order_id: &str, wanted: pb::OrderState) -> pb::Order {
     wait_with(&mut world.orders, order_id, wanted).await
 }
 
 /// [`wait_for`] with the client of the order's court.
 async fn wait_with(orders: &mut Orders, order_id: &str, wanted: pb::OrderState) -> pb::Order {
-    for _ in 0..200 {
+    for _ in 0..400 {
         let order = orders
             .get_order(pb::GetOrderRequest {
                 order_id: order_id.into(),
@@ -235,12 +235,12 @@ async fn when_balances_fall_short_the_judge_is_told_how_much_is_missing() {
 
 #[tokio::test]
 async fn the_bank_answers_later_and_the_order_completes() {
-    let mut world = World::start_with(bank_decides_after(2_500)).await;
+    let mut world = World::start_with(bank_decides_after(6_000)).await;
     let account = first_asset(&mut world, pb::AssetKind::Bank).await;
     let mut request = place(CASE, "k-async", pb::OrderAction::Freeze, &account);
     request.amount_fen = 100;
     let mut call = tonic::Request::new(request);
-    call.set_timeout(Duration::from_millis(1_000));
+    call.set_timeout(Duration::from_millis(3_000));
     let order = world.orders.place_hold(call).await.unwrap().into_inner();
     assert_eq!(state(&order), pb::OrderState::AwaitingAgency, "{order:?}");
     let done = wait_for(&mut world, &order.order_id, pb::OrderState::Effective).await;
@@ -249,7 +249,7 @@ async fn the_bank_answers_later_and_the_order_completes() {
 
 #[tokio::test]
 async fn a_hub_restarted_while_the_bank_decides_completes_the_order_once() {
-    let mut world = World::start_with(bank_decides_after(2_500)).await;
+    let mut world = World::start_with(bank_decides_after(6_000)).await;
     let account = first_asset(&mut world, pb::AssetKind::Bank).await;
     let frozen_before = funds(&mut world)
         .await
@@ -260,7 +260,7 @@ async fn a_hub_restarted_while_the_bank_decides_completes_the_order_once() {
     let mut request = place(CASE, "k-restart", pb::OrderAction::Freeze, &account);
     request.amount_fen = 250;
     let mut call = tonic::Request::new(request.clone());
-    call.set_timeout(Duration::from_millis(1_000));
+    call.set_timeout(Duration::from_millis(3_000));
     let order = world.orders.place_hold(call).await.unwrap().into_inner();
     assert_eq!(state(&order), pb::OrderState::AwaitingAgency);
     world.restart_hub().await;

@@ -259,8 +259,14 @@ impl Gateway {
         .map_err(refused)
     }
 
-    /// Decides the pending freeze `hold` after the bank's decision delay.
+    /// Decides the pending freeze `hold` after the bank's decision delay, unless a fault rule
+    /// on the freeze path draws "never decide" (`never_decide_rate`): then the ticket stays
+    /// `00` processing for good.
     fn decide_later(&self, hold: &str, accept: bool) {
+        if self.knobs.faults().never_decide(super::FREEZE_PATH) {
+            tracing::debug!(hold, "injected fault: freeze never decided");
+            return;
+        }
         let book = self.book.clone();
         let hold = hold.to_string();
         let delay = self.decision_delay;

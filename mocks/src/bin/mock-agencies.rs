@@ -1,9 +1,12 @@
 //! `mock-agencies`: runs the demo line-up of mock agencies (two banks, a real-estate registry,
 //! a vehicle administration, two payment platforms) until interrupted, or the agencies listed
-//! in a TOML file (`[[agencies]]` tables in the shape of `AgencyConfig`).
+//! in a TOML file (`[[agencies]]` tables in the shape of `AgencySpec`:
+//! `AgencyConfig` plus an optional `faults` table).
 
 use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
-use assethub_mocks::{demo_agencies, start_all, AgencyConfig, Population, DEMO_BASE_PORT};
+use assethub_mocks::{
+    demo_agencies, start_all_with_faults, AgencySpec, Population, DEMO_BASE_PORT,
+};
 use clap::Parser;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -37,7 +40,7 @@ struct Args {
 
 #[derive(Deserialize)]
 struct AgencyFile {
-    agencies: Vec<AgencyConfig>,
+    agencies: Vec<AgencySpec>,
 }
 
 #[tokio::main]
@@ -58,16 +61,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut configs = match &args.config {
         Some(path) => toml::from_str::<AgencyFile>(&std::fs::read_to_string(path)?)?.agencies,
-        None => demo_agencies(args.base_port),
+        None => demo_agencies(args.base_port)
+            .into_iter()
+            .map(AgencySpec::from)
+            .collect(),
     };
     if let Some(latency_ms) = args.latency_ms {
-        for config in &mut configs {
-            config.latency_ms = latency_ms;
-            config.jitter_ms = 0;
+        for spec in &mut configs {
+            spec.agency.latency_ms = latency_ms;
+            spec.agency.jitter_ms = 0;
         }
     }
     let population = Arc::new(Population::generate(args.seed, args.size));
-    let running = start_all(&configs, population).await?;
+    let running = start_all_with_faults(&configs, population).await?;
     for agency in &running {
         println!(
             "{:<16} {:?} {}",

@@ -626,3 +626,29 @@ async fn trusts_the_configured_keys_instead_of_the_demo_key() {
     let (_, answer) = post(&agency, FREEZE_PATH, &sealed).await;
     assert_eq!(answer["retCode"], "0000", "{answer}");
 }
+
+#[tokio::test]
+async fn with_the_never_decide_fault_a_freeze_stays_processing_for_good() {
+    let (agency, population) = start_bank(settings()).await;
+    agency.knobs.faults().add_rules([crate::FaultRule {
+        never_decide_rate: 1.0,
+        ..crate::FaultRule::on(FREEZE_PATH)
+    }]);
+    let (who, account) = customer_with(&population, plain);
+    let body = freeze("f-never", CASE_A, &who, &account.acct_no, 5_000);
+    let (status, answer) = act(&agency, FREEZE_PATH, &body).await;
+    assert_eq!((status, answer["retCode"].as_str()), (200, Some("0000")));
+    assert_eq!(answer["data"]["ctrlStatus"], "00", "{answer}");
+    assert!(answer["data"]["freezeNo"].as_str().is_some(), "a ticket");
+    // Many decision delays (50 ms) later, still processing.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let answer = status_of(&agency, "f-never").await;
+    assert_eq!(answer["data"]["ctrlStatus"], "00", "{answer}");
+    assert_eq!(agency.knobs.faults().counts().never_decided, 1);
+
+    // Switched off, the next freeze is decided as usual.
+    agency.knobs.faults().remove_rules(None);
+    let other = freeze("f-decided", CASE_A, &who, &account.acct_no, 1_000);
+    let answer = frozen(&agency, &other).await;
+    assert_ne!(answer["data"]["ctrlStatus"], "00", "{answer}");
+}
