@@ -141,6 +141,16 @@ async fn wait_with(orders: &mut Orders, order_id: &str, wanted: pb::OrderState) 
     panic!("order {order_id} never became {wanted:?}");
 }
 
+/// The banks decide freezes 4 s after accepting them, and the hub answers its callers after
+/// 1 s (its default deadline): so a call returns while the bank is still deciding, with no
+/// client-side deadline racing the hub's answer on a loaded machine.
+fn bank_decides_after_hub_answers() -> WorldOptions {
+    WorldOptions {
+        tweak: Box::new(|config| config.server.default_deadline_ms = 1_000),
+        ..bank_decides_after(4_000)
+    }
+}
+
 fn bank_decides_after(ms: u64) -> WorldOptions {
     WorldOptions {
         tweak_agencies: Box::new(move |agencies| {
@@ -235,13 +245,11 @@ async fn when_balances_fall_short_the_judge_is_told_how_much_is_missing() {
 
 #[tokio::test]
 async fn the_bank_answers_later_and_the_order_completes() {
-    let mut world = World::start_with(bank_decides_after(6_000)).await;
+    let mut world = World::start_with(bank_decides_after_hub_answers()).await;
     let account = first_asset(&mut world, pb::AssetKind::Bank).await;
     let mut request = place(CASE, "k-async", pb::OrderAction::Freeze, &account);
     request.amount_fen = 100;
-    let mut call = tonic::Request::new(request);
-    call.set_timeout(Duration::from_millis(3_000));
-    let order = world.orders.place_hold(call).await.unwrap().into_inner();
+    let order = world.orders.place_hold(request).await.unwrap().into_inner();
     assert_eq!(state(&order), pb::OrderState::AwaitingAgency, "{order:?}");
     let done = wait_for(&mut world, &order.order_id, pb::OrderState::Effective).await;
     assert_eq!(done.frozen_fen, 100);
@@ -249,7 +257,7 @@ async fn the_bank_answers_later_and_the_order_completes() {
 
 #[tokio::test]
 async fn a_hub_restarted_while_the_bank_decides_completes_the_order_once() {
-    let mut world = World::start_with(bank_decides_after(6_000)).await;
+    let mut world = World::start_with(bank_decides_after_hub_answers()).await;
     let account = first_asset(&mut world, pb::AssetKind::Bank).await;
     let frozen_before = funds(&mut world)
         .await
@@ -259,9 +267,12 @@ async fn a_hub_restarted_while_the_bank_decides_completes_the_order_once() {
         .unwrap();
     let mut request = place(CASE, "k-restart", pb::OrderAction::Freeze, &account);
     request.amount_fen = 250;
-    let mut call = tonic::Request::new(request.clone());
-    call.set_timeout(Duration::from_millis(3_000));
-    let order = world.orders.place_hold(call).await.unwrap().into_inner();
+    let order = world
+        .orders
+        .place_hold(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(state(&order), pb::OrderState::AwaitingAgency);
     world.restart_hub().await;
     let done = wait_for(&mut world, &order.order_id, pb::OrderState::Effective).await;
