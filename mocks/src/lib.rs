@@ -13,6 +13,7 @@ pub mod bank;
 pub mod date;
 pub mod faults;
 pub mod holds;
+pub mod instruction_keys;
 pub mod knobs;
 pub mod payment;
 pub mod population;

@@ -43,13 +43,6 @@ pub struct Executor {
     running: Mutex<HashSet<String>>,
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 impl Executor {
     pub fn new(
         ledger: Ledger,
@@ -156,7 +149,7 @@ impl Executor {
             let sending = self.save(&[(order, sending)]).await?.remove(0);
             // Signed at each send: the agency refuses a stale signature as a replay.
             let mut instruction = instruction;
-            instruction.signature = Some(self.signer.sign(&instruction, unix_now()));
+            instruction.signature = Some(self.signer.sign(&instruction, crate::auth::now_secs()));
             let sent = tokio::time::timeout(
                 self.call_timeout,
                 source.connector.control(&ctx, &instruction),

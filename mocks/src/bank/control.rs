@@ -17,7 +17,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Longest freeze term, and longest extension of one renewal, in days.
 const MAX_TERM_DAYS: i64 = 366;
@@ -168,9 +167,7 @@ impl Gateway {
     /// The seal must verify over the instruction as received, by a trusted key, made within
     /// the window around the bank's (system) clock.
     fn check_seal(&self, ins: &Instruction) -> Result<(), Refused> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = crate::instruction_keys::now_secs();
         self.trusted
             .verify(&ins.signed_fields(), ins.seal.as_ref(), now)
             .map_err(|error| {

@@ -19,7 +19,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Longest freeze term, and longest extension of one renewal, in days (one year).
 const MAX_TERM_DAYS: i64 = 366;
@@ -172,9 +171,7 @@ fn check_seal(
         )
     };
     let seal = wire::court_seal(headers).map_err(|()| malformed())?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = crate::instruction_keys::now_secs();
     platform
         .trusted
         .verify(&ins.signed_fields(key), seal.as_ref(), now)

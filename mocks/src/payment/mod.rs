@@ -129,13 +129,7 @@ pub struct Settings {
     pub instruction_keys: Vec<InstructionKey>,
 }
 
-/// A public key the platform trusts to seal control instructions.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct InstructionKey {
-    pub key_id: String,
-    /// Base64 of the 32-byte Ed25519 public key.
-    pub public_key: String,
-}
+pub use crate::instruction_keys::InstructionKey;
 
 pub const DEFAULT_TOKEN_TTL_SECS: u64 = 300;
 pub const DEFAULT_QUOTA_PER_SEC: u32 = 50;
@@ -178,20 +172,7 @@ impl Settings {
     /// The keys the platform verifies seals with: the configured ones (a malformed one is
     /// logged and left out, so its seals are refused), or the demo hub key when none is.
     pub fn trusted_keys(&self) -> TrustedKeys {
-        if self.instruction_keys.is_empty() {
-            return TrustedKeys::demo();
-        }
-        self.instruction_keys
-            .iter()
-            .fold(TrustedKeys::default(), |trusted, key| {
-                match trusted.clone().with(&key.key_id, &key.public_key) {
-                    Ok(more) => more,
-                    Err(error) => {
-                        tracing::error!(platform = %self.platform_name, key_id = %key.key_id, %error, "instruction key ignored");
-                        trusted
-                    }
-                }
-            })
+        crate::instruction_keys::trusted(&self.platform_name, &self.instruction_keys)
     }
 
     fn token_ttl(&self) -> Duration {

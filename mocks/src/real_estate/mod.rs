@@ -145,7 +145,7 @@ pub fn router(
         population,
         book: HoldBook::new(&format!("CF{:04}-", fnv(name) % 10_000), knobs.clone()),
         knobs,
-        trusted: esign::trusted(&settings.instruction_keys),
+        trusted: esign::trusted(name, &settings.instruction_keys),
     };
     Router::new()
         .route(INQUIRY_PATH, post(api::inquiry))

@@ -9,43 +9,11 @@ use super::wire::{Code, ControlRequest};
 use assethub_connectors::signature::{
     InstructionSignature, SignatureError, SignedFields, TrustedKeys, FRESHNESS_SECS,
 };
-use serde::Deserialize;
 use serde_json::Value;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A key the administration trusts to sign instructions (the court system's public key).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct InstructionKey {
-    pub key_id: String,
-    /// Base64 of the 32-byte Ed25519 public key.
-    pub public_key: String,
-}
+pub use crate::instruction_keys::InstructionKey;
 
-/// The keys of `settings`, or the demo hub's key when none are configured. A key that does
-/// not decode is logged and left out (instructions signed with it are then refused).
-pub(super) fn trusted(keys: &[InstructionKey]) -> TrustedKeys {
-    if keys.is_empty() {
-        return TrustedKeys::demo();
-    }
-    keys.iter().fold(TrustedKeys::default(), |trusted, key| {
-        match trusted.clone().with(&key.key_id, &key.public_key) {
-            Ok(more) => more,
-            Err(e) => {
-                tracing::error!(key_id = %key.key_id, error = %e, "instruction key ignored");
-                trusted
-            }
-        }
-    })
-}
-
-/// The administration's clock in Unix seconds: the system time. The knobs' day offset is not
-/// applied (it moves the calendar for terms and expiry, not the signing window).
-pub(super) fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub(super) use crate::instruction_keys::{now_secs, trusted};
 
 /// The seal carried by `request`: none when all three fields are absent or empty, malformed
 /// when only some are present or `qzsj` is not whole seconds.

@@ -147,7 +147,7 @@ pub fn router(
         book: HoldBook::new(&hold_prefix(settings), knobs.clone()),
         knobs,
         feed: sightings::Feed::default(),
-        trusted: esign::trusted(&settings.instruction_keys),
+        trusted: esign::trusted(name, &settings.instruction_keys),
     });
     if let Some(ms) = settings.sighting_interval_ms.filter(|ms| *ms > 0) {
         sightings::spawn_periodic(&administration, Duration::from_millis(ms));
