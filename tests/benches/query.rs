@@ -252,7 +252,7 @@ async fn watch_and_release(
         Some(pb::Instruction {
             case_number: case.clone(),
             ruling: format!("{case}之一"),
-            officer: "bench".into(),
+            officer: assethub_tests::officer_of(assethub_tests::Role::Judge).into(),
             idempotency_key: key,
         })
     };

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod limit;
 pub mod role;
 pub mod token;
+mod verified;
 
 pub use role::{allows, Method, Role};
 pub use token::{Claims, TokenError, TokenIssuer, TokenVerifier};
@@ -42,7 +43,7 @@ impl From<Claims> for Caller {
 
 /// Authenticates requests; shared by every service's interceptor.
 pub struct Authenticator {
-    verifier: TokenVerifier,
+    verifier: verified::VerifiedTokens,
     limiter: RateLimiter,
     audit: Option<crate::audit::CallAudit>,
 }
@@ -54,7 +55,7 @@ impl Authenticator {
         audit: Option<crate::audit::CallAudit>,
     ) -> Arc<Self> {
         Arc::new(Self {
-            verifier,
+            verifier: verified::VerifiedTokens::new(verifier),
             limiter,
             audit,
         })
