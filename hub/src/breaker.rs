@@ -7,6 +7,8 @@
 //! - **Open** for `cooldown`: calls fail fast (no agency call).
 //! - **Half-open** after the cool-down: one probe call passes, the others fail fast; the
 //!   probe's success closes the breaker, its failure opens it again for another cool-down.
+//!   A probe that never reports (its caller gave up) is replaced by a new one after another
+//!   cool-down, so the breaker cannot stay half-open forever.
 //!
 //! Answers the agency gives (found, not found, refusals) are successes: the agency is up.
 
@@ -36,7 +38,8 @@ struct Inner {
     state: BreakerState,
     consecutive_failures: u32,
     opened_at: Instant,
-    probing: bool,
+    /// When the current half-open probe was let through, if one is out.
+    probe_since: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -65,7 +68,7 @@ impl Breaker {
                 state: BreakerState::Closed,
                 consecutive_failures: 0,
                 opened_at: Instant::now(),
-                probing: false,
+                probe_since: None,
             }),
         }
     }
@@ -83,7 +86,7 @@ impl Breaker {
     fn advance(&self, inner: &mut Inner) {
         if inner.state == BreakerState::Open && inner.opened_at.elapsed() >= self.cooldown {
             inner.state = BreakerState::HalfOpen;
-            inner.probing = false;
+            inner.probe_since = None;
         }
     }
 
@@ -93,8 +96,12 @@ impl Breaker {
         self.advance(&mut inner);
         match inner.state {
             BreakerState::Closed => Admission::Pass,
-            BreakerState::HalfOpen if !inner.probing => {
-                inner.probing = true;
+            BreakerState::HalfOpen
+                if inner
+                    .probe_since
+                    .is_none_or(|since| since.elapsed() >= self.cooldown) =>
+            {
+                inner.probe_since = Some(Instant::now());
                 Admission::Pass
             }
             BreakerState::HalfOpen => Admission::Refuse(Duration::ZERO),
@@ -110,7 +117,7 @@ impl Breaker {
         if agency_answered {
             inner.state = BreakerState::Closed;
             inner.consecutive_failures = 0;
-            inner.probing = false;
+            inner.probe_since = None;
             return;
         }
         inner.consecutive_failures += 1;
@@ -119,7 +126,7 @@ impl Breaker {
         if trip {
             inner.state = BreakerState::Open;
             inner.opened_at = Instant::now();
-            inner.probing = false;
+            inner.probe_since = None;
         }
     }
 }
@@ -167,6 +174,24 @@ mod tests {
         breaker.record(false);
         assert_eq!(breaker.state(), BreakerState::Open);
         assert_eq!(breaker.admit(), Admission::Refuse(Duration::from_secs(5)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_that_never_reports_is_replaced_after_a_cooldown() {
+        let breaker = Breaker::new(1, Duration::from_secs(5));
+        breaker.record(false);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(
+            breaker.admit(),
+            Admission::Pass,
+            "the probe, then its caller gives up"
+        );
+        tokio::time::advance(Duration::from_secs(4)).await;
+        assert_eq!(breaker.admit(), Admission::Refuse(Duration::ZERO));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(breaker.admit(), Admission::Pass, "a new probe");
+        breaker.record(true);
+        assert_eq!(breaker.state(), BreakerState::Closed);
     }
 
     #[test]

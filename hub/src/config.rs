@@ -2,7 +2,7 @@
 //! sources. Parsing and validation only; building connectors is the registry's job.
 
 use assethub_connectors::domain::SourceId;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,7 +11,7 @@ use std::time::Duration;
 /// The configuration `assethub demo` uses, matching `mock-agencies` on its default ports.
 pub const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubConfig {
     #[serde(default)]
@@ -28,11 +28,32 @@ pub struct HubConfig {
     pub trust: TrustConfig,
     #[serde(default)]
     pub auth: AuthConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     pub sources: Vec<SourceConfig>,
 }
 
+/// The Prometheus metrics endpoint (`GET /metrics`, plain HTTP; the series hold no personal
+/// data, so a listener off loopback is allowed with a warning).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// Port 0: any free port (tests).
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
+}
+
 /// Who may call: trusted token issuers and per-caller limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// Issuers whose bearer tokens the hub accepts. None: every call is refused.
@@ -45,7 +66,7 @@ pub struct AuthConfig {
 }
 
 /// A court's four-eyes rule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalRule {
     pub court: String,
@@ -68,7 +89,7 @@ impl Default for AuthConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerConfig {
     pub name: String,
@@ -88,7 +109,7 @@ impl AuthConfig {
 }
 
 /// Keys the hub proves itself with.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrustConfig {
     /// Id of the instruction-signing key, as agencies know it.
@@ -143,7 +164,7 @@ impl TrustConfig {
 }
 
 /// The listener's certificate and, optionally, the CA whose client certificates it accepts.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM certificate chain and private key of the hub.
@@ -158,7 +179,7 @@ pub struct TlsConfig {
 }
 
 /// Where control orders are recorded.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LedgerConfig {
     /// `sqlite://<file>` (created with its directory) or `postgres://...` when several hubs
@@ -175,7 +196,7 @@ impl Default for LedgerConfig {
 }
 
 /// Legal maximum hold periods in days (the policy table of DOMAIN rule 1).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MaxDays {
     /// Deposits and payment balances.
@@ -194,7 +215,7 @@ impl Default for MaxDays {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ControlConfig {
     pub max_days: MaxDays,
@@ -219,7 +240,7 @@ impl Default for ControlConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
@@ -244,7 +265,7 @@ impl Default for ServerConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
     pub max_entries: u64,
@@ -260,12 +281,19 @@ impl Default for CacheConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetryConfig {
     pub max_attempts: usize,
     pub min_delay_ms: u64,
     pub max_delay_ms: u64,
+    /// Retry budget per source: retries allowed per first attempt (0.2: at most ~20 % more
+    /// calls during an outage; below 0: no budget), ...
+    pub budget_ratio: f64,
+    /// ... plus this many retries per second whatever the traffic, ...
+    pub budget_min_per_sec: f64,
+    /// ... saved up to at most this many.
+    pub budget_max_saved: f64,
 }
 
 impl Default for RetryConfig {
@@ -274,12 +302,15 @@ impl Default for RetryConfig {
             max_attempts: 3,
             min_delay_ms: 50,
             max_delay_ms: 2_000,
+            budget_ratio: 0.2,
+            budget_min_per_sec: 5.0,
+            budget_max_saved: 50.0,
         }
     }
 }
 
 /// One source: the hub's own keys, and everything else handed to the connector untouched.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct SourceConfig {
     pub id: SourceId,
     #[serde(rename = "type")]
@@ -293,12 +324,21 @@ pub struct SourceConfig {
     pub breaker_failures: u32,
     #[serde(default = "default_breaker_cooldown_ms")]
     pub breaker_cooldown_ms: u64,
+    /// The agency's quota: calls per second sustained (0: unlimited) and at once.
+    #[serde(default)]
+    pub rate_limit_per_sec: u32,
+    #[serde(default = "default_rate_limit_burst")]
+    pub rate_limit_burst: u32,
     #[serde(flatten)]
     pub settings: toml::Table,
 }
 
 fn default_max_concurrency() -> u32 {
     16
+}
+
+fn default_rate_limit_burst() -> u32 {
+    1
 }
 
 fn default_breaker_failures() -> u32 {
@@ -406,6 +446,38 @@ mod tests {
         assert!(bank.settings.contains_key("api_key"));
         assert!(!bank.settings.contains_key("cache_ttl_secs"));
         assert!(!bank.settings.contains_key("id"));
+    }
+
+    #[test]
+    fn a_written_config_reads_back_the_same() {
+        let mut config = HubConfig::example();
+        // Values away from the defaults, so a field that is written but not read back shows.
+        config.server.tls = Some(TlsConfig {
+            cert_file: "/etc/assethub/hub.pem".into(),
+            key_file: "/etc/assethub/hub.key".into(),
+            client_ca_file: Some("/etc/assethub/ca.pem".into()),
+            require_client_cert: true,
+        });
+        config.auth.approval.push(ApprovalRule {
+            court: "鄂0116".into(),
+            above_fen: 1_000_000,
+            seals: true,
+        });
+        config.control.max_days.vehicles = 100;
+        config.sources[0].cache_ttl_secs = None;
+        config.sources[1].breaker_failures = 0;
+        let text = toml::to_string(&config).expect("the configuration serializes");
+        let back = HubConfig::from_toml(&text).expect("the written configuration parses");
+        let value = |c: &HubConfig| toml::Value::try_from(c).expect("serializes");
+        assert_eq!(value(&back), value(&config));
+        assert_eq!(back.control.max_days.vehicles, 100);
+        assert_eq!(back.sources[0].cache_ttl_secs, None);
+        assert_eq!(back.sources[1].breaker_failures, 0);
+        assert_eq!(
+            back.sources[2].settings["base_url"].as_str(),
+            Some("http://127.0.0.1:18083")
+        );
+        assert!(back.server.tls.is_some_and(|t| t.require_client_cert));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - `search`: fan-out of one search to every selected source.
 //! - `validate` / `convert`: the edge between the API and the domain.
 //! - `service`: the gRPC service; `server`: assembling and running it.
+//! - `metrics`: the Prometheus series and their `/metrics` endpoint.
 
 pub mod audit;
 pub mod auth;
@@ -18,6 +19,9 @@ pub mod clock;
 pub mod config;
 pub mod control_api;
 pub mod convert;
+pub mod guard;
+pub mod health;
+pub mod metrics;
 pub mod orders;
 pub mod registry;
 pub mod retry;

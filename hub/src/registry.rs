@@ -1,9 +1,10 @@
 //! The connector registry: every configured source, built once from the configuration through
-//! `assethub_connectors::build`, with the hub-side settings that wrap it (cache TTL and the
-//! per-source concurrency limit that keeps a batch from flooding one agency).
+//! `assethub_connectors::build`, with the hub-side settings that wrap it: cache TTL and the
+//! protection layers of [`crate::guard`] (breaker, concurrency limit, rate gate, retry budget).
 
 use crate::breaker::Breaker;
-use crate::config::HubConfig;
+use crate::config::{HubConfig, RetryConfig};
+use crate::guard::{RateGate, RetryBudget};
 use assethub_connectors::domain::AssetKind;
 use assethub_connectors::{ConfigError, Connector};
 use std::sync::Arc;
@@ -20,6 +21,10 @@ pub struct Source {
     pub limiter: Semaphore,
     /// Fails calls fast while the agency is down.
     pub breaker: Breaker,
+    /// Paces calls to the agency's quota.
+    pub rate: RateGate,
+    /// Retries this source may still make (shared by every caller).
+    pub budget: RetryBudget,
 }
 
 impl Source {
@@ -58,6 +63,8 @@ impl Registry {
                         s.breaker_failures,
                         Duration::from_millis(s.breaker_cooldown_ms),
                     ),
+                    rate: RateGate::new(s.rate_limit_per_sec, s.rate_limit_burst),
+                    budget: budget_of(&config.retry),
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;
@@ -76,6 +83,8 @@ impl Registry {
                     max_concurrency,
                     limiter: Semaphore::new(max_concurrency as usize),
                     breaker: Breaker::new(0, Duration::ZERO),
+                    rate: RateGate::new(0, 0),
+                    budget: RetryBudget::unlimited(),
                 })
             })
             .collect();
@@ -85,4 +94,12 @@ impl Registry {
     pub fn all(&self) -> &[Arc<Source>] {
         &self.sources
     }
+}
+
+fn budget_of(retry: &RetryConfig) -> RetryBudget {
+    RetryBudget::new(
+        retry.budget_ratio,
+        retry.budget_min_per_sec,
+        retry.budget_max_saved,
+    )
 }

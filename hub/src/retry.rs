@@ -1,9 +1,11 @@
 //! Retrying one agency call with backon: exponential backoff with jitter, only for retryable
 //! failures (connect errors, timeouts, 5xx, 429), a 429's `Retry-After` honoured in place of
 //! the backoff, and never past the caller's deadline: a wait that would end after the deadline
-//! is not started, and the error is returned at once so the caller can report it.
+//! is not started, and the error is returned at once so the caller can report it. Each retry
+//! also needs a token of the source's [`RetryBudget`], so an outage cannot multiply the load.
 
 use crate::config::RetryConfig;
+use crate::guard::RetryBudget;
 use assethub_connectors::ConnectorError;
 use backon::{ExponentialBuilder, Retryable};
 use std::future::Future;
@@ -28,11 +30,12 @@ impl From<&RetryConfig> for RetryPolicy {
     }
 }
 
-/// Runs `attempt` until it succeeds, fails permanently, runs out of attempts, or the next wait
-/// would pass `deadline`. `attempts` counts every call made (shared so a caller that gives up
-/// at its deadline can still report it).
+/// Runs `attempt` until it succeeds, fails permanently, runs out of attempts or retry budget,
+/// or the next wait would pass `deadline`. `attempts` counts every call made (shared so a
+/// caller that gives up at its deadline can still report it).
 pub async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
+    budget: &RetryBudget,
     deadline: Instant,
     attempts: &AtomicU32,
     attempt: F,
@@ -46,6 +49,7 @@ where
         .with_max_delay(policy.max_delay)
         .with_max_times(policy.max_attempts.saturating_sub(1))
         .with_jitter();
+    budget.deposit();
     let mut attempt = attempt;
     let counted = || {
         attempts.fetch_add(1, Ordering::Relaxed);
@@ -62,7 +66,14 @@ where
                 (Some(_), Some(asked)) => asked,
                 (Some(computed), None) => computed,
             };
-            (Instant::now() + delay < deadline).then_some(delay)
+            if Instant::now() + delay >= deadline {
+                return None;
+            }
+            if !budget.try_spend() {
+                tracing::debug!(error = %error, "retry budget spent: not retrying");
+                return None;
+            }
+            Some(delay)
         })
         .notify(|error, delay| {
             tracing::debug!(error = %error, delay_ms = delay.as_millis() as u64, "retrying agency call");
@@ -108,6 +119,7 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(10);
         let result = with_retries(
             &policy(3),
+            &RetryBudget::unlimited(),
             deadline,
             &attempts,
             scripted(vec![Err(server_error()), Err(server_error()), Ok(7)], &log),
@@ -125,6 +137,7 @@ mod tests {
         let auth = ConnectorError::new(ErrorClass::Auth, "bad key");
         let result = with_retries(
             &policy(3),
+            &RetryBudget::unlimited(),
             deadline,
             &attempts,
             scripted(vec![Err(auth.clone())], &log),
@@ -143,6 +156,7 @@ mod tests {
         let throttled = ConnectorError::rate_limited(Some(Duration::from_secs(2)), "429");
         let result = with_retries(
             &policy(3),
+            &RetryBudget::unlimited(),
             deadline,
             &attempts,
             scripted(vec![Err(throttled), Ok(1)], &log),
@@ -162,6 +176,7 @@ mod tests {
         let throttled = ConnectorError::rate_limited(Some(Duration::from_secs(5)), "429");
         let result = with_retries(
             &policy(3),
+            &RetryBudget::unlimited(),
             deadline,
             &attempts,
             scripted(vec![Err(throttled.clone())], &log),
@@ -183,8 +198,40 @@ mod tests {
             Err(server_error()),
             Ok(1),
         ];
-        let result = with_retries(&policy(3), deadline, &attempts, scripted(script, &log)).await;
+        let unlimited = RetryBudget::unlimited();
+        let result = with_retries(
+            &policy(3),
+            &unlimited,
+            deadline,
+            &attempts,
+            scripted(script, &log),
+        )
+        .await;
         assert_eq!(result, Err(server_error()));
         assert_eq!(attempts.load(Ordering::Relaxed), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_spent_budget_stops_retries_but_never_first_attempts() {
+        let budget = RetryBudget::new(0.5, 0.0, 1.0);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut made = Vec::new();
+        for _ in 0..4 {
+            let log = Mutex::new(vec![]);
+            let attempts = AtomicU32::new(0);
+            let failing = vec![Err(server_error()); 3];
+            let result = with_retries(
+                &policy(3),
+                &budget,
+                deadline,
+                &attempts,
+                scripted(failing, &log),
+            )
+            .await;
+            assert_eq!(result, Err(server_error()));
+            made.push(attempts.load(Ordering::Relaxed));
+        }
+        // One token saved up (the cap), then half a token per call: a retry every other call.
+        assert_eq!(made, vec![2, 1, 2, 1]);
     }
 }

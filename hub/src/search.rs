@@ -3,12 +3,12 @@
 //! bounded by the caller's deadline on its own, so a slow agency never delays the others and
 //! is reported as timed out when the deadline passes.
 
-use crate::breaker::Admission;
 use crate::cache::{AnswerCache, CacheKey, CachedAnswer};
+use crate::guard;
+use crate::metrics::Metrics;
 use crate::registry::{Registry, Source};
 use crate::retry::{with_retries, RetryPolicy};
 use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor};
-use assethub_connectors::ErrorClass;
 use assethub_connectors::{CallContext, ConnectorError};
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -54,6 +54,7 @@ pub struct SearchHub {
     registry: Arc<Registry>,
     cache: AnswerCache,
     retry: RetryPolicy,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl SearchHub {
@@ -62,7 +63,14 @@ impl SearchHub {
             registry,
             cache,
             retry,
+            metrics: None,
         }
+    }
+
+    /// Records every source report in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn registry(&self) -> &Registry {
@@ -115,17 +123,17 @@ impl SearchHub {
                 request_id: search.request_id.clone(),
             };
             let fetch = || async {
-                let answer = with_retries(&self.retry, search.deadline, &attempts, || async {
-                    if let Admission::Refuse(wait) = source.breaker.admit() {
-                        return Err(circuit_open(source.id(), wait));
-                    }
-                    let _permit = source.limiter.acquire().await;
-                    let result = source.connector.query(&ctx, &search.debtor).await;
-                    source
-                        .breaker
-                        .record(!matches!(&result, Err(e) if e.is_retryable()));
-                    result
-                })
+                let answer = with_retries(
+                    &self.retry,
+                    &source.budget,
+                    search.deadline,
+                    &attempts,
+                    || {
+                        guard::call(&source, search.deadline, || {
+                            source.connector.query(&ctx, &search.debtor)
+                        })
+                    },
+                )
                 .await?;
                 Ok((answer, attempts.load(Ordering::Relaxed)))
             };
@@ -159,22 +167,14 @@ impl SearchHub {
                 },
             };
             log_report(&report);
+            if let Some(metrics) = &self.metrics {
+                metrics.source_report(&report, search.fresh);
+            }
             report
         }
         .instrument(span)
         .await
     }
-}
-
-/// The fail-fast error of an open breaker (not retried: no call was made).
-pub fn circuit_open(source: &str, wait: Duration) -> ConnectorError {
-    ConnectorError::new(
-        ErrorClass::CircuitOpen,
-        format!(
-            "source {source} failed repeatedly; circuit open, next probe in {} ms",
-            wait.as_millis()
-        ),
-    )
 }
 
 fn log_report(report: &SourceReport) {

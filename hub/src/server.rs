@@ -9,6 +9,7 @@ use crate::cache::AnswerCache;
 use crate::clock::Clock;
 use crate::config::HubConfig;
 use crate::control_api::OrdersService;
+use crate::metrics::{self, Exporter, Metrics, RpcMetricsLayer};
 use crate::orders::execute::Executor;
 use crate::orders::policy::HoldPolicy;
 use crate::orders::{Desk, Ledger, LedgerError};
@@ -59,17 +60,30 @@ pub struct Hub {
     pub desk: Arc<Desk>,
     pub clock: Arc<Clock>,
     follow_up: Duration,
+    /// How long a stopping hub lets control executions in flight finish.
+    drain: Duration,
+    pub metrics: Arc<Metrics>,
+    /// The metrics endpoint's listener and what it serves (none when disabled or unbound).
+    metrics_endpoint: Option<(TcpListener, Exporter)>,
+}
+
+impl Hub {
+    /// Where the metrics endpoint listens, if it does.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        let (listener, _) = self.metrics_endpoint.as_ref()?;
+        listener.local_addr().ok()
+    }
 }
 
 /// Builds the services from a configuration and opens (migrating) the order ledger.
 pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     let registry = Arc::new(Registry::from_config(config)?);
     let cache = AnswerCache::new(config.cache.max_entries);
-    let search = Arc::new(SearchHub::new(
-        registry.clone(),
-        cache.clone(),
-        (&config.retry).into(),
-    ));
+    let metrics = Arc::new(Metrics::new());
+    let search = Arc::new(
+        SearchHub::new(registry.clone(), cache.clone(), (&config.retry).into())
+            .with_metrics(metrics.clone()),
+    );
     let ledger = Ledger::open(&config.ledger.url).await?;
     if config.trust.instruction_key_seed.is_empty() || config.trust.audit_key.is_empty() {
         tracing::warn!(
@@ -82,22 +96,25 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     ));
     let clock = Arc::new(Clock::new());
     let control = &config.control;
-    let executor = Arc::new(Executor::new(
-        ledger.clone(),
-        registry.clone(),
-        cache,
-        Duration::from_millis(control.call_timeout_ms),
-        Duration::from_millis(config.retry.min_delay_ms.max(10)),
-        config
-            .trust
-            .signer()
-            .map_err(|e| ServeError::Invalid(e.to_string()))?,
-        Some(audit.clone()),
-    ));
+    let executor = Arc::new(
+        Executor::new(
+            ledger.clone(),
+            registry.clone(),
+            cache,
+            Duration::from_millis(control.call_timeout_ms),
+            Duration::from_millis(config.retry.min_delay_ms.max(10)),
+            config
+                .trust
+                .signer()
+                .map_err(|e| ServeError::Invalid(e.to_string()))?,
+            Some(audit.clone()),
+        )
+        .with_metrics(metrics.clone()),
+    );
     let desk = Arc::new(
         Desk::new(
             ledger,
-            registry,
+            registry.clone(),
             search.clone(),
             HoldPolicy {
                 max_days: control.max_days.clone(),
@@ -127,11 +144,18 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         tls: config.server.tls.clone(),
         auth,
         search: HubService::new(search, limits, audit.clone()),
-        orders: OrdersService::new(desk.clone(), clock.clone(), limits.deadlines, audit.clone()),
+        orders: OrdersService::new(desk.clone(), clock.clone(), limits.deadlines, audit.clone())
+            .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone()),
-        desk,
         clock,
         follow_up: Duration::from_millis(control.follow_up_ms),
+        drain: Duration::from_millis(control.call_timeout_ms),
+        metrics_endpoint: crate::metrics::bind(&config.metrics).await.map(|listener| {
+            let ledger = Some(desk.ledger().clone());
+            (listener, Exporter::new(metrics.clone(), registry, ledger))
+        }),
+        desk,
+        metrics,
     })
 }
 
@@ -157,7 +181,10 @@ pub async fn serve(
 }
 
 /// Serves an assembled hub; its follow-up loop (pending orders, queues, expiry, sightings)
-/// runs while it serves.
+/// runs while it serves. When `shutdown` resolves: no new calls are accepted, calls in flight
+/// finish, the follow-up loop stops, and control executions in flight get up to the control
+/// call timeout to finish; whatever is still unanswered stays recorded as awaiting its agency
+/// and is resumed (asked about by its idempotency key) at the next start.
 pub async fn serve_hub(
     hub: Hub,
     listener: TcpListener,
@@ -184,9 +211,17 @@ pub async fn serve_hub(
     let orders = InterceptedService::new(OrdersServer::new(hub.orders), hub.auth.interceptor());
     let audit = InterceptedService::new(AuditServer::new(hub.audit), hub.auth.interceptor());
     // Stops with the server, even when the serving task is aborted.
-    let _follow_up = AbortOnDrop(tokio::spawn(
+    let follow_up = AbortOnDrop(tokio::spawn(
         hub.desk.clone().follow_up_forever(hub.follow_up),
     ));
+    let _source_health = AbortOnDrop(tokio::spawn(crate::health::report_sources(
+        health_reporter.clone(),
+        hub.desk.registry().clone(),
+        Duration::from_secs(1),
+    )));
+    let _metrics = hub
+        .metrics_endpoint
+        .map(|(listener, exporter)| AbortOnDrop(tokio::spawn(metrics::serve(listener, exporter))));
     let addr = listener.local_addr()?;
     let mut builder = tonic::transport::Server::builder();
     match &hub.tls {
@@ -204,6 +239,7 @@ pub async fn serve_hub(
         }
     }
     let served = builder
+        .layer(RpcMetricsLayer::new(hub.metrics))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(api)
@@ -211,6 +247,14 @@ pub async fn serve_hub(
         .add_service(audit)
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await;
+    drop(follow_up);
+    let unfinished = hub.desk.drain(hub.drain).await;
+    if unfinished > 0 {
+        tracing::warn!(
+            unfinished,
+            "stopping with control orders still awaiting their agency: they are recorded and resume at the next start"
+        );
+    }
     served?;
     Ok(())
 }
@@ -229,6 +273,29 @@ fn server_tls(tls: &crate::config::TlsConfig) -> Result<ServerTlsConfig, ServeEr
             .client_auth_optional(!tls.require_client_cert);
     }
     Ok(config)
+}
+
+/// Resolves on Ctrl-C or (Unix) SIGTERM: the shutdown future of the hub's binaries.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down: draining in-flight calls");
 }
 
 struct AbortOnDrop(JoinHandle<()>);
@@ -253,6 +320,8 @@ pub struct RunningHub {
     /// The hub's calendar (tests move it to show expiry).
     pub clock: Arc<Clock>,
     pub desk: Arc<Desk>,
+    /// Where `GET /metrics` answers (none when metrics are disabled or could not listen).
+    pub metrics_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServeError>>,
 }
@@ -285,6 +354,7 @@ impl Drop for RunningHub {
 pub async fn spawn(config: HubConfig, addr: SocketAddr) -> Result<RunningHub, ServeError> {
     let hub = build(&config).await?;
     let (clock, desk) = (hub.clock.clone(), hub.desk.clone());
+    let metrics_addr = hub.metrics_addr();
     if config.server.tls.is_none() && !addr.ip().is_loopback() {
         return Err(ServeError::Invalid(format!(
             "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
@@ -303,6 +373,7 @@ pub async fn spawn(config: HubConfig, addr: SocketAddr) -> Result<RunningHub, Se
         addr,
         clock,
         desk,
+        metrics_addr,
         stop: Some(stop),
         task,
     })

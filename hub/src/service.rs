@@ -277,6 +277,9 @@ impl HubService {
                 in_flight: s
                     .max_concurrency
                     .saturating_sub(s.limiter.available_permits() as u32),
+                rate_limit_per_sec: s.rate.per_sec(),
+                rate_limit_burst: s.rate.burst(),
+                retry_budget: s.budget.available(),
             })
             .collect();
         Ok(Response::new(pb::ListSourcesResponse { sources }))

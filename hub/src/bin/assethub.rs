@@ -4,6 +4,7 @@
 //! - `assethub demo`: start the mock agencies in-process on their default ports and serve the
 //!   embedded example configuration on 127.0.0.1:50051, after writing development credentials
 //!   for every role (courts 鄂0116 and 鄂01) where `hubctl` finds them; nothing else needed.
+//!   Prometheus metrics at http://127.0.0.1:9464/metrics (`[metrics]` in the configuration).
 //! - `assethub issue-token`: sign a bearer token with an issuer's key (and save it for hubctl).
 //! - `assethub keygen`: a new Ed25519 key (seed and public key) for an issuer or for signing
 //!   instructions.
@@ -11,7 +12,8 @@
 use assethub_hub::auth::credentials::{self, Credential, CredentialsFile};
 use assethub_hub::auth::{now_secs, Claims, Role, TokenIssuer};
 use assethub_hub::config::HubConfig;
-use assethub_hub::{serve, telemetry};
+use assethub_hub::server::{build, serve_hub, shutdown_signal};
+use assethub_hub::telemetry;
 use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
 use assethub_mocks::{demo_agencies, start_all, Population, DEMO_BASE_PORT};
 use clap::{Parser, Subcommand};
@@ -135,8 +137,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let hub = build(&config).await?;
     println!("assethub listening on {listen}");
-    serve(&config, listener, shutdown_signal()).await?;
+    if let Some(addr) = hub.metrics_addr() {
+        println!("metrics at http://{addr}/metrics");
+    }
+    serve_hub(hub, listener, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -195,26 +201,4 @@ fn issue_token(
         eprintln!("saved to {}", path.display());
     }
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down: draining in-flight calls");
 }

@@ -3,9 +3,15 @@
 //! waits for new ones (notified on commit, and re-read every second in case another hub
 //! sharing the ledger wrote them). Reading by cursor from the ledger, never from a memory
 //! buffer, is what makes a resumed feed miss nothing and repeat nothing.
+//!
+//! With metrics, each event committed after the stream opened is timed from its commit
+//! (`at_ms`, the writing hub's wall clock) to its hand-over to the stream
+//! (`assethub_event_feed_lag_seconds`); a replayed backlog is not lag and is not timed.
 
 use super::convert;
 use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::orders::ledger::now_ms;
 use crate::orders::Ledger;
 use assethub_proto::v1 as pb;
 use std::pin::Pin;
@@ -28,11 +34,14 @@ pub fn follow(
     after: u64,
     case: Option<String>,
     court: String,
+    metrics: Option<Arc<Metrics>>,
 ) -> EventStream {
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
+        let _counted = metrics.as_ref().map(|m| m.feed_subscriber());
         let mut cursor = after;
         let mut changes = ledger.subscribe();
+        let live_after = *changes.borrow();
         loop {
             let events = match ledger.events_after(cursor, case.as_deref(), PAGE).await {
                 Ok(events) => events,
@@ -55,6 +64,10 @@ pub fn follow(
                 }
                 if tx.send(Ok(convert::event(event, today))).await.is_err() {
                     return;
+                }
+                if let Some(metrics) = metrics.as_ref().filter(|_| event.seq > live_after) {
+                    let lag_ms = u64::try_from(now_ms() - event.at_ms).unwrap_or(0);
+                    metrics.feed_delivered(Duration::from_millis(lag_ms));
                 }
             }
             if full_page {

@@ -9,6 +9,7 @@ mod validate;
 use crate::audit::CallAudit;
 use crate::auth::{self, Caller, Method};
 use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::orders::ledger::OrderFilter;
 use crate::orders::{
     ActRequest, Action, Desk, DeskError, FundsReport, FundsRequest, HoldRequest, LedgerError,
@@ -26,6 +27,7 @@ pub struct OrdersService {
     clock: Arc<Clock>,
     deadlines: DeadlinePolicy,
     audit: CallAudit,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl OrdersService {
@@ -40,7 +42,14 @@ impl OrdersService {
             clock,
             deadlines,
             audit,
+            metrics: None,
         }
+    }
+
+    /// Times the event feed's deliveries in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     fn deadline<T>(&self, request: &Request<T>) -> Instant {
@@ -377,6 +386,7 @@ impl OrdersService {
             body.after_cursor,
             case,
             caller.court,
+            self.metrics.clone(),
         )))
     }
 }

@@ -167,6 +167,16 @@ impl Desk {
         &self.ledger
     }
 
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Lets the executions in flight finish, at most `limit`; returns how many did not (they
+    /// stay recorded as awaiting their agency and resume at the next start).
+    pub async fn drain(&self, limit: std::time::Duration) -> usize {
+        self.executor.drain(limit).await
+    }
+
     pub(super) fn case_lock(&self, case: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.case_locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.entry(case.to_string()).or_default().clone()

@@ -11,6 +11,9 @@
 //!    after a backoff: never a blind resend. After a few rounds the order is left to the
 //!    follow-up loop, still awaiting its agency.
 //!
+//! Every agency call goes through the source's protection layers ([`crate::guard`]): while its
+//! breaker is open no call is made and the round counts as failed (the order stays recorded).
+//!
 //! Executions run detached from the caller, so a caller giving up never interrupts one, and
 //! one order is executed by at most one task of this hub at a time.
 
@@ -18,11 +21,14 @@ use super::ledger::{Ledger, LedgerError};
 use super::model::{Action, Order, State};
 use crate::audit::CallAudit;
 use crate::cache::{AnswerCache, CacheKey};
+use crate::guard;
+use crate::metrics::Metrics;
 use crate::registry::{Registry, Source};
 use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
 use assethub_connectors::signature::InstructionSigner;
 use assethub_connectors::{
-    CallContext, ControlAction, ControlAnswer, ControlInstruction, ErrorClass, HoldStatus,
+    CallContext, ConnectorError, ControlAction, ControlAnswer, ControlInstruction, ErrorClass,
+    HoldStatus,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -40,6 +46,7 @@ pub struct Executor {
     backoff: Duration,
     signer: InstructionSigner,
     audit: Option<CallAudit>,
+    metrics: Option<Arc<Metrics>>,
     running: Mutex<HashSet<String>>,
 }
 
@@ -61,14 +68,38 @@ impl Executor {
             backoff,
             signer,
             audit,
+            metrics: None,
             running: Mutex::default(),
         }
+    }
+
+    /// Counts every instruction sent in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Executes `order_id` in a detached task and waits for it until `deadline`.
     pub async fn run(self: &Arc<Self>, order_id: &str, deadline: Instant) {
         let task = tokio::spawn(self.clone().execute(order_id.to_string()));
         let _ = tokio::time::timeout_at(deadline, task).await;
+    }
+
+    /// How long one control call may take before the agency is asked instead.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+
+    /// Waits until no execution of this hub runs, at most `limit`; returns how many still do.
+    pub async fn drain(&self, limit: Duration) -> usize {
+        let deadline = Instant::now() + limit;
+        loop {
+            let running = self.running.lock().unwrap_or_else(|p| p.into_inner()).len();
+            if running == 0 || Instant::now() >= deadline {
+                return running;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Starts executing `order_id` in the background unless it already runs.
@@ -123,24 +154,19 @@ impl Executor {
                 case: instruction.case.clone(),
                 request_id: order.order_id.clone(),
             };
-            // Control calls share the source's concurrency limit with searches.
-            let Ok(_permit) = source.limiter.acquire().await else {
-                return Ok(());
-            };
             if order.attempts > 0 {
-                let asked = tokio::time::timeout(
-                    self.call_timeout,
-                    source.connector.control_status(&ctx, order.agency_key()),
-                )
-                .await;
+                let asked = self
+                    .guarded(&source, || {
+                        source.connector.control_status(&ctx, order.agency_key())
+                    })
+                    .await;
                 match asked {
-                    Ok(Ok(Some(answer))) => return self.apply(&order, &answer).await,
-                    Ok(Ok(None)) => {}
-                    Ok(Err(e)) => {
+                    Ok(Some(answer)) => return self.apply(&order, &answer).await,
+                    Ok(None) => {}
+                    Err(e) => {
                         tracing::info!(order = %order.order_id, error = %e, "agency could not say what became of the order");
                         continue;
                     }
-                    Err(_) => continue,
                 }
             }
             let mut sending = order.clone();
@@ -150,15 +176,13 @@ impl Executor {
             // Signed at each send: the agency refuses a stale signature as a replay.
             let mut instruction = instruction;
             instruction.signature = Some(self.signer.sign(&instruction, crate::auth::now_secs()));
-            let sent = tokio::time::timeout(
-                self.call_timeout,
-                source.connector.control(&ctx, &instruction),
-            )
-            .await;
+            let sent = self
+                .guarded(&source, || source.connector.control(&ctx, &instruction))
+                .await;
             self.audit_sent(&sending, &sent).await;
             match sent {
-                Ok(Ok(answer)) => return self.apply(&sending, &answer).await,
-                Ok(Err(e)) => match e.class {
+                Ok(answer) => return self.apply(&sending, &answer).await,
+                Err(e) => match e.class {
                     ErrorClass::Rejected => {
                         return self.finish(&sending, State::Rejected, &e.message).await;
                     }
@@ -169,28 +193,44 @@ impl Executor {
                         tracing::info!(order = %sending.order_id, error = %e, "control call failed; asking the agency before any resend");
                     }
                 },
-                Err(_) => {
-                    tracing::info!(order = %sending.order_id, "control call timed out; asking the agency before any resend");
-                }
             }
         }
         Ok(())
     }
 
-    /// Every instruction sent is audited with what came of it.
-    async fn audit_sent(
+    /// One control call through the source's layers, given up after the call timeout (the
+    /// instruction may still have reached the agency: the next round asks before resending).
+    async fn guarded<T, Fut>(
         &self,
-        order: &Order,
-        sent: &Result<
-            Result<ControlAnswer, assethub_connectors::ConnectorError>,
-            tokio::time::error::Elapsed,
-        >,
-    ) {
+        source: &Source,
+        call: impl FnOnce() -> Fut,
+    ) -> Result<T, ConnectorError>
+    where
+        Fut: std::future::Future<Output = Result<T, ConnectorError>>,
+    {
+        let call_timeout = self.call_timeout;
+        guard::call(source, Instant::now() + call_timeout, || async move {
+            tokio::time::timeout(call_timeout, call())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ConnectorError::new(
+                        ErrorClass::Timeout,
+                        format!("no answer within {} ms", call_timeout.as_millis()),
+                    ))
+                })
+        })
+        .await
+    }
+
+    /// Every instruction sent is audited with what came of it.
+    async fn audit_sent(&self, order: &Order, sent: &Result<ControlAnswer, ConnectorError>) {
+        if let Some(metrics) = &self.metrics {
+            metrics.control_call(&order.source, order.action.as_str(), sent);
+        }
         let Some(audit) = &self.audit else { return };
         let outcome = match sent {
-            Ok(Ok(answer)) => format!("{:?} {}", answer.status, answer.hold),
-            Ok(Err(e)) => format!("error {:?}", e.class),
-            Err(_) => "timed out".into(),
+            Ok(answer) => format!("{:?} {}", answer.status, answer.hold),
+            Err(e) => format!("error {:?}", e.class),
         };
         audit
             .instruction(
@@ -363,7 +403,11 @@ pub fn action_after(
     let done = match order.action {
         Action::Release => answer.status == HoldStatus::Released,
         Action::Deduct => answer.deducted.0 > 0,
-        Action::Renew => !answer.status.is_final(),
+        // An answer about an earlier renewal is the hold as it stands now: released, deducted
+        // or expired since, it was still renewed if it ends on or after the day asked.
+        Action::Renew => {
+            !answer.status.is_final() || answer.until.is_some_and(|u| u.days() >= order.end_day)
+        }
         _ => false,
     };
     if !done {

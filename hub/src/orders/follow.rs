@@ -68,10 +68,11 @@ impl Desk {
             case,
             request_id: order.order_id.clone(),
         };
-        match source
-            .connector
-            .control_status(&ctx, order.agency_key())
-            .await
+        let deadline = tokio::time::Instant::now() + self.executor.call_timeout();
+        match crate::guard::call(&source, deadline, || {
+            source.connector.control_status(&ctx, order.agency_key())
+        })
+        .await
         {
             Ok(Some(answer)) => match self.executor.apply(order, &answer).await {
                 Ok(()) | Err(LedgerError::Conflict(_)) => Ok(()),
@@ -91,11 +92,13 @@ impl Desk {
                 continue;
             }
             let cursor = self.ledger.sightings_cursor(source.id()).await?;
-            // Agency calls of every kind share the source's concurrency limit.
-            let Ok(_permit) = source.limiter.acquire().await else {
-                continue;
-            };
-            let page = match source.connector.sightings(&cursor).await {
+            // Agency calls of every kind share the source's protection layers.
+            let deadline = tokio::time::Instant::now() + self.executor.call_timeout();
+            let page = match crate::guard::call(source, deadline, || {
+                source.connector.sightings(&cursor)
+            })
+            .await
+            {
                 Ok(page) => page,
                 Err(e) => {
                     tracing::info!(source = source.id(), error = %e, "could not fetch sightings");

@@ -17,8 +17,10 @@ use sqlx::{AnyPool, Row};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
+mod counts;
 mod rows;
 
+pub use counts::OrderCount;
 pub use rows::{Event, EventBody, SightingPayload};
 
 #[derive(Debug, thiserror::Error)]

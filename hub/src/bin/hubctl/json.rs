@@ -100,6 +100,9 @@ pub struct SourceInfoJson<'a> {
     pub max_concurrency: u32,
     pub in_flight: u32,
     pub breaker_state: &'a str,
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
+    pub retry_budget: u32,
 }
 
 /// An error: from a batch item (`ItemError`) or the hub's RPC status.
@@ -226,6 +229,9 @@ pub fn source_info(s: &SourceInfo) -> SourceInfoJson<'_> {
         max_concurrency: s.max_concurrency,
         in_flight: s.in_flight,
         breaker_state: &s.breaker_state,
+        rate_limit_per_sec: s.rate_limit_per_sec,
+        rate_limit_burst: s.rate_limit_burst,
+        retry_budget: s.retry_budget,
     }
 }
 
@@ -482,12 +488,16 @@ mod tests {
             max_concurrency: 8,
             breaker_state: "closed".into(),
             in_flight: 0,
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 5,
+            retry_budget: 10,
         };
         assert_eq!(
             value(&source_info(&info)),
             json!({"id": "bank-gongxin", "kind": "bank", "connector_type": "bank",
                    "capabilities": ["query"], "cache_ttl_secs": 300, "max_concurrency": 8,
-                   "in_flight": 0, "breaker_state": "closed"})
+                   "in_flight": 0, "breaker_state": "closed", "rate_limit_per_sec": 50,
+                   "rate_limit_burst": 5, "retry_budget": 10})
         );
     }
 }

@@ -47,6 +47,8 @@ pub fn render(sources: &[SourceInfo]) -> String {
         ("MAX CONCURRENCY", Align::Right),
         ("IN FLIGHT", Align::Right),
         ("BREAKER", Align::Left),
+        ("RATE LIMIT", Align::Right),
+        ("RETRY BUDGET", Align::Right),
     ]);
     for s in sources {
         table.push(vec![
@@ -58,11 +60,29 @@ pub fn render(sources: &[SourceInfo]) -> String {
             s.max_concurrency.to_string(),
             s.in_flight.to_string(),
             s.breaker_state.clone(),
+            rate(s.rate_limit_per_sec, s.rate_limit_burst),
+            budget(s.retry_budget),
         ]);
     }
     let mut text = table.lines().join("\n");
     text.push('\n');
     text
+}
+
+fn rate(per_sec: u32, burst: u32) -> String {
+    if per_sec == 0 {
+        "none".to_string()
+    } else {
+        format!("{per_sec}/s burst {burst}")
+    }
+}
+
+fn budget(retries: u32) -> String {
+    if retries == u32::MAX {
+        "off".to_string()
+    } else {
+        retries.to_string()
+    }
 }
 
 fn ttl(secs: u64) -> String {
@@ -90,6 +110,9 @@ mod tests {
                 max_concurrency: 8,
                 breaker_state: "closed".into(),
                 in_flight: 1,
+                rate_limit_per_sec: 200,
+                rate_limit_burst: 20,
+                retry_budget: 12,
             },
             SourceInfo {
                 id: "re-wuhan".into(),
@@ -100,6 +123,9 @@ mod tests {
                 max_concurrency: 2,
                 breaker_state: "open".into(),
                 in_flight: 0,
+                rate_limit_per_sec: 0,
+                rate_limit_burst: 1,
+                retry_budget: u32::MAX,
             },
         ];
         let text = render(&sources);
@@ -108,13 +134,13 @@ mod tests {
         assert!(lines[0].starts_with("ID            KIND"));
         assert!(lines[1].contains("query,freeze"));
         assert!(lines[1].contains("5m00s"));
+        assert!(lines[1].contains("200/s burst 20"));
+        assert!(lines[1].trim_end().ends_with("12"));
+        assert!(lines[2].contains("none"));
+        assert!(lines[2].trim_end().ends_with("off"));
         assert!(lines[2].contains("real_estate"));
         assert!(lines[2].contains("none"));
-        assert!(lines[1].trim_end().ends_with("1  closed"), "{}", lines[1]);
-        assert!(
-            lines[2].trim_end().ends_with("2          0  open"),
-            "{}",
-            lines[2]
-        );
+        assert!(lines[1].contains("1  closed"), "{}", lines[1]);
+        assert!(lines[2].contains("2          0  open"), "{}", lines[2]);
     }
 }

@@ -1,0 +1,314 @@
+//! The hub's Prometheus metrics (issue 5, observability). Owns the `Metrics` handle
+//! (shared as `Arc<Metrics>`): the series recorded as the hub works (per-source search latency
+//! and outcomes, retries, cache hits, control calls, event-feed lag, gRPC calls), the series
+//! read when scraped (`scrape`: breaker state, calls in flight, orders by state), the HTTP
+//! endpoint serving them (`http`), and a strict reader of the exposition for tests (`text`).
+//!
+//! No label ever holds personal data: label values are source ids from the configuration and
+//! names from closed sets (asset kinds, outcomes, error classes, order states and actions,
+//! gRPC methods and codes). Debtors, cases and officers never appear.
+
+mod http;
+mod rpc;
+mod scrape;
+#[cfg(test)]
+mod tests;
+pub mod text;
+
+pub use http::{bind, serve};
+pub use rpc::RpcMetricsLayer;
+pub use scrape::Exporter;
+
+use crate::search::{Outcome, SourceReport};
+use assethub_connectors::{ConnectorError, ControlAnswer, HoldStatus, QueryAnswer};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+/// Histogram buckets (seconds) for agency calls and feed lag: 1 ms to 1 min.
+const BUCKETS: [f64; 15] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// The content type of the exposition (OpenMetrics text, which Prometheus negotiates).
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    source: String,
+    kind: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    source: String,
+    outcome: &'static str,
+    /// The error class for `outcome="error"`, empty otherwise.
+    class: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    source: String,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ControlLabels {
+    source: String,
+    action: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OrderLabels {
+    state: &'static str,
+    action: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RpcLabels {
+    method: &'static str,
+    code: &'static str,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+/// Every series the hub exports, registered once.
+pub struct Metrics {
+    registry: Registry,
+    call_duration: HistogramFamily<CallLabels>,
+    outcomes: Family<OutcomeLabels, Counter>,
+    retries: Family<SourceLabels, Counter>,
+    cache: Family<CacheLabels, Counter>,
+    control_calls: Family<ControlLabels, Counter>,
+    feed_lag: Histogram,
+    feed_subscribers: Gauge,
+    rpc_requests: Family<RpcLabels, Counter>,
+    breaker_state: Family<SourceLabels, Gauge>,
+    in_flight: Family<SourceLabels, Gauge>,
+    retry_budget: Family<SourceLabels, Gauge>,
+    orders: Family<OrderLabels, Gauge>,
+    /// One scrape at a time refreshes the scrape-time gauges and encodes.
+    scrape: tokio::sync::Mutex<()>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut m = Self {
+            registry: Registry::with_prefix("assethub"),
+            call_duration: Family::new_with_constructor(histogram),
+            outcomes: Family::default(),
+            retries: Family::default(),
+            cache: Family::default(),
+            control_calls: Family::default(),
+            feed_lag: histogram(),
+            feed_subscribers: Gauge::default(),
+            rpc_requests: Family::default(),
+            breaker_state: Family::default(),
+            in_flight: Family::default(),
+            retry_budget: Family::default(),
+            orders: Family::default(),
+            scrape: tokio::sync::Mutex::new(()),
+        };
+        let r = &mut m.registry;
+        r.register(
+            "source_call_duration_seconds",
+            "Time from asking a source to its report (retries included), by outcome; outcome cached is an answer served from the cache",
+            m.call_duration.clone(),
+        );
+        r.register(
+            "source_outcomes",
+            "Source reports by outcome (cached, ok, not_found, name_mismatch, error, timed_out) and, for errors, class",
+            m.outcomes.clone(),
+        );
+        r.register(
+            "source_retries",
+            "Agency calls beyond the first for one search of one source",
+            m.retries.clone(),
+        );
+        r.register(
+            "cache_requests",
+            "Answer cache lookups: hit (served from the cache or a concurrent identical call), miss, bypass (fresh requested)",
+            m.cache.clone(),
+        );
+        r.register(
+            "control_calls",
+            "Control instructions sent to agencies, by the status the agency answered or the error class",
+            m.control_calls.clone(),
+        );
+        r.register(
+            "event_feed_lag_seconds",
+            "Time from an event's commit to its hand-over to a live WatchEvents subscriber (replayed backlog excluded)",
+            m.feed_lag.clone(),
+        );
+        r.register(
+            "event_feed_subscribers",
+            "WatchEvents streams open on this hub",
+            m.feed_subscribers.clone(),
+        );
+        r.register(
+            "rpc_requests",
+            "gRPC calls of the hub's APIs by method and status code",
+            m.rpc_requests.clone(),
+        );
+        r.register(
+            "source_breaker_state",
+            "Circuit breaker of each source: 0 closed, 1 half open, 2 open",
+            m.breaker_state.clone(),
+        );
+        r.register(
+            "source_in_flight",
+            "Agency calls in flight to each source",
+            m.in_flight.clone(),
+        );
+        r.register(
+            "source_retry_budget",
+            "Retries each source's retry budget allows now (-1: no budget)",
+            m.retry_budget.clone(),
+        );
+        r.register(
+            "orders",
+            "Control orders in the ledger by state and action (ledger-wide: hubs sharing a ledger report the same numbers)",
+            m.orders.clone(),
+        );
+        m
+    }
+
+    /// Records one source's report of one search; `fresh`: the caller bypassed the cache.
+    pub fn source_report(&self, report: &SourceReport, fresh: bool) {
+        let source = report.source.id().to_string();
+        let (outcome, class) = match &report.outcome {
+            _ if report.cached => ("cached", ""),
+            Outcome::Answer(a) => (answer_label(&a.answer), ""),
+            Outcome::Failed(e) => ("error", e.class.as_str()),
+            Outcome::TimedOut => ("timed_out", ""),
+        };
+        self.call_duration
+            .get_or_create(&CallLabels {
+                source: source.clone(),
+                kind: report.source.kind().as_str(),
+                outcome,
+            })
+            .observe(report.latency.as_secs_f64());
+        self.outcomes
+            .get_or_create(&OutcomeLabels {
+                source: source.clone(),
+                outcome,
+                class,
+            })
+            .inc();
+        if report.attempts > 1 {
+            self.retries
+                .get_or_create(&SourceLabels {
+                    source: source.clone(),
+                })
+                .inc_by(u64::from(report.attempts - 1));
+        }
+        let result = if report.cached {
+            "hit"
+        } else if fresh {
+            "bypass"
+        } else {
+            "miss"
+        };
+        self.cache
+            .get_or_create(&CacheLabels { source, result })
+            .inc();
+    }
+
+    /// Records one control instruction sent to `source` and what came of it: the agency's
+    /// status for the hold, or the error class.
+    pub fn control_call(
+        &self,
+        source: &str,
+        action: &'static str,
+        sent: &Result<ControlAnswer, ConnectorError>,
+    ) {
+        let outcome = match sent {
+            Ok(answer) => status_label(answer.status),
+            Err(e) => e.class.as_str(),
+        };
+        self.control_calls
+            .get_or_create(&ControlLabels {
+                source: source.to_string(),
+                action,
+                outcome,
+            })
+            .inc();
+    }
+
+    /// Records an event handed to a live subscriber `lag` after it was committed.
+    pub fn feed_delivered(&self, lag: Duration) {
+        self.feed_lag.observe(lag.as_secs_f64());
+    }
+
+    /// Counts an open WatchEvents stream until the returned guard is dropped.
+    pub fn feed_subscriber(self: &std::sync::Arc<Self>) -> SubscriberGuard {
+        self.feed_subscribers.inc();
+        SubscriberGuard(self.clone())
+    }
+
+    /// Records one finished gRPC call.
+    pub fn rpc(&self, method: &'static str, code: &'static str) {
+        self.rpc_requests
+            .get_or_create(&RpcLabels { method, code })
+            .inc();
+    }
+
+    /// The exposition of every series as they stand.
+    fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}
+
+/// Keeps an event-feed subscriber counted while it lives.
+pub struct SubscriberGuard(std::sync::Arc<Metrics>);
+
+impl Drop for SubscriberGuard {
+    fn drop(&mut self) {
+        self.0.feed_subscribers.dec();
+    }
+}
+
+fn answer_label(answer: &QueryAnswer) -> &'static str {
+    match answer {
+        QueryAnswer::Found(_) => "ok",
+        QueryAnswer::NotFound => "not_found",
+        QueryAnswer::NameMismatch => "name_mismatch",
+    }
+}
+
+fn status_label(status: HoldStatus) -> &'static str {
+    match status {
+        HoldStatus::Pending => "pending",
+        HoldStatus::Effective => "effective",
+        HoldStatus::Queued { .. } => "queued",
+        HoldStatus::Rejected => "rejected",
+        HoldStatus::Released => "released",
+        HoldStatus::Deducted => "deducted",
+        HoldStatus::Expired => "expired",
+    }
+}
