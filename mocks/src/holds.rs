@@ -19,11 +19,17 @@
 use crate::knobs::Knobs;
 use assethub_connectors::domain::{CivilDate, Fen};
 use assethub_connectors::HoldStatus;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+mod export;
+
+pub use export::{HoldRow, KeyedHold, RegisterExport, RegisterView};
+
 /// What a hold does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HoldKind {
     Freeze,
     Seal,
@@ -120,6 +126,8 @@ struct Register {
     by_id: HashMap<String, usize>,
     by_asset: HashMap<String, Vec<usize>>,
     keys: HashMap<String, KeyUse>,
+    /// Per hold id: the key of the instruction that placed it.
+    placements: HashMap<String, String>,
     /// Per asset: money moved to courts so far.
     deducted: HashMap<String, Fen>,
     /// Per asset: what the agency's other records say (for promotions and queue positions).
@@ -219,6 +227,7 @@ impl HoldBook {
                 deducted: Fen(0),
             },
         );
+        reg.placements.insert(id.clone(), key.to_string());
         number_queue(&mut reg, &p.asset);
         Ok(answer_of(&reg, &id, Fen(0)))
     }
@@ -434,6 +443,7 @@ impl HoldBook {
                 deducted: Fen(0),
             },
         );
+        reg.placements.insert(id.clone(), key.to_string());
         Ok(answer_of(&reg, &id, Fen(0)))
     }
 }

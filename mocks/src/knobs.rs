@@ -80,6 +80,18 @@
 //! In process: `agency.knobs.faults()` ([`Faults`]): `add_rules`, `set_rules`,
 //! `remove_rules`, `configure`, `reseed`, `counts`, `injected`.
 //!
+//! # The hold register (read-only)
+//!
+//! - `GET /__admin/holds` → `{"holds": [...], "keyed": [...]}`, the agency's hold register as of
+//!   its today (expiries and queue promotions applied): every hold (`id`, `asset`, `kind`,
+//!   `court`, `case`, `ruling`, `status`, `queue_position`, `requested_fen`, `held_fen`,
+//!   `deducted_fen`, `since`, `until`, `placed_by` = the key that placed it) and every keyed
+//!   instruction (`key`, `instruction` = `place` or `change`, `hold`, `asset`, `kind`, `court`,
+//!   `case`, `status`, `queue_position`, `held_fen`, `deducted_fen` moved by that instruction,
+//!   `until`). `status` is `pending`, `effective`, `queued`, `rejected`, `released`, `deducted`
+//!   or `expired`. Refused instructions record no key.
+//! - In process: `agency.knobs.register()` ([`RegisterExport`]).
+//!
 //! `injected` counts faults by kind since the agency started:
 //! `{"latency", "long_tail", "error", "hang", "reset", "throttle", "malformed", "truncated",
 //! "slow_body", "never_decided", "total"}`; `latency` counts requests a rule delayed and is
@@ -87,6 +99,7 @@
 //! as `throttle`.
 
 use crate::faults::{self, Faults, Kind};
+use crate::holds::{HoldBook, RegisterExport, RegisterView};
 use assethub_connectors::domain::CivilDate;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -96,7 +109,7 @@ use axum::Json;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Path prefix of the admin API; requests under it skip latency and faults.
@@ -115,6 +128,8 @@ pub struct Knobs {
     throttle_retry_after_secs: AtomicU64,
     clock_offset_days: AtomicI64,
     faults: Faults,
+    /// The agency's hold register, attached by its router (read-only view).
+    register: OnceLock<RegisterView>,
 }
 
 /// A snapshot / update of the knobs, as JSON on the admin API.
@@ -193,6 +208,18 @@ impl Knobs {
     /// The agency's per-endpoint fault rules and the counts of faults injected.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Makes `book` (the agency's hold register) readable through these knobs and at
+    /// `/__admin/holds`. The first register attached stays.
+    pub fn attach_register(&self, book: &HoldBook) {
+        let _ = self.register.set(book.view());
+    }
+
+    /// Every hold and keyed instruction in the agency's register as of its today; `None`
+    /// when the agency attached no register.
+    pub fn register(&self) -> Option<RegisterExport> {
+        self.register.get().map(|view| view.export(self.today()))
     }
 
     pub fn snapshot(&self) -> KnobSettings {
@@ -284,6 +311,14 @@ impl<'a> InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// `GET /__admin/holds`: the hold register (404 when the agency keeps none).
+pub async fn get_holds(State(knobs): State<Arc<Knobs>>) -> Response {
+    match knobs.register() {
+        Some(export) => Json(export).into_response(),
+        None => (StatusCode::NOT_FOUND, "this agency keeps no hold register").into_response(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Starting and stopping one mock agency: wraps the agency's router with the knobs middleware
-//! and the admin API (`/__admin/knobs`, `/__admin/faults`), binds it (port 0 for an ephemeral port) and serves until dropped.
+//! and the admin API (`/__admin/knobs`, `/__admin/faults`, `/__admin/holds`), binds it (port 0 for an ephemeral port) and serves until dropped.
 
 use crate::faults::{self, FaultsConfig};
 use crate::knobs::{self, Knobs, ADMIN_PREFIX};
@@ -93,6 +93,7 @@ pub async fn start_with_faults(
                 .post(faults::post_faults)
                 .delete(faults::delete_faults),
         )
+        .route(&format!("{ADMIN_PREFIX}/holds"), get(knobs::get_holds))
         .with_state(knobs.clone());
     let app = api.merge(admin).layer(axum::middleware::from_fn_with_state(
         knobs.clone(),
@@ -123,4 +124,42 @@ pub async fn start_with_faults(
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::holds::RegisterExport;
+    use crate::{demo_agencies, start_all, Population};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn every_family_serves_its_register_at_admin_holds() {
+        let agencies = start_all(&demo_agencies(0), Arc::new(Population::generate(7, 20)))
+            .await
+            .expect("agencies start");
+        let client = reqwest::Client::new();
+        for agency in &agencies {
+            assert_eq!(
+                agency.knobs.register(),
+                Some(RegisterExport::default()),
+                "{} attached its register",
+                agency.name
+            );
+            let response = client
+                .get(format!("{}/__admin/holds", agency.base_url()))
+                .send()
+                .await
+                .expect("answered");
+            assert_eq!(response.status().as_u16(), 200, "{}", agency.name);
+            let export: RegisterExport = response.json().await.expect("register JSON");
+            assert_eq!(export, RegisterExport::default(), "{}", agency.name);
+        }
+    }
+
+    #[tokio::test]
+    async fn knobs_without_a_register_answer_404() {
+        let knobs = Arc::new(crate::Knobs::default());
+        let response = crate::knobs::get_holds(axum::extract::State(knobs)).await;
+        assert_eq!(response.status().as_u16(), 404);
+    }
 }

@@ -203,6 +203,7 @@ pub fn router(
         &format!("{}DJ", data::Bank::new(settings).code()),
         knobs.clone(),
     );
+    knobs.attach_register(&book);
     let trusted = settings.trusted_keys();
     let gateway = api::Gateway::new(name, settings, population, knobs, book, trusted);
     Router::new()

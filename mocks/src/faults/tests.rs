@@ -99,14 +99,18 @@ async fn hang_outlasts_the_client_timeout_without_blocking_others() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let started = Instant::now();
     assert_eq!(plain_answer(&agency, FREEZE_PATH).await.0, 401);
-    assert!(started.elapsed() < Duration::from_millis(300));
+    // The hung request is held for an hour; the other one is answered at once (the bound is
+    // loose for a loaded machine).
+    assert!(started.elapsed() < Duration::from_secs(2));
     let error = hung.await.expect("joined").expect_err("never answered");
     assert!(error.is_timeout(), "{error:?}");
     assert_eq!(agency.knobs.faults().counts().hang, 1);
 
     // Stopping the agency ends a hang (504) instead of waiting an hour for it.
     let waiting = tokio::spawn(send_owned(agency.base_url()));
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    while agency.knobs.faults().counts().hang < 2 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     tokio::time::timeout(Duration::from_secs(5), agency.shutdown())
         .await
         .expect("shutdown does not wait for hung requests");

@@ -213,6 +213,7 @@ pub fn router(
         knobs,
         trusted: settings.trusted_keys(),
     });
+    platform.knobs.attach_register(&platform.book);
     Router::new()
         .route(TOKEN_PATH, post(oauth::token))
         .route(HOLDINGS_PATH, get(api::holdings))

@@ -147,6 +147,7 @@ pub fn router(
         knobs,
         trusted: esign::trusted(name, &settings.instruction_keys),
     };
+    registry.knobs.attach_register(&registry.book);
     Router::new()
         .route(INQUIRY_PATH, post(api::inquiry))
         .route(SEAL_PATH, post(control::seal))

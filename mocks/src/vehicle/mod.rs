@@ -149,6 +149,7 @@ pub fn router(
         feed: sightings::Feed::default(),
         trusted: esign::trusted(name, &settings.instruction_keys),
     });
+    administration.knobs.attach_register(&administration.book);
     if let Some(ms) = settings.sighting_interval_ms.filter(|ms| *ms > 0) {
         sightings::spawn_periodic(&administration, Duration::from_millis(ms));
     }
