@@ -16,6 +16,18 @@ use tonic::transport::Channel;
 
 pub use assethub_hub::auth::Role;
 
+/// The hub as a separate OS process (SIGKILL, SIGTERM, restart, RSS).
+#[cfg(unix)]
+pub mod hub_process;
+/// The soak test's load generator and report.
+pub mod load;
+
+/// The crash-safety invariant checker (ledger against the agencies' hold registers).
+pub mod invariants;
+
+/// The chaos run: faulty agencies, a hub SIGKILLed under load, and the load itself.
+pub mod chaos;
+
 /// The court of [`CASE`].
 pub const COURT: &str = "鄂0116";
 
@@ -224,6 +236,9 @@ pub fn clients_as(
 /// The example configuration with every source pointed at the running mock of the same name.
 pub fn config_for(agencies: &[RunningAgency]) -> HubConfig {
     let mut config = HubConfig::example();
+    // Metrics on any free port (`RunningHub::metrics_addr`): hubs of parallel tests never
+    // compete for the default one.
+    config.metrics.listen = "127.0.0.1:0".parse().expect("loopback address");
     for source in &mut config.sources {
         let agency = agencies
             .iter()

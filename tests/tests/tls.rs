@@ -38,6 +38,7 @@ fn pki(dir: &Path) {
 
 fn config(dir: &Path, require_client_cert: bool) -> HubConfig {
     let mut config = HubConfig::example();
+    config.metrics.enabled = false;
     config.ledger.url = format!("sqlite://{}/ledger.db", dir.display());
     config.server.tls = Some(TlsConfig {
         cert_file: dir.join("server.pem"),
@@ -121,6 +122,7 @@ async fn a_required_client_certificate_is_required() {
 async fn plaintext_beyond_loopback_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = HubConfig::example();
+    config.metrics.enabled = false;
     config.ledger.url = format!("sqlite://{}/ledger.db", dir.path().display());
     let refused = spawn(config, "0.0.0.0:0".parse().unwrap()).await;
     let message = refused.err().expect("refused").to_string();
