@@ -30,7 +30,7 @@ impl Desk {
     /// One round of follow-ups.
     pub async fn follow_up_once(&self) -> Result<(), LedgerError> {
         let today = self.clock.today().days();
-        for order in self.ledger.unfinished().await? {
+        for order in self.ledger.unfinished(today).await? {
             if order.state.is_live_hold() && order.end_day > 0 && order.end_day < today {
                 self.expire(&order).await?;
             } else if order.state.is_pending() {

@@ -325,12 +325,17 @@ impl Ledger {
         rows.iter().map(rows::order_from).collect()
     }
 
-    /// Orders the hub must still follow: not answered, queued, or holds that may expire.
-    pub async fn unfinished(&self) -> Result<Vec<Order>, LedgerError> {
+    /// Orders the hub must still follow: not answered, queued, or holds in force past their
+    /// end (`end_day` before `today`). Holds in force within their period are not read, so a
+    /// round costs what is left to do, not the number of holds ever placed.
+    pub async fn unfinished(&self, today: i64) -> Result<Vec<Order>, LedgerError> {
         let rows = sqlx::query(&format!(
-            "{} WHERE state IN ('requested', 'awaiting_agency', 'queued', 'effective', 'partial') ORDER BY created_at_ms",
+            "{} WHERE state IN ('requested', 'awaiting_agency', 'queued') \
+             OR (state IN ('effective', 'partial') AND end_day > 0 AND end_day < $1) \
+             ORDER BY created_at_ms",
             rows::SELECT_ORDER
         ))
+        .bind(today)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::order_from).collect()
