@@ -278,3 +278,21 @@ pub fn source<'a>(response: &'a pb::QueryResponse, id: &str) -> &'a pb::SourceRe
         .find(|s| s.source == id)
         .unwrap_or_else(|| panic!("no result for source {id}"))
 }
+
+/// A control instruction of `case` by the judge of the harness's tokens, with its ruling.
+pub fn instruction(case: &str, key: &str) -> Option<pb::Instruction> {
+    Some(pb::Instruction {
+        case_number: case.into(),
+        ruling: format!("{case}之一"),
+        officer: officer_of(Role::Judge).into(),
+        idempotency_key: key.into(),
+    })
+}
+
+/// The demo person (张伟) as a control request's debtor.
+pub fn demo_debtor() -> Option<pb::Debtor> {
+    Some(pb::Debtor {
+        id_number: DEMO_PERSON_ID.into(),
+        name: DEMO_PERSON_NAME.into(),
+    })
+}

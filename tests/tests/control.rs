@@ -1,10 +1,12 @@
 //! Control orders end to end: mock agencies and the hub on loopback, driven through the real
 //! gRPC clients, each test a judge's (or a case system's) story.
 
-use assethub_mocks::population::{DEMO_PERSON_ID, DEMO_PERSON_NAME};
+use assethub_mocks::population::DEMO_PERSON_ID;
 use assethub_mocks::FamilySettings;
 use assethub_proto::v1 as pb;
-use assethub_tests::{demo_person_query, Role, World, WorldOptions, CASE};
+use assethub_tests::{
+    demo_debtor, demo_person_query, instruction, Role, World, WorldOptions, CASE,
+};
 use futures::StreamExt;
 use std::time::Duration;
 use tonic::Code;
@@ -12,22 +14,6 @@ use tonic::Code;
 type Orders = pb::orders_client::OrdersClient<assethub_tests::Authed>;
 
 const OTHER_COURT_CASE: &str = "(2024)鄂01执77号";
-
-fn instruction(case: &str, key: &str) -> Option<pb::Instruction> {
-    Some(pb::Instruction {
-        case_number: case.into(),
-        ruling: format!("{case}之一"),
-        officer: "王法官".into(),
-        idempotency_key: key.into(),
-    })
-}
-
-fn demo_debtor() -> Option<pb::Debtor> {
-    Some(pb::Debtor {
-        id_number: DEMO_PERSON_ID.into(),
-        name: DEMO_PERSON_NAME.into(),
-    })
-}
 
 fn freeze_funds(case: &str, key: &str, cap_fen: i64) -> pb::FreezeFundsRequest {
     pb::FreezeFundsRequest {

@@ -11,24 +11,8 @@ use assethub_mocks::population::{DEMO_PERSON_ID, DEMO_PERSON_NAME};
 use assethub_mocks::FamilySettings;
 use assethub_proto::v1 as pb;
 use assethub_tests::invariants::{self, MismatchKind, Report};
-use assethub_tests::{demo_person_query, World, WorldOptions, CASE};
+use assethub_tests::{demo_debtor, demo_person_query, instruction, World, WorldOptions, CASE};
 use std::time::Duration;
-
-fn instruction(key: &str) -> Option<pb::Instruction> {
-    Some(pb::Instruction {
-        case_number: CASE.into(),
-        ruling: format!("{CASE}之一"),
-        officer: "王法官".into(),
-        idempotency_key: key.into(),
-    })
-}
-
-fn demo_debtor() -> Option<pb::Debtor> {
-    Some(pb::Debtor {
-        id_number: DEMO_PERSON_ID.into(),
-        name: DEMO_PERSON_NAME.into(),
-    })
-}
 
 /// The demo person's first asset at a source of `kind`.
 async fn first_asset(world: &mut World, kind: pb::AssetKind) -> String {
@@ -48,7 +32,7 @@ async fn place(world: &mut World, key: &str, action: pb::OrderAction, asset: &st
     world
         .orders
         .place_hold(pb::PlaceHoldRequest {
-            instruction: instruction(key),
+            instruction: instruction(CASE, key),
             action: action as i32,
             asset_ref: asset.into(),
             debtor: demo_debtor(),
@@ -70,7 +54,7 @@ async fn act(
     world
         .orders
         .act_on_hold(pb::ActOnHoldRequest {
-            instruction: instruction(key),
+            instruction: instruction(CASE, key),
             action: action as i32,
             order_id: order_id.into(),
             amount_fen,
@@ -108,7 +92,7 @@ async fn story(world: &mut World) -> Vec<Order> {
     let report = world
         .orders
         .freeze_funds(pb::FreezeFundsRequest {
-            instruction: instruction("inv-funds"),
+            instruction: instruction(CASE, "inv-funds"),
             debtor: demo_debtor(),
             cap_fen: 500_000,
             days: 0,

@@ -5,7 +5,7 @@
 use assethub_hub::metrics::text::{parse, value, Sample};
 use assethub_mocks::population::{DEMO_PERSON_ID, DEMO_PERSON_NAME};
 use assethub_proto::v1 as pb;
-use assethub_tests::{demo_person_query, World, WorldOptions, CASE};
+use assethub_tests::{demo_person_query, instruction, World, WorldOptions, CASE};
 use futures::StreamExt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -26,15 +26,6 @@ async fn scrape(addr: SocketAddr) -> (String, Vec<Sample>) {
     let text = response.text().await.unwrap();
     let samples = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     (text, samples)
-}
-
-fn instruction(key: &str) -> Option<pb::Instruction> {
-    Some(pb::Instruction {
-        case_number: CASE.into(),
-        ruling: format!("{CASE}之一"),
-        officer: "王法官".into(),
-        idempotency_key: key.into(),
-    })
 }
 
 /// A flat of the demo person no court has sealed yet.
@@ -100,7 +91,7 @@ async fn searches_and_orders_show_in_the_metrics() {
     let seal = world
         .orders
         .place_hold(pb::PlaceHoldRequest {
-            instruction: instruction("k-metrics-seal"),
+            instruction: instruction(CASE, "k-metrics-seal"),
             action: pb::OrderAction::Seal as i32,
             asset_ref: flat,
             debtor: Some(pb::Debtor {
@@ -120,7 +111,7 @@ async fn searches_and_orders_show_in_the_metrics() {
     let release = world
         .orders
         .act_on_hold(pb::ActOnHoldRequest {
-            instruction: instruction("k-metrics-release"),
+            instruction: instruction(CASE, "k-metrics-release"),
             action: pb::OrderAction::Release as i32,
             order_id: seal.order_id.clone(),
             amount_fen: 0,

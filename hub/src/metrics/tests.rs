@@ -316,35 +316,8 @@ async fn breaker_state_and_calls_in_flight_are_read_at_scrape() {
 
 fn order(id: &str, action: Action) -> Order {
     Order {
-        order_id: id.into(),
         action,
-        state: State::Requested,
-        case_number: "(2024)鄂0116执1234号".into(),
-        court: "鄂0116".into(),
-        ruling: String::new(),
-        officer: String::new(),
-        source: "bank-a".into(),
-        asset_local: format!("asset-{id}"),
-        debtor_id: ID_NUMBER.into(),
-        debtor_name: NAME.into(),
-        debtor_masked: "1101**********002X".into(),
-        amount_fen: 0,
-        frozen_fen: 0,
-        deducted_fen: 0,
-        reserved_fen: 0,
-        start_day: 0,
-        end_day: 0,
-        queue_position: 0,
-        agency_ref: String::new(),
-        target_order_id: String::new(),
-        group_id: String::new(),
-        case_account: String::new(),
-        detail: String::new(),
-        client_key: id.into(),
-        attempts: 0,
-        created_at_ms: 0,
-        updated_at_ms: 0,
-        version: 0,
+        ..crate::orders::ledger::tests::order(id, "(2024)鄂0116执1234号", 0)
     }
 }
 

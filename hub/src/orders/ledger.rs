@@ -559,4 +559,4 @@ fn prepare_sqlite(url: &str) -> Result<String, LedgerError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -35,7 +35,8 @@ async fn postgres(base: &str) -> Ledger {
     Ledger::open(&format!("{root}/{name}")).await.unwrap()
 }
 
-fn order(id: &str, case: &str, amount: i64) -> Order {
+/// A freeze order of `amount` fen in `case` (a fixture other modules' tests use too).
+pub(crate) fn order(id: &str, case: &str, amount: i64) -> Order {
     Order {
         order_id: id.into(),
         action: Action::Freeze,
