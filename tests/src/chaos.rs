@@ -136,6 +136,8 @@ struct TallyInner {
     calls: BTreeMap<(String, String), u64>,
     /// Per operation kind: total and longest time (ms), retries included.
     took: BTreeMap<String, (u64, u64)>,
+    /// Requests given up after retrying a transient failure for [`RETRY_FOR`]: why.
+    gave_up: Vec<String>,
 }
 
 impl Tally {
@@ -159,6 +161,19 @@ impl Tally {
         let (total, longest) = inner.took.entry(op.into()).or_default();
         *total += ms;
         *longest = (*longest).max(ms);
+    }
+
+    /// A request given up after retrying for [`RETRY_FOR`], with the last answer's code and
+    /// message (the hub's words; no personal data).
+    pub fn gave_up(&self, op: &str, status: &tonic::Status) {
+        self.lock()
+            .gave_up
+            .push(format!("{op}: {:?}: {}", status.code(), status.message()));
+    }
+
+    /// Requests given up after retrying for [`RETRY_FOR`].
+    pub fn given_up(&self) -> Vec<String> {
+        self.lock().gave_up.clone()
     }
 
     /// Operations completed (any outcome).

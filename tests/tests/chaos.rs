@@ -115,6 +115,7 @@ async fn sigkilled_hub_under_faults_never_double_holds_loses_or_orphans_an_order
         "settle_ms": waited.as_millis() as u64,
         "hub_exit": exit.code(),
         "hub_error_lines": hub_errors.len(),
+        "given_up": tally.given_up(),
         "load_ms": load_done.as_millis() as u64,
         "total_ms": started.elapsed().as_millis() as u64,
         "check": report.to_json(),
@@ -135,6 +136,9 @@ async fn sigkilled_hub_under_faults_never_double_holds_loses_or_orphans_an_order
     );
     println!("{report}");
     println!("CHAOS {summary}");
+    for why in tally.given_up() {
+        println!("  gave up: {why}");
+    }
     for line in hub_errors.iter().take(10) {
         println!("  hub error: {line}");
     }

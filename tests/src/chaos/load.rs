@@ -160,6 +160,9 @@ impl Worker {
                         tokio::time::sleep(RETRY_PAUSE).await;
                         continue;
                     }
+                    if transient(status.code()) {
+                        self.tally.gave_up(op, &status);
+                    }
                     self.tally
                         .op(op, &code_word(status.code()), started.elapsed());
                     return Err(status);
