@@ -5,7 +5,9 @@
 use assethub_mocks::faults::FaultRule;
 use assethub_mocks::FamilySettings;
 use assethub_proto::v1 as pb;
-use assethub_tests::{query, World, WorldOptions};
+use assethub_tests::{
+    demo_debtor, demo_person_query, instruction, query, World, WorldOptions, CASE,
+};
 use futures::future::join_all;
 use std::time::{Duration, Instant};
 
@@ -210,4 +212,89 @@ async fn a_stalled_agency_never_slows_the_others() {
         stalled <= 16,
         "{stalled} calls in flight to the stalled bank"
     );
+}
+
+#[tokio::test]
+async fn a_control_order_waits_while_its_agency_is_cut_off_and_completes_once_it_is_back() {
+    let mut world = World::start_with(WorldOptions {
+        tweak: Box::new(|config| {
+            config.server.default_deadline_ms = 1_000;
+            config.retry.max_attempts = 1;
+            for source in config
+                .sources
+                .iter_mut()
+                .filter(|s| s.id.as_str() == PAYMENT)
+            {
+                source.breaker_failures = 2;
+                source.breaker_cooldown_ms = 1_500;
+            }
+        }),
+        ..WorldOptions::default()
+    })
+    .await;
+    let mut request = demo_person_query();
+    request.kinds = vec![pb::AssetKind::Payment as i32];
+    let found = world.client.query(request).await.unwrap().into_inner();
+    let account = found
+        .sources
+        .iter()
+        .find(|s| s.source == PAYMENT)
+        .and_then(|s| s.assets.first())
+        .map(|a| a.asset_ref.clone())
+        .expect("the demo person has an account at the platform");
+
+    // The platform goes down: two failed searches open its breaker.
+    let agency = world.agency(PAYMENT).knobs.clone();
+    agency.faults().add_rules([FaultRule {
+        error_rate: 1.0,
+        ..FaultRule::on("*")
+    }]);
+    for _ in 0..2 {
+        let mut request = demo_person_query();
+        request.kinds = vec![pb::AssetKind::Payment as i32];
+        request.fresh = true;
+        world.client.query(request).await.unwrap();
+    }
+    let calls_while_open = agency.requests();
+
+    // A freeze ordered now is recorded and waits; the platform hears nothing of it.
+    let order = world
+        .orders
+        .place_hold(pb::PlaceHoldRequest {
+            instruction: instruction(CASE, "cut-off-1"),
+            action: pb::OrderAction::Freeze as i32,
+            asset_ref: account,
+            debtor: demo_debtor(),
+            amount_fen: 55,
+            days: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        order.state,
+        pb::OrderState::AwaitingAgency as i32,
+        "{order:?}"
+    );
+    assert_eq!(agency.requests(), calls_while_open, "no call while open");
+
+    // Back up: after the cool-down a probe goes through and the order completes, once.
+    agency.faults().remove_rules(None);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let done = loop {
+        let now = world
+            .orders
+            .get_order(pb::GetOrderRequest {
+                order_id: order.order_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if now.state == pb::OrderState::Effective as i32 {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "never completed: {now:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done.frozen_fen, 55);
 }
