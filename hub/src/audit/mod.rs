@@ -83,6 +83,10 @@ pub enum AuditError {
     /// A stored number or head is not what the schema allows (e.g. a negative seq).
     #[error("audit log: {0}")]
     Corrupt(String),
+    /// The group commit this entry was part of failed (the cause, as text: every waiter of
+    /// the group gets it).
+    #[error("audit append: {0}")]
+    Append(String),
 }
 
 #[cfg(test)]

@@ -2,13 +2,26 @@
 //! SQL with `$n` parameters). Appends lock the head row first, so appenders on every hub
 //! sharing the database take turns; a lost race on the entry number is retried anyway.
 //! Verification reads the head first and walks the entries up to it in pages.
+//!
+//! Group commit: appends from concurrent calls are queued to one writer task, which writes
+//! whatever has queued up (up to [`GROUP`] entries) in one transaction — one fsync for the
+//! group instead of one per call — and answers each caller only once its entry is committed,
+//! so an entry is as durable when `append` returns as before.
 
 use super::chain::{self, GENESIS};
 use super::{AuditEntry, AuditError, AuditRecord, VerifyReport};
 use crate::orders::ledger::now_ms;
 use sqlx::{AnyPool, Row};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most entries written in one transaction.
+const GROUP: usize = 256;
+/// Entries waiting for the writer before appenders wait for room.
+const QUEUE: usize = 4096;
+
+type Waiting = (AuditEntry, oneshot::Sender<Result<u64, AuditError>>);
 
 /// Entries read per query while verifying.
 const PAGE: i64 = 500;
@@ -24,6 +37,8 @@ const SELECT_RECORD: &str = "SELECT seq, at_ms, actor, court, role, method, case
 pub struct AuditLog {
     pool: AnyPool,
     key: Arc<[u8]>,
+    /// The writer task's queue, started by the first append (inside the runtime).
+    writer: Arc<OnceLock<mpsc::Sender<Waiting>>>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -39,6 +54,7 @@ impl AuditLog {
         Self {
             pool,
             key: Arc::from(key),
+            writer: Arc::default(),
         }
     }
 
@@ -48,77 +64,27 @@ impl AuditLog {
         chain::debtor_ref(&self.key, id)
     }
 
-    /// Appends one entry and returns its number. One transaction: the entry and the head.
+    /// Appends one entry and returns its number once it is committed (with the entries of
+    /// other calls that queued up meanwhile: one transaction for the group and the head).
     pub async fn append(&self, entry: AuditEntry) -> Result<u64, AuditError> {
         let mut entry = entry;
         if entry.at_ms == 0 {
             entry.at_ms = now_ms();
         }
-        let mut tries = 0u64;
-        loop {
-            tries += 1;
-            match self.try_append(&entry).await {
-                Err(AuditError::Db(sqlx::Error::Database(e)))
-                    if tries < 8
-                        && (e.is_unique_violation() || e.code().as_deref() == Some("40001")) =>
-                {
-                    tokio::time::sleep(Duration::from_millis(5 * tries)).await;
-                }
-                other => return other,
-            }
-        }
+        let writer = self.writer.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            tokio::spawn(write_groups(self.pool.clone(), rx));
+            tx
+        });
+        let (done, committed) = oneshot::channel();
+        writer
+            .send((entry, done))
+            .await
+            .map_err(|_| AuditError::Append("the audit writer stopped".into()))?;
+        committed
+            .await
+            .map_err(|_| AuditError::Append("the audit writer stopped".into()))?
     }
-
-    async fn try_append(&self, entry: &AuditEntry) -> Result<u64, AuditError> {
-        let mut tx = self.pool.begin().await?;
-        // A no-op write that takes the head row's lock (PostgreSQL) or the write lock
-        // (SQLite): appenders wait here for each other instead of racing for the number.
-        sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
-        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
-        let head_seq: i64 = head.try_get(0)?;
-        let prev_hash: String = head.try_get(1)?;
-        // The head is the authority on the previous hash: newest rows deleted behind its back
-        // leave a gap that appending cannot paper over. Rows beyond the head (not written by
-        // the hub) are stepped over, and break the chain at the new entry.
-        let max_seq: i64 =
-            sqlx::query("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log")
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-        let seq = head_seq.max(max_seq) + 1;
-        let hash = chain::entry_hash(&prev_hash, seq as u64, entry);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(seq)
-        .bind(entry.at_ms)
-        .bind(&entry.actor)
-        .bind(&entry.court)
-        .bind(&entry.role)
-        .bind(&entry.method)
-        .bind(&entry.case_number)
-        .bind(&entry.debtor_ref)
-        .bind(&entry.decision)
-        .bind(&entry.outcome)
-        .bind(&entry.detail)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(seq as u64)
-    }
-
     /// Entries numbered above `after_seq`, oldest first; `limit` 0 means [`DEFAULT_LIMIT`],
     /// and at most [`MAX_LIMIT`] are returned.
     pub async fn list(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditRecord>, AuditError> {
@@ -251,4 +217,93 @@ fn record_from(row: &sqlx::any::AnyRow) -> Result<AuditRecord, AuditError> {
         prev_hash: row.try_get(11)?,
         hash: row.try_get(12)?,
     })
+}
+
+/// The writer task: takes what has queued up, appends it as one group, answers each caller.
+async fn write_groups(pool: AnyPool, mut queue: mpsc::Receiver<Waiting>) {
+    let mut group: Vec<Waiting> = Vec::with_capacity(GROUP);
+    while queue.recv_many(&mut group, GROUP).await > 0 {
+        let entries: Vec<AuditEntry> = group.iter().map(|(e, _)| e.clone()).collect();
+        let result = append_group(&pool, &entries).await;
+        for (n, (_, done)) in group.drain(..).enumerate() {
+            let answer = match &result {
+                Ok(numbers) => Ok(numbers[n]),
+                Err(e) => Err(AuditError::Append(e.to_string())),
+            };
+            let _ = done.send(answer);
+        }
+    }
+}
+
+/// Appends `entries` in order in one transaction (retried when another hub took the numbers).
+async fn append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<u64>, AuditError> {
+    let mut tries = 0u64;
+    loop {
+        tries += 1;
+        match try_append_group(pool, entries).await {
+            Err(AuditError::Db(sqlx::Error::Database(e)))
+                if tries < 8
+                    && (e.is_unique_violation() || e.code().as_deref() == Some("40001")) =>
+            {
+                tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn try_append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<u64>, AuditError> {
+    let mut tx = pool.begin().await?;
+    // A no-op write that takes the head row's lock (PostgreSQL) or the write lock
+    // (SQLite): appenders wait here for each other instead of racing for the number.
+    sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
+    let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
+    let head_seq: i64 = head.try_get(0)?;
+    let prev_hash: String = head.try_get(1)?;
+    // The head is the authority on the previous hash: newest rows deleted behind its back
+    // leave a gap that appending cannot paper over. Rows beyond the head (not written by
+    // the hub) are stepped over, and break the chain at the new entry.
+    let max_seq: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log")
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    let mut seq = head_seq.max(max_seq);
+    let mut prev_hash = prev_hash;
+    let mut numbers = Vec::with_capacity(entries.len());
+    for entry in entries {
+        seq += 1;
+        let hash = chain::entry_hash(&prev_hash, seq as u64, entry);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(seq)
+        .bind(entry.at_ms)
+        .bind(&entry.actor)
+        .bind(&entry.court)
+        .bind(&entry.role)
+        .bind(&entry.method)
+        .bind(&entry.case_number)
+        .bind(&entry.debtor_ref)
+        .bind(&entry.decision)
+        .bind(&entry.outcome)
+        .bind(&entry.detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        numbers.push(seq as u64);
+        prev_hash = hash;
+    }
+    sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&prev_hash)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(numbers)
 }

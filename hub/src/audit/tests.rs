@@ -264,10 +264,17 @@ async fn the_debtor_ref_is_keyed_and_stable() {
 
 #[tokio::test]
 async fn concurrent_appends_keep_the_chain_intact() {
-    for (backend, log, _pool, _keep) in logs().await {
+    for (backend, log, pool, _keep) in logs().await {
+        // Half the callers append through a second log on the same database, as a second
+        // hub would: two group writers taking turns on the head.
+        let other = AuditLog::new(pool.clone(), KEY);
         let tasks: Vec<_> = (0..20)
             .map(|t| {
-                let log = log.clone();
+                let log = if t % 2 == 0 {
+                    log.clone()
+                } else {
+                    other.clone()
+                };
                 tokio::spawn(async move {
                     let mut seqs = Vec::new();
                     for i in 0..5 {
