@@ -206,7 +206,8 @@ impl HubService {
                                 }
                                 Err(ItemRefusal::Denied(status)) => {
                                     pb::batch_item_result::Outcome::Error(pb::ItemError {
-                                        code: "PERMISSION_DENIED".into(),
+                                        code: convert::code_name(tonic::Code::PermissionDenied)
+                                            .into(),
                                         message: status.message().to_string(),
                                         violations: vec![],
                                     })
@@ -414,7 +415,7 @@ pub fn invalid_argument(violations: &[Violation]) -> Status {
 
 fn item_error(violations: &[Violation]) -> pb::ItemError {
     pb::ItemError {
-        code: "INVALID_ARGUMENT".into(),
+        code: convert::code_name(tonic::Code::InvalidArgument).into(),
         message: "invalid item".into(),
         violations: violations
             .iter()

@@ -140,6 +140,21 @@ struct TallyInner {
     gave_up: Vec<String>,
 }
 
+impl TallyInner {
+    /// Per operation kind: mean and longest time (ms), retries included.
+    fn durations(&self) -> impl Iterator<Item = (&String, u64, u64)> {
+        self.took.iter().map(|(op, (total, longest))| {
+            let n: u64 = self
+                .ops
+                .iter()
+                .filter(|((o, _), _)| o == op)
+                .map(|(_, n)| n)
+                .sum();
+            (op, total / n.max(1), *longest)
+        })
+    }
+}
+
 impl Tally {
     fn lock(&self) -> std::sync::MutexGuard<'_, TallyInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -197,19 +212,10 @@ impl Tally {
             }
             out
         };
-        let mut took = BTreeMap::new();
-        for (op, (total, longest)) in &inner.took {
-            let n: u64 = inner
-                .ops
-                .iter()
-                .filter(|((o, _), _)| o == op)
-                .map(|(_, n)| n)
-                .sum();
-            took.insert(
-                op.clone(),
-                json!({"mean_ms": total / n.max(1), "max_ms": longest}),
-            );
-        }
+        let took: BTreeMap<&String, Value> = inner
+            .durations()
+            .map(|(op, mean, longest)| (op, json!({"mean_ms": mean, "max_ms": longest})))
+            .collect();
         json!({"ops": nest(&inner.ops), "calls": nest(&inner.calls), "took": took})
     }
 
@@ -231,17 +237,11 @@ impl Tally {
                 inner.calls.get(key).copied().unwrap_or(0)
             );
         }
-        for (op, (total, longest)) in &inner.took {
-            let n: u64 = inner
-                .ops
-                .iter()
-                .filter(|((o, _), _)| o == op)
-                .map(|(_, n)| n)
-                .sum();
+        for (op, mean, longest) in inner.durations() {
             out += &format!(
                 "  {:<30} mean {:>6} ms, longest {:>6} ms\n",
                 format!("{op} took"),
-                total / n.max(1),
+                mean,
                 longest
             );
         }

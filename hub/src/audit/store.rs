@@ -223,9 +223,9 @@ fn record_from(row: &sqlx::any::AnyRow) -> Result<AuditRecord, AuditError> {
 async fn write_groups(pool: AnyPool, mut queue: mpsc::Receiver<Waiting>) {
     let mut group: Vec<Waiting> = Vec::with_capacity(GROUP);
     while queue.recv_many(&mut group, GROUP).await > 0 {
-        let entries: Vec<AuditEntry> = group.iter().map(|(e, _)| e.clone()).collect();
+        let (entries, waiters): (Vec<AuditEntry>, Vec<_>) = group.drain(..).unzip();
         let result = append_group(&pool, &entries).await;
-        for (n, (_, done)) in group.drain(..).enumerate() {
+        for (n, done) in waiters.into_iter().enumerate() {
             let answer = match &result {
                 Ok(numbers) => Ok(numbers[n]),
                 Err(e) => Err(AuditError::Append(e.to_string())),

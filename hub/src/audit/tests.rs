@@ -4,43 +4,22 @@
 //! with SQL access would.
 
 use super::*;
-use crate::orders::ledger::Ledger;
-use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 
 const KEY: &[u8] = b"test audit key";
 const ID: &str = "11010519491231002X";
 
-/// An audit log on each available backend (opened through `Ledger::open`, which runs every
-/// migration), its pool for tampering, and what keeps it alive.
+/// An audit log on each available backend (the ledger's, so every migration ran), its pool
+/// for tampering, and what keeps it alive.
 async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Ledger::open(&format!("sqlite://{}/ledger.db", dir.path().display()))
+    crate::orders::ledger::tests::ledgers()
         .await
-        .unwrap();
-    let pool = sqlite.pool().clone();
-    let mut out = vec![("sqlite", AuditLog::new(pool.clone(), KEY), pool, Some(dir))];
-    if let Ok(base) = std::env::var("ASSETHUB_TEST_PG_URL") {
-        let pool = postgres(&base).await.pool().clone();
-        out.push(("postgres", AuditLog::new(pool.clone(), KEY), pool, None));
-    }
-    out
-}
-
-async fn postgres(base: &str) -> Ledger {
-    sqlx::any::install_default_drivers();
-    let admin = AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(base)
-        .await
-        .unwrap();
-    let name = format!("assethub_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let (root, _) = base.rsplit_once('/').unwrap();
-    Ledger::open(&format!("{root}/{name}")).await.unwrap()
+        .into_iter()
+        .map(|(backend, ledger, keep)| {
+            let pool = ledger.pool().clone();
+            (backend, AuditLog::new(pool.clone(), KEY), pool, keep)
+        })
+        .collect()
 }
 
 fn entry(log: &AuditLog, n: usize) -> AuditEntry {

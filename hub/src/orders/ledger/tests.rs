@@ -6,8 +6,8 @@
 use super::*;
 use crate::orders::model::Action;
 
-/// A ledger on each available backend, with what keeps it alive.
-async fn ledgers() -> Vec<(&'static str, Ledger, Option<tempfile::TempDir>)> {
+/// A ledger on each available backend, with what keeps it alive (the audit tests use it too).
+pub(crate) async fn ledgers() -> Vec<(&'static str, Ledger, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Ledger::open(&format!("sqlite://{}/ledger.db", dir.path().display()))
         .await
