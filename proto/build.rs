@@ -7,6 +7,7 @@ const PROTOS: &[&str] = &[
     "assethub/v1/assethub.proto",
     "assethub/v1/orders.proto",
     "assethub/v1/audit.proto",
+    "assethub/v1/cases.proto",
     "assethub/bench/v1/echo.proto",
 ];
 

@@ -215,27 +215,42 @@ impl Default for MaxDays {
     }
 }
 
+/// An exchange rate the court fixed: yuan per one unit of the currency (a decimal string, up
+/// to 6 places) and the date it was fixed (`[control.exchange_rates.USD]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateConfig {
+    pub cny_per_unit: String,
+    pub date: String,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ControlConfig {
     pub max_days: MaxDays,
+    /// Rates at which foreign-currency holdings count toward a case's claim (none: they are
+    /// left out of one-click freezes, and a freeze on one is refused).
+    pub exchange_rates: std::collections::BTreeMap<String, RateConfig>,
     /// How often the hub follows up orders the agency has not decided, queued holds, expiry
     /// and vehicle sightings.
     pub follow_up_ms: u64,
     /// Agency call timeout for one control instruction.
     pub call_timeout_ms: u64,
-    /// Case account (一案一账号) deductions go to when the request names none: this prefix
-    /// followed by the court code.
-    pub case_account_prefix: String,
+    /// How often holds in force are compared with the agencies' registers, and how many per
+    /// round (a page; the next round goes on from there).
+    pub reconcile_ms: u64,
+    pub reconcile_batch: u32,
 }
 
 impl Default for ControlConfig {
     fn default() -> Self {
         Self {
             max_days: MaxDays::default(),
+            exchange_rates: Default::default(),
             follow_up_ms: 2_000,
             call_timeout_ms: 10_000,
-            case_account_prefix: "JUDICIAL-CASE-ACCOUNT-".into(),
+            reconcile_ms: 300_000,
+            reconcile_batch: 200,
         }
     }
 }
@@ -406,8 +421,13 @@ impl HubConfig {
         self.trust.signer()?;
         self.auth.verifier()?;
         let c = &self.control;
-        if c.follow_up_ms == 0 || c.call_timeout_ms == 0 {
-            return invalid("control.follow_up_ms and call_timeout_ms must be > 0".into());
+        if c.follow_up_ms == 0 || c.call_timeout_ms == 0 || c.reconcile_ms == 0 {
+            return invalid(
+                "control.follow_up_ms, call_timeout_ms and reconcile_ms must be > 0".into(),
+            );
+        }
+        if c.reconcile_batch == 0 {
+            return invalid("control.reconcile_batch must be > 0".into());
         }
         if [
             c.max_days.funds,
@@ -418,6 +438,8 @@ impl HubConfig {
         {
             return invalid("control.max_days entries must be > 0".into());
         }
+        crate::orders::currency::ExchangeRates::from_config(&c.exchange_rates)
+            .map_err(ConfigError::Invalid)?;
         if self.retry.max_attempts == 0 || self.retry.min_delay_ms > self.retry.max_delay_ms {
             return invalid(
                 "retry.max_attempts must be > 0 and min_delay_ms <= max_delay_ms".into(),

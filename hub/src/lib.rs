@@ -8,19 +8,27 @@
 //! - `retry`: backoff with jitter inside the caller's deadline (backon).
 //! - `search`: fan-out of one search to every selected source.
 //! - `validate` / `convert`: the edge between the API and the domain.
-//! - `service`: the gRPC service; `server`: assembling and running it.
+//! - `identity`: who calls (caller, role, method): a leaf every other module may use.
+//! - `gate`: authentication, authorization and audit, one layer in front of every service.
+//! - `cases`: registered enforcement cases, and the admission of every search and control act.
+//! - `orders`: control orders, their ledger and the money rules.
+//! - `audit`: the tamper-evident audit log.
+//! - `service`: the search gRPC service; `server`: assembling and running the hub.
 //! - `metrics`: the Prometheus series and their `/metrics` endpoint.
 
 pub mod audit;
 pub mod auth;
 pub mod breaker;
 pub mod cache;
+pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod control_api;
 pub mod convert;
+pub mod gate;
 pub mod guard;
 pub mod health;
+pub mod identity;
 pub mod metrics;
 pub mod orders;
 pub mod registry;

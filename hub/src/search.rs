@@ -98,6 +98,15 @@ impl SearchHub {
         reports
     }
 
+    /// One source's report for `search` (the desk's look at one asset before acting on it).
+    pub async fn ask_source(
+        self: &Arc<Self>,
+        source: Arc<Source>,
+        search: Arc<Search>,
+    ) -> SourceReport {
+        self.clone().ask(source, 0, search).await
+    }
+
     async fn ask(
         self: Arc<Self>,
         source: Arc<Source>,

@@ -6,11 +6,15 @@ use crate::audit::{AuditLog, AuditService, CallAudit};
 use crate::auth::limit::RateLimiter;
 use crate::auth::Authenticator;
 use crate::cache::AnswerCache;
+use crate::cases::{CaseBook, CaseStore, CasesService};
 use crate::clock::Clock;
 use crate::config::HubConfig;
 use crate::control_api::OrdersService;
+use crate::gate::GateLayer;
 use crate::metrics::{self, Exporter, Metrics, RpcMetricsLayer};
+use crate::orders::currency::ExchangeRates;
 use crate::orders::execute::Executor;
+use crate::orders::follow::Reconcile;
 use crate::orders::policy::HoldPolicy;
 use crate::orders::{Desk, Ledger, LedgerError};
 use crate::registry::Registry;
@@ -19,6 +23,7 @@ use crate::service::{HubService, ServiceLimits};
 use crate::validate::DeadlinePolicy;
 use assethub_proto::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
+use assethub_proto::v1::cases_server::CasesServer;
 use assethub_proto::v1::orders_server::OrdersServer;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,7 +32,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
@@ -56,10 +60,15 @@ pub struct Hub {
     pub search: HubService,
     pub orders: OrdersService,
     pub audit: AuditService,
-    pub auth: Arc<Authenticator>,
+    pub cases: CasesService,
+    /// The case register (the demo registers its cases here before serving).
+    pub case_book: Arc<CaseBook>,
+    /// Authentication, authorization and audit in front of every service.
+    pub gate: GateLayer,
     pub desk: Arc<Desk>,
     pub clock: Arc<Clock>,
     follow_up: Duration,
+    reconcile: Reconcile,
     /// How long a stopping hub lets control executions in flight finish.
     drain: Duration,
     pub metrics: Arc<Metrics>,
@@ -96,6 +105,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     ));
     let clock = Arc::new(Clock::new());
     let control = &config.control;
+    let cases = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));
     let executor = Arc::new(
         Executor::new(
             ledger.clone(),
@@ -111,9 +121,11 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         )
         .with_metrics(metrics.clone()),
     );
+    let rates =
+        ExchangeRates::from_config(&control.exchange_rates).map_err(ServeError::Invalid)?;
     let desk = Arc::new(
         Desk::new(
-            ledger,
+            ledger.clone(),
             registry.clone(),
             search.clone(),
             HoldPolicy {
@@ -121,9 +133,9 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
             },
             clock.clone(),
             executor,
-            control.case_account_prefix.clone(),
         )
-        .with_approval(config.auth.approval.clone()),
+        .with_approval(config.auth.approval.clone())
+        .with_rates(rates),
     );
     let limits = limits(config);
     let verifier = config
@@ -138,17 +150,22 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     let auth = Authenticator::new(
         verifier,
         RateLimiter::new(config.auth.requests_per_sec, config.auth.burst),
-        Some(audit.clone()),
     );
     Ok(Hub {
         tls: config.server.tls.clone(),
-        auth,
-        search: HubService::new(search, limits, audit.clone()),
-        orders: OrdersService::new(desk.clone(), clock.clone(), limits.deadlines, audit.clone())
+        gate: GateLayer::new(auth, audit.clone()),
+        search: HubService::new(search, limits, audit.clone(), cases.clone()),
+        orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
             .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone()),
+        cases: CasesService::new(cases.clone(), ledger, clock.clone()),
+        case_book: cases,
         clock,
         follow_up: Duration::from_millis(control.follow_up_ms),
+        reconcile: Reconcile {
+            every: Duration::from_millis(control.reconcile_ms),
+            batch: control.reconcile_batch,
+        },
         drain: Duration::from_millis(control.call_timeout_ms),
         metrics_endpoint: crate::metrics::bind(&config.metrics).await.map(|listener| {
             let ledger = Some(desk.ledger().clone());
@@ -197,22 +214,26 @@ pub async fn serve_hub(
     health_reporter
         .set_serving::<OrdersServer<OrdersService>>()
         .await;
+    health_reporter
+        .set_serving::<CasesServer<CasesService>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(assethub_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    // Every call of the hub's own APIs is authenticated; health and reflection are open.
-    let api = InterceptedService::new(
-        AssetHubServer::new(hub.search)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES),
-        hub.auth.interceptor(),
-    );
-    let orders = InterceptedService::new(OrdersServer::new(hub.orders), hub.auth.interceptor());
-    let audit = InterceptedService::new(AuditServer::new(hub.audit), hub.auth.interceptor());
+    // Every call of the hub's own APIs passes the gate (authentication, authorization,
+    // audit); health and reflection are open.
+    let api = AssetHubServer::new(hub.search)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let orders = OrdersServer::new(hub.orders);
+    let audit = AuditServer::new(hub.audit);
+    let cases = CasesServer::new(hub.cases);
     // Stops with the server, even when the serving task is aborted.
     let follow_up = AbortOnDrop(tokio::spawn(
-        hub.desk.clone().follow_up_forever(hub.follow_up),
+        hub.desk
+            .clone()
+            .follow_up_forever(hub.follow_up, hub.reconcile),
     ));
     let _source_health = AbortOnDrop(tokio::spawn(crate::health::report_sources(
         health_reporter.clone(),
@@ -240,11 +261,13 @@ pub async fn serve_hub(
     }
     let served = builder
         .layer(RpcMetricsLayer::new(hub.metrics))
+        .layer(hub.gate)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(api)
         .add_service(orders)
         .add_service(audit)
+        .add_service(cases)
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await;
     drop(follow_up);

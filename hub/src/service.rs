@@ -1,10 +1,13 @@
-//! The tonic service for `assethub.v1.AssetHub`: validates requests at the edge, runs searches
-//! through the fan-out, and maps results onto the wire. Every method first checks the caller's
-//! role, then its court against the case's (per item in a batch). Per-source failures travel inside the
-//! results; only a bad request (or an overloaded hub) fails the call itself.
+//! The tonic service for `assethub.v1.AssetHub`: validates requests at the edge, admits the
+//! case and debtor (registered, open, of the caller's court, a party: [`crate::cases`]) before
+//! any agency is asked, runs searches through the fan-out, and maps results onto the wire. A
+//! batch admits and audits each item on its own (查询留痕: one audit entry per debtor). Per-source
+//! failures travel inside the results; only a bad request (or an overloaded hub) fails the call
+//! itself. Authentication, the role check and the call's audit entry are the gate's.
 
-use crate::audit::CallAudit;
+use crate::audit::{CallAudit, CallNote};
 use crate::auth::{self, Caller, Method};
+use crate::cases::{CaseBook, Purpose};
 use crate::convert;
 use crate::search::{Search, SearchHub, SourceReport};
 use crate::validate::{self, DeadlinePolicy, ValidQuery, Violation};
@@ -35,15 +38,47 @@ pub struct HubService {
     search: Arc<SearchHub>,
     limits: ServiceLimits,
     audit: CallAudit,
+    cases: Arc<CaseBook>,
 }
 
 impl HubService {
-    pub fn new(search: Arc<SearchHub>, limits: ServiceLimits, audit: CallAudit) -> Self {
+    pub fn new(
+        search: Arc<SearchHub>,
+        limits: ServiceLimits,
+        audit: CallAudit,
+        cases: Arc<CaseBook>,
+    ) -> Self {
         Self {
             search,
             limits,
             audit,
+            cases,
         }
+    }
+
+    /// Notes the query's case and debtor for the audit, validates it and admits its case.
+    async fn admitted<T>(
+        &self,
+        request: &Request<T>,
+        body: &pb::QueryRequest,
+        method: Method,
+    ) -> Result<Arc<Search>, Status> {
+        let caller = auth::authorize(request, method)?;
+        let note = CallNote::of(request);
+        note.case(&body.case_number);
+        if let Some(debtor) = &body.debtor {
+            note.debtor(&debtor.id_number);
+        }
+        let search = self.prepare(request, body)?;
+        self.cases
+            .admit(
+                &caller,
+                &search.case,
+                Some((&search.debtor.id, &search.debtor.name)),
+                Purpose::Search,
+            )
+            .await?;
+        Ok(search)
     }
 
     /// Validates a query request and turns it into a search with an absolute deadline.
@@ -114,9 +149,9 @@ impl HubService {
         &self,
         request: Request<pb::QueryRequest>,
     ) -> Result<Response<pb::QueryResponse>, Status> {
-        let caller = auth::authorize(&request, Method::Query)?;
-        let search = self.prepare(&request, request.get_ref())?;
-        auth::in_court(&caller, search.case.court())?;
+        let search = self
+            .admitted(&request, request.get_ref(), Method::Query)
+            .await?;
         let span = call_span("Query", &search);
         async {
             let started = Instant::now();
@@ -136,9 +171,9 @@ impl HubService {
         &self,
         request: Request<pb::QueryRequest>,
     ) -> Result<Response<ResultStream<pb::SourceResult>>, Status> {
-        let caller = auth::authorize(&request, Method::StreamQuery)?;
-        let search = self.prepare(&request, request.get_ref())?;
-        auth::in_court(&caller, search.case.court())?;
+        let search = self
+            .admitted(&request, request.get_ref(), Method::StreamQuery)
+            .await?;
         let span = call_span("StreamQuery", &search);
         let (tx, rx) = mpsc::channel(16);
         let reports = self.search.stream(search);
@@ -162,9 +197,11 @@ impl HubService {
         request: Request<pb::BatchQueryRequest>,
     ) -> Result<Response<ResultStream<pb::BatchItemResult>>, Status> {
         let caller = auth::authorize(&request, Method::BatchQuery)?;
+        let note = CallNote::of(&request);
         let overall = grpc_timeout(&request).map(|t| Instant::now() + t);
         let batch_id = request_id(&request);
         let body = request.into_inner();
+        note.detail(format!("{} items", body.items.len()));
         let item_timeout = validate::deadline(
             None,
             body.item_deadline_ms,
@@ -179,59 +216,24 @@ impl HubService {
             }]));
         }
         let (tx, rx) = mpsc::channel(64);
-        let hub = self.search.clone();
+        let batch = Arc::new(Batch {
+            hub: self.search.clone(),
+            cases: self.cases.clone(),
+            audit: self.audit.clone(),
+            caller,
+            kinds: body.kinds,
+            fresh: body.fresh,
+            item_timeout,
+            overall,
+            batch_id: batch_id.clone(),
+        });
         let concurrency = self.limits.batch_concurrency;
         let span = tracing::info_span!("call", method = "BatchQuery", request_id = %batch_id, items = body.items.len());
         tokio::spawn(
             async move {
                 let started = Instant::now();
-                let items = body.items.into_iter().enumerate().map(|(index, item)| {
-                    let valid =
-                        validate::query(&item.case_number, item.debtor.as_ref(), &body.kinds)
-                            .map_err(ItemRefusal::Invalid)
-                            .and_then(|valid| match auth::in_court(&caller, valid.case.court()) {
-                                Ok(()) => Ok(valid),
-                                Err(denied) => Err(ItemRefusal::Denied(denied)),
-                            });
-                    (index as u32, valid)
-                });
-                let mut results = futures::stream::iter(items)
-                    .map(|(index, valid)| {
-                        let hub = hub.clone();
-                        let request_id = format!("{batch_id}-{index}");
-                        async move {
-                            let outcome = match valid {
-                                Err(ItemRefusal::Invalid(violations)) => {
-                                    pb::batch_item_result::Outcome::Error(item_error(&violations))
-                                }
-                                Err(ItemRefusal::Denied(status)) => {
-                                    pb::batch_item_result::Outcome::Error(pb::ItemError {
-                                        code: convert::code_name(tonic::Code::PermissionDenied)
-                                            .into(),
-                                        message: status.message().to_string(),
-                                        violations: vec![],
-                                    })
-                                }
-                                Ok(valid) => {
-                                    let deadline = item_deadline(item_timeout, overall);
-                                    let search = Arc::new(search_for(
-                                        valid, body.fresh, deadline, request_id,
-                                    ));
-                                    let item_started = Instant::now();
-                                    let reports = hub.collect(search.clone()).await;
-                                    pb::batch_item_result::Outcome::Response(query_response(
-                                        &search,
-                                        &reports,
-                                        item_started,
-                                    ))
-                                }
-                            };
-                            pb::BatchItemResult {
-                                index,
-                                outcome: Some(outcome),
-                            }
-                        }
-                    })
+                let mut results = futures::stream::iter(body.items.into_iter().enumerate())
+                    .map(|(index, item)| batch.clone().item(index as u32, item))
                     .buffer_unordered(concurrency);
                 let mut done = 0usize;
                 while let Some(result) = results.next().await {
@@ -293,15 +295,7 @@ impl pb::asset_hub_server::AssetHub for HubService {
         &self,
         request: Request<pb::QueryRequest>,
     ) -> Result<Response<pb::QueryResponse>, Status> {
-        let facts = CallFacts::of(
-            &request,
-            &request.get_ref().case_number,
-            request.get_ref().debtor.as_ref(),
-        );
-        let result = self.query_impl(request).await;
-        let outcome = summary(&result);
-        facts.record(&self.audit, Method::Query, &outcome).await;
-        result
+        self.query_impl(request).await
     }
 
     type StreamQueryStream = ResultStream<pb::SourceResult>;
@@ -310,17 +304,7 @@ impl pb::asset_hub_server::AssetHub for HubService {
         &self,
         request: Request<pb::QueryRequest>,
     ) -> Result<Response<Self::StreamQueryStream>, Status> {
-        let facts = CallFacts::of(
-            &request,
-            &request.get_ref().case_number,
-            request.get_ref().debtor.as_ref(),
-        );
-        let result = self.stream_query_impl(request).await;
-        let outcome = summary(&result);
-        facts
-            .record(&self.audit, Method::StreamQuery, &outcome)
-            .await;
-        result
+        self.stream_query_impl(request).await
     }
 
     type BatchQueryStream = ResultStream<pb::BatchItemResult>;
@@ -329,34 +313,106 @@ impl pb::asset_hub_server::AssetHub for HubService {
         &self,
         request: Request<pb::BatchQueryRequest>,
     ) -> Result<Response<Self::BatchQueryStream>, Status> {
-        let facts = CallFacts::of(&request, "", None);
-        let result = self.batch_query_impl(request).await;
-        let outcome = summary(&result);
-        facts
-            .record(&self.audit, Method::BatchQuery, &outcome)
-            .await;
-        result
+        self.batch_query_impl(request).await
     }
 
     async fn list_sources(
         &self,
         request: Request<pb::ListSourcesRequest>,
     ) -> Result<Response<pb::ListSourcesResponse>, Status> {
-        let facts = CallFacts::of(&request, "", None);
-        let result = self.list_sources_impl(request).await;
-        let outcome = summary(&result);
-        facts
-            .record(&self.audit, Method::ListSources, &outcome)
+        self.list_sources_impl(request).await
+    }
+}
+
+/// One batch being worked through: what every item shares.
+struct Batch {
+    hub: Arc<SearchHub>,
+    cases: Arc<CaseBook>,
+    audit: CallAudit,
+    caller: Caller,
+    kinds: Vec<i32>,
+    fresh: bool,
+    item_timeout: Duration,
+    overall: Option<Instant>,
+    batch_id: String,
+}
+
+impl Batch {
+    /// One item: validated, its case admitted, audited (searched or refused), then searched.
+    async fn item(self: Arc<Self>, index: u32, item: pb::BatchItem) -> pb::BatchItemResult {
+        let debtor_id = item
+            .debtor
+            .as_ref()
+            .map(|d| d.id_number.clone())
+            .unwrap_or_default();
+        let admitted = match validate::query(&item.case_number, item.debtor.as_ref(), &self.kinds) {
+            Err(violations) => Err(ItemRefusal::Invalid(violations)),
+            Ok(valid) => self
+                .cases
+                .admit(
+                    &self.caller,
+                    &valid.case,
+                    Some((&valid.debtor.id, &valid.debtor.name)),
+                    Purpose::Search,
+                )
+                .await
+                .map(|_| valid)
+                .map_err(ItemRefusal::Refused),
+        };
+        let verdict = match &admitted {
+            Ok(_) => Ok(()),
+            Err(ItemRefusal::Invalid(_)) => Err(Status::invalid_argument("invalid item")),
+            Err(ItemRefusal::Refused(status)) => Err(status.clone()),
+        };
+        self.audit
+            .search_item(Some(&self.caller), &item.case_number, &debtor_id, index, &verdict)
             .await;
-        result
+        let outcome = match admitted {
+            Err(ItemRefusal::Invalid(violations)) => {
+                pb::batch_item_result::Outcome::Error(item_error(&violations))
+            }
+            Err(ItemRefusal::Refused(status)) => {
+                pb::batch_item_result::Outcome::Error(refused_item(&status))
+            }
+            Ok(valid) => {
+                let deadline = item_deadline(self.item_timeout, self.overall);
+                let request_id = format!("{}-{index}", self.batch_id);
+                let search = Arc::new(search_for(valid, self.fresh, deadline, request_id));
+                let item_started = Instant::now();
+                let reports = self.hub.collect(search.clone()).await;
+                pb::batch_item_result::Outcome::Response(query_response(
+                    &search,
+                    &reports,
+                    item_started,
+                ))
+            }
+        };
+        pb::BatchItemResult {
+            index,
+            outcome: Some(outcome),
+        }
+    }
+}
+
+/// An item refused after validation: its code, message and reason (ErrorInfo), if any.
+fn refused_item(status: &Status) -> pb::ItemError {
+    pb::ItemError {
+        code: convert::code_name(status.code()).into(),
+        message: status.message().to_string(),
+        violations: vec![],
+        reason: status
+            .get_error_details()
+            .error_info()
+            .map(|info| info.reason.clone())
+            .unwrap_or_default(),
     }
 }
 
 /// Why one batch item is answered with an error instead of a search.
 enum ItemRefusal {
     Invalid(Vec<Violation>),
-    /// The case belongs to another court.
-    Denied(Status),
+    /// Another court's case, an unregistered or closed case, a debtor not a party.
+    Refused(Status),
 }
 
 fn item_deadline(item_timeout: Duration, overall: Option<Instant>) -> Instant {
@@ -424,47 +480,6 @@ fn item_error(violations: &[Violation]) -> pb::ItemError {
                 description: v.description.clone(),
             })
             .collect(),
-    }
-}
-
-/// What the audit records of a call, taken before the request is consumed.
-pub(crate) struct CallFacts {
-    caller: Option<Caller>,
-    case: String,
-    debtor_id: String,
-}
-
-impl CallFacts {
-    pub(crate) fn of<T>(request: &Request<T>, case: &str, debtor: Option<&pb::Debtor>) -> Self {
-        Self {
-            caller: request.extensions().get::<Caller>().cloned(),
-            case: case.to_string(),
-            debtor_id: debtor.map(|d| d.id_number.clone()).unwrap_or_default(),
-        }
-    }
-
-    pub(crate) async fn record(
-        &self,
-        audit: &CallAudit,
-        method: Method,
-        result: &Result<(), Status>,
-    ) {
-        audit
-            .call(
-                self.caller.as_ref(),
-                method,
-                &self.case,
-                &self.debtor_id,
-                result,
-            )
-            .await;
-    }
-}
-
-/// A call's result without its value (which may be a stream), for the audit.
-pub(crate) fn summary<T>(result: &Result<T, Status>) -> Result<(), Status> {
-    match result {
-        Ok(_) => Ok(()),
-        Err(status) => Err(Status::new(status.code(), status.message())),
+        reason: String::new(),
     }
 }

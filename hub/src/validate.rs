@@ -47,36 +47,7 @@ pub fn query(
             violations.push(Violation::new("debtor", "is required"));
             None
         }
-        Some(d) => {
-            let id = DebtorId::parse(&d.id_number)
-                .map_err(|e| {
-                    violations.push(Violation::new(
-                        "debtor.id_number",
-                        format!("not a valid resident identity number or unified social credit code: {e}"),
-                    ))
-                })
-                .ok();
-            let name = d.name.trim();
-            let name_ok = if name.is_empty() {
-                violations.push(Violation::new("debtor.name", "is required"));
-                false
-            } else if name.chars().count() > MAX_NAME_CHARS {
-                violations.push(Violation::new(
-                    "debtor.name",
-                    format!("is longer than {MAX_NAME_CHARS} characters"),
-                ));
-                false
-            } else if name.chars().any(char::is_control) {
-                violations.push(Violation::new("debtor.name", "contains control characters"));
-                false
-            } else {
-                true
-            };
-            id.filter(|_| name_ok).map(|id| Debtor {
-                id,
-                name: name.to_string(),
-            })
-        }
+        Some(d) => self::debtor(d, "debtor", &mut violations),
     };
     let kinds = asset_kinds(kinds, &mut violations);
     match (case, debtor) {
@@ -87,6 +58,38 @@ pub fn query(
         }),
         _ => Err(violations),
     }
+}
+
+/// A debtor (identity number or credit code, and name) named `field` in a request; the name
+/// comes back normalised (NFC, whitespace). Violations name `<field>.id_number` and
+/// `<field>.name` and never echo what was sent.
+pub fn debtor(d: &pb::Debtor, field: &str, violations: &mut Vec<Violation>) -> Option<Debtor> {
+    let id = DebtorId::parse(&d.id_number)
+        .map_err(|e| {
+            violations.push(Violation::new(
+                format!("{field}.id_number"),
+                format!("not a valid resident identity number or unified social credit code: {e}"),
+            ))
+        })
+        .ok();
+    let name = crate::identity::normalize_name(&d.name);
+    let name_field = format!("{field}.name");
+    let name_ok = if name.is_empty() {
+        violations.push(Violation::new(name_field, "is required"));
+        false
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        violations.push(Violation::new(
+            name_field,
+            format!("is longer than {MAX_NAME_CHARS} characters"),
+        ));
+        false
+    } else if d.name.chars().any(char::is_control) {
+        violations.push(Violation::new(name_field, "contains control characters"));
+        false
+    } else {
+        true
+    };
+    id.filter(|_| name_ok).map(|id| Debtor { id, name })
 }
 
 fn asset_kinds(kinds: &[i32], violations: &mut Vec<Violation>) -> Vec<AssetKind> {

@@ -7,10 +7,13 @@
 //! - `vehicle/`: a vehicle administration.
 //! - `payment/`: a payment platform (OAuth2 client credentials, fen integers, 429 quotas).
 //!
+//! - `demo_cases`: the enforcement cases the demo registers, and one per debtor for sweeps.
+//!
 //! Run in-process with [`start_all`] or as the `mock-agencies` binary.
 
 pub mod bank;
 pub mod date;
+pub mod demo_cases;
 pub mod faults;
 pub mod holds;
 pub mod instruction_keys;

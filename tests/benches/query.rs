@@ -272,6 +272,7 @@ async fn watch_and_release(
             debtor: demo_person_query().debtor,
             amount_fen: 0,
             days: 30,
+            currency: String::new(),
         })
         .await
         .expect("watch")

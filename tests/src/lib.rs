@@ -7,6 +7,7 @@ use assethub_mocks::population::{DEFAULT_SEED, DEMO_PERSON_ID, DEMO_PERSON_NAME}
 use assethub_mocks::{demo_agencies, start_all, AgencyConfig, Population, RunningAgency};
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::asset_hub_client::AssetHubClient;
+use assethub_proto::v1::cases_client::CasesClient;
 use assethub_proto::v1::orders_client::OrdersClient;
 use std::sync::Arc;
 use tonic::metadata::{Ascii, MetadataValue};
@@ -82,8 +83,73 @@ pub fn bearer(token: &str) -> Bearer {
     )
 }
 
-/// A case number owned by a basic court in Wuhan, valid for every test.
+/// A case number owned by a basic court in Wuhan, valid for every test. [`World`] registers it
+/// with the first [`CASE_DEBTORS`] debtors of its population (the demo debtors first) and
+/// [`CASE_CLAIM_FEN`].
 pub const CASE: &str = "(2024)鄂0116执1234号";
+/// Debtors of the population registered on [`CASE`].
+pub const CASE_DEBTORS: usize = 500;
+/// [`CASE`]'s claim: 100,000,000.00 yuan.
+pub const CASE_CLAIM_FEN: i64 = 10_000_000_000;
+/// [`CASE`]'s receiving account.
+pub const CASE_ACCOUNT: &str = "HB0116-ZX-2024-1234";
+/// A case of the other court ([`OTHER_COURT`]), registered with the demo person.
+pub const OTHER_COURT_CASE: &str = "(2024)鄂01执77号";
+pub const OTHER_COURT: &str = "鄂01";
+
+/// A case system's client for `court`.
+pub fn cases_client(channel: &Channel, court: &str) -> CasesClient<Authed> {
+    CasesClient::with_interceptor(channel.clone(), bearer(&token(Role::CaseSystem, court)))
+}
+
+/// Registers `case` (of `court`) with `debtors` (identity number, name), `claim_fen` and
+/// `account`, as the court's case system does; panics if the hub refuses.
+pub async fn register_case(
+    channel: &Channel,
+    case: &str,
+    debtors: &[(String, String)],
+    claim_fen: i64,
+    account: &str,
+) -> pb::Case {
+    let court = assethub_connectors::domain::CaseNumber::parse(case)
+        .expect("a valid case number")
+        .court()
+        .to_string();
+    cases_client(channel, &court)
+        .register_case(pb::RegisterCaseRequest {
+            case_number: case.into(),
+            debtors: debtors
+                .iter()
+                .map(|(id, name)| pb::Debtor {
+                    id_number: id.clone(),
+                    name: name.clone(),
+                })
+                .collect(),
+            claim_fen,
+            account: account.into(),
+        })
+        .await
+        .unwrap_or_else(|s| panic!("registering {case}: {s:?}"))
+        .into_inner()
+}
+
+/// The standard cases of a test world: [`CASE`] with the first [`CASE_DEBTORS`] debtors,
+/// [`OTHER_COURT_CASE`] with the demo person, and the demo's walkthrough cases.
+pub async fn register_standard_cases(channel: &Channel, population: &Population) {
+    let debtors: Vec<(String, String)> = population
+        .debtors()
+        .iter()
+        .take(CASE_DEBTORS)
+        .map(|d| (d.id_number.clone(), d.name.clone()))
+        .collect();
+    register_case(channel, CASE, &debtors, CASE_CLAIM_FEN, CASE_ACCOUNT).await;
+    let person = [(DEMO_PERSON_ID.to_string(), DEMO_PERSON_NAME.to_string())];
+    register_case(channel, OTHER_COURT_CASE, &person, CASE_CLAIM_FEN, "HB01-ZX-2024-0077").await;
+    for demo in assethub_mocks::demo_cases::demo_cases().iter().skip(1) {
+        register_case(channel, &demo.case_number, &demo.debtors, demo.claim_fen, &demo.account)
+            .await;
+    }
+}
 
 /// Last changes to the agencies' configuration before they start.
 pub type AgencyTweak = Box<dyn FnOnce(&mut [AgencyConfig])>;
@@ -155,6 +221,7 @@ impl World {
         .await
         .expect("hub starts");
         let channel = channel(&hub).await;
+        register_standard_cases(&channel, &population).await;
         let (client, orders) = clients_as(&channel, Role::Judge, COURT);
         Self {
             population,
@@ -185,6 +252,17 @@ impl World {
         let (client, orders) = clients_as(&self.channel, Role::Judge, COURT);
         self.client = client;
         self.orders = orders;
+    }
+
+    /// Registers `case` with `debtors`, `claim_fen` and `account` (see [`register_case`]).
+    pub async fn register(
+        &self,
+        case: &str,
+        debtors: &[(String, String)],
+        claim_fen: i64,
+        account: &str,
+    ) -> pb::Case {
+        register_case(&self.channel, case, debtors, claim_fen, account).await
     }
 
     /// Clients of another caller: `role` at `court`.

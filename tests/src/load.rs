@@ -434,6 +434,7 @@ impl Worker {
                 debtor: Some(owner.clone()),
                 amount_fen: 0,
                 days: 30,
+                currency: String::new(),
             })
             .await;
         let watch = match watch {

@@ -32,6 +32,7 @@ fn place(case: &str, key: &str, action: pb::OrderAction, asset_ref: &str) -> pb:
         debtor: demo_debtor(),
         amount_fen: 0,
         days: 0,
+        currency: String::new(),
     }
 }
 

@@ -10,6 +10,8 @@ use assethub_connectors::{
 use assethub_hub::cache::AnswerCache;
 use assethub_hub::clock::Clock;
 use assethub_hub::config::MaxDays;
+use assethub_hub::cases::model::{CaseDebtor, NewCase};
+use assethub_hub::cases::CaseStore;
 use assethub_hub::orders::execute::Executor;
 use assethub_hub::orders::ledger::EventBody;
 use assethub_hub::orders::policy::HoldPolicy;
@@ -120,13 +122,27 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
         },
         clock.clone(),
         executor,
-        "ACCT-".into(),
     );
+    // The case, as its court's case system registered it.
+    let cases = CaseStore::new(ledger.pool().clone());
+    let debtor = CaseDebtor {
+        id: "11010519491231002X".into(),
+        name: "张伟".into(),
+    };
+    let new = NewCase {
+        case: CaseNumber::parse(CASE).unwrap(),
+        debtors: vec![debtor],
+        claim_fen: 100_000_000,
+        account: "HB0116-ZX-2024-1234".into(),
+    };
+    cases.register(&new, "test").await.unwrap();
+    let case = cases.get(CASE).await.unwrap().unwrap();
     let request = HoldRequest {
         authority: Authority {
             case: CaseNumber::parse(CASE).unwrap(),
             ruling: "(2024)鄂0116执1234号之一".into(),
             officer: "王法官".into(),
+            officer_id: "demo/judge@鄂0116".into(),
             key: "k-expiry".into(),
         },
         action: Action::Seal,
@@ -137,9 +153,10 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
         },
         amount: assethub_connectors::domain::Fen(0),
         days: 30,
+        currency: String::new(),
     };
     let deadline = Instant::now() + Duration::from_secs(5);
-    let seal = desk.place_hold(request, deadline).await.unwrap();
+    let seal = desk.place_hold(request, &case, deadline).await.unwrap();
     assert_eq!(seal.state, State::Effective);
     let first_day = clock.today();
     assert_eq!(seal.end_day, first_day.plus_days(30).days());

@@ -38,6 +38,7 @@ async fn place(world: &mut World, key: &str, action: pb::OrderAction, asset: &st
             debtor: demo_debtor(),
             amount_fen: 0,
             days: 0,
+            currency: String::new(),
         })
         .await
         .unwrap()

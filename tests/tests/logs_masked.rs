@@ -108,6 +108,7 @@ async fn no_identity_number_or_name_reaches_the_logs() {
             debtor,
             amount_fen: 0,
             days: 0,
+            currency: String::new(),
         })
         .await;
 

@@ -100,6 +100,7 @@ async fn searches_and_orders_show_in_the_metrics() {
             }),
             amount_fen: 0,
             days: 0,
+            currency: String::new(),
         })
         .await
         .unwrap()

@@ -267,6 +267,7 @@ async fn a_control_order_waits_while_its_agency_is_cut_off_and_completes_once_it
             debtor: demo_debtor(),
             amount_fen: 55,
             days: 0,
+            currency: String::new(),
         })
         .await
         .unwrap()

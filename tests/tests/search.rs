@@ -90,10 +90,22 @@ async fn the_two_banks_report_different_accounts() {
 #[tokio::test]
 async fn unknown_debtor_and_wrong_name_are_answers_not_errors() {
     let mut world = World::start().await;
+    // The court's record can name someone no agency knows, or spell a name otherwise than
+    // the agencies do: the agencies' answers say so, per source.
+    let case = "(2024)鄂0116执5001号";
+    let debtors = [
+        ("110105198001010016".to_string(), "李四".to_string()),
+        (DEMO_PERSON_ID.to_string(), "王五".to_string()),
+    ];
+    world.register(case, &debtors, 100_000, "HB0116-ZX-2024-5001").await;
+    let in_case = |id: &str, name: &str| pb::QueryRequest {
+        case_number: case.into(),
+        ..query(id, name)
+    };
     // A valid identity number nobody in the population has.
     let stranger = world
         .client
-        .query(query("110105198001010016", "李四"))
+        .query(in_case("110105198001010016", "李四"))
         .await;
     let stranger = match stranger {
         Ok(r) => r.into_inner(),
@@ -109,7 +121,7 @@ async fn unknown_debtor_and_wrong_name_are_answers_not_errors() {
     }
     let wrong_name = world
         .client
-        .query(query(DEMO_PERSON_ID, "王五"))
+        .query(in_case(DEMO_PERSON_ID, "王五"))
         .await
         .unwrap()
         .into_inner();

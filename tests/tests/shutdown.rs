@@ -69,6 +69,7 @@ async fn sigterm_lets_an_order_in_flight_reach_its_agency_and_records_the_answer
         }),
         amount_fen: 77,
         days: 0,
+        currency: String::new(),
     });
     request.set_timeout(Duration::from_millis(300));
     let _ = orders.place_hold(request).await;

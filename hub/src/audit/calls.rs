@@ -1,15 +1,94 @@
 //! What gets audited, in one place: every call of the hub's APIs (who, court, role, method,
-//! case, keyed debtor reference, the decision and the outcome) and every instruction sent to
-//! an agency with the agency's answer. Recording never fails a call: an audit store error is
-//! logged loudly instead.
+//! case, keyed debtor reference, the decision and the outcome), every debtor a batch searched,
+//! and every instruction sent to an agency with the agency's answer. Entries hold stable codes
+//! (`allowed`/`denied`, gRPC code names, hold statuses) plus a short detail; never debug text.
+//! Recording never fails a call: an audit store error is logged loudly instead.
+//!
+//! The gate ([`crate::gate`]) records each call; a service adds what only it knows (the case,
+//! the debtor, a short detail) to the call's [`CallNote`] on the way.
 
 use super::{AuditEntry, AuditLog};
-use crate::auth::{Caller, Method};
+use crate::convert::code_name;
+use crate::identity::Caller;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use tonic::Status;
 
 #[derive(Clone)]
 pub struct CallAudit {
     log: AuditLog,
+}
+
+/// What a service learned about one call for its audit entry: the case and debtor it named and
+/// a short detail. Put into each request's extensions by the gate; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct CallNote(Arc<Mutex<NoteFacts>>);
+
+#[derive(Debug, Clone, Default)]
+struct NoteFacts {
+    case: String,
+    debtor_id: String,
+    detail: String,
+}
+
+impl CallNote {
+    /// The note the gate attached to `request` (a detached one when there is none).
+    pub fn of<T>(request: &tonic::Request<T>) -> Self {
+        request
+            .extensions()
+            .get::<CallNote>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn with(&self, change: impl FnOnce(&mut NoteFacts)) {
+        change(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// The case the call names (as sent: recorded even when it does not parse).
+    pub fn case(&self, case: &str) {
+        self.with(|f| f.case = case.to_string());
+    }
+
+    /// The debtor the call names (recorded as a keyed reference, never the number).
+    pub fn debtor(&self, id_number: &str) {
+        self.with(|f| f.debtor_id = id_number.to_string());
+    }
+
+    /// A short detail (an order id, an item count).
+    pub fn detail(&self, detail: impl Into<String>) {
+        let detail = detail.into();
+        self.with(|f| f.detail = detail);
+    }
+
+    fn facts(&self) -> NoteFacts {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// `allowed` or `denied`, the outcome's code, and its message, for a call's result.
+fn verdict(result: &Result<(), Status>) -> (&'static str, &'static str, String) {
+    match result {
+        Ok(()) => ("allowed", "OK", String::new()),
+        Err(s) => {
+            let denied = matches!(
+                s.code(),
+                tonic::Code::PermissionDenied | tonic::Code::Unauthenticated
+            );
+            let decision = if denied { "denied" } else { "allowed" };
+            (decision, code_name(s.code()), s.message().to_string())
+        }
+    }
+}
+
+/// Joins the non-empty parts of a detail with "; ".
+fn joined(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl CallAudit {
@@ -21,62 +100,87 @@ impl CallAudit {
         &self.log
     }
 
-    /// Records one call and how it ended (`Ok` or the status it failed with).
-    pub async fn call<T>(
+    fn caller_entry(&self, caller: Option<&Caller>) -> AuditEntry {
+        AuditEntry {
+            actor: caller.map_or_else(|| "unauthenticated".into(), Caller::actor),
+            court: caller.map(|c| c.court.clone()).unwrap_or_default(),
+            role: caller
+                .map(|c| c.role.as_str().to_string())
+                .unwrap_or_default(),
+            ..AuditEntry::default()
+        }
+    }
+
+    /// Records one call of `method` and how it ended (`Ok`, or the status it failed with),
+    /// with what the service noted about it.
+    pub async fn call(
         &self,
         caller: Option<&Caller>,
-        method: Method,
+        method: &str,
+        note: &CallNote,
+        result: &Result<(), Status>,
+    ) {
+        let facts = note.facts();
+        let (decision, outcome, message) = verdict(result);
+        let entry = AuditEntry {
+            method: method.to_string(),
+            case_number: facts.case,
+            debtor_ref: self.log.debtor_ref(&facts.debtor_id),
+            decision: decision.into(),
+            outcome: outcome.into(),
+            detail: joined(&[&facts.detail, &message]),
+            ..self.caller_entry(caller)
+        };
+        self.append(entry).await;
+    }
+
+    /// Records a call refused before any service saw it: no or a bad token, an unknown method,
+    /// a role that may not call it, a caller over its rate. Names the peer's address.
+    pub async fn refused(
+        &self,
+        caller: Option<&Caller>,
+        method: &str,
+        peer: Option<SocketAddr>,
+        status: &Status,
+    ) {
+        let (decision, outcome, message) = verdict(&Err(status.clone()));
+        let peer = peer.map(|p| format!("peer {p}")).unwrap_or_default();
+        let entry = AuditEntry {
+            method: method.to_string(),
+            decision: decision.into(),
+            outcome: outcome.into(),
+            detail: joined(&[&message, &peer]),
+            ..self.caller_entry(caller)
+        };
+        self.append(entry).await;
+    }
+
+    /// Records one debtor of a batch (查询留痕): searched (`Ok`) or refused, with the case and
+    /// the keyed debtor reference.
+    pub async fn search_item(
+        &self,
+        caller: Option<&Caller>,
         case: &str,
         debtor_id: &str,
-        result: &Result<T, Status>,
+        index: u32,
+        result: &Result<(), Status>,
     ) {
-        let (decision, outcome) = match result {
-            Ok(_) => ("allowed".to_string(), "OK".to_string()),
-            Err(s)
-                if matches!(
-                    s.code(),
-                    tonic::Code::PermissionDenied | tonic::Code::Unauthenticated
-                ) =>
-            {
-                (format!("denied: {}", s.message()), code_name(s.code()))
-            }
-            Err(s) => ("allowed".to_string(), code_name(s.code())),
-        };
+        let (decision, outcome, message) = verdict(result);
         let entry = AuditEntry {
-            actor: caller.map(actor).unwrap_or_default(),
-            court: caller.map(|c| c.court.clone()).unwrap_or_default(),
-            role: caller
-                .map(|c| c.role.as_str().to_string())
-                .unwrap_or_default(),
-            method: method.as_str().to_string(),
+            method: "BatchQuery.item".into(),
             case_number: case.to_string(),
             debtor_ref: self.log.debtor_ref(debtor_id),
-            decision,
-            outcome,
-            ..AuditEntry::default()
+            decision: decision.into(),
+            outcome: outcome.into(),
+            detail: joined(&[&format!("item {index}"), &message]),
+            ..self.caller_entry(caller)
         };
         self.append(entry).await;
     }
 
-    /// Records a call refused before it reached a service (no or bad token, over the rate).
-    pub async fn refused(&self, caller: Option<&Caller>, method: &str, status: &Status) {
-        let entry = AuditEntry {
-            actor: caller
-                .map(actor)
-                .unwrap_or_else(|| "unauthenticated".into()),
-            court: caller.map(|c| c.court.clone()).unwrap_or_default(),
-            role: caller
-                .map(|c| c.role.as_str().to_string())
-                .unwrap_or_default(),
-            method: method.to_string(),
-            decision: format!("denied: {}", status.message()),
-            outcome: code_name(status.code()),
-            ..AuditEntry::default()
-        };
-        self.append(entry).await;
-    }
-
-    /// Records an instruction sent to an agency on behalf of `officer` and what came of it.
+    /// Records an instruction sent to an agency on behalf of `officer`: `outcome` is the
+    /// agency's answer as a stable word (`effective`, `queued`, `error:timeout`, ...), `detail`
+    /// names the order and what moved where.
     #[allow(clippy::too_many_arguments)]
     pub async fn instruction(
         &self,
@@ -86,8 +190,8 @@ impl CallAudit {
         action: &str,
         case: &str,
         debtor_id: &str,
-        order_id: &str,
         outcome: String,
+        detail: String,
     ) {
         let entry = AuditEntry {
             actor: officer.to_string(),
@@ -98,7 +202,7 @@ impl CallAudit {
             debtor_ref: self.log.debtor_ref(debtor_id),
             decision: "sent".into(),
             outcome,
-            detail: format!("order {order_id}"),
+            detail,
             ..AuditEntry::default()
         };
         self.append(entry).await;
@@ -109,16 +213,4 @@ impl CallAudit {
             tracing::error!(error = %e, "AUDIT RECORD LOST: the audit log could not be written");
         }
     }
-}
-
-fn actor(caller: &Caller) -> String {
-    if caller.officer.is_empty() {
-        caller.sub.clone()
-    } else {
-        format!("{} ({})", caller.officer, caller.sub)
-    }
-}
-
-fn code_name(code: tonic::Code) -> String {
-    format!("{code:?}")
 }

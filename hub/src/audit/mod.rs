@@ -20,7 +20,7 @@ mod chain;
 mod service;
 mod store;
 
-pub use calls::CallAudit;
+pub use calls::{CallAudit, CallNote};
 
 pub use chain::{debtor_ref, GENESIS};
 pub use service::AuditService;

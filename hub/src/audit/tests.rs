@@ -331,6 +331,7 @@ async fn the_service_reports_and_lists() {
 fn as_auditor<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.extensions_mut().insert(crate::auth::Caller {
+        iss: "test".into(),
         sub: "auditor-1".into(),
         officer: String::new(),
         court: "鄂0116".into(),
@@ -347,6 +348,7 @@ async fn only_auditors_may_read_the_log() {
         let service = AuditService::new(log);
         let mut request = tonic::Request::new(pb::VerifyAuditRequest {});
         request.extensions_mut().insert(crate::auth::Caller {
+            iss: "test".into(),
             sub: "judge-1".into(),
             officer: "王法官".into(),
             court: "鄂0116".into(),

@@ -2,7 +2,7 @@
 //! `ASSETHUB_CREDENTIALS`): tokens by court and role. `assethub demo` writes development ones,
 //! `assethub issue-token --save` adds real ones, and `hubctl` picks the one a command needs.
 
-use super::role::Role;
+use crate::identity::Role;
 use super::token::{Claims, TokenIssuer};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

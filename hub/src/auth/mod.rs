@@ -1,11 +1,14 @@
 //! Who may call the hub and what they may do (DOMAIN rule 7).
 //!
 //! - `token`: signed bearer tokens (court, role, officer) and the issuers the hub trusts.
-//! - `role`: roles and the permission matrix.
-//! - here: the interceptor that authenticates every call of the hub's APIs (UNAUTHENTICATED
-//!   without a valid token) and limits each caller's rate (RESOURCE_EXHAUSTED), and the checks
-//!   the services make: the role may call the method, the case or order is the caller's court's
-//!   (PERMISSION_DENIED with the reason otherwise).
+//! - `role`: the permission matrix (role × method).
+//! - `limit`: per-caller rate limits.
+//! - here: the [`Authenticator`] the gate ([`crate::gate`]) uses to turn a request's bearer
+//!   token into a [`Caller`], and the checks services make once the case or order is known (the
+//!   caller's court must own it).
+//!
+//! Identities (`Caller`, `Role`, `Method`) live in [`crate::identity`]; they are re-exported
+//! here for convenience.
 
 pub mod credentials;
 pub mod limit;
@@ -13,104 +16,46 @@ pub mod role;
 pub mod token;
 mod verified;
 
-pub use role::{allows, Method, Role};
+pub use crate::identity::{normalize_name, Caller, Method, Role};
+pub use role::allows;
 pub use token::{Claims, TokenError, TokenIssuer, TokenVerifier};
 
 use limit::RateLimiter;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use tonic::codegen::http::HeaderMap;
 use tonic::{Request, Status};
-
-/// The authenticated caller of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub sub: String,
-    pub officer: String,
-    pub court: String,
-    pub role: Role,
-}
 
 impl From<Claims> for Caller {
     fn from(c: Claims) -> Self {
         Self {
+            iss: c.iss,
             sub: c.sub,
-            officer: c.officer,
+            officer: normalize_name(&c.officer),
             court: c.court,
             role: c.role,
         }
     }
 }
 
-/// Authenticates requests; shared by every service's interceptor.
+/// Authenticates requests and limits each caller's rate; shared by the gate.
 pub struct Authenticator {
     verifier: verified::VerifiedTokens,
     limiter: RateLimiter,
-    audit: Option<crate::audit::CallAudit>,
 }
 
 impl Authenticator {
-    pub fn new(
-        verifier: TokenVerifier,
-        limiter: RateLimiter,
-        audit: Option<crate::audit::CallAudit>,
-    ) -> Arc<Self> {
+    pub fn new(verifier: TokenVerifier, limiter: RateLimiter) -> Arc<Self> {
         Arc::new(Self {
             verifier: verified::VerifiedTokens::new(verifier),
             limiter,
-            audit,
         })
     }
 
-    /// Refused before any service saw the call: audited here (in the background, since an
-    /// interceptor cannot wait), then returned.
-    fn refuse(&self, request: &Request<()>, caller: Option<&Caller>, status: Status) -> Status {
-        if let Some(audit) = self.audit.clone() {
-            let method = request
-                .extensions()
-                .get::<tonic::GrpcMethod>()
-                .map(|m| m.method().to_string())
-                .unwrap_or_default();
-            let caller = caller.cloned();
-            let refused = Status::new(status.code(), status.message());
-            tokio::spawn(async move {
-                audit.refused(caller.as_ref(), &method, &refused).await;
-            });
-        }
-        status
-    }
-
-    /// A tonic interceptor: verifies the bearer token and puts the [`Caller`] into the
-    /// request's extensions.
-    pub fn interceptor(
-        self: &Arc<Self>,
-    ) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone + Send + Sync + 'static
-    {
-        let auth = self.clone();
-        move |mut request: Request<()>| {
-            let caller = match auth.authenticate(&request) {
-                Ok(caller) => caller,
-                Err(status) => return Err(auth.refuse(&request, None, status)),
-            };
-            if !auth.limiter.admit(&caller.sub) {
-                let status = Status::resource_exhausted(format!(
-                    "caller {} is over its request rate; slow down",
-                    caller.sub
-                ));
-                return Err(auth.refuse(&request, Some(&caller), status));
-            }
-            if let Some(timeout) = crate::service::grpc_timeout(&request) {
-                request
-                    .extensions_mut()
-                    .insert(crate::service::GrpcTimeout(timeout));
-            }
-            request.extensions_mut().insert(caller);
-            Ok(request)
-        }
-    }
-
-    fn authenticate(&self, request: &Request<()>) -> Result<Caller, Status> {
-        let header = request
-            .metadata()
+    /// The caller a request's `authorization: Bearer <token>` header proves, or
+    /// UNAUTHENTICATED with the reason.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, Status> {
+        let header = headers
             .get("authorization")
             .ok_or_else(|| Status::unauthenticated("a bearer token is required"))?;
         let token = header
@@ -123,6 +68,18 @@ impl Authenticator {
             .map(Caller::from)
             .map_err(|e| Status::unauthenticated(format!("invalid token: {e}")))
     }
+
+    /// Takes one request from `caller`'s rate, or RESOURCE_EXHAUSTED.
+    pub fn admit(&self, caller: &Caller) -> Result<(), Status> {
+        if self.limiter.admit(&caller.identity()) {
+            Ok(())
+        } else {
+            Err(Status::resource_exhausted(format!(
+                "caller {} is over its request rate; slow down",
+                caller.identity()
+            )))
+        }
+    }
 }
 
 pub fn now_secs() -> i64 {
@@ -132,15 +89,23 @@ pub fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// The caller of `request`, if its role may call `method`.
+/// The caller of `request` as the gate authenticated it, checked once more against the
+/// matrix for `method` (the gate already refused anyone else; a service reached without the
+/// gate refuses everyone).
 pub fn authorize<T>(request: &Request<T>, method: Method) -> Result<Caller, Status> {
     let caller = request
         .extensions()
         .get::<Caller>()
         .cloned()
         .ok_or_else(|| Status::unauthenticated("a bearer token is required"))?;
+    permitted(&caller, method)?;
+    Ok(caller)
+}
+
+/// PERMISSION_DENIED unless `caller`'s role may call `method`.
+pub fn permitted(caller: &Caller, method: Method) -> Result<(), Status> {
     if allows(caller.role, method) {
-        Ok(caller)
+        Ok(())
     } else {
         Err(Status::permission_denied(format!(
             "role {} may not call {}",

@@ -3,7 +3,7 @@
 //! issued by a key the hub trusts (configured per issuer). Verification checks the issuer, the
 //! signature, the validity period and the claims' shape; nothing else in the hub parses tokens.
 
-use super::role::Role;
+use crate::identity::Role;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};

@@ -47,7 +47,7 @@ impl VerifiedTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::role::Role;
+    use crate::identity::Role;
     use crate::auth::token::TokenIssuer;
 
     fn issuer() -> TokenIssuer {

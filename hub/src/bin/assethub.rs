@@ -9,11 +9,15 @@
 //! - `assethub keygen`: a new Ed25519 key (seed and public key) for an issuer or for signing
 //!   instructions.
 
+use assethub_connectors::domain::{CaseNumber, DebtorId};
 use assethub_hub::auth::credentials::{self, Credential, CredentialsFile};
-use assethub_hub::auth::{now_secs, Claims, Role, TokenIssuer};
+use assethub_hub::auth::{normalize_name, now_secs, Claims, Role, TokenIssuer};
+use assethub_hub::cases::model::{CaseDebtor, NewCase};
+use assethub_hub::cases::{CaseBook, CaseError};
 use assethub_hub::config::HubConfig;
 use assethub_hub::server::{build, serve_hub, shutdown_signal};
 use assethub_hub::telemetry;
+use assethub_mocks::demo_cases::demo_cases;
 use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
 use assethub_mocks::{demo_agencies, start_all, Population, DEMO_BASE_PORT};
 use clap::{Parser, Subcommand};
@@ -95,6 +99,7 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let demo = matches!(cli.command, Command::Demo { .. });
     let (config, listen, _agencies) = match cli.command {
         Command::IssueToken {
             issuer,
@@ -138,11 +143,50 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let hub = build(&config).await?;
+    if demo {
+        register_demo_cases(&hub.case_book).await?;
+    }
     println!("assethub listening on {listen}");
     if let Some(addr) = hub.metrics_addr() {
         println!("metrics at http://{addr}/metrics");
     }
     serve_hub(hub, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Registers the walkthroughs' cases (as the courts' case systems would), so the README's
+/// searches and control commands work against a fresh demo.
+async fn register_demo_cases(book: &CaseBook) -> Result<(), Box<dyn std::error::Error>> {
+    for demo in demo_cases() {
+        let mut debtors = Vec::new();
+        for (id, name) in &demo.debtors {
+            debtors.push(CaseDebtor {
+                id: DebtorId::parse(id)?.as_str().to_string(),
+                name: normalize_name(name),
+            });
+        }
+        debtors.sort();
+        let new = NewCase {
+            case: CaseNumber::parse(&demo.case_number)?,
+            debtors,
+            claim_fen: demo.claim_fen,
+            account: demo.account.clone(),
+        };
+        match book.store().register(&new, "assethub demo").await {
+            Ok(_) => {}
+            // Registered by an earlier demo run with other figures: leave it as it is.
+            Err(CaseError::Differs(..)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    println!(
+        "demo cases registered: {}",
+        demo_cases()
+            .iter()
+            .map(|c| c.case_number.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(())
 }
 

@@ -100,6 +100,14 @@ pub fn order(o: &Order, today: i64) -> pb::Order {
         idempotency_key: o.client_key.clone(),
         created_at_ms: o.created_at_ms,
         updated_at_ms: o.updated_at_ms,
+        case_account: o.case_account.clone(),
+        currency: o.currency.clone(),
+        value_fen: o.value(o.amount_fen.max(o.frozen_fen + o.deducted_fen)),
+        exchange_rate: crate::orders::currency::rate_text(&o.currency, o.rate_micro),
+        rate_date: o.rate_date.clone(),
+        officer_id: o.officer_id.clone(),
+        approver_id: o.approver_id.clone(),
+        approver: o.approver.clone(),
     }
 }
 

@@ -1,22 +1,28 @@
-//! The tonic service for `assethub.v1.Orders`: validates control requests at the edge, hands
-//! them to the order desk, and maps orders, reports and the event feed onto the wire. Rule
-//! violations are FAILED_PRECONDITION with the reason, a reused key ALREADY_EXISTS.
+//! The tonic service for `assethub.v1.Orders`: validates control requests at the edge, admits
+//! the case (registered, of the caller's court, in a state that allows the act; the debtor one
+//! of its parties: [`crate::cases`]), hands them to the order desk, and maps orders, reports and
+//! the event feed onto the wire. Rule violations are FAILED_PRECONDITION with the reason, a
+//! reused key ALREADY_EXISTS. Authentication, the role check and the call's audit entry are
+//! the gate's; each handler notes the case, debtor and order it dealt with for that entry.
 
-mod convert;
+pub(crate) mod convert;
 mod feed;
 mod validate;
 
-use crate::audit::CallAudit;
-use crate::auth::{self, Caller, Method};
+use crate::audit::CallNote;
+use crate::auth::{self, normalize_name, Caller, Method};
+use crate::cases::book::refusal_status;
+use crate::cases::{CaseBook, CaseRecord, Purpose};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::orders::ledger::OrderFilter;
 use crate::orders::{
-    ActRequest, Action, Desk, DeskError, FundsReport, FundsRequest, HoldRequest, LedgerError,
+    ActRequest, Action, Authority, Desk, DeskError, FundsReport, FundsRequest, HoldRequest,
+    LedgerError,
 };
 use crate::service::{grpc_timeout, invalid_argument};
-use crate::service::{summary, CallFacts};
 use crate::validate::{deadline, DeadlinePolicy, Violation};
+use assethub_connectors::domain::{CaseNumber, Debtor, Fen};
 use assethub_proto::v1 as pb;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -24,24 +30,24 @@ use tonic::{Request, Response, Status};
 
 pub struct OrdersService {
     desk: Arc<Desk>,
+    cases: Arc<CaseBook>,
     clock: Arc<Clock>,
     deadlines: DeadlinePolicy,
-    audit: CallAudit,
     metrics: Option<Arc<Metrics>>,
 }
 
 impl OrdersService {
     pub fn new(
         desk: Arc<Desk>,
+        cases: Arc<CaseBook>,
         clock: Arc<Clock>,
         deadlines: DeadlinePolicy,
-        audit: CallAudit,
     ) -> Self {
         Self {
             desk,
+            cases,
             clock,
             deadlines,
-            audit,
             metrics: None,
         }
     }
@@ -66,6 +72,18 @@ impl OrdersService {
 fn status(e: DeskError) -> Status {
     match e {
         DeskError::Refused(why) => Status::failed_precondition(why),
+        DeskError::Ledger(LedgerError::Case(refusal)) => refusal_status(&refusal),
+        DeskError::Ledger(LedgerError::OverCap {
+            claim_fen,
+            reserved_fen,
+        }) => Status::failed_precondition(format!(
+            "the act would take the case over its claim: the claim is {} yuan and the case holds or has asked {} yuan",
+            Fen(claim_fen).to_yuan_string(),
+            Fen(reserved_fen).to_yuan_string()
+        )),
+        e @ DeskError::Ledger(LedgerError::AlreadyHeld { .. }) => {
+            Status::failed_precondition(e.to_string())
+        }
         DeskError::KeyReused(_) => Status::already_exists(e.to_string()),
         DeskError::NotFound(what) => Status::not_found(what),
         DeskError::Forbidden(why) => Status::permission_denied(why),
@@ -80,22 +98,37 @@ fn status(e: DeskError) -> Status {
 }
 
 /// The instruction is given by the authenticated officer: an empty officer is filled in from
-/// the token; another officer's name is refused.
+/// the token; another officer's name is refused (names compared normalised).
 fn sign_as(caller: &Caller, instruction: Option<&mut pb::Instruction>) -> Result<(), Status> {
     let Some(instruction) = instruction else {
         return Ok(());
     };
-    let named = instruction.officer.trim();
-    if named.is_empty() {
+    let named = normalize_name(&instruction.officer);
+    if named.is_empty() || named == caller.officer {
         instruction.officer = caller.officer.clone();
-        Ok(())
-    } else if named == caller.officer {
         Ok(())
     } else {
         Err(Status::permission_denied(format!(
             "the instruction names officer {named}; the caller is {}",
             caller.officer
         )))
+    }
+}
+
+/// The authority of an instruction as the caller gives it: the token's officer and identity.
+fn given_by(mut authority: Authority, caller: &Caller) -> Authority {
+    authority.officer = caller.officer.clone();
+    authority.officer_id = caller.identity();
+    authority
+}
+
+/// Notes an instruction's case (and debtor) for the audit.
+fn note_instruction(note: &CallNote, instruction: Option<&pb::Instruction>, debtor: Option<&pb::Debtor>) {
+    if let Some(i) = instruction {
+        note.case(&i.case_number);
+    }
+    if let Some(d) = debtor {
+        note.debtor(&d.id_number);
     }
 }
 
@@ -111,10 +144,22 @@ fn funds_response(report: FundsReport, today: i64) -> pb::FreezeFundsResponse {
     pb::FreezeFundsResponse {
         group_id: report.group_id,
         cap_fen: report.cap_fen,
+        claim_fen: report.claim_fen,
         frozen_fen: report.frozen_fen,
         case_total_fen: report.case_total_fen,
+        pending_fen: report.pending_fen,
         queued_fen: report.queued_fen,
         short_fen: report.short_fen,
+        excluded: report
+            .excluded
+            .into_iter()
+            .map(|e| pb::ExcludedAsset {
+                asset_ref: e.asset_ref,
+                currency: e.currency,
+                available_fen: e.available,
+                reason: e.reason,
+            })
+            .collect(),
         orders: report
             .orders
             .iter()
@@ -125,13 +170,28 @@ fn funds_response(report: FundsReport, today: i64) -> pb::FreezeFundsResponse {
 }
 
 impl OrdersService {
+    /// The case `authority` names, admitted for `purpose` (with `debtor` as a party).
+    async fn admit(
+        &self,
+        caller: &Caller,
+        case: &CaseNumber,
+        debtor: Option<&Debtor>,
+        purpose: Purpose,
+    ) -> Result<Arc<CaseRecord>, Status> {
+        self.cases
+            .admit(caller, case, debtor.map(|d| (&d.id, d.name.as_str())), purpose)
+            .await
+    }
+
     async fn decide_approval_impl(
         &self,
         request: Request<pb::DecideApprovalRequest>,
     ) -> Result<Response<pb::Order>, Status> {
         let caller = auth::authorize(&request, Method::DecideApproval)?;
+        let note = CallNote::of(&request);
         let deadline = self.deadline(&request);
         let body = request.into_inner();
+        note.detail(format!("order {}", body.order_id));
         let mut violations = Vec::new();
         validate::order_id(&body.order_id, "order_id", &mut violations);
         let reason = body.reason.trim();
@@ -145,16 +205,23 @@ impl OrdersService {
             ));
         }
         check(violations)?;
+        let order = self.desk.get(&body.order_id).await.map_err(status)?;
+        note.case(&order.case_number);
+        auth::in_court(&caller, &order.court)?;
+        if body.approve {
+            // Approving sends the order: its case must still allow it.
+            let case = CaseNumber::parse(&order.case_number)
+                .map_err(|_| Status::failed_precondition("the order's case number is unreadable"))?;
+            let purpose = match order.action {
+                Action::Release => Purpose::Release,
+                Action::Renew => Purpose::Renew,
+                _ => Purpose::Act,
+            };
+            self.admit(&caller, &case, None, purpose).await?;
+        }
         let order = self
             .desk
-            .decide_approval(
-                &body.order_id,
-                &caller.officer,
-                &caller.court,
-                body.approve,
-                reason,
-                deadline,
-            )
+            .decide_approval(&body.order_id, &caller, body.approve, reason, deadline)
             .await
             .map_err(status)?;
         Ok(Response::new(convert::order(&order, self.today())))
@@ -165,8 +232,10 @@ impl OrdersService {
         request: Request<pb::FreezeFundsRequest>,
     ) -> Result<Response<pb::FreezeFundsResponse>, Status> {
         let caller = auth::authorize(&request, Method::FreezeFunds)?;
+        let note = CallNote::of(&request);
         let deadline = self.deadline(&request);
         let mut body = request.into_inner();
+        note_instruction(&note, body.instruction.as_ref(), body.debtor.as_ref());
         sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
         let (authority, debtor) = validate::authority_and_debtor(
@@ -174,24 +243,31 @@ impl OrdersService {
             body.debtor.as_ref(),
             &mut violations,
         );
-        let cap = validate::amount(body.cap_fen, "cap_fen", &mut violations);
+        let cap = if body.cap_fen == 0 {
+            Fen(0)
+        } else {
+            validate::amount(body.cap_fen, "cap_fen", &mut violations)
+        };
         let days = validate::days(body.days, "days", &mut violations);
         check(violations)?;
         let (Some(authority), Some(debtor)) = (authority, debtor) else {
             return Err(Status::invalid_argument("invalid request"));
         };
-        auth::in_court(&caller, authority.case.court())?;
+        let case = self
+            .admit(&caller, &authority.case, Some(&debtor), Purpose::Act)
+            .await?;
         let req = FundsRequest {
-            authority,
+            authority: given_by(authority, &caller),
             debtor,
             cap,
             days,
         };
         let report = self
             .desk
-            .freeze_funds(req, deadline)
+            .freeze_funds(req, &case, deadline)
             .await
             .map_err(status)?;
+        note.detail(format!("group {}", report.group_id));
         Ok(Response::new(funds_response(report, self.today())))
     }
 
@@ -200,8 +276,10 @@ impl OrdersService {
         request: Request<pb::PlaceHoldRequest>,
     ) -> Result<Response<pb::Order>, Status> {
         let caller = auth::authorize(&request, Method::PlaceHold)?;
+        let note = CallNote::of(&request);
         let deadline = self.deadline(&request);
         let mut body = request.into_inner();
+        note_instruction(&note, body.instruction.as_ref(), body.debtor.as_ref());
         sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
         let (authority, debtor) = validate::authority_and_debtor(
@@ -221,8 +299,9 @@ impl OrdersService {
             if body.amount_fen != 0 {
                 violations.push(Violation::new("amount_fen", "applies to freezes only"));
             }
-            assethub_connectors::domain::Fen(0)
+            Fen(0)
         };
+        let currency = validate::currency(&body.currency, "currency", &mut violations);
         let days = validate::days(body.days, "days", &mut violations);
         check(violations)?;
         let (Some(authority), Some(debtor), Some(action), Some(asset)) =
@@ -230,16 +309,24 @@ impl OrdersService {
         else {
             return Err(Status::invalid_argument("invalid request"));
         };
-        auth::in_court(&caller, authority.case.court())?;
+        let case = self
+            .admit(&caller, &authority.case, Some(&debtor), Purpose::Act)
+            .await?;
         let req = HoldRequest {
-            authority,
+            authority: given_by(authority, &caller),
             action,
             asset,
             debtor,
             amount,
             days,
+            currency,
         };
-        let order = self.desk.place_hold(req, deadline).await.map_err(status)?;
+        let order = self
+            .desk
+            .place_hold(req, &case, deadline)
+            .await
+            .map_err(status)?;
+        note.detail(format!("order {}", order.order_id));
         Ok(Response::new(convert::order(&order, self.today())))
     }
 
@@ -248,8 +335,10 @@ impl OrdersService {
         request: Request<pb::ActOnHoldRequest>,
     ) -> Result<Response<pb::Order>, Status> {
         let caller = auth::authorize(&request, Method::ActOnHold)?;
+        let note = CallNote::of(&request);
         let deadline = self.deadline(&request);
         let mut body = request.into_inner();
+        note_instruction(&note, body.instruction.as_ref(), None);
         sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
         let (authority, _) = validate::authority(body.instruction.as_ref(), None, &mut violations);
@@ -262,29 +351,45 @@ impl OrdersService {
         let amount = if action == Some(Action::Deduct) {
             validate::amount(body.amount_fen, "amount_fen", &mut violations)
         } else {
-            assethub_connectors::domain::Fen(0)
+            Fen(0)
         };
-        if body.case_account.chars().count() > 64 {
-            violations.push(Violation::new(
-                "case_account",
-                "is longer than 64 characters",
-            ));
+        let case_account = body.case_account.trim().to_string();
+        if !case_account.is_empty() {
+            if action != Some(Action::Deduct) {
+                violations.push(Violation::new("case_account", "applies to deductions only"));
+            } else if let Err(why) = crate::cases::model::valid_account(&case_account) {
+                violations.push(Violation::new("case_account", why));
+            }
         }
         let days = validate::days(body.days, "days", &mut violations);
         check(violations)?;
         let (Some(authority), Some(action)) = (authority, action) else {
             return Err(Status::invalid_argument("invalid request"));
         };
-        auth::in_court(&caller, authority.case.court())?;
+        let purpose = match action {
+            Action::Release => Purpose::Release,
+            Action::Renew => Purpose::Renew,
+            _ => Purpose::Act,
+        };
+        let case = self.admit(&caller, &authority.case, None, purpose).await?;
         let req = ActRequest {
-            authority,
+            authority: given_by(authority, &caller),
             action,
             order_id: body.order_id,
             amount,
-            case_account: body.case_account.trim().to_string(),
+            case_account,
             days,
         };
-        let order = self.desk.act_on_hold(req, deadline).await.map_err(status)?;
+        let order = self
+            .desk
+            .act_on_hold(req, &case, deadline)
+            .await
+            .map_err(status)?;
+        let mut detail = format!("order {} on {}", order.order_id, order.target_order_id);
+        if action == Action::Deduct {
+            detail = format!("{detail}; into {}", order.case_account);
+        }
+        note.detail(detail);
         Ok(Response::new(convert::order(&order, self.today())))
     }
 
@@ -293,11 +398,14 @@ impl OrdersService {
         request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::Order>, Status> {
         let caller = auth::authorize(&request, Method::GetOrder)?;
+        let note = CallNote::of(&request);
         let id = request.into_inner().order_id;
         let mut violations = Vec::new();
         validate::order_id(&id, "order_id", &mut violations);
         check(violations)?;
+        note.detail(format!("order {id}"));
         let order = self.desk.get(&id).await.map_err(status)?;
+        note.case(&order.case_number);
         auth::in_court(&caller, &order.court)?;
         Ok(Response::new(convert::order(&order, self.today())))
     }
@@ -307,12 +415,14 @@ impl OrdersService {
         request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
         let caller = auth::authorize(&request, Method::ListOrders)?;
+        let note = CallNote::of(&request);
         let body = request.into_inner();
+        note.case(&body.case_number);
         let mut violations = Vec::new();
         let case_number = if body.case_number.is_empty() {
             None
         } else {
-            match assethub_connectors::domain::CaseNumber::parse(&body.case_number) {
+            match CaseNumber::parse(&body.case_number) {
                 Ok(case) => {
                     auth::in_court(&caller, case.court())?;
                     Some(case.as_str().to_string())
@@ -363,11 +473,13 @@ impl OrdersService {
         request: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<feed::EventStream>, Status> {
         let caller = auth::authorize(&request, Method::WatchEvents)?;
+        let note = CallNote::of(&request);
         let body = request.into_inner();
+        note.case(&body.case_number);
         let case = if body.case_number.is_empty() {
             None
         } else {
-            match assethub_connectors::domain::CaseNumber::parse(&body.case_number) {
+            match CaseNumber::parse(&body.case_number) {
                 Ok(case) => {
                     auth::in_court(&caller, case.court())?;
                     Some(case.as_str().to_string())
@@ -397,96 +509,42 @@ impl pb::orders_server::Orders for OrdersService {
         &self,
         request: Request<pb::FreezeFundsRequest>,
     ) -> Result<Response<pb::FreezeFundsResponse>, Status> {
-        let facts = CallFacts::of(
-            &request,
-            request
-                .get_ref()
-                .instruction
-                .as_ref()
-                .map_or("", |i| i.case_number.as_str()),
-            request.get_ref().debtor.as_ref(),
-        );
-        let result = self.freeze_funds_impl(request).await;
-        let outcome = summary(&result);
-        facts
-            .record(&self.audit, Method::FreezeFunds, &outcome)
-            .await;
-        result
+        self.freeze_funds_impl(request).await
     }
 
     async fn place_hold(
         &self,
         request: Request<pb::PlaceHoldRequest>,
     ) -> Result<Response<pb::Order>, Status> {
-        let facts = CallFacts::of(
-            &request,
-            request
-                .get_ref()
-                .instruction
-                .as_ref()
-                .map_or("", |i| i.case_number.as_str()),
-            request.get_ref().debtor.as_ref(),
-        );
-        let result = self.place_hold_impl(request).await;
-        let outcome = summary(&result);
-        facts.record(&self.audit, Method::PlaceHold, &outcome).await;
-        result
+        self.place_hold_impl(request).await
     }
 
     async fn act_on_hold(
         &self,
         request: Request<pb::ActOnHoldRequest>,
     ) -> Result<Response<pb::Order>, Status> {
-        let facts = CallFacts::of(
-            &request,
-            request
-                .get_ref()
-                .instruction
-                .as_ref()
-                .map_or("", |i| i.case_number.as_str()),
-            None,
-        );
-        let result = self.act_on_hold_impl(request).await;
-        let outcome = summary(&result);
-        facts.record(&self.audit, Method::ActOnHold, &outcome).await;
-        result
+        self.act_on_hold_impl(request).await
     }
 
     async fn decide_approval(
         &self,
         request: Request<pb::DecideApprovalRequest>,
     ) -> Result<Response<pb::Order>, Status> {
-        let facts = CallFacts::of(&request, "", None);
-        let result = self.decide_approval_impl(request).await;
-        let outcome = summary(&result);
-        facts
-            .record(&self.audit, Method::DecideApproval, &outcome)
-            .await;
-        result
+        self.decide_approval_impl(request).await
     }
 
     async fn get_order(
         &self,
         request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::Order>, Status> {
-        let facts = CallFacts::of(&request, "", None);
-        let result = self.get_order_impl(request).await;
-        let outcome = summary(&result);
-        facts.record(&self.audit, Method::GetOrder, &outcome).await;
-        result
+        self.get_order_impl(request).await
     }
 
     async fn list_orders(
         &self,
         request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
-        let facts = CallFacts::of(&request, &request.get_ref().case_number, None);
-        let result = self.list_orders_impl(request).await;
-        let outcome = summary(&result);
-        facts
-            .record(&self.audit, Method::ListOrders, &outcome)
-            .await;
-        result
+        self.list_orders_impl(request).await
     }
 
     type WatchEventsStream = feed::EventStream;
@@ -495,12 +553,6 @@ impl pb::orders_server::Orders for OrdersService {
         &self,
         request: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<Self::WatchEventsStream>, Status> {
-        let facts = CallFacts::of(&request, &request.get_ref().case_number, None);
-        let result = self.watch_events_impl(request).await;
-        let outcome = summary(&result);
-        facts
-            .record(&self.audit, Method::WatchEvents, &outcome)
-            .await;
-        result
+        self.watch_events_impl(request).await
     }
 }

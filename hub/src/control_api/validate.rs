@@ -83,7 +83,9 @@ pub fn authority(
         (Some(case), Some(ruling), Some(officer)) if key_ok => Some(Authority {
             case,
             ruling,
-            officer,
+            officer: crate::identity::normalize_name(&officer),
+            // The caller's identity is set by the service from the token.
+            officer_id: String::new(),
             key: i.idempotency_key.clone(),
         }),
         _ => None,
@@ -143,6 +145,14 @@ pub fn days(days: u32, field: &str, violations: &mut Vec<Violation>) -> u32 {
         ));
     }
     days
+}
+
+/// An ISO 4217 code (three capital letters), or empty.
+pub fn currency(text: &str, field: &str, violations: &mut Vec<Violation>) -> String {
+    if !text.is_empty() && (text.len() != 3 || !text.bytes().all(|b| b.is_ascii_uppercase())) {
+        violations.push(Violation::new(field, "must be an ISO 4217 code such as CNY or USD"));
+    }
+    text.to_string()
 }
 
 pub fn asset_ref(text: &str, violations: &mut Vec<Violation>) -> Option<AssetRef> {

@@ -332,9 +332,11 @@ async fn orders_are_counted_by_state_and_action_at_scrape() {
         client_key: "k-1".into(),
         request_hash: "h".into(),
         result_id: "o-1".into(),
-        cap_fen: None,
+        purpose: crate::cases::Purpose::Act,
+        approval_above: None,
     };
     let placed = [order("o-1", Action::Seal), order("o-2", Action::Seal)];
+    crate::orders::ledger::tests::register(&ledger, "(2024)鄂0116执1234号", 1_000_000).await;
     ledger.create(&request, &placed).await.unwrap();
     let mut effective = placed[1].clone();
     effective.state = State::Effective;

@@ -1,17 +1,21 @@
-//! The order desk: takes a validated control request, checks it against the law and the
-//! case's cap, records it (idempotently, by the client's key) and has it executed. What the
+//! The order desk: takes a validated control request on an admitted case (see
+//! [`crate::cases`]), checks it against the law, records it (idempotently, by the client's key;
+//! the ledger enforces the money rules in the same transaction) and has it executed. What the
 //! agencies are told and how their answers change orders is in `execute`; the one-click freeze
-//! in `funds`; following up unfinished orders in `follow`.
+//! in `funds`; four-eyes decisions in `approve`; following up unfinished orders in `follow`.
 
+use super::currency::{ExchangeRates, Rate};
 use super::execute::Executor;
 use super::ledger::{Ledger, LedgerError, NewRequest};
 use super::model::{Action, Order, State};
 use super::policy::{fits, HoldPolicy};
+use crate::cases::model::{CaseRecord, Purpose};
 use crate::clock::Clock;
 use crate::config::ApprovalRule;
 use crate::registry::{Registry, Source};
-use crate::search::SearchHub;
-use assethub_connectors::domain::{mask_id, AssetRef, CaseNumber, CivilDate, Debtor, Fen};
+use crate::search::{Outcome, Search, SearchHub};
+use assethub_connectors::domain::{mask_id, AssetDetail, AssetRef, CaseNumber, CivilDate, Debtor, Fen};
+use assethub_connectors::QueryAnswer;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,7 +26,10 @@ use tokio::time::Instant;
 pub struct Authority {
     pub case: CaseNumber,
     pub ruling: String,
+    /// The officer's name, normalised.
     pub officer: String,
+    /// The officer's identity (token issuer/subject).
+    pub officer_id: String,
     pub key: String,
 }
 
@@ -35,6 +42,8 @@ pub struct HoldRequest {
     pub debtor: Debtor,
     pub amount: Fen,
     pub days: u32,
+    /// The currency the caller says the amount is in (empty: the account's own).
+    pub currency: String,
 }
 
 /// Release, deduct from or renew a hold.
@@ -44,6 +53,7 @@ pub struct ActRequest {
     pub action: Action,
     pub order_id: String,
     pub amount: Fen,
+    /// What the caller named as the destination of a deduction (empty: the case's account).
     pub case_account: String,
     pub days: u32,
 }
@@ -58,11 +68,19 @@ pub enum DeskError {
     KeyReused(String),
     #[error("{0}")]
     NotFound(String),
-    /// The order belongs to another court (PERMISSION_DENIED).
+    /// The order belongs to another court, or the caller may not decide it (PERMISSION_DENIED).
     #[error("{0}")]
     Forbidden(String),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+}
+
+/// What recording a request came to.
+pub(super) enum Recorded {
+    /// The key was used before for this very request: its result id.
+    Replay(String),
+    /// The orders as the ledger recorded them (four-eyes may make them wait for approval).
+    New(Vec<Order>),
 }
 
 pub struct Desk {
@@ -72,9 +90,9 @@ pub struct Desk {
     pub(super) policy: HoldPolicy,
     pub(super) clock: Arc<Clock>,
     pub(super) executor: Arc<Executor>,
-    pub(super) case_account_prefix: String,
-    /// One-click freezes of one case are planned one at a time in this hub (the ledger's
-    /// conditional reservation protects the cap across hubs).
+    pub(super) rates: ExchangeRates,
+    /// Requests on one case are planned one at a time in this hub (the ledger's transaction
+    /// protects the case across hubs).
     case_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Four-eyes rules per court.
     approval: Vec<ApprovalRule>,
@@ -88,7 +106,6 @@ impl Desk {
         policy: HoldPolicy,
         clock: Arc<Clock>,
         executor: Arc<Executor>,
-        case_account_prefix: String,
     ) -> Self {
         Self {
             ledger,
@@ -97,7 +114,7 @@ impl Desk {
             policy,
             clock,
             executor,
-            case_account_prefix,
+            rates: ExchangeRates::default(),
             case_locks: Mutex::default(),
             approval: Vec::new(),
         }
@@ -109,58 +126,21 @@ impl Desk {
         self
     }
 
-    /// Whether an order of `court` for `action` involving `amount_fen` waits for approval.
-    pub(super) fn needs_approval(&self, court: &str, action: Action, amount_fen: i64) -> bool {
-        self.approval.iter().any(|rule| {
-            rule.court == court
-                && ((rule.seals && action == Action::Seal)
-                    || (rule.above_fen > 0
-                        && matches!(action, Action::Freeze | Action::Deduct)
-                        && amount_fen > rule.above_fen))
-        })
+    /// The court's exchange rates for foreign-currency holdings.
+    pub fn with_rates(mut self, rates: ExchangeRates) -> Self {
+        self.rates = rates;
+        self
     }
 
-    /// Four-eyes decision by `approver` (a supervisor of `court`) on an order awaiting it.
-    pub async fn decide_approval(
-        &self,
-        order_id: &str,
-        approver: &str,
-        court: &str,
-        approve: bool,
-        reason: &str,
-        deadline: Instant,
-    ) -> Result<Order, DeskError> {
-        let order = self.get(order_id).await?;
-        if order.court != court {
-            return Err(DeskError::Forbidden(format!(
-                "order {order_id} belongs to court {}; only its supervisors may approve it",
-                order.court
-            )));
-        }
-        if order.officer == approver {
-            return Err(DeskError::Forbidden(
-                "nobody may approve an order they gave themselves".into(),
-            ));
-        }
-        if order.state != State::AwaitingApproval {
-            return Err(DeskError::Refused(format!(
-                "order {order_id} is {}, not awaiting approval",
-                order.state.as_str()
-            )));
-        }
-        let mut next = order.clone();
-        if approve {
-            next.state = State::Requested;
-            next.detail = format!("approved by {approver}");
-        } else {
-            next.state = State::Rejected;
-            next.detail = format!("not approved by {approver}: {reason}");
-        }
-        self.ledger.update(&[(order, next)]).await?;
-        if approve {
-            self.executor.run(order_id, deadline).await;
-        }
-        self.settled(order_id, deadline).await
+    /// Four-eyes for an order of `court`: whether it waits whatever its amount (seals, if the
+    /// court says so), and the amount above which it, or its case's total, makes it wait.
+    pub(super) fn approval(&self, court: &str, action: Action) -> (bool, Option<i64>) {
+        let rule = self.approval.iter().find(|r| r.court == court);
+        let always = rule.is_some_and(|r| r.seals && action == Action::Seal);
+        let above = rule
+            .filter(|r| r.above_fen > 0 && matches!(action, Action::Freeze | Action::Deduct))
+            .map(|r| r.above_fen);
+        (always, above)
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -216,22 +196,23 @@ impl Desk {
         authority: &Authority,
         request: NewRequest,
         orders: &[Order],
-    ) -> Result<Option<String>, DeskError> {
+    ) -> Result<Recorded, DeskError> {
         match self.ledger.create(&request, orders).await {
-            Ok(()) => Ok(None),
+            Ok(recorded) => Ok(Recorded::New(recorded)),
             Err(LedgerError::KeyTaken) => self
                 .replay(authority, &request.request_hash)
                 .await?
-                .map(Some)
+                .map(Recorded::Replay)
                 .ok_or_else(|| DeskError::KeyReused(authority.key.clone())),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Freeze, seal or watch one asset found by a search.
+    /// Freeze, seal or watch one asset of a debtor of `case` (admitted by the caller).
     pub async fn place_hold(
         &self,
         req: HoldRequest,
+        case: &CaseRecord,
         deadline: Instant,
     ) -> Result<Order, DeskError> {
         let a = &req.authority;
@@ -239,11 +220,12 @@ impl Desk {
             req.action.as_str(),
             a.case.as_str(),
             &a.ruling,
-            &a.officer,
+            &a.officer_id,
             &req.asset.to_string(),
             req.debtor.id.as_str(),
             &req.debtor.name,
             &req.amount.0.to_string(),
+            &req.currency,
             &req.days.to_string(),
         ]);
         if let Some(order_id) = self.replay(a, &hash).await? {
@@ -267,53 +249,106 @@ impl Desk {
             .policy
             .period(kind, req.days)
             .map_err(DeskError::Refused)?;
-        let live = self
-            .ledger
-            .live_holds_on(a.case.as_str(), req.asset.source.as_str(), &req.asset.local)
-            .await?;
-        if let Some(existing) = live.iter().find(|o| o.action == req.action) {
-            return Err(DeskError::Refused(format!(
-                "the case already holds this asset with {} order {} ({})",
-                existing.action.as_str(),
-                existing.order_id,
-                existing.state.as_str()
-            )));
-        }
+        let rate = if req.action == Action::Freeze {
+            self.fund_rate(&req, &source, deadline).await?
+        } else {
+            Rate::cny()
+        };
+        let lock = self.case_lock(a.case.as_str());
+        let _one_at_a_time = lock.lock().await;
         let today = self.clock.today();
         let mut order = new_order(a, req.action, &req.asset, &req.debtor);
         order.amount_fen = req.amount.0;
-        if self.needs_approval(a.case.court(), req.action, req.amount.0) {
+        set_rate(&mut order, &rate);
+        let (always, above) = self.approval(a.case.court(), req.action);
+        if always {
             order.state = State::AwaitingApproval;
         }
         order.start_day = today.days();
         order.end_day = today.plus_days(i64::from(days)).days();
+        order.case_account = case.account.clone();
         let request = NewRequest {
             court: a.case.court().to_string(),
             client_key: a.key.clone(),
             request_hash: hash,
             result_id: order.order_id.clone(),
-            cap_fen: None,
+            purpose: Purpose::Act,
+            approval_above: above,
         };
-        match self.record(a, request, std::slice::from_ref(&order)).await {
-            Ok(Some(order_id)) => return self.settled(&order_id, deadline).await,
-            Ok(None) => {}
-            Err(DeskError::Ledger(LedgerError::OverCap)) => {
-                return Err(DeskError::Refused(
-                    "the freeze would take the case over its claimed amount".into(),
-                ))
-            }
-            Err(e) => return Err(e),
-        }
-        if order.state == State::Requested {
+        let recorded = match self.record(a, request, std::slice::from_ref(&order)).await? {
+            Recorded::Replay(order_id) => return self.settled(&order_id, deadline).await,
+            Recorded::New(orders) => orders,
+        };
+        drop(_one_at_a_time);
+        if recorded.iter().any(|o| o.state == State::Requested) {
             self.executor.run(&order.order_id, deadline).await;
         }
         self.settled(&order.order_id, deadline).await
     }
 
-    /// Release, deduct from or renew a hold the case placed.
+    /// The currency of the fund asset a freeze names, from a search of the debtor at its source
+    /// (a cached answer will do: currencies do not change), and the rate it counts at.
+    async fn fund_rate(
+        &self,
+        req: &HoldRequest,
+        source: &Arc<Source>,
+        deadline: Instant,
+    ) -> Result<Rate, DeskError> {
+        let search = Arc::new(Search {
+            case: req.authority.case.clone(),
+            debtor: req.debtor.clone(),
+            kinds: vec![source.kind()],
+            fresh: false,
+            deadline,
+            request_id: format!("asset-{}", uuid::Uuid::new_v4().simple()),
+        });
+        let report = self.search.ask_source(source.clone(), search).await;
+        let currency = match &report.outcome {
+            Outcome::Answer(cached) => match &cached.answer {
+                QueryAnswer::Found(assets) => assets
+                    .iter()
+                    .find(|a| a.asset_ref == req.asset)
+                    .and_then(|a| match &a.detail {
+                        AssetDetail::Deposit(d) => Some(d.currency.clone()),
+                        AssetDetail::Payment(_) => Some(super::model::CNY.to_string()),
+                        _ => None,
+                    }),
+                _ => None,
+            },
+            Outcome::Failed(e) => {
+                return Err(DeskError::Refused(format!(
+                    "{} could not confirm the asset before the freeze: {e}",
+                    source.id()
+                )))
+            }
+            Outcome::TimedOut => {
+                return Err(DeskError::Refused(format!(
+                    "{} did not confirm the asset within the deadline",
+                    source.id()
+                )))
+            }
+        };
+        let currency = currency.ok_or_else(|| {
+            DeskError::Refused(format!(
+                "{} lists no fund asset {} for this debtor",
+                source.id(),
+                req.asset
+            ))
+        })?;
+        if !req.currency.is_empty() && req.currency != currency {
+            return Err(DeskError::Refused(format!(
+                "the account is in {currency}, not {}: amounts are never added across currencies",
+                req.currency
+            )));
+        }
+        self.rates.rate(&currency).map_err(DeskError::Refused)
+    }
+
+    /// Release, deduct from or renew a hold `case` placed (admitted by the caller).
     pub async fn act_on_hold(
         &self,
         req: ActRequest,
+        case: &CaseRecord,
         deadline: Instant,
     ) -> Result<Order, DeskError> {
         let a = &req.authority;
@@ -321,7 +356,7 @@ impl Desk {
             req.action.as_str(),
             a.case.as_str(),
             &a.ruling,
-            &a.officer,
+            &a.officer_id,
             &req.order_id,
             &req.amount.0.to_string(),
             &req.case_account,
@@ -330,6 +365,81 @@ impl Desk {
         if let Some(order_id) = self.replay(a, &hash).await? {
             return self.settled(&order_id, deadline).await;
         }
+        let target = self.target(&req).await?;
+        let kind = self.source(&target.source)?.kind();
+        let mut order = action_order(&target, a, req.action);
+        let (always, above) = self.approval(a.case.court(), req.action);
+        if always {
+            order.state = State::AwaitingApproval;
+        }
+        let purpose = match req.action {
+            Action::Release => Purpose::Release,
+            Action::Renew => Purpose::Renew,
+            _ => Purpose::Act,
+        };
+        match req.action {
+            Action::Release => {}
+            Action::Deduct => {
+                if target.action != Action::Freeze || target.state == State::Queued {
+                    return Err(DeskError::Refused(
+                        "only money frozen by a freeze in force can be deducted".into(),
+                    ));
+                }
+                if req.amount.0 <= 0 || req.amount.0 > target.frozen_fen {
+                    return Err(DeskError::Refused(format!(
+                        "cannot deduct {} {}: {} is frozen under order {}",
+                        Fen(req.amount.0).to_yuan_string(),
+                        target.currency,
+                        Fen(target.frozen_fen).to_yuan_string(),
+                        target.order_id
+                    )));
+                }
+                if !req.case_account.is_empty() && req.case_account != case.account {
+                    return Err(DeskError::Refused(format!(
+                        "deductions go only to case {}'s registered account (一案一账号); another account cannot be named",
+                        case.case_number
+                    )));
+                }
+                order.amount_fen = req.amount.0;
+                order.case_account = case.account.clone();
+            }
+            Action::Renew => {
+                let end = CivilDate::from_days(target.end_day);
+                let until = self
+                    .policy
+                    .renewal(kind, end, self.clock.today(), req.days)
+                    .map_err(DeskError::Refused)?;
+                order.start_day = self.clock.today().days();
+                order.end_day = until.days();
+            }
+            other => {
+                return Err(DeskError::Refused(format!(
+                    "{} is not an action on a hold",
+                    other.as_str()
+                )))
+            }
+        }
+        let request = NewRequest {
+            court: a.case.court().to_string(),
+            client_key: a.key.clone(),
+            request_hash: hash,
+            result_id: order.order_id.clone(),
+            purpose,
+            approval_above: above,
+        };
+        let recorded = match self.record(a, request, std::slice::from_ref(&order)).await? {
+            Recorded::Replay(order_id) => return self.settled(&order_id, deadline).await,
+            Recorded::New(orders) => orders,
+        };
+        if recorded.iter().any(|o| o.state == State::Requested) {
+            self.executor.run(&order.order_id, deadline).await;
+        }
+        self.settled(&order.order_id, deadline).await
+    }
+
+    /// The hold an action names: of the caller's court and case, in force or queued.
+    async fn target(&self, req: &ActRequest) -> Result<Order, DeskError> {
+        let a = &req.authority;
         let target = self
             .ledger
             .get(&req.order_id)
@@ -356,80 +466,7 @@ impl Desk {
                 req.action.as_str().trim_end_matches('e')
             )));
         }
-        let kind = self.source(&target.source)?.kind();
-        let mut order = target.clone();
-        order.order_id = new_order_id();
-        order.action = req.action;
-        order.state = State::Requested;
-        order.ruling = a.ruling.clone();
-        order.officer = a.officer.clone();
-        order.client_key = a.key.clone();
-        order.target_order_id = target.order_id.clone();
-        order.group_id = String::new();
-        order.detail = String::new();
-        order.attempts = 0;
-        order.version = 0;
-        order.queue_position = 0;
-        order.frozen_fen = 0;
-        order.deducted_fen = 0;
-        order.amount_fen = 0;
-        order.agency_ref = target.agency_ref.clone();
-        order.start_day = 0;
-        order.end_day = 0;
-        order.created_at_ms = super::ledger::now_ms();
-        order.updated_at_ms = order.created_at_ms;
-        match req.action {
-            Action::Release => {}
-            Action::Deduct => {
-                if target.action != Action::Freeze || target.state == State::Queued {
-                    return Err(DeskError::Refused(
-                        "only money frozen by a freeze in force can be deducted".into(),
-                    ));
-                }
-                if req.amount.0 <= 0 || req.amount.0 > target.frozen_fen {
-                    return Err(DeskError::Refused(format!(
-                        "cannot deduct {} fen: {} fen is frozen under order {}",
-                        req.amount.0, target.frozen_fen, target.order_id
-                    )));
-                }
-                order.amount_fen = req.amount.0;
-                order.case_account = if req.case_account.is_empty() {
-                    default_case_account(&self.case_account_prefix, &a.case)
-                } else {
-                    req.case_account.clone()
-                };
-            }
-            Action::Renew => {
-                let end = CivilDate::from_days(target.end_day);
-                let until = self
-                    .policy
-                    .renewal(kind, end, self.clock.today(), req.days)
-                    .map_err(DeskError::Refused)?;
-                order.start_day = self.clock.today().days();
-                order.end_day = until.days();
-            }
-            other => {
-                return Err(DeskError::Refused(format!(
-                    "{} is not an action on a hold",
-                    other.as_str()
-                )))
-            }
-        }
-        let request = NewRequest {
-            court: a.case.court().to_string(),
-            client_key: a.key.clone(),
-            request_hash: hash,
-            result_id: order.order_id.clone(),
-            cap_fen: None,
-        };
-        if let Some(order_id) = self
-            .record(a, request, std::slice::from_ref(&order))
-            .await?
-        {
-            return self.settled(&order_id, deadline).await;
-        }
-        self.executor.run(&order.order_id, deadline).await;
-        self.settled(&order.order_id, deadline).await
+        Ok(target)
     }
 
     pub async fn get(&self, order_id: &str) -> Result<Order, DeskError> {
@@ -477,6 +514,13 @@ impl Desk {
     }
 }
 
+/// Records `rate` on `order`: its amounts are in the rate's currency.
+pub(super) fn set_rate(order: &mut Order, rate: &Rate) {
+    order.currency = rate.currency.clone();
+    order.rate_micro = rate.rate_micro;
+    order.rate_date = rate.date.clone();
+}
+
 /// A fresh order record (state requested) for `action` on `asset`.
 pub(super) fn new_order(a: &Authority, action: Action, asset: &AssetRef, debtor: &Debtor) -> Order {
     let now = super::ledger::now_ms();
@@ -510,14 +554,47 @@ pub(super) fn new_order(a: &Authority, action: Action, asset: &AssetRef, debtor:
         created_at_ms: now,
         updated_at_ms: now,
         version: 0,
+        currency: super::model::CNY.into(),
+        rate_micro: super::model::UNIT_RATE,
+        rate_date: String::new(),
+        officer_id: a.officer_id.clone(),
+        approver_id: String::new(),
+        approver: String::new(),
     }
 }
 
-/// The case's own account (一案一账号) when the request names none: the configured prefix, the
-/// year, the court's digits and the case's sequence, in ASCII as agencies require.
-fn default_case_account(prefix: &str, case: &CaseNumber) -> String {
-    let court_digits: String = case.court().chars().filter(char::is_ascii_digit).collect();
-    format!("{prefix}{}-{court_digits}-{}", case.year(), case.sequence())
+/// A release, deduct or renew order on `target` (state requested, nothing asked yet); it keeps
+/// the hold's asset, debtor and currency.
+fn action_order(target: &Order, a: &Authority, action: Action) -> Order {
+    let now = super::ledger::now_ms();
+    Order {
+        order_id: new_order_id(),
+        action,
+        state: State::Requested,
+        ruling: a.ruling.clone(),
+        officer: a.officer.clone(),
+        officer_id: a.officer_id.clone(),
+        client_key: a.key.clone(),
+        target_order_id: target.order_id.clone(),
+        group_id: String::new(),
+        detail: String::new(),
+        attempts: 0,
+        version: 0,
+        queue_position: 0,
+        frozen_fen: 0,
+        deducted_fen: 0,
+        reserved_fen: 0,
+        amount_fen: 0,
+        agency_ref: target.agency_ref.clone(),
+        start_day: 0,
+        end_day: 0,
+        case_account: String::new(),
+        approver_id: String::new(),
+        approver: String::new(),
+        created_at_ms: now,
+        updated_at_ms: now,
+        ..target.clone()
+    }
 }
 
 pub(super) fn new_order_id() -> String {

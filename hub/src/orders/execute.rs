@@ -17,6 +17,7 @@
 //! Executions run detached from the caller, so a caller giving up never interrupts one, and
 //! one order is executed by at most one task of this hub at a time.
 
+use super::answers::{action_after, hold_after, status_word};
 use super::ledger::{Ledger, LedgerError};
 use super::model::{Action, Order, State};
 use crate::audit::CallAudit;
@@ -28,7 +29,6 @@ use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
 use assethub_connectors::signature::InstructionSigner;
 use assethub_connectors::{
     CallContext, ConnectorError, ControlAction, ControlAnswer, ControlInstruction, ErrorClass,
-    HoldStatus,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -222,16 +222,36 @@ impl Executor {
         .await
     }
 
-    /// Every instruction sent is audited with what came of it.
+    /// Every instruction sent is audited with what came of it: a stable outcome word (the
+    /// agency's status, or `error:<class>`) and the order, hold, amount and destination.
     async fn audit_sent(&self, order: &Order, sent: &Result<ControlAnswer, ConnectorError>) {
         if let Some(metrics) = &self.metrics {
             metrics.control_call(&order.source, order.action.as_str(), sent);
         }
         let Some(audit) = &self.audit else { return };
         let outcome = match sent {
-            Ok(answer) => format!("{:?} {}", answer.status, answer.hold),
-            Err(e) => format!("error {:?}", e.class),
+            Ok(answer) => status_word(answer.status).to_string(),
+            Err(e) => format!("error:{}", e.class.as_str()),
         };
+        let mut detail = vec![format!("order {}", order.order_id)];
+        if let Ok(answer) = sent {
+            if !answer.hold.is_empty() {
+                detail.push(format!("hold {}", answer.hold));
+            }
+            if let assethub_connectors::HoldStatus::Queued { position } = answer.status {
+                detail.push(format!("queue {position}"));
+            }
+        }
+        if order.amount_fen > 0 {
+            detail.push(format!(
+                "amount {} {}",
+                Fen(order.amount_fen).to_yuan_string(),
+                order.currency
+            ));
+        }
+        if order.action == Action::Deduct {
+            detail.push(format!("into {}", order.case_account));
+        }
         audit
             .instruction(
                 &order.officer,
@@ -240,8 +260,8 @@ impl Executor {
                 order.action.as_str(),
                 &order.case_number,
                 &order.debtor_id,
-                &order.order_id,
                 outcome,
+                detail.join("; "),
             )
             .await;
     }
@@ -310,8 +330,21 @@ impl Executor {
         self.save(&[(order.clone(), next)]).await.map(|_| ())
     }
 
-    /// Applies the agency's answer to `order` (and to the hold it acts on), once.
+    /// Applies the agency's answer to `order` (and to the hold it acts on), once: the order's
+    /// version guards against applying it twice, and a hold that changed meanwhile is read
+    /// again and the answer applied to what it is now.
     pub async fn apply(&self, order: &Order, answer: &ControlAnswer) -> Result<(), LedgerError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.try_apply(order, answer).await {
+                Err(LedgerError::Conflict(id)) if id != order.order_id && tries < 5 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_apply(&self, order: &Order, answer: &ControlAnswer) -> Result<(), LedgerError> {
         let mut changes = Vec::new();
         if order.action.places_hold() {
             let next = hold_after(order, answer);
@@ -352,83 +385,4 @@ impl Executor {
             })
             .await;
     }
-}
-
-/// A hold order after the agency's answer about it.
-pub fn hold_after(order: &Order, answer: &ControlAnswer) -> Order {
-    let mut next = order.clone();
-    if !answer.hold.is_empty() {
-        next.agency_ref = answer.hold.clone();
-    }
-    next.frozen_fen = answer.held.0;
-    next.queue_position = 0;
-    if let Some(until) = answer.until {
-        next.end_day = until.days();
-    }
-    // The agency's current words (a shortfall, a queue, a refusal); stale ones go.
-    next.detail = answer.message.clone();
-    next.state = match answer.status {
-        HoldStatus::Pending => State::AwaitingAgency,
-        HoldStatus::Effective
-            if order.action == Action::Freeze
-                && answer.held.0 + order.deducted_fen < order.amount_fen =>
-        {
-            State::Partial
-        }
-        HoldStatus::Effective => State::Effective,
-        HoldStatus::Queued { position } => {
-            next.queue_position = position;
-            State::Queued
-        }
-        HoldStatus::Rejected => State::Rejected,
-        HoldStatus::Released => State::Released,
-        HoldStatus::Deducted => State::Deducted,
-        HoldStatus::Expired => State::Expired,
-    };
-    next
-}
-
-/// A release, deduct or renew order after the agency's answer, and the hold it acted on.
-pub fn action_after(
-    order: &Order,
-    target: &Order,
-    answer: &ControlAnswer,
-) -> (Order, Option<Order>) {
-    let mut next = order.clone();
-    next.detail = answer.message.clone();
-    if answer.status == HoldStatus::Pending {
-        next.state = State::AwaitingAgency;
-        return (next, None);
-    }
-    let done = match order.action {
-        Action::Release => answer.status == HoldStatus::Released,
-        Action::Deduct => answer.deducted.0 > 0,
-        // An answer about an earlier renewal is the hold as it stands now: released, deducted
-        // or expired since, it was still renewed if it ends on or after the day asked.
-        Action::Renew => {
-            !answer.status.is_final() || answer.until.is_some_and(|u| u.days() >= order.end_day)
-        }
-        _ => false,
-    };
-    if !done {
-        next.state = State::Rejected;
-        if next.detail.is_empty() {
-            next.detail = format!("the agency answered {:?}", answer.status);
-        }
-        return (next, None);
-    }
-    next.state = State::Effective;
-    let mut target = target.clone();
-    if order.action == Action::Deduct {
-        // Money moved out of a hold is counted as deducted, not as a shortfall.
-        next.deducted_fen = answer.deducted.0;
-        target.deducted_fen += answer.deducted.0;
-    }
-    if order.action == Action::Renew {
-        if let Some(until) = answer.until {
-            next.end_day = until.days();
-        }
-    }
-    let hold = hold_after(&target, answer);
-    (next, Some(hold))
 }

@@ -3,26 +3,50 @@
 //! - orders never answered (requested, awaiting agency) are executed again, which asks the
 //!   agency by idempotency key before anything is resent;
 //! - queued holds are asked about, to report the moment they take effect;
-//! - holds past their end date on the hub's calendar are marked expired;
-//! - vehicle sightings are fetched from each watch-capable source after its stored cursor.
+//! - holds past their end date on the hub's calendar are asked about first, and marked expired
+//!   only when the agency does not hold them any longer (or cannot say);
+//! - vehicle sightings are fetched from each watch-capable source after its stored cursor;
+//! - every `reconcile` interval, a page of holds in force is compared with the agencies'
+//!   registers (DOMAIN "Agencies drift"): a hold lifted at the counter, expired on the agency's
+//!   calendar or holding another amount is recorded as the agency says, and the event feed
+//!   reports it.
 
+use super::answers::reconciled;
 use super::desk::Desk;
 use super::ledger::{LedgerError, SightingPayload};
 use super::model::{Order, State};
-use assethub_connectors::domain::CaseNumber;
-use assethub_connectors::{CallContext, Capability};
+use assethub_connectors::domain::{CaseNumber, CivilDate};
+use assethub_connectors::{CallContext, Capability, ControlAnswer};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
+
+/// How often and how much the follow-up loop reconciles holds in force with the agencies.
+#[derive(Debug, Clone, Copy)]
+pub struct Reconcile {
+    pub every: Duration,
+    /// Holds asked about per round.
+    pub batch: u32,
+}
 
 impl Desk {
     /// Runs the follow-up loop until the task is dropped.
-    pub async fn follow_up_forever(self: Arc<Self>, every: Duration) {
+    pub async fn follow_up_forever(self: Arc<Self>, every: Duration, reconcile: Reconcile) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next_reconcile = Instant::now() + reconcile.every;
+        let mut cursor = String::new();
         loop {
             tick.tick().await;
             if let Err(e) = self.follow_up_once().await {
                 tracing::warn!(error = %e, "order follow-up failed; trying again next round");
+            }
+            if Instant::now() >= next_reconcile {
+                next_reconcile = Instant::now() + reconcile.every;
+                match self.reconcile_page(&cursor, reconcile.batch).await {
+                    Ok(next) => cursor = next,
+                    Err(e) => tracing::warn!(error = %e, "reconciliation failed; trying again next round"),
+                }
             }
         }
     }
@@ -42,14 +66,42 @@ impl Desk {
         self.fetch_sightings().await
     }
 
+    /// Reconciles the holds in force after `after` (order id), at most `batch`; returns where
+    /// the next round starts (from the beginning again after the last page).
+    pub async fn reconcile_page(&self, after: &str, batch: u32) -> Result<String, LedgerError> {
+        let page = self.ledger.holds_in_force(after, batch).await?;
+        for hold in &page {
+            if let Some(answer) = self.status_of(hold).await {
+                let next = reconciled(hold, &answer);
+                if hold.differs_visibly(&next) && self.ledger.reconcile(hold, &next).await? {
+                    tracing::warn!(order = %hold.order_id, state = next.state.as_str(), "hold reconciled with its agency's register");
+                }
+            }
+        }
+        Ok(if page.len() < batch as usize {
+            String::new()
+        } else {
+            page.last().map(|o| o.order_id.clone()).unwrap_or_default()
+        })
+    }
+
+    /// A hold past its end date on the hub's calendar: the agency is asked first. A hold the
+    /// agency still has in force with a later end date is corrected instead of expired.
     async fn expire(&self, order: &Order) -> Result<(), LedgerError> {
+        if let Some(answer) = self.status_of(order).await {
+            let next = reconciled(order, &answer);
+            if next.state.is_live_hold() && next.end_day >= self.clock.today().days() {
+                self.ledger.reconcile(order, &next).await?;
+                return Ok(());
+            }
+        }
         let mut next = order.clone();
         next.state = State::Expired;
         next.frozen_fen = 0;
         next.queue_position = 0;
         next.detail = format!(
             "the hold ended on {} without renewal",
-            assethub_connectors::domain::CivilDate::from_days(order.end_day)
+            CivilDate::from_days(order.end_day)
         );
         match self.ledger.update(&[(order.clone(), next)]).await {
             Ok(_) | Err(LedgerError::Conflict(_)) => Ok(()),
@@ -57,32 +109,35 @@ impl Desk {
         }
     }
 
-    async fn ask_about(&self, order: &Order) -> Result<(), LedgerError> {
-        let (Ok(source), Ok(case)) = (
-            self.source(&order.source),
-            CaseNumber::parse(&order.case_number),
-        ) else {
-            return Ok(());
-        };
+    /// What the agency says of `order`'s instruction (asked by its key), if it can say.
+    async fn status_of(&self, order: &Order) -> Option<ControlAnswer> {
+        let source = self.source(&order.source).ok()?;
+        let case = CaseNumber::parse(&order.case_number).ok()?;
         let ctx = CallContext {
             case,
             request_id: order.order_id.clone(),
         };
-        let deadline = tokio::time::Instant::now() + self.executor.call_timeout();
+        let deadline = Instant::now() + self.executor.call_timeout();
         match crate::guard::call(&source, deadline, || {
             source.connector.control_status(&ctx, order.agency_key())
         })
         .await
         {
-            Ok(Some(answer)) => match self.executor.apply(order, &answer).await {
-                Ok(()) | Err(LedgerError::Conflict(_)) => Ok(()),
-                Err(e) => Err(e),
-            },
-            Ok(None) => Ok(()),
+            Ok(answer) => answer,
             Err(e) => {
-                tracing::info!(order = %order.order_id, error = %e, "could not ask about a queued hold");
-                Ok(())
+                tracing::info!(order = %order.order_id, error = %e, "could not ask the agency about a hold");
+                None
             }
+        }
+    }
+
+    async fn ask_about(&self, order: &Order) -> Result<(), LedgerError> {
+        let Some(answer) = self.status_of(order).await else {
+            return Ok(());
+        };
+        match self.executor.apply(order, &answer).await {
+            Ok(()) | Err(LedgerError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -93,7 +148,7 @@ impl Desk {
             }
             let cursor = self.ledger.sightings_cursor(source.id()).await?;
             // Agency calls of every kind share the source's protection layers.
-            let deadline = tokio::time::Instant::now() + self.executor.call_timeout();
+            let deadline = Instant::now() + self.executor.call_timeout();
             let page = match crate::guard::call(source, deadline, || {
                 source.connector.sightings(&cursor)
             })

@@ -5,22 +5,27 @@
 //! Owns the invariants that must hold across crashes and replicas:
 //! - an order is written (with its event) before any agency is called;
 //! - a client key belongs to one request per court;
-//! - a case's reservation against its cap only grows through a conditional update, so
-//!   concurrent freezes on several hubs can never push a case over its cap;
+//! - the money rules of `case_tx`: a registered case in a state that allows the act, a
+//!   reservation within the registered claim, four-eyes by case, one live hold per case and
+//!   asset — decided in the transaction that records the orders;
 //! - every recorded change of an order appends exactly one event, in the same transaction.
 //!
 //! It does not call agencies or decide states; the desk does.
 
 use super::model::{Order, State};
+use crate::cases::model::{Purpose, Refusal};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 
+mod case_tx;
 mod counts;
+mod figures;
 mod rows;
 
 pub use counts::OrderCount;
+pub use figures::CaseFigures;
 pub use rows::{Event, EventBody, SightingPayload};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +39,15 @@ pub enum LedgerError {
     /// The client key was used before by this court for another request.
     #[error("idempotency key already used")]
     KeyTaken,
-    /// The reservation would exceed the case's cap.
-    #[error("over the case's cap")]
-    OverCap,
+    /// The act would take the case over its registered claim.
+    #[error("the case's claim is {claim_fen} fen and it holds or has asked {reserved_fen} fen")]
+    OverCap { claim_fen: i64, reserved_fen: i64 },
+    /// The case may not be named for this act (not registered, not open).
+    #[error("{0}")]
+    Case(Refusal),
+    /// The case already holds the asset with a live hold of that kind.
+    #[error("the case already holds this asset with order {order_id} ({state})")]
+    AlreadyHeld { order_id: String, state: String },
     /// Someone else changed the order meanwhile; re-read and retry.
     #[error("order {0} changed concurrently")]
     Conflict(String),
@@ -56,9 +67,11 @@ pub struct NewRequest {
     pub client_key: String,
     pub request_hash: String,
     pub result_id: String,
-    /// For freezes: the case's claim; the case's reservation must stay within it.
-    /// `None`: no cap check (the case's recorded claim, if any, still applies).
-    pub cap_fen: Option<i64>,
+    /// What the orders do with their case (which case states allow it).
+    pub purpose: Purpose,
+    /// Four-eyes: the orders wait for approval when one of them, or the case's total after
+    /// them, is worth more than this many fen of yuan.
+    pub approval_above: Option<i64>,
 }
 
 /// Filters for listing orders.
@@ -174,13 +187,23 @@ impl Ledger {
         })
     }
 
-    /// Records a request and its orders (state requested), reserving their amounts against
-    /// the case's cap, with one event per order. All or nothing.
-    pub async fn create(&self, request: &NewRequest, orders: &[Order]) -> Result<(), LedgerError> {
+    /// Records a request and its orders, reserving their amounts against the case's claim,
+    /// with one event per order. All or nothing. Returns the orders as recorded (four-eyes may
+    /// have made them wait for approval).
+    pub async fn create(
+        &self,
+        request: &NewRequest,
+        orders: &[Order],
+    ) -> Result<Vec<Order>, LedgerError> {
         retrying(|| self.try_create(request, orders)).await
     }
 
-    async fn try_create(&self, request: &NewRequest, orders: &[Order]) -> Result<(), LedgerError> {
+    async fn try_create(
+        &self,
+        request: &NewRequest,
+        orders: &[Order],
+    ) -> Result<Vec<Order>, LedgerError> {
+        let mut orders = orders.to_vec();
         let mut tx = self.pool.begin().await?;
         let taken =
             sqlx::query("SELECT 1 FROM control_requests WHERE court = $1 AND client_key = $2")
@@ -201,24 +224,32 @@ impl Ledger {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-        let mut by_case: Vec<(String, i64)> = Vec::new();
-        for order in orders {
-            match by_case.iter_mut().find(|(c, _)| *c == order.case_number) {
-                Some((_, sum)) => *sum += order.reservation(),
-                None => by_case.push((order.case_number.clone(), order.reservation())),
+        let mut cases: Vec<String> = orders.iter().map(|o| o.case_number.clone()).collect();
+        cases.dedup();
+        for case in &cases {
+            let mine: Vec<&Order> = orders.iter().filter(|o| o.case_number == *case).collect();
+            let delta: i64 = mine.iter().map(|o| o.reservation()).sum();
+            let locked = case_tx::reserve(&mut tx, case, delta, request.purpose).await?;
+            for order in mine.iter().filter(|o| o.action == super::model::Action::Deduct) {
+                case_tx::check_deduction(&mut tx, &locked, case, order).await?;
+            }
+            let wait = request.approval_above.is_some_and(|above| {
+                let mine: Vec<Order> = mine.iter().map(|o| (*o).clone()).collect();
+                case_tx::needs_approval(&mine, &locked, above)
+            });
+            if wait {
+                case_tx::hold_for_approval(&mut orders);
             }
         }
-        for (case, amount) in &by_case {
-            reserve(&mut tx, case, *amount, request.cap_fen).await?;
-        }
         let mut seq = 0;
-        for order in orders {
+        for order in &orders {
+            case_tx::check_not_held(&mut tx, order).await?;
             rows::insert_order(&mut tx, order).await?;
             seq = rows::append_event(&mut tx, order).await?;
         }
         tx.commit().await?;
         self.notify(seq);
-        Ok(())
+        Ok(orders)
     }
 
     /// Records changed orders (each `next` must carry the version read), adjusting case
@@ -227,8 +258,42 @@ impl Ledger {
         retrying(|| self.try_update(changes)).await
     }
 
+    /// Records the agency's view of a hold in force (`next`, read as `before`), unless an
+    /// action on the hold has been sent and not answered, or the hold changed since it was
+    /// read: then nothing is written and `false` returned. The check and the write are one
+    /// transaction, so an action's answer is never overwritten by an older view.
+    pub async fn reconcile(&self, before: &Order, next: &Order) -> Result<bool, LedgerError> {
+        let changes = [(before.clone(), next.clone())];
+        match retrying(|| self.try_write(&changes, true)).await {
+            Ok(_) => Ok(true),
+            Err(LedgerError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn try_update(&self, changes: &[(Order, Order)]) -> Result<Vec<Order>, LedgerError> {
+        self.try_write(changes, false).await
+    }
+
+    async fn try_write(
+        &self,
+        changes: &[(Order, Order)],
+        quiet_only: bool,
+    ) -> Result<Vec<Order>, LedgerError> {
         let mut tx = self.pool.begin().await?;
+        if quiet_only {
+            for (before, _) in changes {
+                let busy = sqlx::query(
+                    "SELECT 1 FROM control_orders WHERE target_order_id = $1 AND state IN ('requested', 'awaiting_agency')",
+                )
+                .bind(&before.order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if busy.is_some() {
+                    return Err(LedgerError::Conflict(before.order_id.clone()));
+                }
+            }
+        }
         let mut saved = Vec::with_capacity(changes.len());
         let mut seq = 0;
         for (before, next) in changes {
@@ -238,7 +303,7 @@ impl Ledger {
             let delta = next.reserved_fen - before.reserved_fen;
             if delta != 0 {
                 sqlx::query(
-                    "UPDATE control_cases SET reserved_fen = reserved_fen + $1 WHERE case_number = $2",
+                    "UPDATE cases SET reserved_fen = reserved_fen + $1 WHERE case_number = $2",
                 )
                 .bind(delta)
                 .bind(&next.case_number)
@@ -341,47 +406,18 @@ impl Ledger {
         rows.iter().map(rows::order_from).collect()
     }
 
-    /// Live hold orders of `case` on one asset (to avoid freezing it twice).
-    pub async fn live_holds_on(
-        &self,
-        case: &str,
-        source: &str,
-        asset_local: &str,
-    ) -> Result<Vec<Order>, LedgerError> {
+    /// Holds in force (effective or partial) after `after` in order-id order, at most `limit`:
+    /// the reconciliation round walks them a page at a time.
+    pub async fn holds_in_force(&self, after: &str, limit: u32) -> Result<Vec<Order>, LedgerError> {
         let rows = sqlx::query(&format!(
-            "{} WHERE case_number = $1 AND source = $2 AND asset_local = $3 AND state IN ('awaiting_approval', 'requested', 'awaiting_agency', 'queued', 'effective', 'partial')",
+            "{} WHERE state IN ('effective', 'partial') AND action IN ('freeze', 'seal', 'watch') AND order_id > $1 ORDER BY order_id LIMIT $2",
             rows::SELECT_ORDER
         ))
-        .bind(case)
-        .bind(source)
-        .bind(asset_local)
+        .bind(after)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::order_from).collect()
-    }
-
-    /// (claim, reserved) of a case; (0, 0) when it has no freeze yet.
-    pub async fn case_reservation(&self, case: &str) -> Result<(i64, i64), LedgerError> {
-        let row =
-            sqlx::query("SELECT claim_fen, reserved_fen FROM control_cases WHERE case_number = $1")
-                .bind(case)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(match row {
-            Some(r) => (r.try_get(0)?, r.try_get(1)?),
-            None => (0, 0),
-        })
-    }
-
-    /// Money a case holds now: frozen by its freezes plus what it deducted.
-    pub async fn case_held(&self, case: &str) -> Result<i64, LedgerError> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(frozen_fen + deducted_fen), 0) AS BIGINT) FROM control_orders WHERE case_number = $1 AND action = 'freeze'",
-        )
-        .bind(case)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
     }
 
     /// Events after `cursor`, oldest first, at most `limit`.
@@ -488,50 +524,6 @@ where
             }
             other => return other,
         }
-    }
-}
-
-/// Grows a case's reservation by `amount`, only while it stays within the cap (`cap`, or the
-/// case's recorded claim). One conditional UPDATE: atomic on every backend.
-async fn reserve(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    case: &str,
-    amount: i64,
-    cap: Option<i64>,
-) -> Result<(), LedgerError> {
-    let exists = sqlx::query("SELECT claim_fen FROM control_cases WHERE case_number = $1")
-        .bind(case)
-        .fetch_optional(&mut **tx)
-        .await?;
-    if exists.is_none() {
-        sqlx::query(
-            "INSERT INTO control_cases (case_number, claim_fen, reserved_fen) VALUES ($1, 0, 0)",
-        )
-        .bind(case)
-        .execute(&mut **tx)
-        .await?;
-    }
-    let updated = match cap {
-        Some(cap) => sqlx::query(
-            "UPDATE control_cases SET reserved_fen = reserved_fen + $1, claim_fen = $2 WHERE case_number = $3 AND reserved_fen + $1 <= $2",
-        )
-        .bind(amount)
-        .bind(cap)
-        .bind(case)
-        .execute(&mut **tx)
-        .await?,
-        None => sqlx::query(
-            "UPDATE control_cases SET reserved_fen = reserved_fen + $1 WHERE case_number = $2 AND (claim_fen = 0 OR reserved_fen + $1 <= claim_fen)",
-        )
-        .bind(amount)
-        .bind(case)
-        .execute(&mut **tx)
-        .await?,
-    };
-    if updated.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(LedgerError::OverCap)
     }
 }
 

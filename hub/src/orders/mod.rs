@@ -1,13 +1,19 @@
 //! Control orders: freeze, seal, watch, release, deduct and renew, from request to the
 //! agency's final answer.
 //!
-//! - `model`: the order record and its state machine.
+//! - `model`: the order record, its state machine and its money (currency, value in yuan).
 //! - `policy`: legal hold periods and which action fits which asset.
+//! - `currency`: the court's exchange rates for foreign-currency holdings.
 //! - `plan`: cap planning for the one-click freeze.
-//! - `ledger`: durable storage (sqlx; SQLite or PostgreSQL), idempotency keys, case caps, events.
-//! - `desk`: checks and records requests; `funds`: the one-click freeze.
-//! - `execute`: exactly-once execution at the agency; `follow`: follow-ups, expiry, sightings.
+//! - `ledger`: durable storage (sqlx; SQLite or PostgreSQL), idempotency keys, the money rules
+//!   of a case (claim, four-eyes, one live hold per asset), events.
+//! - `desk`: checks and records requests; `funds`: the one-click freeze; `approve`: four-eyes.
+//! - `execute`: exactly-once execution at the agency; `answers`: how answers change orders
+//!   (never backwards); `follow`: follow-ups, expiry, sightings, reconciliation.
 
+pub mod answers;
+pub mod approve;
+pub mod currency;
 pub mod desk;
 pub mod execute;
 pub mod follow;

@@ -157,6 +157,59 @@ pub struct Order {
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
     pub version: i64,
+    /// ISO 4217 currency of `amount_fen`, `frozen_fen` and `deducted_fen` (minor units).
+    #[serde(default = "cny")]
+    pub currency: String,
+    /// What one million minor units of `currency` count against the case's claim, in fen of
+    /// yuan (1,000,000 for CNY), as configured on `rate_date` when the order was placed.
+    #[serde(default = "unit_rate")]
+    pub rate_micro: i64,
+    #[serde(default)]
+    pub rate_date: String,
+    /// Who gave the order: the token's identity (issuer/subject); `officer` is the name.
+    #[serde(default)]
+    pub officer_id: String,
+    /// Four-eyes: who approved or rejected it (identity, and name).
+    #[serde(default)]
+    pub approver_id: String,
+    #[serde(default)]
+    pub approver: String,
+}
+
+pub const CNY: &str = "CNY";
+/// `rate_micro` of an amount in yuan.
+pub const UNIT_RATE: i64 = 1_000_000;
+
+fn cny() -> String {
+    CNY.to_string()
+}
+
+fn unit_rate() -> i64 {
+    UNIT_RATE
+}
+
+/// What `minor` units at `rate_micro` count in fen of yuan, rounded up (a reservation never
+/// counts less than it holds).
+pub fn value_fen(minor: i64, rate_micro: i64) -> i64 {
+    if rate_micro == UNIT_RATE {
+        return minor;
+    }
+    let product = i128::from(minor) * i128::from(rate_micro);
+    let value = product.div_euclid(i128::from(UNIT_RATE))
+        + i128::from(product.rem_euclid(i128::from(UNIT_RATE)) != 0);
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// The most minor units at `rate_micro` whose value stays within `fen` of yuan.
+pub fn minor_within(fen: i64, rate_micro: i64) -> i64 {
+    if fen <= 0 {
+        return 0;
+    }
+    if rate_micro == UNIT_RATE {
+        return fen;
+    }
+    let minor = (i128::from(fen) * i128::from(UNIT_RATE)) / i128::from(rate_micro.max(1));
+    i64::try_from(minor).unwrap_or(i64::MAX)
 }
 
 impl Order {
@@ -170,18 +223,25 @@ impl Order {
         &self.order_id
     }
 
-    /// What this order counts against its case's cap now: money frozen or moved, plus what a
-    /// freeze may still take (asked but not decided, or queued). Only freezes count.
+    /// What this order counts against its case's claim now, in fen of yuan: money frozen or
+    /// moved, plus what a freeze may still take (asked but not decided, or queued). Only
+    /// freezes count.
     pub fn reservation(&self) -> i64 {
         if self.action != Action::Freeze {
             return 0;
         }
-        match self.state {
+        let minor = match self.state {
             State::AwaitingApproval | State::Requested | State::AwaitingAgency | State::Queued => {
                 self.amount_fen.max(self.frozen_fen + self.deducted_fen)
             }
             _ => self.frozen_fen + self.deducted_fen,
-        }
+        };
+        self.value(minor)
+    }
+
+    /// What `minor` units of this order's currency count in fen of yuan.
+    pub fn value(&self, minor: i64) -> i64 {
+        value_fen(minor, self.rate_micro)
     }
 
     /// Whether an update to `next` is worth recording (and publishing as an event).
@@ -196,6 +256,21 @@ impl Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_round_up_and_planned_amounts_stay_within() {
+        // USD at 7.1234 yuan: one cent is 7.1234 fen.
+        let rate = 7_123_400;
+        assert_eq!(value_fen(100, rate), 713); // 712.34 fen, rounded up
+        assert_eq!(value_fen(100_00, UNIT_RATE), 100_00);
+        assert_eq!(value_fen(0, rate), 0);
+        for fen in [0, 1, 7, 8, 712, 713, 1_000_000, 179_090_377_39] {
+            let minor = minor_within(fen, rate);
+            assert!(value_fen(minor, rate) <= fen, "{fen}");
+            assert!(value_fen(minor + 1, rate) > fen, "{fen}");
+        }
+        assert_eq!(minor_within(5_000, UNIT_RATE), 5_000);
+    }
 
     #[test]
     fn words_round_trip() {

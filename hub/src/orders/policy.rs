@@ -1,6 +1,7 @@
 //! The legal limits a control order must respect (DOMAIN rules 1 and 2): maximum hold periods
-//! per asset kind from the configured policy table, renewals only before expiry and for at
-//! most one period, and which actions each kind of asset takes.
+//! per asset kind from the configured policy table, renewals only before expiry and never
+//! ending later than today + one period (renewals do not stack), and which actions each kind
+//! of asset takes.
 
 use super::model::Action;
 use crate::config::MaxDays;
@@ -33,7 +34,9 @@ impl HoldPolicy {
         }
     }
 
-    /// The new end date of a hold ending `end` renewed on `today` by `days` (0: the maximum).
+    /// The new end date of a hold ending `end` renewed on `today`: `days` after its end (0: as
+    /// late as the law allows). A renewal is made before expiry, is itself at most one period,
+    /// and never ends later than `today` + one period, however often the hold is renewed.
     pub fn renewal(
         &self,
         kind: AssetKind,
@@ -46,8 +49,29 @@ impl HoldPolicy {
                 "the hold ended on {end}; a renewal must be made before expiry"
             ));
         }
-        let days = self.period(kind, days)?;
-        Ok(end.plus_days(i64::from(days)))
+        let max = self.max_days(kind);
+        let latest = today.plus_days(i64::from(max));
+        let until = match days {
+            0 => latest,
+            days if days > max => {
+                return Err(format!(
+                    "{days} days is longer than the legal maximum of {max} days for {kind} assets"
+                ))
+            }
+            days => end.plus_days(i64::from(days)),
+        };
+        if until > latest {
+            return Err(format!(
+                "renewed by {days} days the hold would end on {until}, later than today + {max} days ({latest}); renew by at most {} days",
+                end.days_until(latest).max(0)
+            ));
+        }
+        if until <= end {
+            return Err(format!(
+                "the hold already ends on {end}, as late as the law allows today (today + {max} days)"
+            ));
+        }
+        Ok(until)
     }
 }
 
@@ -82,22 +106,36 @@ mod tests {
     }
 
     #[test]
-    fn renewal_only_before_expiry_and_for_one_period_at_most() {
+    fn renewal_only_before_expiry_and_never_past_today_plus_one_period() {
         let p = policy();
         let today = CivilDate::from_days(20_000);
         let end = today.plus_days(10);
-        assert_eq!(
-            p.renewal(AssetKind::Bank, end, today, 0),
-            Ok(end.plus_days(365))
-        );
-        assert!(p.renewal(AssetKind::Bank, end, today, 400).is_err());
-        assert_eq!(
-            p.renewal(AssetKind::Bank, today, today, 30),
-            Ok(today.plus_days(30))
-        );
-        assert!(p
-            .renewal(AssetKind::Bank, today.plus_days(-1), today, 30)
-            .is_err());
+        // (end in days from today, days asked, new end in days from today or refused), written out.
+        let table: [(i64, u32, Option<i64>); 9] = [
+            (10, 0, Some(365)),
+            (10, 30, Some(40)),
+            (10, 355, Some(365)),
+            (10, 356, None),
+            (10, 400, None),
+            (0, 30, Some(30)),
+            (-1, 30, None),
+            // A funds freeze placed today for a year cannot be renewed today...
+            (365, 0, None),
+            // ...nor pushed further by repeated renewals.
+            (365, 1, None),
+        ];
+        for (end_in, days, want) in table {
+            let got = p.renewal(AssetKind::Bank, today.plus_days(end_in), today, days);
+            assert_eq!(got.ok(), want.map(|d| today.plus_days(d)), "{end_in} {days}");
+        }
+        // Three renewals on the day of placing stay within one year.
+        let mut until = end;
+        for _ in 0..3 {
+            if let Ok(next) = p.renewal(AssetKind::Bank, until, today, 0) {
+                until = next;
+            }
+        }
+        assert_eq!(until, today.plus_days(365));
     }
 
     #[test]

@@ -30,12 +30,11 @@ struct Args {
     /// Give every agency this latency (ms, no jitter) instead of its own.
     #[arg(long)]
     latency_ms: Option<u64>,
-    /// Print the first N debtors of the population as a `hubctl batch` CSV (under CASE) and exit.
+    /// Print the first N debtors of the population as an intake CSV and exit: one case per
+    /// debtor (the demo debtors under their walkthrough case), with claim and account, which
+    /// `hubctl case import --file` registers and `hubctl batch --file` searches.
     #[arg(long, value_name = "N")]
     export_debtors: Option<usize>,
-    /// Case number written into the exported CSV.
-    #[arg(long, default_value = "(2024)鄂0116执1234号")]
-    case: String,
 }
 
 #[derive(Deserialize)]
@@ -53,10 +52,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if let Some(count) = args.export_debtors {
         let population = Population::generate(args.seed, args.size.max(count));
-        println!("case_number,id_number,name");
-        for debtor in population.debtors().iter().take(count) {
-            println!("{},{},{}", args.case, debtor.id_number, debtor.name);
-        }
+        print!(
+            "{}",
+            assethub_mocks::demo_cases::intake_csv(population.debtors().iter().take(count))
+        );
         return Ok(());
     }
     let mut configs = match &args.config {

@@ -307,6 +307,7 @@ impl Worker {
             debtor: self.debtor(asset.debtor),
             amount_fen,
             days: 0,
+            currency: String::new(),
         };
         let client = self.orders.clone();
         let answer = self

@@ -156,6 +156,7 @@ fn accept(
             code: "UNKNOWN".to_string(),
             message: "the hub sent an empty result".to_string(),
             violations: Vec::new(),
+            reason: String::new(),
         })
     });
     let summary = match &outcome {
@@ -352,6 +353,7 @@ mod tests {
                     field: "debtor.id_number".into(),
                     description: "check character mismatch".into(),
                 }],
+                reason: String::new(),
             })),
             None,
         ];

@@ -48,6 +48,8 @@ pub struct HoldInput {
     pub name: String,
     /// `freeze-asset` only; 0 otherwise.
     pub amount_fen: i64,
+    /// `freeze-asset --currency`; empty: the account's own.
+    pub currency: String,
     pub days: u32,
 }
 
@@ -63,6 +65,7 @@ impl HoldInput {
             }),
             amount_fen: self.amount_fen,
             days: self.days,
+            currency: self.currency,
         })
     }
 }
@@ -72,11 +75,9 @@ pub struct ActInput {
     pub instruction: InstructionInput,
     pub action: OrderAction,
     pub order_id: String,
-    /// `deduct` only; 0 otherwise.
+    /// `deduct` only; 0 otherwise (the money goes to the case's registered account).
     pub amount_fen: i64,
-    /// `deduct --into`; empty: the hub's default account for the court.
-    pub case_account: String,
-    /// `renew --days`; 0: the legal maximum.
+    /// `renew --days`; 0: as long as the law allows.
     pub days: u32,
 }
 
@@ -87,7 +88,7 @@ impl ActInput {
             action: self.action as i32,
             order_id: self.order_id,
             amount_fen: self.amount_fen,
-            case_account: self.case_account,
+            case_account: String::new(),
             days: self.days,
         })
     }
@@ -197,6 +198,7 @@ mod tests {
             id_number: "i".into(),
             name: "n".into(),
             amount_fen: 0,
+            currency: String::new(),
             days: 30,
         }
         .request(&mut Vec::new())
@@ -209,7 +211,6 @@ mod tests {
             action: OrderAction::Deduct,
             order_id: "ord-1".into(),
             amount_fen: 500,
-            case_account: "4200".into(),
             days: 0,
         }
         .request(&mut Vec::new())
@@ -217,6 +218,7 @@ mod tests {
         assert_eq!(a.action, OrderAction::Deduct as i32);
         assert_eq!(a.order_id, "ord-1");
         assert_eq!(a.amount_fen, 500);
-        assert_eq!(a.case_account, "4200");
+        // The destination of a deduction is never the caller's to name.
+        assert_eq!(a.case_account, "");
     }
 }

@@ -1,6 +1,8 @@
-//! Reading the batch file: CSV with a header row naming `case_number`, `id_number` and `name`
-//! (any order, extra columns ignored), an optional UTF-8 byte-order mark, one debtor a row.
-//! A bad row is reported with its line number; nothing is sent until the whole file is good.
+//! Reading CSV input files: a header row naming the columns a command needs (any order, extra
+//! columns ignored), an optional UTF-8 byte-order mark, one record a row. The batch file needs
+//! `case_number`, `id_number` and `name` (one debtor a row); `case import` more
+//! ([`read_table`]). A bad row is reported with its line number; nothing is sent until the
+//! whole file is good.
 
 use std::fmt;
 use std::path::Path;
@@ -35,15 +37,42 @@ impl fmt::Display for CsvError {
 const COLUMNS: [&str; 3] = ["case_number", "id_number", "name"];
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Reads and parses the file; any problem is an input error naming the file.
+/// Reads and parses the batch file; any problem is an input error naming the file.
 pub fn read_file(path: &Path) -> Result<Vec<DebtorRow>, CliError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = read_bytes(path)?;
     parse(&bytes).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
 }
 
-/// Parses the CSV text.
+/// Reads a CSV file with `columns`: each row's line and values, in `columns` order.
+pub fn read_table(path: &Path, columns: &[&str]) -> Result<Vec<(u64, Vec<String>)>, CliError> {
+    let bytes = read_bytes(path)?;
+    parse_table(&bytes, columns).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Parses the batch file's CSV text.
 pub fn parse(bytes: &[u8]) -> Result<Vec<DebtorRow>, CsvError> {
+    Ok(parse_table(bytes, &COLUMNS)?
+        .into_iter()
+        .map(|(line, mut values)| {
+            let name = values.pop().unwrap_or_default();
+            let id_number = values.pop().unwrap_or_default();
+            let case_number = values.pop().unwrap_or_default();
+            DebtorRow {
+                line,
+                case_number,
+                id_number,
+                name,
+            }
+        })
+        .collect())
+}
+
+/// Parses CSV text with a header naming every one of `columns`; no value may be empty.
+pub fn parse_table(bytes: &[u8], columns: &[&str]) -> Result<Vec<(u64, Vec<String>)>, CsvError> {
     let data = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -60,12 +89,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<DebtorRow>, CsvError> {
             line: None,
             message: format!(
                 "the file is empty; it needs a header row {}",
-                COLUMNS.join(",")
+                columns.join(",")
             ),
         });
     }
-    let mut positions = [0usize; 3];
-    for (slot, wanted) in positions.iter_mut().zip(COLUMNS) {
+    let mut positions = vec![0usize; columns.len()];
+    for (slot, wanted) in positions.iter_mut().zip(columns) {
         let found: Vec<usize> = headers
             .iter()
             .enumerate()
@@ -79,7 +108,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<DebtorRow>, CsvError> {
                     line: Some(1),
                     message: format!(
                         "the header row has no {wanted:?} column (expected {}, found {})",
-                        COLUMNS.join(","),
+                        columns.join(","),
                         headers.iter().collect::<Vec<_>>().join(",")
                     ),
                 })
@@ -96,17 +125,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<DebtorRow>, CsvError> {
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(e, &mut lines))?;
         let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
-        let field = |i: usize| record.get(positions[i]).unwrap_or("").to_string();
-        let row = DebtorRow {
-            line,
-            case_number: field(0),
-            id_number: field(1),
-            name: field(2),
-        };
-        for (value, column) in [&row.case_number, &row.id_number, &row.name]
-            .into_iter()
-            .zip(COLUMNS)
-        {
+        let values: Vec<String> = positions
+            .iter()
+            .map(|&i| record.get(i).unwrap_or("").to_string())
+            .collect();
+        for (value, column) in values.iter().zip(columns) {
             if value.is_empty() {
                 return Err(CsvError {
                     line: Some(line),
@@ -114,12 +137,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<DebtorRow>, CsvError> {
                 });
             }
         }
-        rows.push(row);
+        rows.push((line, values));
     }
     if rows.is_empty() {
         return Err(CsvError {
             line: None,
-            message: "no debtors: the file has only a header row".to_string(),
+            message: "no records: the file has only a header row".to_string(),
         });
     }
     Ok(rows)

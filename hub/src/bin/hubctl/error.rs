@@ -55,6 +55,7 @@ impl CliError {
             code: code.to_string(),
             message,
             violations: Vec::new(),
+            reason: String::new(),
         };
         match self {
             CliError::Input(m) => simple("INVALID_ARGUMENT", m.clone()),
@@ -131,6 +132,11 @@ pub fn status_json(status: &tonic::Status) -> ErrorJson {
         code: code_name(status.code()).to_string(),
         message: status.message().to_string(),
         violations,
+        reason: status
+            .get_error_details()
+            .error_info()
+            .map(|info| info.reason.clone())
+            .unwrap_or_default(),
     }
 }
 

@@ -111,6 +111,10 @@ pub struct ErrorJson {
     pub code: String,
     pub message: String,
     pub violations: Vec<ViolationJson>,
+    /// Why a precondition failed, as a stable code (CASE_NOT_REGISTERED, DEBTOR_NOT_A_PARTY,
+    /// CASE_NOT_OPEN); absent otherwise.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -240,6 +244,7 @@ pub fn item_error(e: &ItemError) -> ErrorJson {
         code: e.code.clone(),
         message: e.message.clone(),
         violations: e.violations.iter().map(violation).collect(),
+        reason: e.reason.clone(),
     }
 }
 
@@ -471,6 +476,7 @@ mod tests {
                 field: "debtor.id_number".into(),
                 description: "check character".into(),
             }],
+            reason: String::new(),
         };
         assert_eq!(
             value(&batch_error(3, "(2024)鄂0116执1号", item_error(&e))),

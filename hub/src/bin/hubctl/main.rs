@@ -16,12 +16,19 @@
 //! hubctl ... seal --asset REF --id NUMBER --name NAME [--days N]
 //! hubctl ... watch --asset REF --id NUMBER --name NAME [--days N]
 //! hubctl ... release --order ID
-//! hubctl ... deduct --order ID --amount YUAN [--into ACCOUNT]
+//! hubctl ... deduct --order ID --amount YUAN             # into the case's registered account
 //! hubctl ... renew --order ID [--days N]
 //! hubctl ... approve ID | reject ID --reason TEXT      # four-eyes (supervisors)
 //! hubctl ... order ID
 //! hubctl ... orders [--case CASE] [--state STATE]... [--expiring-within DAYS] [--limit N]
 //! hubctl ... events [--after CURSOR] [--case CASE] [--follow]
+//!
+//! # Enforcement cases (case systems register and change them; the court's officers read)
+//! hubctl ... case register --case CASE --debtor ID:NAME [--debtor ...] --claim YUAN --account ACCOUNT
+//! hubctl ... case import --file intake.csv     # case_number,id_number,name,claim_yuan,account
+//! hubctl ... case show CASE [--history] | case list [--state STATE]...
+//! hubctl ... case update CASE [--claim YUAN] [--add-debtor ID:NAME]... [--account A] [--reason R]
+//! hubctl ... case suspend|reopen|close CASE [--reason R]
 //!
 //! # The tamper-evident audit log (auditors)
 //! hubctl ... audit verify
@@ -33,6 +40,7 @@
 
 mod audit;
 mod batch;
+mod cases;
 mod client;
 mod control;
 mod debtors;
@@ -154,6 +162,8 @@ enum Command {
     Events(EventsArgs),
     /// Verify or list the hub's tamper-evident audit log.
     Audit(audit::AuditArgs),
+    /// The court's enforcement cases: register, import, show, list, update, suspend, close.
+    Case(cases::CaseArgs),
 }
 
 impl Command {
@@ -165,6 +175,10 @@ impl Command {
         match self {
             Command::Sources => (&[Role::Admin], None),
             Command::Audit(_) => (&[Role::Auditor], None),
+            Command::Case(c) => match c.command.case_and_writes() {
+                (case, true) => (&[Role::CaseSystem], case),
+                (case, false) => (READ, case),
+            },
             Command::Query(q) => (READ, Some(&q.case_number)),
             Command::Batch(_) | Command::Order(_) => (READ, None),
             Command::Approve(_) | Command::Reject(_) => (&[Role::Supervisor], None),
@@ -183,7 +197,11 @@ impl Command {
     fn uses_orders(&self) -> bool {
         !matches!(
             self,
-            Command::Sources | Command::Query(_) | Command::Batch(_) | Command::Audit(_)
+            Command::Sources
+                | Command::Query(_)
+                | Command::Batch(_)
+                | Command::Audit(_)
+                | Command::Case(_)
         )
     }
 }
@@ -262,7 +280,7 @@ struct FreezeAssetArgs {
     asset: String,
     #[command(flatten)]
     debtor: DebtorArgs,
-    /// Amount to freeze in yuan (e.g. 12345.67).
+    /// Amount to freeze in the account's currency (e.g. 12345.67).
     #[arg(
         long,
         value_name = "YUAN",
@@ -270,6 +288,10 @@ struct FreezeAssetArgs {
         allow_negative_numbers = true
     )]
     amount: i64,
+    /// The currency --amount is in (ISO 4217, e.g. USD); refused unless it is the account's.
+    /// Default: the account's own.
+    #[arg(long, value_name = "CODE", default_value = "")]
+    currency: String,
     /// Freeze period in days; 0: the legal maximum.
     #[arg(long, value_name = "N", default_value_t = 0)]
     days: u32,
@@ -305,7 +327,8 @@ struct DeductArgs {
     /// The freeze order to deduct from.
     #[arg(long = "order", value_name = "ID")]
     order_id: String,
-    /// Amount to move in yuan (e.g. 12345.67), at most what is frozen.
+    /// Amount to move in the hold's currency (e.g. 12345.67), at most what is frozen. The
+    /// money goes to the case's registered account (一案一账号) and nowhere else.
     #[arg(
         long,
         value_name = "YUAN",
@@ -313,9 +336,6 @@ struct DeductArgs {
         allow_negative_numbers = true
     )]
     amount: i64,
-    /// The court's case account; default: the hub's account for the court.
-    #[arg(long = "into", value_name = "ACCOUNT")]
-    into: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -579,6 +599,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 id_number: args.debtor.id_number,
                 name: args.debtor.name,
                 amount_fen: args.amount,
+                currency: args.currency,
                 days: args.days,
             };
             place_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
@@ -597,7 +618,6 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 action: OrderAction::Release,
                 order_id: args.order_id,
                 amount_fen: 0,
-                case_account: String::new(),
                 days: 0,
             };
             act_on_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
@@ -608,7 +628,6 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 action: OrderAction::Deduct,
                 order_id: args.order_id,
                 amount_fen: args.amount,
-                case_account: args.into.unwrap_or_default(),
                 days: 0,
             };
             act_on_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
@@ -619,7 +638,6 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 action: OrderAction::Renew,
                 order_id: args.order_id,
                 amount_fen: 0,
-                case_account: String::new(),
                 days: args.days,
             };
             act_on_hold(&cli.addr, cli.timeout_ms, input, cli.json, &mut out).await
@@ -669,6 +687,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let timeout = unary_timeout(cli.timeout_ms, None);
             audit::run(&cli.addr, timeout, args, cli.json, &mut out).await
         }
+        Command::Case(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            cases::run(&cli.addr, timeout, args, cli.json, &mut out).await
+        }
     };
     out.flush()?;
     result
@@ -683,6 +705,7 @@ impl HoldArgs {
             id_number: self.debtor.id_number,
             name: self.debtor.name,
             amount_fen: 0,
+            currency: String::new(),
             days: self.days,
         }
     }
@@ -896,18 +919,17 @@ mod tests {
 
     #[test]
     fn act_arguments() {
-        let cli = parse(
-            &["deduct"],
-            &["--order", "ord-1", "--amount", "0.5", "--into", "4200"],
-        )
-        .expect("parses");
+        let cli = parse(&["deduct"], &["--order", "ord-1", "--amount", "0.5"]).expect("parses");
         let Command::Deduct(d) = cli.command else {
             panic!("deduct expected")
         };
-        assert_eq!(
-            (d.order_id.as_str(), d.amount, d.into.as_deref()),
-            ("ord-1", 50, Some("4200"))
-        );
+        assert_eq!((d.order_id.as_str(), d.amount), ("ord-1", 50));
+        // Where the money goes is not the caller's to name.
+        assert!(parse(
+            &["deduct"],
+            &["--order", "ord-1", "--amount", "0.5", "--into", "ANY-ACCOUNT-I-LIKE-001"]
+        )
+        .is_err());
         let cli = parse(&["renew"], &["--order", "ord-1", "--days", "30"]).expect("parses");
         let Command::Renew(r) = cli.command else {
             panic!("renew expected")

@@ -33,21 +33,46 @@ pub struct OrderJson<'a> {
     pub idempotency_key: &'a str,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// The currency of amount_fen, frozen_fen and deducted_fen (minor units).
+    pub currency: &'a str,
+    /// What the order counts against its case's claim, in fen of yuan.
+    pub value_fen: i64,
+    pub exchange_rate: &'a str,
+    pub rate_date: &'a str,
+    /// Deductions: the case's registered account the money goes to.
+    pub case_account: &'a str,
+    pub officer_id: &'a str,
+    pub approver_id: &'a str,
+    pub approver: &'a str,
+}
+
+/// An account a one-click freeze left out, and why.
+#[derive(Debug, Serialize)]
+pub struct ExcludedJson<'a> {
+    pub asset_ref: &'a str,
+    pub currency: &'a str,
+    pub available_fen: i64,
+    pub reason: &'a str,
 }
 
 /// `hubctl freeze --json`: the one-click freeze's outcome.
 #[derive(Debug, Serialize)]
 pub struct FreezeJson<'a> {
     pub group_id: &'a str,
+    /// case_total_fen + pending_fen + queued_fen + short_fen = cap_fen (fen of yuan).
     pub cap_fen: i64,
+    pub claim_fen: i64,
     /// Frozen now by this request's orders (the response's `frozen_fen`).
     pub total_frozen_fen: i64,
     pub case_total_fen: i64,
+    pub pending_fen: i64,
     pub queued_fen: i64,
     pub short_fen: i64,
     pub orders: Vec<OrderJson<'a>>,
     /// Fund sources that could not report balances in time: nothing was planned there.
     pub unavailable_sources: &'a [String],
+    /// Accounts left out of the plan (foreign currency without a configured rate).
+    pub excluded: Vec<ExcludedJson<'a>>,
 }
 
 /// `hubctl events --json`: one line per event, with `order` or `sighting`.
@@ -96,6 +121,14 @@ pub fn order(o: &Order) -> OrderJson<'_> {
         idempotency_key: &o.idempotency_key,
         created_at_ms: o.created_at_ms,
         updated_at_ms: o.updated_at_ms,
+        currency: &o.currency,
+        value_fen: o.value_fen,
+        exchange_rate: &o.exchange_rate,
+        rate_date: &o.rate_date,
+        case_account: &o.case_account,
+        officer_id: &o.officer_id,
+        approver_id: &o.approver_id,
+        approver: &o.approver,
     }
 }
 
@@ -107,12 +140,24 @@ pub fn freeze(r: &FreezeFundsResponse) -> FreezeJson<'_> {
     FreezeJson {
         group_id: &r.group_id,
         cap_fen: r.cap_fen,
+        claim_fen: r.claim_fen,
         total_frozen_fen: r.frozen_fen,
         case_total_fen: r.case_total_fen,
+        pending_fen: r.pending_fen,
         queued_fen: r.queued_fen,
         short_fen: r.short_fen,
         orders: orders(&r.orders),
         unavailable_sources: &r.unavailable_sources,
+        excluded: r
+            .excluded
+            .iter()
+            .map(|e| ExcludedJson {
+                asset_ref: &e.asset_ref,
+                currency: &e.currency,
+                available_fen: e.available_fen,
+                reason: &e.reason,
+            })
+            .collect(),
     }
 }
 
@@ -177,6 +222,10 @@ pub(crate) mod tests {
             idempotency_key: "k-1".into(),
             created_at_ms: 1_714_521_600_000,
             updated_at_ms: 1_714_521_601_234,
+            currency: "CNY".into(),
+            value_fen: 1_234_567,
+            officer_id: "court-ca/li-4".into(),
+            ..Order::default()
         }
     }
 
@@ -190,7 +239,9 @@ pub(crate) mod tests {
             "start_date": "2024-05-01", "end_date": "2025-04-30", "days_left": 364,
             "queue_position": 2, "agency_ref": "GX-99", "target_order_id": "ord-0",
             "group_id": "grp-1", "detail": "partly frozen", "idempotency_key": "k-1",
-            "created_at_ms": 1_714_521_600_000_i64, "updated_at_ms": 1_714_521_601_234_i64
+            "created_at_ms": 1_714_521_600_000_i64, "updated_at_ms": 1_714_521_601_234_i64,
+            "currency": "CNY", "value_fen": 1_234_567, "exchange_rate": "", "rate_date": "",
+            "case_account": "", "officer_id": "court-ca/li-4", "approver_id": "", "approver": ""
         })
     }
 
@@ -198,10 +249,10 @@ pub(crate) mod tests {
     fn order_shape() {
         let o = sample_order();
         assert_eq!(value(&order(&o)), sample_order_json());
-        // Exactly these 24 fields, order_id first.
+        // Exactly these 32 fields, order_id first.
         let line = to_line(&order(&o));
         assert!(line.starts_with(r#"{"order_id":"ord-1","action":"freeze","state":"#));
-        assert_eq!(value(&order(&o)).as_object().map(|m| m.len()), Some(24));
+        assert_eq!(value(&order(&o)).as_object().map(|m| m.len()), Some(32));
         // Unknown enum values from a newer hub are named, not rejected.
         let newer = Order {
             action: 77,
@@ -223,19 +274,30 @@ pub(crate) mod tests {
         let r = FreezeFundsResponse {
             group_id: "grp-1".into(),
             cap_fen: 5_000_000,
+            claim_fen: 6_000_000,
             frozen_fen: 1_000_000,
             case_total_fen: 1_200_000,
+            pending_fen: 100_000,
             queued_fen: 300_000,
-            short_fen: 3_500_000,
+            short_fen: 3_400_000,
             orders: vec![sample_order()],
             unavailable_sources: vec!["bank-slow".into()],
+            excluded: vec![assethub_proto::v1::ExcludedAsset {
+                asset_ref: "bank-gongxin:USD-1".into(),
+                currency: "USD".into(),
+                available_fen: 12_345,
+                reason: "no rate".into(),
+            }],
         };
         assert_eq!(
             value(&freeze(&r)),
             json!({
-                "group_id": "grp-1", "cap_fen": 5_000_000, "total_frozen_fen": 1_000_000,
-                "case_total_fen": 1_200_000, "queued_fen": 300_000, "short_fen": 3_500_000,
-                "orders": [sample_order_json()], "unavailable_sources": ["bank-slow"]
+                "group_id": "grp-1", "cap_fen": 5_000_000, "claim_fen": 6_000_000,
+                "total_frozen_fen": 1_000_000, "case_total_fen": 1_200_000,
+                "pending_fen": 100_000, "queued_fen": 300_000, "short_fen": 3_400_000,
+                "orders": [sample_order_json()], "unavailable_sources": ["bank-slow"],
+                "excluded": [{"asset_ref": "bank-gongxin:USD-1", "currency": "USD",
+                              "available_fen": 12_345, "reason": "no rate"}]
             })
         );
         let empty = FreezeFundsResponse::default();

@@ -8,7 +8,7 @@ use assethub_connectors::domain::civil::civil_from_days;
 use assethub_proto::v1::{order_event::Body, FreezeFundsResponse, Order, OrderEvent};
 
 use crate::order_names;
-use crate::render::{pad, plural, sanitize, yuan, Align, Table};
+use crate::render::{money_in, pad, plural, sanitize, yuan, Align, Table};
 
 /// Unix milliseconds as UTC `2024-05-01T08:00:00Z`; `-` for 0 (not set).
 pub fn utc_time(ms: i64) -> String {
@@ -28,6 +28,12 @@ pub fn utc_time(ms: i64) -> String {
 
 fn money(fen: i64) -> String {
     yuan(i128::from(fen))
+}
+
+/// An order's amount in its own currency (orders from hubs before currencies: yuan).
+fn amount_of(o: &Order, minor: i64) -> String {
+    let currency = if o.currency.is_empty() { "CNY" } else { o.currency.as_str() };
+    money_in(minor, currency)
 }
 
 fn or_dash(text: &str) -> String {
@@ -76,19 +82,44 @@ pub fn order_block(o: &Order) -> String {
         }
     };
     text("ruling", &o.ruling);
-    text("officer", &o.officer);
+    let officer = match (o.officer.is_empty(), o.officer_id.is_empty()) {
+        (false, false) => format!("{} ({})", o.officer, o.officer_id),
+        _ => o.officer.clone(),
+    };
+    text("officer", &officer);
     text("court", &o.court);
     text("source", &o.source);
     text("asset", &o.asset_ref);
     text("debtor", &o.debtor_masked);
     if o.amount_fen != 0 {
-        rows.push(("amount", money(o.amount_fen)));
+        rows.push(("amount", amount_of(o, o.amount_fen)));
     }
     if o.frozen_fen != 0 || action == "freeze" {
-        rows.push(("frozen", money(o.frozen_fen)));
+        rows.push(("frozen", amount_of(o, o.frozen_fen)));
     }
     if o.deducted_fen != 0 || action == "deduct" {
-        rows.push(("deducted", money(o.deducted_fen)));
+        rows.push(("deducted", amount_of(o, o.deducted_fen)));
+    }
+    if !o.exchange_rate.is_empty() {
+        rows.push((
+            "counts as",
+            format!(
+                "{} CNY at {} CNY per {} ({})",
+                money(o.value_fen),
+                sanitize(&o.exchange_rate),
+                sanitize(&o.currency),
+                sanitize(&o.rate_date)
+            ),
+        ));
+    }
+    if !o.case_account.is_empty() && action == "deduct" {
+        rows.push(("into account", o.case_account.clone()));
+    }
+    if !o.approver_id.is_empty() {
+        rows.push((
+            "decided by",
+            format!("{} ({})", o.approver, o.approver_id),
+        ));
     }
     if !o.start_date.is_empty() || !o.end_date.is_empty() {
         rows.push((
@@ -147,6 +178,13 @@ pub fn orders_table(list: &[Order]) -> String {
         ("LEFT", Align::Right),
         ("DETAIL", Align::Left),
     ]);
+    let money_or_dash = |o: &Order, minor: i64| {
+        if minor == 0 {
+            "-".to_string()
+        } else {
+            amount_of(o, minor)
+        }
+    };
     for o in list {
         let left = if o.end_date.is_empty() {
             "-".to_string()
@@ -159,8 +197,8 @@ pub fn orders_table(list: &[Order]) -> String {
             order_names::state(o.state).to_string(),
             o.case_number.clone(),
             or_dash(&o.asset_ref),
-            money_or_dash(o.amount_fen),
-            money_or_dash(o.frozen_fen),
+            money_or_dash(o, o.amount_fen),
+            money_or_dash(o, o.frozen_fen),
             queue(o),
             or_dash(&o.end_date),
             left,
@@ -171,14 +209,6 @@ pub fn orders_table(list: &[Order]) -> String {
     out.push('\n');
     let _ = writeln!(out, "{}", plural(list.len(), "order", "orders"));
     out
-}
-
-fn money_or_dash(fen: i64) -> String {
-    if fen == 0 {
-        "-".to_string()
-    } else {
-        money(fen)
-    }
 }
 
 /// The one-click freeze: one row per order, then the summary line.
@@ -209,8 +239,8 @@ pub fn freeze(r: &FreezeFundsResponse) -> String {
                 o.source.clone(),
                 o.asset_ref.clone(),
                 order_names::state(o.state).to_string(),
-                money(o.amount_fen),
-                money(o.frozen_fen),
+                amount_of(o, o.amount_fen),
+                amount_of(o, o.frozen_fen),
                 queue(o),
                 or_dash(&o.end_date),
                 o.detail.clone(),
@@ -222,13 +252,24 @@ pub fn freeze(r: &FreezeFundsResponse) -> String {
     out.push('\n');
     let _ = writeln!(
         out,
-        "cap {}  frozen now {}  case total {}  queued {}  short {}",
+        "cap {} CNY (claim {})  =  case holds {} + pending {} + queued {} + short {}",
         money(r.cap_fen),
-        money(r.frozen_fen),
+        money(r.claim_fen),
         money(r.case_total_fen),
+        money(r.pending_fen),
         money(r.queued_fen),
         money(r.short_fen),
     );
+    let _ = writeln!(out, "frozen now by this freeze {} CNY", money(r.frozen_fen));
+    for e in &r.excluded {
+        let _ = writeln!(
+            out,
+            "left out: {} {} available: {}",
+            sanitize(&e.asset_ref),
+            money_in(e.available_fen, &e.currency),
+            sanitize(&e.reason)
+        );
+    }
     if !r.unavailable_sources.is_empty() {
         let names: Vec<String> = r.unavailable_sources.iter().map(|s| sanitize(s)).collect();
         let _ = writeln!(
@@ -270,13 +311,19 @@ pub fn event_line(e: &OrderEvent) -> String {
                 parts.push(o.asset_ref.clone());
             }
             if o.amount_fen != 0 {
-                parts.push(format!("asked {}", money(o.amount_fen)));
+                parts.push(format!("asked {}", amount_of(o, o.amount_fen)));
             }
             if o.frozen_fen != 0 {
-                parts.push(format!("frozen {}", money(o.frozen_fen)));
+                parts.push(format!("frozen {}", amount_of(o, o.frozen_fen)));
             }
             if o.deducted_fen != 0 {
-                parts.push(format!("deducted {}", money(o.deducted_fen)));
+                parts.push(format!("deducted {}", amount_of(o, o.deducted_fen)));
+            }
+            if !o.case_account.is_empty() && order_names::action(o.action) == "deduct" {
+                parts.push(format!("into {}", o.case_account));
+            }
+            if !o.approver_id.is_empty() {
+                parts.push(format!("decided by {} ({})", o.approver, o.approver_id));
             }
             if !o.end_date.is_empty() {
                 parts.push(format!("until {}", o.end_date));
@@ -328,9 +375,33 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "order:           ord-1");
         assert!(text.contains("state:           awaiting_agency\n"));
-        assert!(text.contains("amount:          12,345.67\n"));
-        assert!(text.contains("frozen:          10,000.00\n"));
-        assert!(text.contains("deducted:        0.05\n"));
+        assert!(text.contains("amount:          12,345.67 CNY\n"));
+        assert!(text.contains("frozen:          10,000.00 CNY\n"));
+        assert!(text.contains("deducted:        0.05 CNY\n"));
+        assert!(text.contains("officer:         李四 (court-ca/li-4)\n"));
+        // Foreign currency: the amount in its currency and what it counts as, with the rate.
+        let usd = Order {
+            currency: "USD".into(),
+            value_fen: 8_794_381,
+            exchange_rate: "7.1234".into(),
+            rate_date: "2026-11-30".into(),
+            ..sample_order()
+        };
+        let text = order_block(&usd);
+        assert!(text.contains("amount:          12,345.67 USD\n"), "{text}");
+        assert!(text.contains("counts as:       87,943.81 CNY at 7.1234 CNY per USD (2026-11-30)\n"));
+        // A deduction names the case's account it moved money into, and who approved it.
+        let deduct = Order {
+            action: OrderAction::Deduct as i32,
+            case_account: "HB0116-ZX-2024-1234".into(),
+            approver: "李庭长".into(),
+            approver_id: "court-ca/li-7".into(),
+            ..sample_order()
+        };
+        let text = order_block(&deduct);
+        assert!(text.contains("into account:    HB0116-ZX-2024-1234\n"), "{text}");
+        assert!(text.contains("decided by:      李庭长 (court-ca/li-7)\n"), "{text}");
+        let text = order_block(&sample_order());
         assert!(text.contains("period:          2024-05-01 .. 2025-04-30\n"));
         assert!(text.contains("days left:       364 days\n"));
         assert!(text.contains("queue position:  2\n"));
@@ -356,23 +427,32 @@ mod tests {
         let r = FreezeFundsResponse {
             group_id: "grp-1".into(),
             cap_fen: 5_000_000,
+            claim_fen: 6_000_000,
             frozen_fen: 1_000_000,
             case_total_fen: 1_200_000,
+            pending_fen: 100_000,
             queued_fen: 300_000,
-            short_fen: 3_500_000,
+            short_fen: 3_400_000,
             orders: vec![sample_order()],
             unavailable_sources: vec!["bank-slow".into(), "pay-zhifu".into()],
+            excluded: vec![assethub_proto::v1::ExcludedAsset {
+                asset_ref: "bank-gongxin:USD-1".into(),
+                currency: "USD".into(),
+                available_fen: 341_574_889,
+                reason: "no rate".into(),
+            }],
         };
         let text = freeze(&r);
         assert!(text.starts_with("freeze group grp-1: 1 order\n"));
         assert!(text.contains("SOURCE"));
         assert!(text.contains("bank-gongxin:6228480000000001"));
-        assert!(text.contains("12,345.67"));
+        assert!(text.contains("12,345.67 CNY"));
         assert!(text.contains("#2"));
         assert!(text.contains(concat!(
-            "cap 50,000.00  frozen now 10,000.00  case total 12,000.00  ",
-            "queued 3,000.00  short 35,000.00\n"
+            "cap 50,000.00 CNY (claim 60,000.00)  =  case holds 12,000.00 + pending 1,000.00",
+            " + queued 3,000.00 + short 34,000.00\n"
         )));
+        assert!(text.contains("left out: bank-gongxin:USD-1 3,415,748.89 USD available: no rate\n"));
         assert!(text.contains("not planned (no balances in time): bank-slow, pay-zhifu\n"));
         assert!(text.contains("1 order still pending"));
     }
@@ -399,7 +479,7 @@ mod tests {
         assert!(event_line(&e).starts_with(concat!(
             "#42 2024-05-01T00:00:00Z (2024)鄂0116执1234号 ",
             "ORDER ord-1 freeze awaiting_agency bank-gongxin:6228480000000001 ",
-            "asked 12,345.67 frozen 10,000.00 deducted 0.05 until 2025-04-30 queue #2 ",
+            "asked 12,345.67 CNY frozen 10,000.00 CNY deducted 0.05 CNY until 2025-04-30 queue #2 ",
             "on ord-0 (partly frozen)"
         )));
         let s = OrderEvent {

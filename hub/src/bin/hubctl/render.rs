@@ -153,6 +153,26 @@ pub fn yuan(fen: i128) -> String {
     format!("{sign}{}.{:02}", group_digits(abs / 100), abs % 100)
 }
 
+/// An amount in minor units of `currency` with its code: `30,000.00 CNY`, `1,200 JPY`, exactly
+/// (decimals as the currency has them).
+pub fn money_in(minor: i64, currency: &str) -> String {
+    let digits = assethub_hub::orders::currency::minor_digits(currency);
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = u128::from(minor.unsigned_abs());
+    let unit = 10u128.pow(digits);
+    let whole = group_digits(abs / unit);
+    let code = sanitize(currency);
+    if digits == 0 {
+        format!("{sign}{whole} {code}")
+    } else {
+        let fraction = abs % unit;
+        format!(
+            "{sign}{whole}.{fraction:0width$} {code}",
+            width = digits as usize
+        )
+    }
+}
+
 /// An area in hundredths of a square metre: `8950` → `"89.50 m²"`.
 pub fn area(centi_m2: u64) -> String {
     format!(
@@ -200,6 +220,10 @@ mod tests {
         assert_eq!(yuan(-123_456_789), "-1,234,567.89");
         assert_eq!(yuan(99_999), "999.99");
         assert_eq!(yuan(100_000), "1,000.00");
+        assert_eq!(money_in(3_000_000, "CNY"), "30,000.00 CNY");
+        assert_eq!(money_in(341_574_889, "USD"), "3,415,748.89 USD");
+        assert_eq!(money_in(1_200, "JPY"), "1,200 JPY");
+        assert_eq!(money_in(-1_234, "KWD"), "-1.234 KWD");
         // Beyond f64's exact range: still exact.
         assert_eq!(yuan(i128::from(i64::MAX)), "92,233,720,368,547,758.07");
         assert_eq!(yuan(i128::from(i64::MIN)), "-92,233,720,368,547,758.08");

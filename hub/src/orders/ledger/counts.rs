@@ -67,8 +67,10 @@ mod tests {
             client_key: "k1".into(),
             request_hash: "h".into(),
             result_id: "o1".into(),
-            cap_fen: None,
+            purpose: crate::cases::Purpose::Act,
+            approval_above: None,
         };
+        crate::orders::ledger::tests::register(&ledger, "(2024)鄂0116执1234号", 1_000_000).await;
         ledger.create(&request, &orders).await.unwrap();
         let mut counts = ledger.order_counts().await.unwrap();
         counts.sort_by_key(|c| (c.action.as_str(), c.state.as_str()));

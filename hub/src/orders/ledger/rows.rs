@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-pub const SELECT_ORDER: &str = "SELECT order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version FROM control_orders";
+pub const SELECT_ORDER: &str = "SELECT order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver FROM control_orders";
 
 /// A watched vehicle seen: the event payload of a sighting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +34,7 @@ pub struct Event {
     pub body: EventBody,
 }
 
-fn bad(what: &str) -> LedgerError {
+pub(super) fn bad(what: &str) -> LedgerError {
     LedgerError::Db(sqlx::Error::Decode(what.to_string().into()))
 }
 
@@ -71,12 +71,18 @@ pub fn order_from(row: &AnyRow) -> Result<Order, LedgerError> {
         created_at_ms: row.try_get("created_at_ms")?,
         updated_at_ms: row.try_get("updated_at_ms")?,
         version: row.try_get("version")?,
+        currency: row.try_get("currency")?,
+        rate_micro: row.try_get("rate_micro")?,
+        rate_date: row.try_get("rate_date")?,
+        officer_id: row.try_get("officer_id")?,
+        approver_id: row.try_get("approver_id")?,
+        approver: row.try_get("approver")?,
     })
 }
 
 pub async fn insert_order(tx: &mut Transaction<'_, Any>, o: &Order) -> Result<(), LedgerError> {
     sqlx::query(
-        "INSERT INTO control_orders (order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
+        "INSERT INTO control_orders (order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)",
     )
     .bind(&o.order_id)
     .bind(o.action.as_str())
@@ -107,6 +113,12 @@ pub async fn insert_order(tx: &mut Transaction<'_, Any>, o: &Order) -> Result<()
     .bind(o.created_at_ms)
     .bind(o.updated_at_ms)
     .bind(o.version)
+    .bind(&o.currency)
+    .bind(o.rate_micro)
+    .bind(&o.rate_date)
+    .bind(&o.officer_id)
+    .bind(&o.approver_id)
+    .bind(&o.approver)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -119,7 +131,7 @@ pub async fn update_order(
     version: i64,
 ) -> Result<bool, LedgerError> {
     let done = sqlx::query(
-        "UPDATE control_orders SET state = $1, amount_fen = $2, frozen_fen = $3, deducted_fen = $4, reserved_fen = $5, start_day = $6, end_day = $7, queue_position = $8, agency_ref = $9, detail = $10, attempts = $11, updated_at_ms = $12, version = version + 1 WHERE order_id = $13 AND version = $14",
+        "UPDATE control_orders SET state = $1, amount_fen = $2, frozen_fen = $3, deducted_fen = $4, reserved_fen = $5, start_day = $6, end_day = $7, queue_position = $8, agency_ref = $9, detail = $10, attempts = $11, updated_at_ms = $12, approver_id = $13, approver = $14, version = version + 1 WHERE order_id = $15 AND version = $16",
     )
     .bind(o.state.as_str())
     .bind(o.amount_fen)
@@ -133,6 +145,8 @@ pub async fn update_order(
     .bind(&o.detail)
     .bind(i64::from(o.attempts))
     .bind(o.updated_at_ms)
+    .bind(&o.approver_id)
+    .bind(&o.approver)
     .bind(&o.order_id)
     .bind(version)
     .execute(&mut **tx)

@@ -4,6 +4,7 @@
 //! and clears earlier test databases first.
 
 use super::*;
+use crate::cases::model::CaseState;
 use crate::orders::model::Action;
 
 /// A ledger on each available backend, with what keeps it alive (the audit tests use it too).
@@ -67,25 +68,59 @@ pub(crate) fn order(id: &str, case: &str, amount: i64) -> Order {
         created_at_ms: 1,
         updated_at_ms: 1,
         version: 0,
+        currency: crate::orders::model::CNY.into(),
+        rate_micro: crate::orders::model::UNIT_RATE,
+        rate_date: String::new(),
+        officer_id: "test/judge-1".into(),
+        approver_id: String::new(),
+        approver: String::new(),
     }
 }
 
-fn request(key: &str, cap: Option<i64>) -> NewRequest {
+/// Registers `case` with `claim` fen directly in the table (the case register's own tests
+/// cover registration; these cover what the ledger does with a registered case).
+pub(crate) async fn register(ledger: &Ledger, case: &str, claim: i64) {
+    sqlx::query(
+        "INSERT INTO cases (case_number, court, state, claim_fen, account, reserved_fen, version, created_at_ms, updated_at_ms, updated_by) VALUES ($1, '鄂0116', 'open', $2, 'ACCT-1', 0, 1, 0, 0, 'test')",
+    )
+    .bind(case)
+    .bind(claim)
+    .execute(ledger.pool())
+    .await
+    .unwrap();
+}
+
+async fn set_state(ledger: &Ledger, case: &str, state: &str) {
+    sqlx::query("UPDATE cases SET state = $1 WHERE case_number = $2")
+        .bind(state)
+        .bind(case)
+        .execute(ledger.pool())
+        .await
+        .unwrap();
+}
+
+async fn reserved(ledger: &Ledger, case: &str) -> i64 {
+    ledger.case_figures(case).await.unwrap().reserved_fen
+}
+
+pub(crate) fn request(key: &str) -> NewRequest {
     NewRequest {
         court: "鄂0116".into(),
         client_key: key.into(),
         request_hash: format!("hash-{key}"),
         result_id: key.into(),
-        cap_fen: cap,
+        purpose: Purpose::Act,
+        approval_above: None,
     }
 }
 
 #[tokio::test]
 async fn orders_and_their_events_are_recorded_together() {
     for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "case-1", 1_000).await;
         let o = order("o1", "case-1", 500);
         ledger
-            .create(&request("k1", Some(1_000)), std::slice::from_ref(&o))
+            .create(&request("k1"), std::slice::from_ref(&o))
             .await
             .unwrap();
         let stored = ledger.get("o1").await.unwrap().unwrap();
@@ -96,11 +131,9 @@ async fn orders_and_their_events_are_recorded_together() {
         next.frozen_fen = 300;
         ledger.update(&[(stored.clone(), next)]).await.unwrap();
         // The reservation shrinks to what the agency froze.
-        assert_eq!(
-            ledger.case_reservation("case-1").await.unwrap(),
-            (1_000, 300)
-        );
-        assert_eq!(ledger.case_held("case-1").await.unwrap(), 300);
+        let figures = ledger.case_figures("case-1").await.unwrap();
+        assert_eq!((figures.claim_fen, figures.reserved_fen), (1_000, 300));
+        assert_eq!(figures.held_fen(), 300);
         // A stale version is a conflict, and changes nothing.
         let mut stale = stored.clone();
         stale.state = State::Rejected;
@@ -137,13 +170,12 @@ async fn orders_and_their_events_are_recorded_together() {
 #[tokio::test]
 async fn a_client_key_belongs_to_one_request() {
     for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "c", 1_000).await;
         ledger
-            .create(&request("k", None), &[order("a", "c", 1)])
+            .create(&request("k"), &[order("a", "c", 1)])
             .await
             .unwrap();
-        let again = ledger
-            .create(&request("k", None), &[order("b", "c", 1)])
-            .await;
+        let again = ledger.create(&request("k"), &[order("b", "c", 1)]).await;
         assert!(matches!(again, Err(LedgerError::KeyTaken)), "{backend}");
         assert!(ledger.get("b").await.unwrap().is_none());
         let stored = ledger.find_request("鄂0116", "k").await.unwrap().unwrap();
@@ -154,29 +186,25 @@ async fn a_client_key_belongs_to_one_request() {
 #[tokio::test]
 async fn concurrent_reservations_never_exceed_the_cap() {
     for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "capped", 1_000).await;
         let mut tasks = Vec::new();
         for n in 0..12 {
             let ledger = ledger.clone();
             tasks.push(tokio::spawn(async move {
                 let o = order(&format!("o{n}"), "capped", 300);
-                ledger
-                    .create(&request(&format!("k{n}"), Some(1_000)), &[o])
-                    .await
+                ledger.create(&request(&format!("k{n}")), &[o]).await
             }));
         }
         let mut ok = 0;
         for task in tasks {
             match task.await.unwrap() {
-                Ok(()) => ok += 1,
-                Err(LedgerError::OverCap) => {}
+                Ok(_) => ok += 1,
+                Err(LedgerError::OverCap { .. }) => {}
                 Err(e) => panic!("{backend}: {e}"),
             }
         }
         assert_eq!(ok, 3, "{backend}: 3 × 300 fit under 1,000");
-        assert_eq!(
-            ledger.case_reservation("capped").await.unwrap(),
-            (1_000, 900)
-        );
+        assert_eq!(reserved(&ledger, "capped").await, 900);
         let events = ledger.events_after(0, None, 100).await.unwrap();
         let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
         assert_eq!(
@@ -190,9 +218,13 @@ async fn concurrent_reservations_never_exceed_the_cap() {
 #[tokio::test]
 async fn sightings_and_their_cursor_move_together() {
     for (backend, ledger, _keep) in ledgers().await {
-        let watch = order("w", "c", 0);
+        register(&ledger, "c", 1_000).await;
+        let watch = Order {
+            action: Action::Watch,
+            ..order("w", "c", 0)
+        };
         ledger
-            .create(&request("kw", None), std::slice::from_ref(&watch))
+            .create(&request("kw"), std::slice::from_ref(&watch))
             .await
             .unwrap();
         assert_eq!(ledger.sightings_cursor("vehicle").await.unwrap(), "");
@@ -221,13 +253,15 @@ async fn sightings_and_their_cursor_move_together() {
 #[tokio::test]
 async fn listing_filters_by_case_state_and_expiry() {
     for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "c1", 1_000).await;
+        register(&ledger, "c2", 1_000).await;
         let mut soon = order("soon", "c1", 1);
         soon.state = State::Effective;
         soon.end_day = 20_010;
         let later = order("later", "c1", 1);
         let other = order("other", "c2", 1);
         ledger
-            .create(&request("k", None), &[soon, later, other])
+            .create(&request("k"), &[soon, later, other])
             .await
             .unwrap();
         let by_case = OrderFilter {
@@ -250,5 +284,191 @@ async fn listing_filters_by_case_state_and_expiry() {
         let found = ledger.list(&expiring).await.unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].order_id, "soon");
+    }
+}
+
+#[tokio::test]
+async fn only_a_registered_case_in_the_right_state_takes_orders() {
+    for (backend, ledger, _keep) in ledgers().await {
+        let refused = ledger.create(&request("k0"), &[order("x", "invented", 1)]).await;
+        assert!(
+            matches!(refused, Err(LedgerError::Case(Refusal::NotRegistered(_)))),
+            "{backend}: {refused:?}"
+        );
+        assert!(ledger.get("x").await.unwrap().is_none(), "nothing recorded");
+        assert!(ledger.find_request("鄂0116", "k0").await.unwrap().is_none());
+        register(&ledger, "c", 1_000).await;
+        set_state(&ledger, "c", "suspended").await;
+        let refused = ledger.create(&request("k1"), &[order("a", "c", 1)]).await;
+        assert!(
+            matches!(
+                refused,
+                Err(LedgerError::Case(Refusal::NotOpen {
+                    state: CaseState::Suspended,
+                    ..
+                }))
+            ),
+            "{backend}"
+        );
+        // A release is still recorded on a closed case: holds must be lifted when it ends.
+        set_state(&ledger, "c", "closed").await;
+        let release = Order {
+            action: Action::Release,
+            target_order_id: "a".into(),
+            ..order("r", "c", 0)
+        };
+        let mut released = request("k2");
+        released.purpose = Purpose::Release;
+        ledger.create(&released, &[release]).await.unwrap();
+        assert_eq!(reserved(&ledger, "c").await, 0, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn four_eyes_counts_the_case_total_so_splitting_does_not_avoid_it() {
+    for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "c", 1_000_000_00).await;
+        let mut waiting = Vec::new();
+        // Three freezes of 99,999.99 yuan against a 100,000.00 threshold.
+        for n in 0..3 {
+            let mut req = request(&format!("k{n}"));
+            req.approval_above = Some(10_000_000);
+            let recorded = ledger
+                .create(&req, &[order(&format!("o{n}"), "c", 9_999_999)])
+                .await
+                .unwrap();
+            waiting.push(recorded[0].state);
+        }
+        assert_eq!(
+            waiting,
+            vec![State::Requested, State::AwaitingApproval, State::AwaitingApproval],
+            "{backend}: the second takes the case over the threshold"
+        );
+        // A deduction on a case holding more than the threshold waits too, however small.
+        let deduct = Order {
+            action: Action::Deduct,
+            target_order_id: "o0".into(),
+            ..order("d", "c", 100)
+        };
+        let mut req = request("kd");
+        req.approval_above = Some(10_000_000);
+        let recorded = ledger.create(&req, &[deduct]).await.unwrap();
+        assert_eq!(recorded[0].state, State::AwaitingApproval, "{backend}");
+        // Stored as decided, with the reservation counted.
+        assert_eq!(
+            ledger.get("o2").await.unwrap().unwrap().state,
+            State::AwaitingApproval
+        );
+        assert_eq!(reserved(&ledger, "c").await, 3 * 9_999_999);
+    }
+}
+
+#[tokio::test]
+async fn a_case_holds_one_asset_once_whatever_the_path() {
+    for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "c", 1_000_000).await;
+        // Concurrent freezes of one account by one case, with different client keys.
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            let ledger = ledger.clone();
+            tasks.push(tokio::spawn(async move {
+                let o = Order {
+                    asset_local: "acct-shared".into(),
+                    ..order(&format!("o{n}"), "c", 100)
+                };
+                ledger.create(&request(&format!("k{n}")), &[o]).await
+            }));
+        }
+        let mut won = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => won += 1,
+                Err(LedgerError::AlreadyHeld { .. }) => {}
+                Err(e) => panic!("{backend}: {e}"),
+            }
+        }
+        assert_eq!(won, 1, "{backend}");
+        assert_eq!(reserved(&ledger, "c").await, 100, "{backend}: losers reserve nothing");
+        // Once that hold ends, the asset may be held again.
+        let live = ledger.live_holds_of_case("c").await.unwrap();
+        let mut released = live[0].clone();
+        released.state = State::Released;
+        ledger.update(&[(live[0].clone(), released)]).await.unwrap();
+        let again = Order {
+            asset_local: "acct-shared".into(),
+            ..order("again", "c", 100)
+        };
+        ledger.create(&request("k-again"), &[again]).await.unwrap();
+        // A seal and a watch of one car are two kinds of hold.
+        let seal = Order {
+            action: Action::Seal,
+            asset_local: "car".into(),
+            ..order("s", "c", 0)
+        };
+        let watch = Order {
+            action: Action::Watch,
+            asset_local: "car".into(),
+            ..order("w", "c", 0)
+        };
+        ledger.create(&request("ks"), &[seal]).await.unwrap();
+        ledger.create(&request("kw"), &[watch]).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn deductions_never_exceed_a_reduced_claim() {
+    for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "c", 10_000).await;
+        let mut hold = order("h", "c", 10_000);
+        hold.state = State::Effective;
+        hold.frozen_fen = 4_000;
+        hold.deducted_fen = 6_000;
+        ledger.create(&request("kh"), &[hold]).await.unwrap();
+        // The claim is reduced after a partial recovery paid outside the hub.
+        sqlx::query("UPDATE cases SET claim_fen = 7000 WHERE case_number = 'c'")
+            .execute(ledger.pool())
+            .await
+            .unwrap();
+        let deduct = |id: &str, amount| Order {
+            action: Action::Deduct,
+            target_order_id: "h".into(),
+            ..order(id, "c", amount)
+        };
+        let over = ledger.create(&request("k1"), &[deduct("d1", 1_001)]).await;
+        assert!(matches!(over, Err(LedgerError::OverCap { .. })), "{backend}: {over:?}");
+        ledger.create(&request("k2"), &[deduct("d2", 1_000)]).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn reconciliation_never_overwrites_an_action_under_way() {
+    for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "c", 1_000_000).await;
+        let mut hold = order("h", "c", 10_000);
+        hold.state = State::Effective;
+        hold.frozen_fen = 10_000;
+        let recorded = ledger.create(&request("kh"), &[hold]).await.unwrap();
+        let before = ledger.get("h").await.unwrap().unwrap();
+        assert_eq!(before.order_id, recorded[0].order_id);
+        // A deduction sent and not answered yet.
+        let deduct = Order {
+            action: Action::Deduct,
+            state: State::AwaitingAgency,
+            target_order_id: "h".into(),
+            ..order("d", "c", 2_000)
+        };
+        ledger.create(&request("kd"), &[deduct]).await.unwrap();
+        let mut view = before.clone();
+        view.frozen_fen = 8_000;
+        assert!(!ledger.reconcile(&before, &view).await.unwrap(), "{backend}");
+        assert_eq!(ledger.get("h").await.unwrap().unwrap().frozen_fen, 10_000);
+        // Answered: the hold is quiet again and the agency's view is taken.
+        let pending = ledger.get("d").await.unwrap().unwrap();
+        let mut done = pending.clone();
+        done.state = State::Effective;
+        ledger.update(&[(pending, done)]).await.unwrap();
+        assert!(ledger.reconcile(&before, &view).await.unwrap(), "{backend}");
+        // A view read before a change is refused (the hold's version moved).
+        assert!(!ledger.reconcile(&before, &view).await.unwrap(), "{backend}");
     }
 }

@@ -1,0 +1,235 @@
+//! Who calls and what they call: the authenticated [`Caller`], its [`Role`], the hub's
+//! [`Method`]s, and how officers' names are normalised. A leaf module: it imports nothing of the
+//! hub, so authentication, authorization, audit, cases and orders can all depend on it.
+//!
+//! Identities are compared by issuer and subject ([`Caller::identity`]), never by the display
+//! name a token carries: two tokens of one subject are one person whatever their names say, and
+//! two people who happen to share a name are two.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's issuer (a key the hub trusts).
+    pub iss: String,
+    /// The caller's id at that issuer: a case system's client id or an officer's user id.
+    pub sub: String,
+    /// The officer's name, normalised ([`normalize_name`]); empty for systems.
+    pub officer: String,
+    pub court: String,
+    pub role: Role,
+}
+
+impl Caller {
+    /// The caller's identity, `<issuer>/<subject>`: what four-eyes and the audit compare.
+    pub fn identity(&self) -> String {
+        format!("{}/{}", self.iss, self.sub)
+    }
+
+    /// How the audit names the caller: the officer and the identity.
+    pub fn actor(&self) -> String {
+        if self.officer.is_empty() {
+            self.identity()
+        } else {
+            format!("{} ({})", self.officer, self.identity())
+        }
+    }
+}
+
+/// A person's or officer's name as the hub compares and records it: Unicode NFC, surrounding
+/// whitespace removed, inner runs of whitespace made one space. `李庭长` and `李庭长 ` are one
+/// name; a decomposed and a precomposed spelling of the same letters are one name.
+pub fn normalize_name(name: &str) -> String {
+    let nfc: String = name.nfc().collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A court's case management system: registers cases, searches, reads its court's orders.
+    CaseSystem,
+    /// An enforcement judge: also places and acts on holds.
+    Judge,
+    /// Also approves other officers' orders (four-eyes).
+    Supervisor,
+    /// Reads and verifies the audit log.
+    Auditor,
+    /// Operates the hub: sources, health details.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Self::CaseSystem,
+        Self::Judge,
+        Self::Supervisor,
+        Self::Auditor,
+        Self::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CaseSystem => "case_system",
+            Self::Judge => "judge",
+            Self::Supervisor => "supervisor",
+            Self::Auditor => "auditor",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Roles that order control actions, so their tokens must name the officer.
+    pub fn acts(self) -> bool {
+        matches!(self, Self::Judge | Self::Supervisor)
+    }
+}
+
+/// Every RPC of the hub's own services. A gRPC path that is not one of these is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Query,
+    StreamQuery,
+    BatchQuery,
+    ListSources,
+    FreezeFunds,
+    PlaceHold,
+    ActOnHold,
+    DecideApproval,
+    GetOrder,
+    ListOrders,
+    WatchEvents,
+    VerifyAudit,
+    ListAudit,
+    CheckpointAudit,
+    RegisterCase,
+    UpdateCase,
+    GetCase,
+    ListCases,
+}
+
+/// The package of the hub's own services.
+pub const PACKAGE: &str = "assethub.v1";
+
+impl Method {
+    pub const ALL: [Method; 18] = [
+        Self::Query,
+        Self::StreamQuery,
+        Self::BatchQuery,
+        Self::ListSources,
+        Self::FreezeFunds,
+        Self::PlaceHold,
+        Self::ActOnHold,
+        Self::DecideApproval,
+        Self::GetOrder,
+        Self::ListOrders,
+        Self::WatchEvents,
+        Self::VerifyAudit,
+        Self::ListAudit,
+        Self::CheckpointAudit,
+        Self::RegisterCase,
+        Self::UpdateCase,
+        Self::GetCase,
+        Self::ListCases,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Query => "Query",
+            Self::StreamQuery => "StreamQuery",
+            Self::BatchQuery => "BatchQuery",
+            Self::ListSources => "ListSources",
+            Self::FreezeFunds => "FreezeFunds",
+            Self::PlaceHold => "PlaceHold",
+            Self::ActOnHold => "ActOnHold",
+            Self::DecideApproval => "DecideApproval",
+            Self::GetOrder => "GetOrder",
+            Self::ListOrders => "ListOrders",
+            Self::WatchEvents => "WatchEvents",
+            Self::VerifyAudit => "VerifyAudit",
+            Self::ListAudit => "ListAudit",
+            Self::CheckpointAudit => "CheckpointAudit",
+            Self::RegisterCase => "RegisterCase",
+            Self::UpdateCase => "UpdateCase",
+            Self::GetCase => "GetCase",
+            Self::ListCases => "ListCases",
+        }
+    }
+
+    /// The service (without the package) that serves the method.
+    pub fn service(self) -> &'static str {
+        match self {
+            Self::Query | Self::StreamQuery | Self::BatchQuery | Self::ListSources => "AssetHub",
+            Self::FreezeFunds
+            | Self::PlaceHold
+            | Self::ActOnHold
+            | Self::DecideApproval
+            | Self::GetOrder
+            | Self::ListOrders
+            | Self::WatchEvents => "Orders",
+            Self::VerifyAudit | Self::ListAudit | Self::CheckpointAudit => "Audit",
+            Self::RegisterCase | Self::UpdateCase | Self::GetCase | Self::ListCases => "Cases",
+        }
+    }
+
+    /// The gRPC path, e.g. `/assethub.v1.Orders/PlaceHold`.
+    pub fn path(self) -> String {
+        format!("/{PACKAGE}.{}/{}", self.service(), self.as_str())
+    }
+
+    /// The method a gRPC path names, if it is one of the hub's.
+    pub fn from_path(path: &str) -> Option<Self> {
+        let rest = path.strip_prefix('/')?.strip_prefix(PACKAGE)?.strip_prefix('.')?;
+        let (service, name) = rest.split_once('/')?;
+        Self::ALL
+            .into_iter()
+            .find(|m| m.service() == service && m.as_str() == name)
+    }
+
+    /// Whether a path belongs to one of the hub's own services (and so must be a known method).
+    pub fn is_hub_path(path: &str) -> bool {
+        path.strip_prefix('/')
+            .and_then(|p| p.strip_prefix(PACKAGE))
+            .is_some_and(|p| p.starts_with('.'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalised_for_comparison() {
+        assert_eq!(normalize_name("李庭长 "), "李庭长");
+        assert_eq!(normalize_name("\u{3000}李庭长\t"), "李庭长");
+        assert_eq!(normalize_name(" Zhang   Wei "), "Zhang Wei");
+        // "é" decomposed (e + combining acute) and precomposed are one name.
+        assert_eq!(normalize_name("Jose\u{301}"), normalize_name("Jos\u{e9}"));
+    }
+
+    #[test]
+    fn paths_map_to_methods_and_back() {
+        for method in Method::ALL {
+            assert_eq!(Method::from_path(&method.path()), Some(method));
+            assert!(Method::is_hub_path(&method.path()));
+        }
+        assert_eq!(
+            Method::from_path("/assethub.v1.Orders/PlaceHold"),
+            Some(Method::PlaceHold)
+        );
+        // The right name under the wrong service, or an unknown name, is no method.
+        assert_eq!(Method::from_path("/assethub.v1.AssetHub/PlaceHold"), None);
+        assert_eq!(Method::from_path("/assethub.v1.Orders/DeleteOrder"), None);
+        assert!(Method::is_hub_path("/assethub.v1.Orders/DeleteOrder"));
+        assert!(!Method::is_hub_path("/grpc.health.v1.Health/Check"));
+        assert!(!Method::is_hub_path("/assethub.v1x.Orders/PlaceHold"));
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+}
