@@ -4,6 +4,8 @@
 //!
 //! - `mod.rs` (this file): the entry and report types and the errors.
 //! - `chain`: the canonical encoding, the entry hash and the keyed debtor reference.
+//! - `bounded`: every text field cut to 256 bytes and cleared of control characters before
+//!   it is hashed.
 //! - `store`: [`AuditLog`], which appends entries (one transaction: entry + head) and walks the
 //!   chain to verify it.
 //! - `service`: the tonic service `assethub.v1.Audit` (VerifyAudit, ListAudit).
@@ -15,6 +17,7 @@
 //! reordering any other. What the chain cannot show on its own: someone who recomputes every
 //! hash after an edit; compare the head hash with one noted elsewhere for that.
 
+mod bounded;
 mod calls;
 mod chain;
 mod service;
@@ -22,6 +25,7 @@ mod store;
 
 pub use calls::CallAudit;
 
+pub use bounded::FIELD_LIMIT;
 pub use chain::{debtor_ref, GENESIS};
 pub use service::AuditService;
 pub use store::AuditLog;

@@ -66,8 +66,11 @@ impl AuditLog {
 
     /// Appends one entry and returns its number once it is committed (with the entries of
     /// other calls that queued up meanwhile: one transaction for the group and the head).
+    /// Every text field is bounded first ([`super::bounded`]): at most 256 bytes, no control
+    /// characters.
     pub async fn append(&self, entry: AuditEntry) -> Result<u64, AuditError> {
         let mut entry = entry;
+        super::bounded::bound_entry(&mut entry);
         if entry.at_ms == 0 {
             entry.at_ms = now_ms();
         }

@@ -221,6 +221,31 @@ async fn a_replaced_newest_entry_is_caught_by_the_head() {
 }
 
 #[tokio::test]
+async fn long_or_binary_fields_are_stored_bounded_and_still_chained() {
+    for (backend, log, _pool, _keep) in logs().await {
+        let mut long = entry(&log, 1);
+        long.detail = format!("{}\0\n\u{1b}[2J", "细".repeat(100_000));
+        long.outcome = "x".repeat(5_000);
+        long.actor = "李四\r\nforged line".into();
+        log.append(long).await.unwrap();
+        log.append(entry(&log, 2)).await.unwrap();
+        let stored = log.list(0, 1).await.unwrap().remove(0).entry;
+        assert!(
+            stored.detail.len() <= FIELD_LIMIT,
+            "{backend}: {}",
+            stored.detail.len()
+        );
+        assert!(stored.detail.ends_with(" bytes]") && stored.detail.contains("…[+"));
+        assert!(stored.outcome.len() <= FIELD_LIMIT && stored.outcome.contains("…[+"));
+        assert_eq!(stored.actor, "李四\u{FFFD}\u{FFFD}forged line");
+        assert!(
+            log.verify().await.unwrap().intact(),
+            "{backend}: hashed as stored"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_debtor_ref_is_keyed_and_stable() {
     for (backend, log, pool, _keep) in logs().await {
         let r = log.debtor_ref(ID);
