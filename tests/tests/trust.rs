@@ -142,6 +142,7 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .list_audit(pb::ListAuditRequest {
                     after_seq: 0,
                     limit: 5,
+                    ..Default::default()
                 })
                 .await
                 .map(|_| ()),
@@ -342,6 +343,7 @@ async fn calls_and_agency_instructions_are_audited_and_the_chain_verifies() {
         .list_audit(pb::ListAuditRequest {
             after_seq: 0,
             limit: 100,
+            ..Default::default()
         })
         .await
         .unwrap()

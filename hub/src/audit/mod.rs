@@ -1,14 +1,16 @@
 //! The tamper-evident audit log (rule 7: every call is audited; rule 9: no plain identity
-//! numbers). Lives in the order ledger's database (`Ledger::pool()`), migration
-//! `0002_audit.sql`.
+//! numbers). Lives in the order ledger's database (`Ledger::pool()`), migrations
+//! `0002_audit.sql` and `0005_audit_lookup.sql`.
 //!
 //! - `mod.rs` (this file): the entry and report types and the errors.
 //! - `chain`: the canonical encoding, the entry hash and the keyed debtor reference.
 //! - `bounded`: every text field cut to 256 bytes and cleared of control characters before
 //!   it is hashed.
-//! - `store`: [`AuditLog`], which appends entries (one transaction: entry + head) and walks the
-//!   chain to verify it.
-//! - `service`: the tonic service `assethub.v1.Audit` (VerifyAudit, ListAudit).
+//! - `store`: [`AuditLog`], which appends entries (one transaction: entries + head).
+//! - `walk`: walking the chain to verify it.
+//! - `list`: pages of entries for auditors, filtered, bounded by entries and bytes.
+//! - `service`: the tonic service `assethub.v1.Audit` (VerifyAudit, ListAudit); `requests`:
+//!   its input checks.
 //! - `calls`: what the services and the executor record: each call, each agency instruction.
 //!
 //! Each entry stores `prev_hash` and `hash = sha256(prev_hash || canonical(seq, entry))`; the
@@ -20,13 +22,17 @@
 mod bounded;
 mod calls;
 mod chain;
+mod list;
+mod requests;
 mod service;
 mod store;
+mod walk;
 
 pub use calls::CallAudit;
 
 pub use bounded::FIELD_LIMIT;
 pub use chain::{debtor_ref, GENESIS};
+pub use list::{ListPage, ListQuery, DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE_BYTES};
 pub use service::AuditService;
 pub use store::AuditLog;
 
@@ -93,5 +99,7 @@ pub enum AuditError {
     Append(String),
 }
 
+#[cfg(test)]
+mod list_tests;
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,8 @@
 //! The tonic service for `assethub.v1.Audit`: verifying the chain and listing entries. Who may
-//! call it (the auditor role) is decided in front of it, like for every service; a database
-//! failure is UNAVAILABLE.
+//! call it (the auditor role) is checked by each handler, like for every service; malformed
+//! input is INVALID_ARGUMENT (`requests`); a database failure is UNAVAILABLE.
 
-use super::{AuditError, AuditLog, AuditRecord};
+use super::{requests, AuditError, AuditLog, AuditRecord};
 use assethub_proto::v1 as pb;
 use tonic::{Request, Response, Status};
 
@@ -63,14 +63,12 @@ impl pb::audit_server::Audit for AuditService {
         request: Request<pb::ListAuditRequest>,
     ) -> Result<Response<pb::ListAuditResponse>, Status> {
         crate::auth::authorize(&request, crate::auth::Method::ListAudit)?;
-        let message = request.into_inner();
-        let records = self
-            .log
-            .list(message.after_seq, message.limit)
-            .await
-            .map_err(unavailable)?;
+        let query = requests::list_query(request.into_inner())?;
+        let page = self.log.list_page(&query).await.map_err(unavailable)?;
         Ok(Response::new(pb::ListAuditResponse {
-            entries: records.into_iter().map(record).collect(),
+            entries: page.records.into_iter().map(record).collect(),
+            next_after_seq: page.next_after_seq,
+            more: page.more,
         }))
     }
 }

@@ -11,7 +11,7 @@ const ID: &str = "11010519491231002X";
 
 /// An audit log on each available backend (the ledger's, so every migration ran), its pool
 /// for tampering, and what keeps it alive.
-async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempfile::TempDir>)> {
+pub(super) async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempfile::TempDir>)> {
     crate::orders::ledger::tests::ledgers()
         .await
         .into_iter()
@@ -22,7 +22,7 @@ async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempfile::TempDi
         .collect()
 }
 
-fn entry(log: &AuditLog, n: usize) -> AuditEntry {
+pub(super) fn entry(log: &AuditLog, n: usize) -> AuditEntry {
     AuditEntry {
         at_ms: 1_714_521_600_000 + n as i64,
         actor: "李四".into(),
@@ -319,6 +319,7 @@ async fn the_service_reports_and_lists() {
             .list_audit(as_auditor(pb::ListAuditRequest {
                 after_seq: 1,
                 limit: 10,
+                ..Default::default()
             }))
             .await
             .unwrap()

@@ -1,29 +1,30 @@
 //! `hubctl audit verify` and `hubctl audit list`: the hub's tamper-evident audit log
 //! (`assethub.v1.Audit`). `verify` prints "audit log intact: N entries" or "BROKEN at entry
 //! #SEQ: REASON" and exits 1 when broken; `list` prints entries oldest first, as a table or a
-//! JSON array.
+//! JSON array (`audit/entries.rs`).
+
+mod entries;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use assethub_proto::v1::audit_client::AuditClient;
-use assethub_proto::v1::{AuditRecord, ListAuditRequest, VerifyAuditRequest, VerifyAuditResponse};
+use assethub_proto::v1::{ListAuditRequest, VerifyAuditRequest, VerifyAuditResponse};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use crate::client::{bounded, normalize_addr, request};
 use crate::error::{chain, CliError};
 use crate::json;
-use crate::order_render::utc_time;
-use crate::render::{plural, sanitize, Align, Table};
+use crate::render::{plural, sanitize};
+
+pub use entries::{record_json, table, RecordJson};
 
 /// Largest response message accepted (a long page of entries).
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// Longest wait for the TCP/HTTP2 connection itself.
 const MAX_CONNECT: Duration = Duration::from_secs(5);
-/// Hex characters of an entry hash shown in the table.
-const SHORT_HASH: usize = 12;
 
 /// Set when `verify` found the chain broken: the command printed its report and must exit 1.
 static BROKEN: AtomicBool = AtomicBool::new(false);
@@ -55,6 +56,13 @@ pub struct ListArgs {
     /// At most this many entries [hub default: 100].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: Option<u32>,
+    /// Only entries of this case (either parenthesis form).
+    #[arg(long = "case", value_name = "CASE")]
+    pub case_number: Option<String>,
+    /// Only entries of this method, exactly as recorded (e.g. PlaceHold,
+    /// agency:bank-gongxin:freeze).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
 }
 
 impl ListArgs {
@@ -62,6 +70,9 @@ impl ListArgs {
         ListAuditRequest {
             after_seq: self.after,
             limit: self.limit.unwrap_or(0),
+            case_number: self.case_number.clone().unwrap_or_default(),
+            method: self.method.clone().unwrap_or_default(),
+            ..ListAuditRequest::default()
         }
     }
 }
@@ -144,6 +155,13 @@ pub async fn list(
         writeln!(out, "{}", json::to_line(&entries))?;
     } else {
         write!(out, "{}", table(&response.entries))?;
+        if response.more {
+            writeln!(
+                out,
+                "more entries follow: --after {} (with the same filters)",
+                response.next_after_seq
+            )?;
+        }
     }
     Ok(())
 }
@@ -186,112 +204,10 @@ pub fn verify_text(r: &VerifyAuditResponse) -> String {
     }
 }
 
-/// One entry of `audit list --json`.
-#[derive(Debug, Serialize)]
-pub struct RecordJson<'a> {
-    pub seq: u64,
-    pub at_ms: i64,
-    pub actor: &'a str,
-    pub court: &'a str,
-    pub role: &'a str,
-    pub method: &'a str,
-    pub case_number: &'a str,
-    pub debtor_ref: &'a str,
-    pub decision: &'a str,
-    pub outcome: &'a str,
-    pub detail: &'a str,
-    pub prev_hash: &'a str,
-    pub hash: &'a str,
-}
-
-pub fn record_json(r: &AuditRecord) -> RecordJson<'_> {
-    RecordJson {
-        seq: r.seq,
-        at_ms: r.at_ms,
-        actor: &r.actor,
-        court: &r.court,
-        role: &r.role,
-        method: &r.method,
-        case_number: &r.case_number,
-        debtor_ref: &r.debtor_ref,
-        decision: &r.decision,
-        outcome: &r.outcome,
-        detail: &r.detail,
-        prev_hash: &r.prev_hash,
-        hash: &r.hash,
-    }
-}
-
-fn or_dash(text: &str) -> String {
-    if text.is_empty() {
-        "-".to_string()
-    } else {
-        text.to_string()
-    }
-}
-
-pub fn table(entries: &[AuditRecord]) -> String {
-    if entries.is_empty() {
-        return "no audit entries\n".to_string();
-    }
-    let mut table = Table::new(&[
-        ("SEQ", Align::Right),
-        ("TIME", Align::Left),
-        ("ACTOR", Align::Left),
-        ("COURT", Align::Left),
-        ("ROLE", Align::Left),
-        ("METHOD", Align::Left),
-        ("CASE", Align::Left),
-        ("DEBTOR", Align::Left),
-        ("DECISION", Align::Left),
-        ("OUTCOME", Align::Left),
-        ("HASH", Align::Left),
-        ("DETAIL", Align::Left),
-    ]);
-    for e in entries {
-        table.push(vec![
-            e.seq.to_string(),
-            utc_time(e.at_ms),
-            or_dash(&e.actor),
-            or_dash(&e.court),
-            or_dash(&e.role),
-            or_dash(&e.method),
-            or_dash(&e.case_number),
-            or_dash(&e.debtor_ref),
-            or_dash(&e.decision),
-            or_dash(&e.outcome),
-            e.hash.chars().take(SHORT_HASH).collect(),
-            e.detail.clone(),
-        ]);
-    }
-    let mut out = table.lines().join("\n");
-    out.push('\n');
-    out.push_str(&plural(entries.len(), "entry", "entries"));
-    out.push('\n');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn record(seq: u64) -> AuditRecord {
-        AuditRecord {
-            seq,
-            at_ms: 1_714_521_600_000,
-            actor: "李四".into(),
-            court: "鄂0116".into(),
-            role: "judge".into(),
-            method: "/assethub.v1.Orders/PlaceHold".into(),
-            case_number: "(2024)鄂0116执1234号".into(),
-            debtor_ref: "0123456789abcdef0123456789abcdef".into(),
-            decision: "allowed".into(),
-            outcome: "ord-1".into(),
-            detail: String::new(),
-            prev_hash: "0".repeat(64),
-            hash: "ab".repeat(32),
-        }
-    }
+    use clap::Parser;
 
     #[test]
     fn verify_output() {
@@ -322,17 +238,31 @@ mod tests {
     }
 
     #[test]
-    fn list_output() {
-        assert_eq!(table(&[]), "no audit entries\n");
-        let text = table(&[record(1), record(2)]);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 4);
-        assert!(lines[0].starts_with("SEQ"));
-        assert!(lines[1].contains("2024-05-01T00:00:00Z") && lines[1].contains("abababababab"));
-        assert_eq!(lines[3], "2 entries");
-        let records = [record(7)];
-        let list: Vec<RecordJson<'_>> = records.iter().map(record_json).collect();
-        let line = json::to_line(&list);
-        assert!(line.starts_with(r#"[{"seq":7,"at_ms":1714521600000,"actor":"李四""#));
+    fn list_arguments_carry_the_filters() {
+        let cli = crate::Cli::try_parse_from([
+            "hubctl",
+            "audit",
+            "list",
+            "--case",
+            "(2024)鄂0116执1234号",
+            "--method",
+            "agency:bank-gongxin:freeze",
+            "--after",
+            "7",
+        ])
+        .expect("parses");
+        let crate::Command::Audit(AuditArgs {
+            command: AuditCommand::List(l),
+        }) = cli.command
+        else {
+            panic!("audit list expected")
+        };
+        let request = l.request();
+        assert_eq!(request.case_number, "(2024)鄂0116执1234号");
+        assert_eq!(request.method, "agency:bank-gongxin:freeze");
+        assert_eq!(
+            (request.after_seq, request.limit, request.since_ms),
+            (7, 0, 0)
+        );
     }
 }

@@ -25,7 +25,7 @@
 //!
 //! # The tamper-evident audit log (auditors)
 //! hubctl ... audit verify
-//! hubctl ... audit list [--after N] [--limit N]
+//! hubctl ... audit list [--after N] [--limit N] [--case CASE] [--method METHOD]
 //! ```
 //!
 //! Exit codes: 0 success, 2 invalid arguments (local or the hub's INVALID_ARGUMENT), 1 any other
