@@ -146,6 +146,8 @@ impl World {
         let data = tempfile::tempdir().expect("temporary data directory");
         let mut config = config_for(&agencies);
         config.ledger.url = format!("sqlite://{}/ledger.db", data.path().display());
+        // Each world's signed audit checkpoints next to its ledger, never shared.
+        config.audit.checkpoint_file = data.path().join("audit-checkpoints.jsonl");
         config.control.follow_up_ms = 100;
         (options.tweak)(&mut config);
         let hub = spawn(

@@ -133,7 +133,7 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
         ),
         Method::VerifyAudit => code(
             audit
-                .verify_audit(pb::VerifyAuditRequest {})
+                .verify_audit(pb::VerifyAuditRequest::default())
                 .await
                 .map(|_| ()),
         ),
@@ -144,6 +144,12 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                     limit: 5,
                     ..Default::default()
                 })
+                .await
+                .map(|_| ()),
+        ),
+        Method::CheckpointAudit => code(
+            audit
+                .checkpoint_audit(pb::CheckpointAuditRequest { sign_now: false })
                 .await
                 .map(|_| ()),
         ),
@@ -218,7 +224,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             }
         }
     }
-    assert_eq!(cells, 5 * 13 * 2);
+    assert_eq!(cells, 5 * Method::ALL.len() * 2);
 }
 
 #[tokio::test]
@@ -381,7 +387,7 @@ async fn calls_and_agency_instructions_are_audited_and_the_chain_verifies() {
         );
     }
     let report = auditor
-        .verify_audit(pb::VerifyAuditRequest {})
+        .verify_audit(pb::VerifyAuditRequest::default())
         .await
         .unwrap()
         .into_inner();

@@ -1,11 +1,44 @@
 //! The Audit service's input checks: a request in, what the log understands out, or
-//! INVALID_ARGUMENT naming every bad field (`until_ms`).
+//! INVALID_ARGUMENT naming every bad field (`checkpoints[2].head_hash`, `until_ms`).
 
 use super::bounded::FIELD_LIMIT;
-use super::ListQuery;
+use super::{Checkpoint, ListQuery};
 use crate::validate::Violation;
 use assethub_proto::v1 as pb;
 use tonic::Status;
+
+/// Most checkpoints one VerifyAudit request may carry.
+pub const MAX_CHECKPOINTS: usize = 1000;
+
+/// The request's checkpoints, each well formed (whether signed by the hub is judged later).
+pub fn checkpoints(given: Vec<pb::AuditCheckpoint>) -> Result<Vec<Checkpoint>, Status> {
+    if given.len() > MAX_CHECKPOINTS {
+        return Err(crate::service::invalid_argument(&[Violation::new(
+            "checkpoints",
+            format!(
+                "{} checkpoints; at most {MAX_CHECKPOINTS} per request",
+                given.len()
+            ),
+        )]));
+    }
+    let checkpoints: Vec<Checkpoint> = given.into_iter().map(Checkpoint::from).collect();
+    let violations: Vec<Violation> = checkpoints
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            c.problems().into_iter().map(move |(field, problem)| {
+                // The JSON line's "v" is the message's `version`.
+                let field = if field == "v" { "version" } else { field };
+                Violation::new(format!("checkpoints[{i}].{field}"), problem)
+            })
+        })
+        .collect();
+    if violations.is_empty() {
+        Ok(checkpoints)
+    } else {
+        Err(crate::service::invalid_argument(&violations))
+    }
+}
 
 /// The listing a ListAudit request asks for.
 pub fn list_query(request: pb::ListAuditRequest) -> Result<ListQuery, Status> {
@@ -63,6 +96,22 @@ mod tests {
             .into_iter()
             .map(|v| v.field)
             .collect()
+    }
+
+    #[test]
+    fn malformed_checkpoints_are_named_by_index_and_field() {
+        let good = crate::audit::CheckpointKey::demo("k").sign(1, &"a".repeat(64), 1);
+        let mut bad = pb::AuditCheckpoint::from(good.clone());
+        bad.version = 7;
+        bad.head_hash = "xyz".into();
+        let status = checkpoints(vec![good.clone().into(), bad]).unwrap_err();
+        assert_eq!(
+            fields(&status),
+            ["checkpoints[1].version", "checkpoints[1].head_hash"]
+        );
+        let many = vec![pb::AuditCheckpoint::from(good.clone()); MAX_CHECKPOINTS + 1];
+        assert_eq!(fields(&checkpoints(many).unwrap_err()), ["checkpoints"]);
+        assert_eq!(checkpoints(vec![good.clone().into()]).unwrap(), vec![good]);
     }
 
     #[test]

@@ -42,13 +42,13 @@ pub(super) fn entry(log: &AuditLog, n: usize) -> AuditEntry {
 }
 
 /// A log of `n` entries, numbered 1..=n.
-async fn filled(log: &AuditLog, n: usize) {
+pub(super) async fn filled(log: &AuditLog, n: usize) {
     for i in 1..=n {
         assert_eq!(log.append(entry(log, i)).await.unwrap(), i as u64);
     }
 }
 
-async fn exec(pool: &AnyPool, sql: &str) {
+pub(super) async fn exec(pool: &AnyPool, sql: &str) {
     sqlx::query(sql).execute(pool).await.unwrap();
 }
 
@@ -306,9 +306,10 @@ async fn the_service_reports_and_lists() {
     use pb::audit_server::Audit;
     for (backend, log, pool, _keep) in logs().await {
         filled(&log, 3).await;
-        let service = AuditService::new(log.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let service = service(&log, dir.path());
         let ok = service
-            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .verify_audit(as_auditor(pb::VerifyAuditRequest::default()))
             .await
             .unwrap()
             .into_inner();
@@ -337,7 +338,7 @@ async fn the_service_reports_and_lists() {
         )
         .await;
         let bad = service
-            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .verify_audit(as_auditor(pb::VerifyAuditRequest::default()))
             .await
             .unwrap()
             .into_inner();
@@ -346,15 +347,29 @@ async fn the_service_reports_and_lists() {
 
         pool.close().await;
         let down = service
-            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .verify_audit(as_auditor(pb::VerifyAuditRequest::default()))
             .await
             .expect_err("closed pool");
         assert_eq!(down.code(), tonic::Code::Unavailable, "{backend}");
     }
 }
 
+/// The service over `log`, its checkpoint file in `dir`.
+pub(super) fn service(log: &AuditLog, dir: &std::path::Path) -> AuditService {
+    AuditService::new(log.clone(), checkpointer(log, dir))
+}
+
+/// A checkpointer of `log` with a test key, its file in `dir`.
+pub(super) fn checkpointer(log: &AuditLog, dir: &std::path::Path) -> Checkpointer {
+    Checkpointer::new(
+        log.clone(),
+        CheckpointKey::demo("cp-test"),
+        CheckpointFile::new(dir.join("checkpoints.jsonl")),
+    )
+}
+
 /// A request as the hub's auth interceptor would pass it on for an auditor.
-fn as_auditor<T>(message: T) -> tonic::Request<T> {
+pub(super) fn as_auditor<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.extensions_mut().insert(crate::auth::Caller {
         sub: "auditor-1".into(),
@@ -370,8 +385,9 @@ async fn only_auditors_may_read_the_log() {
     use assethub_proto::v1 as pb;
     use pb::audit_server::Audit;
     for (_, log, _pool, _keep) in logs().await {
-        let service = AuditService::new(log);
-        let mut request = tonic::Request::new(pb::VerifyAuditRequest {});
+        let dir = tempfile::tempdir().unwrap();
+        let service = service(&log, dir.path());
+        let mut request = tonic::Request::new(pb::VerifyAuditRequest::default());
         request.extensions_mut().insert(crate::auth::Caller {
             sub: "judge-1".into(),
             officer: "王法官".into(),

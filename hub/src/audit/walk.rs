@@ -1,5 +1,8 @@
 //! Walking the hash chain: [`AuditLog::verify`] checks every entry from the first up to the
-//! head, in pages. Reads only; appending is `store`'s business.
+//! head; [`AuditLog::verify_since`] checks only what follows an entry whose number and hash are
+//! known (a checkpoint's), which is what a new checkpoint must extend. Both read the head
+//! first, so entries appended meanwhile are left for the next run. Also the head and the point
+//! lookup that checkpoints are judged by. Reads only; appending is `store`'s business.
 
 use super::chain::{self, GENESIS};
 use super::store::{record_from, SELECT_RECORD};
@@ -10,13 +13,8 @@ use sqlx::Row;
 const PAGE: i64 = 500;
 
 impl AuditLog {
-    /// Walks the chain in order up to the head and names the first broken entry: a gap in the
-    /// numbers (an entry deleted), a `prev_hash` that is not the previous entry's hash
-    /// (deleted or reordered), a hash that does not match the content (edited), or a head
-    /// that the last entry does not match (the newest entries deleted).
-    ///
-    /// The head is read first, so entries appended meanwhile are left for the next run.
-    pub async fn verify(&self) -> Result<VerifyReport, AuditError> {
+    /// The head row: the newest entry's number and hash.
+    pub async fn head(&self) -> Result<(u64, String), AuditError> {
         let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
             .fetch_optional(self.pool())
             .await?
@@ -25,14 +23,59 @@ impl AuditLog {
         let head_hash: String = head.try_get(1)?;
         let head_seq = u64::try_from(head_seq)
             .map_err(|_| AuditError::Corrupt(format!("the head's number {head_seq}")))?;
-        let mut checked = 0u64;
-        let mut prev_seq = 0u64;
-        let mut prev_hash = GENESIS.to_string();
+        Ok((head_seq, head_hash))
+    }
+
+    /// The first stored entry numbered `seq` or above, as (number, stored hash): entry `seq`
+    /// itself when it exists.
+    pub async fn entry_at_or_after(&self, seq: u64) -> Result<Option<(u64, String)>, AuditError> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        let row =
+            sqlx::query("SELECT seq, hash FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 1")
+                .bind(seq)
+                .fetch_optional(self.pool())
+                .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let found: i64 = row.try_get(0)?;
+        let found = u64::try_from(found)
+            .map_err(|_| AuditError::Corrupt(format!("entry number {found}")))?;
+        Ok(Some((found, row.try_get(1)?)))
+    }
+
+    /// Walks the chain in order up to the head and names the first broken entry: a gap in the
+    /// numbers (an entry deleted), a `prev_hash` that is not the previous entry's hash
+    /// (deleted or reordered), a hash that does not match the content (edited), or a head
+    /// that the last entry does not match (the newest entries deleted).
+    pub async fn verify(&self) -> Result<VerifyReport, AuditError> {
+        self.verify_since(0, GENESIS).await
+    }
+
+    /// Like [`verify`](Self::verify), but only the entries after #`from_seq`, whose hash is
+    /// taken to be `from_hash` (0 and [`GENESIS`]: the whole log). `entries_checked` counts
+    /// the entries walked.
+    pub async fn verify_since(
+        &self,
+        from_seq: u64,
+        from_hash: &str,
+    ) -> Result<VerifyReport, AuditError> {
+        let (head_seq, head_hash) = self.head().await?;
         let broken = |seq: u64, reason: String, checked: u64| VerifyReport {
             entries_checked: checked,
             first_broken: Some((seq, reason)),
+            head_seq,
             head_hash: head_hash.clone(),
         };
+        if from_seq > head_seq {
+            let reason = format!(
+                "head: the head records #{head_seq}, before #{from_seq} (newest entries deleted)"
+            );
+            return Ok(broken(head_seq + 1, reason, 0));
+        }
+        let mut checked = 0u64;
+        let mut prev_seq = from_seq;
+        let mut prev_hash = from_hash.to_string();
         loop {
             let rows = sqlx::query(&format!(
                 "{SELECT_RECORD} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
@@ -63,6 +106,10 @@ impl AuditLog {
                     let reason = if expected == 1 {
                         "prev_hash is not the chain's start (entries deleted or reordered)"
                             .to_string()
+                    } else if prev_seq == from_seq {
+                        format!(
+                            "prev_hash does not match the hash #{prev_seq} had when it was checkpointed (entries up to #{prev_seq} rewritten)"
+                        )
                     } else {
                         format!(
                             "prev_hash does not match the hash of #{prev_seq} (entries deleted or reordered)"
@@ -99,6 +146,7 @@ impl AuditLog {
         Ok(VerifyReport {
             entries_checked: checked,
             first_broken: None,
+            head_seq,
             head_hash,
         })
     }

@@ -63,10 +63,11 @@ pub enum Method {
     WatchEvents,
     VerifyAudit,
     ListAudit,
+    CheckpointAudit,
 }
 
 impl Method {
-    pub const ALL: [Method; 13] = [
+    pub const ALL: [Method; 14] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -80,6 +81,7 @@ impl Method {
         Self::WatchEvents,
         Self::VerifyAudit,
         Self::ListAudit,
+        Self::CheckpointAudit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +99,7 @@ impl Method {
             Self::WatchEvents => "WatchEvents",
             Self::VerifyAudit => "VerifyAudit",
             Self::ListAudit => "ListAudit",
+            Self::CheckpointAudit => "CheckpointAudit",
         }
     }
 
@@ -104,7 +107,7 @@ impl Method {
     pub fn court_scoped(self) -> bool {
         !matches!(
             self,
-            Self::ListSources | Self::VerifyAudit | Self::ListAudit
+            Self::ListSources | Self::VerifyAudit | Self::ListAudit | Self::CheckpointAudit
         )
     }
 }
@@ -119,7 +122,7 @@ pub fn allows(role: Role, method: Method) -> bool {
         Role::CaseSystem => search || read_orders,
         Role::Judge => search || read_orders || control,
         Role::Supervisor => search || read_orders || control || method == DecideApproval,
-        Role::Auditor => matches!(method, VerifyAudit | ListAudit),
+        Role::Auditor => matches!(method, VerifyAudit | ListAudit | CheckpointAudit),
         Role::Admin => matches!(method, ListSources),
     }
 }

@@ -122,7 +122,7 @@ pub async fn verify(
 ) -> Result<(), CliError> {
     let call = hub
         .client
-        .verify_audit(request(VerifyAuditRequest {}, timeout));
+        .verify_audit(request(VerifyAuditRequest::default(), timeout));
     let report = bounded(timeout, call)
         .await
         .map_err(|s| CliError::status(&hub.addr, s))?
@@ -217,6 +217,7 @@ mod tests {
             first_broken_seq: 0,
             reason: String::new(),
             head_hash: "ab".repeat(32),
+            checkpoints: Vec::new(),
         };
         assert!(verify_text(&intact).starts_with("audit log intact: 12 entries\n"));
         let line = json::to_line(&verify_json(&intact));
@@ -229,6 +230,7 @@ mod tests {
             first_broken_seq: 5,
             reason: "hash does not match the entry's content (entry edited)".into(),
             head_hash: String::new(),
+            checkpoints: Vec::new(),
         };
         assert!(verify_text(&broken).starts_with(
             "BROKEN at entry #5: hash does not match the entry's content (entry edited)\n"
