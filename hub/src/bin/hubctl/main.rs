@@ -24,8 +24,9 @@
 //! hubctl ... events [--after CURSOR] [--case CASE] [--follow]
 //!
 //! # The tamper-evident audit log (auditors)
-//! hubctl ... audit verify
+//! hubctl ... audit verify [--checkpoint FILE]...
 //! hubctl ... audit list [--after N] [--limit N] [--case CASE] [--method METHOD]
+//! hubctl ... audit checkpoint [--now]                  # --json: the line to keep
 //! ```
 //!
 //! Exit codes: 0 success, 2 invalid arguments (local or the hub's INVALID_ARGUMENT), 1 any other
@@ -152,7 +153,7 @@ enum Command {
     Orders(OrdersArgs),
     /// Print the event feed (order changes, vehicle sightings) after a cursor.
     Events(EventsArgs),
-    /// Verify or list the hub's tamper-evident audit log.
+    /// Verify, list or checkpoint the hub's tamper-evident audit log.
     Audit(audit::AuditArgs),
 }
 
@@ -1014,7 +1015,7 @@ mod tests {
         let Command::Audit(a) = cli.command else {
             panic!("audit expected")
         };
-        assert!(matches!(a.command, audit::AuditCommand::Verify));
+        assert!(matches!(a.command, audit::AuditCommand::Verify(_)));
         let cli = Cli::try_parse_from(["hubctl", "audit", "list", "--after", "40", "--limit", "5"])
             .expect("parses");
         let Command::Audit(audit::AuditArgs {
