@@ -30,7 +30,29 @@ pub struct HubConfig {
     pub auth: AuthConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
     pub sources: Vec<SourceConfig>,
+}
+
+/// The audit log's signed checkpoints (the key is under `[trust]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Where signed checkpoints are appended, one JSON line each, outside the database
+    /// (created with mode 0600, its directory too).
+    pub checkpoint_file: std::path::PathBuf,
+    /// Sign a checkpoint this often when the log grew (0: only on demand).
+    pub checkpoint_interval_secs: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint_file: "data/audit-checkpoints.jsonl".into(),
+            checkpoint_interval_secs: 60,
+        }
+    }
 }
 
 /// The Prometheus metrics endpoint (`GET /metrics`, plain HTTP; the series hold no personal
@@ -120,6 +142,11 @@ pub struct TrustConfig {
     /// Secret for the audit log's keyed debtor references (so the log never holds an identity
     /// number, yet one debtor's entries can be found); empty uses a public demo key.
     pub audit_key: String,
+    /// Id of the key that signs the audit log's checkpoints, as auditors know it.
+    pub audit_checkpoint_key_id: String,
+    /// Base64 32-byte Ed25519 seed of the checkpoint key (never in the database); empty uses
+    /// a public demo key, with which anyone can forge checkpoints.
+    pub audit_checkpoint_key_seed: String,
 }
 
 impl Default for TrustConfig {
@@ -128,6 +155,8 @@ impl Default for TrustConfig {
             instruction_key_id: "demo-1".into(),
             instruction_key_seed: String::new(),
             audit_key: String::new(),
+            audit_checkpoint_key_id: "audit-demo-1".into(),
+            audit_checkpoint_key_seed: String::new(),
         }
     }
 }
@@ -138,6 +167,8 @@ impl std::fmt::Debug for TrustConfig {
             .field("instruction_key_id", &self.instruction_key_id)
             .field("instruction_key_seed", &"<redacted>")
             .field("audit_key", &"<redacted>")
+            .field("audit_checkpoint_key_id", &self.audit_checkpoint_key_id)
+            .field("audit_checkpoint_key_seed", &"<redacted>")
             .finish()
     }
 }
@@ -150,6 +181,23 @@ impl TrustConfig {
         } else {
             self.audit_key.as_bytes().to_vec()
         }
+    }
+
+    /// The key that signs the audit log's checkpoints (the public demo key when no seed is
+    /// configured).
+    pub fn checkpoint_key(&self) -> Result<crate::audit::CheckpointKey, ConfigError> {
+        use crate::audit::CheckpointKey;
+        let invalid = |field: &str, e: String| ConfigError::Invalid(format!("trust.{field}: {e}"));
+        crate::audit::check_key_id(&self.audit_checkpoint_key_id)
+            .map_err(|e| invalid("audit_checkpoint_key_id", e))?;
+        if self.audit_checkpoint_key_seed.is_empty() {
+            return Ok(CheckpointKey::demo(&self.audit_checkpoint_key_id));
+        }
+        CheckpointKey::from_seed(
+            &self.audit_checkpoint_key_id,
+            &self.audit_checkpoint_key_seed,
+        )
+        .map_err(|e| invalid("audit_checkpoint_key_seed", e))
     }
 
     /// The instruction signer this configuration names.
@@ -419,7 +467,11 @@ impl HubConfig {
             return invalid("server.batch_concurrency and max_batch_items must be > 0".into());
         }
         self.trust.signer()?;
+        self.trust.checkpoint_key()?;
         self.auth.verifier()?;
+        if self.audit.checkpoint_file.as_os_str().is_empty() {
+            return invalid("audit.checkpoint_file must name a file".into());
+        }
         let c = &self.control;
         if c.follow_up_ms == 0 || c.call_timeout_ms == 0 || c.reconcile_ms == 0 {
             return invalid(
@@ -486,6 +538,9 @@ mod tests {
             seals: true,
         });
         config.control.max_days.vehicles = 100;
+        config.audit.checkpoint_file = "/var/lib/assethub/checkpoints.jsonl".into();
+        config.audit.checkpoint_interval_secs = 0;
+        config.trust.audit_checkpoint_key_id = "audit-2026".into();
         config.sources[0].cache_ttl_secs = None;
         config.sources[1].breaker_failures = 0;
         let text = toml::to_string(&config).expect("the configuration serializes");
@@ -500,6 +555,40 @@ mod tests {
             Some("http://127.0.0.1:18083")
         );
         assert!(back.server.tls.is_some_and(|t| t.require_client_cert));
+        assert_eq!(back.audit.checkpoint_interval_secs, 0);
+        assert_eq!(back.trust.audit_checkpoint_key_id, "audit-2026");
+    }
+
+    #[test]
+    fn the_audit_section_has_defaults_and_checks_the_checkpoint_key() {
+        const SEED: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+        let minimal = "[[sources]]\nid='a'\ntype='bank'\n";
+        let config = HubConfig::from_toml(minimal).expect("parses");
+        assert_eq!(
+            config.audit.checkpoint_file,
+            std::path::Path::new("data/audit-checkpoints.jsonl")
+        );
+        assert_eq!(config.audit.checkpoint_interval_secs, 60);
+        let demo = config.trust.checkpoint_key().expect("the demo key");
+        assert_eq!(demo.key_id(), "audit-demo-1");
+        let typo = format!("[audit]\ncheckpoint_every = 5\n{minimal}");
+        assert!(matches!(
+            HubConfig::from_toml(&typo),
+            Err(ConfigError::Parse(_))
+        ));
+        let short_seed = format!("[trust]\naudit_checkpoint_key_seed = 'AAAA'\n{minimal}");
+        assert!(matches!(
+            HubConfig::from_toml(&short_seed),
+            Err(ConfigError::Invalid(m)) if m.contains("audit_checkpoint_key_seed")
+        ));
+        let seeded = format!(
+            "[trust]\naudit_checkpoint_key_id = 'cp-1'\naudit_checkpoint_key_seed = '{SEED}'\n{minimal}"
+        );
+        let config = HubConfig::from_toml(&seeded).expect("a 32-byte seed");
+        let key = config.trust.checkpoint_key().unwrap();
+        assert_eq!(key.key_id(), "cp-1");
+        assert_ne!(key.public_key(), demo.public_key());
+        assert!(!format!("{:?}", config.trust).contains(SEED));
     }
 
     #[test]

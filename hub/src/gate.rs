@@ -157,9 +157,7 @@ where
         if let Err(status) = verdict {
             let peer = peer(&request);
             return Box::pin(async move {
-                audit
-                    .refused(caller.as_ref(), &method, peer, &status)
-                    .await;
+                audit.refused(caller.as_ref(), &method, peer, &status).await;
                 Ok(status.into_http())
             });
         }

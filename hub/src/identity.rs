@@ -184,7 +184,10 @@ impl Method {
 
     /// The method a gRPC path names, if it is one of the hub's.
     pub fn from_path(path: &str) -> Option<Self> {
-        let rest = path.strip_prefix('/')?.strip_prefix(PACKAGE)?.strip_prefix('.')?;
+        let rest = path
+            .strip_prefix('/')?
+            .strip_prefix(PACKAGE)?
+            .strip_prefix('.')?;
         let (service, name) = rest.split_once('/')?;
         Self::ALL
             .into_iter()

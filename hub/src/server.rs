@@ -2,7 +2,7 @@
 //! the order desk and its ledger, and serves `assethub.v1.AssetHub` and `assethub.v1.Orders` with the standard gRPC health and reflection services so
 //! tools like grpcurl and grpc_health_probe work against it.
 
-use crate::audit::{AuditLog, AuditService, CallAudit};
+use crate::audit::{AuditLog, AuditService, CallAudit, CheckpointFile, Checkpointer};
 use crate::auth::limit::RateLimiter;
 use crate::auth::Authenticator;
 use crate::cache::AnswerCache;
@@ -65,6 +65,9 @@ pub struct Hub {
     pub case_book: Arc<CaseBook>,
     /// Authentication, authorization and audit in front of every service.
     pub gate: GateLayer,
+    /// Signs the audit log's checkpoints (at `checkpoint_every`, and on demand).
+    pub checkpoints: Checkpointer,
+    checkpoint_every: Option<Duration>,
     pub desk: Arc<Desk>,
     pub clock: Arc<Clock>,
     follow_up: Duration,
@@ -103,6 +106,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         ledger.pool().clone(),
         &config.trust.audit_key(),
     ));
+    let checkpoints = checkpointer(config, audit.log())?;
     let clock = Arc::new(Clock::new());
     let control = &config.control;
     let cases = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));
@@ -121,8 +125,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         )
         .with_metrics(metrics.clone()),
     );
-    let rates =
-        ExchangeRates::from_config(&control.exchange_rates).map_err(ServeError::Invalid)?;
+    let rates = ExchangeRates::from_config(&control.exchange_rates).map_err(ServeError::Invalid)?;
     let desk = Arc::new(
         Desk::new(
             ledger.clone(),
@@ -157,9 +160,14 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         search: HubService::new(search, limits, audit.clone(), cases.clone()),
         orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
             .with_metrics(metrics.clone()),
-        audit: AuditService::new(audit.log().clone()),
+        audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
         cases: CasesService::new(cases.clone(), ledger, clock.clone()),
         case_book: cases,
+        checkpoints,
+        checkpoint_every: match config.audit.checkpoint_interval_secs {
+            0 => None,
+            secs => Some(Duration::from_secs(secs)),
+        },
         clock,
         follow_up: Duration::from_millis(control.follow_up_ms),
         reconcile: Reconcile {
@@ -174,6 +182,28 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         desk,
         metrics,
     })
+}
+
+/// The audit checkpoint signer: its key (never in the database) and its file (directory
+/// created now, so a bad path fails at start).
+fn checkpointer(config: &HubConfig, log: &AuditLog) -> Result<Checkpointer, ServeError> {
+    if config.trust.audit_checkpoint_key_seed.is_empty() {
+        tracing::warn!(
+            "using the PUBLIC demo audit checkpoint key: anyone can forge checkpoints; set [trust] audit_checkpoint_key_seed for production"
+        );
+    }
+    let key = config
+        .trust
+        .checkpoint_key()
+        .map_err(|e| ServeError::Invalid(e.to_string()))?;
+    let file = CheckpointFile::new(&config.audit.checkpoint_file);
+    file.prepare().map_err(|e| {
+        ServeError::Invalid(format!(
+            "audit.checkpoint_file {}: {e}",
+            config.audit.checkpoint_file.display()
+        ))
+    })?;
+    Ok(Checkpointer::new(log.clone(), key, file))
 }
 
 fn limits(config: &HubConfig) -> ServiceLimits {
@@ -198,10 +228,11 @@ pub async fn serve(
 }
 
 /// Serves an assembled hub; its follow-up loop (pending orders, queues, expiry, sightings)
-/// runs while it serves. When `shutdown` resolves: no new calls are accepted, calls in flight
-/// finish, the follow-up loop stops, and control executions in flight get up to the control
-/// call timeout to finish; whatever is still unanswered stays recorded as awaiting its agency
-/// and is resumed (asked about by its idempotency key) at the next start.
+/// and the audit checkpoint interval run while it serves. When `shutdown` resolves: no new
+/// calls are accepted, calls in flight finish, the follow-up loop and the checkpoint interval
+/// stop, and control executions in flight get up to the control call timeout to finish;
+/// whatever is still unanswered stays recorded as awaiting its agency and is resumed (asked
+/// about by its idempotency key) at the next start.
 pub async fn serve_hub(
     hub: Hub,
     listener: TcpListener,
@@ -235,6 +266,9 @@ pub async fn serve_hub(
             .clone()
             .follow_up_forever(hub.follow_up, hub.reconcile),
     ));
+    let checkpoints = hub
+        .checkpoint_every
+        .map(|every| AbortOnDrop(tokio::spawn(hub.checkpoints.clone().run_every(every))));
     let _source_health = AbortOnDrop(tokio::spawn(crate::health::report_sources(
         health_reporter.clone(),
         hub.desk.registry().clone(),
@@ -271,6 +305,7 @@ pub async fn serve_hub(
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await;
     drop(follow_up);
+    drop(checkpoints);
     let unfinished = hub.desk.drain(hub.drain).await;
     if unfinished > 0 {
         tracing::warn!(

@@ -365,7 +365,13 @@ impl Batch {
             Err(ItemRefusal::Refused(status)) => Err(status.clone()),
         };
         self.audit
-            .search_item(Some(&self.caller), &item.case_number, &debtor_id, index, &verdict)
+            .search_item(
+                Some(&self.caller),
+                &item.case_number,
+                &debtor_id,
+                index,
+                &verdict,
+            )
             .await;
         let outcome = match admitted {
             Err(ItemRefusal::Invalid(violations)) => {

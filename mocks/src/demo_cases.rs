@@ -3,7 +3,9 @@
 //! writes them as an intake file `hubctl case import` registers and `hubctl batch` searches).
 //! Data only: the hub registers them through its own case register.
 
-use crate::population::{DebtorRecord, DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME};
+use crate::population::{
+    DebtorRecord, DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME,
+};
 
 /// One case: number, debtors (identity number, name), claim in fen of yuan, receiving account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +39,18 @@ pub fn demo_cases() -> Vec<DemoCase> {
             5_000_000,
             "HB0116-ZX-2024-1234",
         ),
-        case("(2024)鄂0116执1235号", &[person], 4_600_000, "HB0116-ZX-2024-1235"),
-        case("(2025)鄂01执88号", &[person], 1_000_000, "HB01-ZX-2025-0088"),
+        case(
+            "(2024)鄂0116执1235号",
+            &[person],
+            4_600_000,
+            "HB0116-ZX-2024-1235",
+        ),
+        case(
+            "(2025)鄂01执88号",
+            &[person],
+            1_000_000,
+            "HB01-ZX-2025-0088",
+        ),
     ]
 }
 

@@ -144,10 +144,23 @@ pub async fn register_standard_cases(channel: &Channel, population: &Population)
         .collect();
     register_case(channel, CASE, &debtors, CASE_CLAIM_FEN, CASE_ACCOUNT).await;
     let person = [(DEMO_PERSON_ID.to_string(), DEMO_PERSON_NAME.to_string())];
-    register_case(channel, OTHER_COURT_CASE, &person, CASE_CLAIM_FEN, "HB01-ZX-2024-0077").await;
+    register_case(
+        channel,
+        OTHER_COURT_CASE,
+        &person,
+        CASE_CLAIM_FEN,
+        "HB01-ZX-2024-0077",
+    )
+    .await;
     for demo in assethub_mocks::demo_cases::demo_cases().iter().skip(1) {
-        register_case(channel, &demo.case_number, &demo.debtors, demo.claim_fen, &demo.account)
-            .await;
+        register_case(
+            channel,
+            &demo.case_number,
+            &demo.debtors,
+            demo.claim_fen,
+            &demo.account,
+        )
+        .await;
     }
 }
 
@@ -212,6 +225,8 @@ impl World {
         let data = tempfile::tempdir().expect("temporary data directory");
         let mut config = config_for(&agencies);
         config.ledger.url = format!("sqlite://{}/ledger.db", data.path().display());
+        // Each world's signed audit checkpoints next to its ledger, never shared.
+        config.audit.checkpoint_file = data.path().join("audit-checkpoints.jsonl");
         config.control.follow_up_ms = 100;
         (options.tweak)(&mut config);
         let hub = spawn(

@@ -8,10 +8,10 @@ use assethub_connectors::{
     HoldStatus, QueryAnswer,
 };
 use assethub_hub::cache::AnswerCache;
-use assethub_hub::clock::Clock;
-use assethub_hub::config::MaxDays;
 use assethub_hub::cases::model::{CaseDebtor, NewCase};
 use assethub_hub::cases::CaseStore;
+use assethub_hub::clock::Clock;
+use assethub_hub::config::MaxDays;
 use assethub_hub::orders::execute::Executor;
 use assethub_hub::orders::ledger::EventBody;
 use assethub_hub::orders::policy::HoldPolicy;

@@ -97,7 +97,9 @@ async fn unknown_debtor_and_wrong_name_are_answers_not_errors() {
         ("110105198001010016".to_string(), "李四".to_string()),
         (DEMO_PERSON_ID.to_string(), "王五".to_string()),
     ];
-    world.register(case, &debtors, 100_000, "HB0116-ZX-2024-5001").await;
+    world
+        .register(case, &debtors, 100_000, "HB0116-ZX-2024-5001")
+        .await;
     let in_case = |id: &str, name: &str| pb::QueryRequest {
         case_number: case.into(),
         ..query(id, name)

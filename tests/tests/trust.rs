@@ -6,8 +6,7 @@ use assethub_hub::auth::{Claims, Method, TokenIssuer};
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::audit_client::AuditClient;
 use assethub_tests::{
-    bearer, demo_person_query, token, Role, World, WorldOptions, CASE, COURT,
-    OTHER_COURT,
+    bearer, demo_person_query, token, Role, World, WorldOptions, CASE, COURT, OTHER_COURT,
 };
 use futures::StreamExt;
 use tonic::Code;
@@ -27,8 +26,10 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
         idempotency_key: key,
     });
     let code = |r: Result<(), tonic::Status>| r.map_or_else(|s| s.code(), |_| Code::Ok);
-    let mut cases =
-        pb::cases_client::CasesClient::with_interceptor(world.channel.clone(), bearer(&token(role, court)));
+    let mut cases = pb::cases_client::CasesClient::with_interceptor(
+        world.channel.clone(),
+        bearer(&token(role, court)),
+    );
     match method {
         Method::RegisterCase => code(
             cases
@@ -61,7 +62,12 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .await
                 .map(|_| ()),
         ),
-        Method::ListCases => code(cases.list_cases(pb::ListCasesRequest::default()).await.map(|_| ())),
+        Method::ListCases => code(
+            cases
+                .list_cases(pb::ListCasesRequest::default())
+                .await
+                .map(|_| ()),
+        ),
         Method::CheckpointAudit => code(
             audit
                 .checkpoint_audit(pb::CheckpointAuditRequest { sign_now: false })
@@ -175,7 +181,7 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
         ),
         Method::VerifyAudit => code(
             audit
-                .verify_audit(pb::VerifyAuditRequest {})
+                .verify_audit(pb::VerifyAuditRequest::default())
                 .await
                 .map(|_| ()),
         ),
@@ -184,6 +190,7 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .list_audit(pb::ListAuditRequest {
                     after_seq: 0,
                     limit: 5,
+                    ..Default::default()
                 })
                 .await
                 .map(|_| ()),
@@ -261,7 +268,13 @@ const MATRIX: [(Method, &str); 18] = [
 async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court() {
     let mut world = World::start().await;
     let fixtures = fixtures(&mut world).await;
-    let roles = [Role::CaseSystem, Role::Judge, Role::Supervisor, Role::Auditor, Role::Admin];
+    let roles = [
+        Role::CaseSystem,
+        Role::Judge,
+        Role::Supervisor,
+        Role::Auditor,
+        Role::Admin,
+    ];
     let mut cells = 0;
     for (method, row) in MATRIX {
         let wanted: Vec<char> = row.chars().filter(|c| !c.is_whitespace()).collect();
@@ -270,9 +283,16 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             for (c, court) in [COURT, OTHER_COURT].iter().enumerate() {
                 let got = call(&world, *role, court, method, &fixtures).await;
                 let permitted = wanted[r * 2 + c] == 'Y';
-                let cell = format!("{} at {court} calling {}: {got:?}", role.as_str(), method.as_str());
+                let cell = format!(
+                    "{} at {court} calling {}: {got:?}",
+                    role.as_str(),
+                    method.as_str()
+                );
                 if permitted {
-                    assert!(!matches!(got, Code::PermissionDenied | Code::Unauthenticated), "{cell}");
+                    assert!(
+                        !matches!(got, Code::PermissionDenied | Code::Unauthenticated),
+                        "{cell}"
+                    );
                 } else {
                     assert_eq!(got, Code::PermissionDenied, "{cell}");
                 }
@@ -283,7 +303,11 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
     // Every method of the hub is in the table: a new RPC cannot go untested.
     assert_eq!(MATRIX.len(), Method::ALL.len());
     for method in Method::ALL {
-        assert!(MATRIX.iter().any(|(m, _)| *m == method), "{} is not in the table", method.as_str());
+        assert!(
+            MATRIX.iter().any(|(m, _)| *m == method),
+            "{} is not in the table",
+            method.as_str()
+        );
     }
     assert_eq!(cells, 18 * 5 * 2);
 }
@@ -298,9 +322,12 @@ async fn a_path_outside_the_method_table_is_refused_and_audited() {
     });
     request.metadata_mut().insert(
         "authorization",
-        format!("Bearer {}", token(Role::Supervisor, COURT)).parse().unwrap(),
+        format!("Bearer {}", token(Role::Supervisor, COURT))
+            .parse()
+            .unwrap(),
     );
-    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/assethub.v1.Orders/DeleteOrder");
+    let path =
+        tonic::codegen::http::uri::PathAndQuery::from_static("/assethub.v1.Orders/DeleteOrder");
     let codec = tonic_prost::ProstCodec::<pb::GetOrderRequest, pb::Order>::default();
     let status = grpc.unary(request, path, codec).await.unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
@@ -316,7 +343,10 @@ async fn a_path_outside_the_method_table_is_refused_and_audited() {
         .iter()
         .find(|e| e.method == "/assethub.v1.Orders/DeleteOrder")
         .expect("the unknown method is audited");
-    assert_eq!((refused.decision.as_str(), refused.outcome.as_str()), ("denied", "PERMISSION_DENIED"));
+    assert_eq!(
+        (refused.decision.as_str(), refused.outcome.as_str()),
+        ("denied", "PERMISSION_DENIED")
+    );
     assert_eq!(refused.role, "supervisor");
 }
 
@@ -440,6 +470,7 @@ async fn calls_and_agency_instructions_are_audited_and_the_chain_verifies() {
         .list_audit(pb::ListAuditRequest {
             after_seq: 0,
             limit: 100,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -464,7 +495,10 @@ async fn calls_and_agency_instructions_are_audited_and_the_chain_verifies() {
         .find(|e| e.actor == "unauthenticated" && e.outcome == "UNAUTHENTICATED")
         .unwrap_or_else(|| panic!("refused before any service, still audited: {entries:?}"));
     assert_eq!(anonymous.method, "Query");
-    assert!(anonymous.detail.contains("peer 127.0.0.1:"), "{anonymous:?}");
+    assert!(
+        anonymous.detail.contains("peer 127.0.0.1:"),
+        "{anonymous:?}"
+    );
     for e in &entries {
         let text = format!("{e:?}");
         assert!(
@@ -477,7 +511,7 @@ async fn calls_and_agency_instructions_are_audited_and_the_chain_verifies() {
         );
     }
     let report = auditor
-        .verify_audit(pb::VerifyAuditRequest {})
+        .verify_audit(pb::VerifyAuditRequest::default())
         .await
         .unwrap()
         .into_inner();

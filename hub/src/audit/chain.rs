@@ -35,6 +35,12 @@ pub fn canonical(seq: u64, entry: &AuditEntry) -> Vec<u8> {
         &entry.outcome,
         &entry.detail,
     ];
+    length_prefixed(&fields)
+}
+
+/// Each field as `<byte length>:<bytes>\n`, in order: no two different field lists encode
+/// alike. Shared by the entry encoding and the checkpoint encoding (`checkpoint`).
+pub(crate) fn length_prefixed(fields: &[&str]) -> Vec<u8> {
     let mut out = Vec::with_capacity(fields.iter().map(|f| f.len() + 8).sum());
     for field in fields {
         out.extend_from_slice(field.len().to_string().as_bytes());
@@ -105,6 +111,28 @@ mod tests {
                 b"Test Using Larger Than Block-Size Key - Hash Key First"
             )),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn the_entry_hash_matches_an_independent_computation() {
+        // sha256("0"*64 + canonical) computed with a few lines of Python (hashlib), so a
+        // refactoring of the encoding cannot silently change every stored hash.
+        let entry = AuditEntry {
+            at_ms: 1_714_521_600_000,
+            actor: "李四 (judge-1)".into(),
+            court: "鄂0116".into(),
+            role: "judge".into(),
+            method: "PlaceHold".into(),
+            case_number: "(2024)鄂0116执1234号".into(),
+            debtor_ref: "0123456789abcdef0123456789abcdef".into(),
+            decision: "allowed".into(),
+            outcome: "OK".into(),
+            detail: String::new(),
+        };
+        assert_eq!(
+            entry_hash(GENESIS, 1, &entry),
+            "84cefd75bf1f608119a4d2b1d87278fa1941fffdb9191a15e32511ef47fd4209"
         );
     }
 

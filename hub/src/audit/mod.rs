@@ -1,28 +1,51 @@
 //! The tamper-evident audit log (rule 7: every call is audited; rule 9: no plain identity
-//! numbers). Lives in the order ledger's database (`Ledger::pool()`), migration
-//! `0002_audit.sql`.
+//! numbers). Lives in the order ledger's database (`Ledger::pool()`), migrations
+//! `0002_audit.sql` and `0005_audit_lookup.sql`; its signed checkpoints live outside it.
 //!
 //! - `mod.rs` (this file): the entry and report types and the errors.
 //! - `chain`: the canonical encoding, the entry hash and the keyed debtor reference.
-//! - `store`: [`AuditLog`], which appends entries (one transaction: entry + head) and walks the
-//!   chain to verify it.
-//! - `service`: the tonic service `assethub.v1.Audit` (VerifyAudit, ListAudit).
+//! - `bounded`: every text field cut to 256 bytes and cleared of control characters before
+//!   it is hashed.
+//! - `store`: [`AuditLog`], which appends entries (one transaction: entries + head).
+//! - `walk`: walking the chain to verify it (all of it, or what follows a checkpoint).
+//! - `list`: pages of entries for auditors, filtered, bounded by entries and bytes.
+//! - `checkpoint`: signed checkpoints (entries, head hash, time, key id), their encoding and
+//!   the key; `checkpoint_file`: the JSON-lines file they are kept in; `checkpointer`: signing
+//!   them (on demand and at an interval) and judging kept ones against the log.
+//! - `service`: the tonic service `assethub.v1.Audit` (VerifyAudit, ListAudit,
+//!   CheckpointAudit); `requests`: its input checks.
 //! - `calls`: what the services and the executor record: each call, each agency instruction.
 //!
 //! Each entry stores `prev_hash` and `hash = sha256(prev_hash || canonical(seq, entry))`; the
 //! first entry's `prev_hash` is 64 zeros. The one-row `audit_head` holds the newest entry's
 //! number and hash, so deleting the newest entries is detected as well as editing, deleting or
-//! reordering any other. What the chain cannot show on its own: someone who recomputes every
-//! hash after an edit; compare the head hash with one noted elsewhere for that.
+//! reordering any other. What the chain cannot show on its own — someone who recomputes every
+//! hash after an edit, or deletes the newest entries and moves the head back — a checkpoint
+//! signed before shows: the log no longer extends it.
 
+mod bounded;
 mod calls;
 mod chain;
+mod checkpoint;
+mod checkpoint_file;
+mod checkpointer;
+mod list;
+mod requests;
 mod service;
 mod store;
+mod walk;
 
 pub use calls::{CallAudit, CallNote};
 
-pub use chain::{debtor_ref, GENESIS};
+pub use bounded::FIELD_LIMIT;
+pub use chain::{debtor_ref, entry_hash, GENESIS};
+pub use checkpoint::{
+    check_key_id, Checkpoint, CheckpointKey, SignatureProblem, CHECKPOINT_VERSION,
+};
+pub use checkpoint_file::CheckpointFile;
+pub use checkpointer::{CheckpointError, Checkpointer, Judged, Judgement, Verdict};
+pub use list::{ListPage, ListQuery, DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE_BYTES};
+pub use requests::MAX_CHECKPOINTS;
 pub use service::AuditService;
 pub use store::AuditLog;
 
@@ -66,7 +89,9 @@ pub struct VerifyReport {
     pub entries_checked: u64,
     /// The first broken entry and why; `None` when the whole log is intact.
     pub first_broken: Option<(u64, String)>,
-    /// The newest entry's hash as the head records it (64 zeros for an empty log).
+    /// The newest entry's number as the head records it (0 for an empty log) ...
+    pub head_seq: u64,
+    /// ... and its hash (64 zeros for an empty log).
     pub head_hash: String,
 }
 
@@ -89,5 +114,9 @@ pub enum AuditError {
     Append(String),
 }
 
+#[cfg(test)]
+mod checkpoint_tests;
+#[cfg(test)]
+mod list_tests;
 #[cfg(test)]
 mod tests;

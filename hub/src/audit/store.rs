@@ -1,15 +1,15 @@
 //! [`AuditLog`]: the audit tables over the shared `AnyPool` (SQLite or PostgreSQL, portable
-//! SQL with `$n` parameters). Appends lock the head row first, so appenders on every hub
-//! sharing the database take turns; a lost race on the entry number is retried anyway.
-//! Verification reads the head first and walks the entries up to it in pages.
+//! SQL with `$n` parameters), and appending to them. Appends lock the head row first, so
+//! appenders on every hub sharing the database take turns; a lost race on the entry number is
+//! retried anyway. Walking the chain is `walk`'s business, listing `list`'s.
 //!
 //! Group commit: appends from concurrent calls are queued to one writer task, which writes
 //! whatever has queued up (up to [`GROUP`] entries) in one transaction — one fsync for the
 //! group instead of one per call — and answers each caller only once its entry is committed,
 //! so an entry is as durable when `append` returns as before.
 
-use super::chain::{self, GENESIS};
-use super::{AuditEntry, AuditError, AuditRecord, VerifyReport};
+use super::chain;
+use super::{AuditEntry, AuditError, AuditRecord};
 use crate::orders::ledger::now_ms;
 use sqlx::{AnyPool, Row};
 use std::sync::{Arc, OnceLock};
@@ -23,14 +23,8 @@ const QUEUE: usize = 4096;
 
 type Waiting = (AuditEntry, oneshot::Sender<Result<u64, AuditError>>);
 
-/// Entries read per query while verifying.
-const PAGE: i64 = 500;
-/// `list` without a limit.
-pub const DEFAULT_LIMIT: u32 = 100;
-/// The most `list` returns at once.
-pub const MAX_LIMIT: u32 = 1000;
-
-const SELECT_RECORD: &str = "SELECT seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash FROM audit_log";
+/// The columns of a stored entry, in [`record_from`]'s order.
+pub(super) const SELECT_RECORD: &str = "SELECT seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash FROM audit_log";
 
 /// The audit log. Cheap to clone; every clone appends to the same chain.
 #[derive(Clone)]
@@ -64,10 +58,18 @@ impl AuditLog {
         chain::debtor_ref(&self.key, id)
     }
 
+    /// The database the log lives in.
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Appends one entry and returns its number once it is committed (with the entries of
     /// other calls that queued up meanwhile: one transaction for the group and the head).
+    /// Every text field is bounded first ([`super::bounded`]): at most 256 bytes, no control
+    /// characters.
     pub async fn append(&self, entry: AuditEntry) -> Result<u64, AuditError> {
         let mut entry = entry;
+        super::bounded::bound_entry(&mut entry);
         if entry.at_ms == 0 {
             entry.at_ms = now_ms();
         }
@@ -85,119 +87,9 @@ impl AuditLog {
             .await
             .map_err(|_| AuditError::Append("the audit writer stopped".into()))?
     }
-    /// Entries numbered above `after_seq`, oldest first; `limit` 0 means [`DEFAULT_LIMIT`],
-    /// and at most [`MAX_LIMIT`] are returned.
-    pub async fn list(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditRecord>, AuditError> {
-        let limit = match limit {
-            0 => DEFAULT_LIMIT,
-            n => n.min(MAX_LIMIT),
-        };
-        let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
-        let rows = sqlx::query(&format!(
-            "{SELECT_RECORD} WHERE seq > $1 ORDER BY seq LIMIT $2"
-        ))
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(record_from).collect()
-    }
-
-    /// Walks the chain in order up to the head and names the first broken entry: a gap in the
-    /// numbers (an entry deleted), a `prev_hash` that is not the previous entry's hash
-    /// (deleted or reordered), a hash that does not match the content (edited), or a head
-    /// that the last entry does not match (the newest entries deleted).
-    ///
-    /// The head is read first, so entries appended meanwhile are left for the next run.
-    pub async fn verify(&self) -> Result<VerifyReport, AuditError> {
-        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
-        let head_seq: i64 = head.try_get(0)?;
-        let head_hash: String = head.try_get(1)?;
-        let head_seq = u64::try_from(head_seq)
-            .map_err(|_| AuditError::Corrupt(format!("the head's number {head_seq}")))?;
-        let mut checked = 0u64;
-        let mut prev_seq = 0u64;
-        let mut prev_hash = GENESIS.to_string();
-        let broken = |seq: u64, reason: String, checked: u64| VerifyReport {
-            entries_checked: checked,
-            first_broken: Some((seq, reason)),
-            head_hash: head_hash.clone(),
-        };
-        loop {
-            let rows = sqlx::query(&format!(
-                "{SELECT_RECORD} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-            ))
-            .bind(prev_seq as i64)
-            .bind(head_seq as i64)
-            .bind(PAGE)
-            .fetch_all(&self.pool)
-            .await?;
-            if rows.is_empty() {
-                break;
-            }
-            for row in &rows {
-                let record = record_from(row)?;
-                let expected = prev_seq + 1;
-                if record.seq != expected {
-                    let reason = if expected == 1 {
-                        format!(
-                            "gap: the log starts at #{} instead of #1 (entries deleted)",
-                            record.seq
-                        )
-                    } else {
-                        format!("gap: #{} follows #{prev_seq} (entries deleted)", record.seq)
-                    };
-                    return Ok(broken(record.seq, reason, checked));
-                }
-                if record.prev_hash != prev_hash {
-                    let reason = if expected == 1 {
-                        "prev_hash is not the chain's start (entries deleted or reordered)"
-                            .to_string()
-                    } else {
-                        format!(
-                            "prev_hash does not match the hash of #{prev_seq} (entries deleted or reordered)"
-                        )
-                    };
-                    return Ok(broken(record.seq, reason, checked));
-                }
-                let hash = chain::entry_hash(&record.prev_hash, record.seq, &record.entry);
-                if record.hash != hash {
-                    let reason = "hash does not match the entry's content (entry edited)";
-                    return Ok(broken(record.seq, reason.to_string(), checked));
-                }
-                checked += 1;
-                prev_seq = record.seq;
-                prev_hash = record.hash;
-            }
-        }
-        if prev_seq != head_seq {
-            let reason = format!(
-                "head: the head records #{head_seq} but the log ends at #{prev_seq} (newest entries deleted)"
-            );
-            return Ok(broken(prev_seq + 1, reason, checked));
-        }
-        if prev_hash != head_hash {
-            let reason = if head_seq == 0 {
-                "head: the head of the empty log is not the chain's start (head altered)"
-                    .to_string()
-            } else {
-                "head: the head's hash does not match the last entry (entry replaced or head altered)"
-                    .to_string()
-            };
-            return Ok(broken(head_seq, reason, checked.saturating_sub(1)));
-        }
-        Ok(VerifyReport {
-            entries_checked: checked,
-            first_broken: None,
-            head_hash,
-        })
-    }
 }
 
-fn record_from(row: &sqlx::any::AnyRow) -> Result<AuditRecord, AuditError> {
+pub(super) fn record_from(row: &sqlx::any::AnyRow) -> Result<AuditRecord, AuditError> {
     let seq: i64 = row.try_get(0)?;
     let seq = u64::try_from(seq).map_err(|_| AuditError::Corrupt(format!("entry number {seq}")))?;
     Ok(AuditRecord {

@@ -11,7 +11,7 @@ const ID: &str = "11010519491231002X";
 
 /// An audit log on each available backend (the ledger's, so every migration ran), its pool
 /// for tampering, and what keeps it alive.
-async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempfile::TempDir>)> {
+pub(super) async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempfile::TempDir>)> {
     crate::orders::ledger::tests::ledgers()
         .await
         .into_iter()
@@ -22,7 +22,7 @@ async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempfile::TempDi
         .collect()
 }
 
-fn entry(log: &AuditLog, n: usize) -> AuditEntry {
+pub(super) fn entry(log: &AuditLog, n: usize) -> AuditEntry {
     AuditEntry {
         at_ms: 1_714_521_600_000 + n as i64,
         actor: "李四".into(),
@@ -42,13 +42,13 @@ fn entry(log: &AuditLog, n: usize) -> AuditEntry {
 }
 
 /// A log of `n` entries, numbered 1..=n.
-async fn filled(log: &AuditLog, n: usize) {
+pub(super) async fn filled(log: &AuditLog, n: usize) {
     for i in 1..=n {
         assert_eq!(log.append(entry(log, i)).await.unwrap(), i as u64);
     }
 }
 
-async fn exec(pool: &AnyPool, sql: &str) {
+pub(super) async fn exec(pool: &AnyPool, sql: &str) {
     sqlx::query(sql).execute(pool).await.unwrap();
 }
 
@@ -221,6 +221,31 @@ async fn a_replaced_newest_entry_is_caught_by_the_head() {
 }
 
 #[tokio::test]
+async fn long_or_binary_fields_are_stored_bounded_and_still_chained() {
+    for (backend, log, _pool, _keep) in logs().await {
+        let mut long = entry(&log, 1);
+        long.detail = format!("{}\0\n\u{1b}[2J", "细".repeat(100_000));
+        long.outcome = "x".repeat(5_000);
+        long.actor = "李四\r\nforged line".into();
+        log.append(long).await.unwrap();
+        log.append(entry(&log, 2)).await.unwrap();
+        let stored = log.list(0, 1).await.unwrap().remove(0).entry;
+        assert!(
+            stored.detail.len() <= FIELD_LIMIT,
+            "{backend}: {}",
+            stored.detail.len()
+        );
+        assert!(stored.detail.ends_with(" bytes]") && stored.detail.contains("…[+"));
+        assert!(stored.outcome.len() <= FIELD_LIMIT && stored.outcome.contains("…[+"));
+        assert_eq!(stored.actor, "李四\u{FFFD}\u{FFFD}forged line");
+        assert!(
+            log.verify().await.unwrap().intact(),
+            "{backend}: hashed as stored"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_debtor_ref_is_keyed_and_stable() {
     for (backend, log, pool, _keep) in logs().await {
         let r = log.debtor_ref(ID);
@@ -281,9 +306,10 @@ async fn the_service_reports_and_lists() {
     use pb::audit_server::Audit;
     for (backend, log, pool, _keep) in logs().await {
         filled(&log, 3).await;
-        let service = AuditService::new(log.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let service = service(&log, dir.path());
         let ok = service
-            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .verify_audit(as_auditor(pb::VerifyAuditRequest::default()))
             .await
             .unwrap()
             .into_inner();
@@ -294,6 +320,7 @@ async fn the_service_reports_and_lists() {
             .list_audit(as_auditor(pb::ListAuditRequest {
                 after_seq: 1,
                 limit: 10,
+                ..Default::default()
             }))
             .await
             .unwrap()
@@ -311,7 +338,7 @@ async fn the_service_reports_and_lists() {
         )
         .await;
         let bad = service
-            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .verify_audit(as_auditor(pb::VerifyAuditRequest::default()))
             .await
             .unwrap()
             .into_inner();
@@ -320,15 +347,29 @@ async fn the_service_reports_and_lists() {
 
         pool.close().await;
         let down = service
-            .verify_audit(as_auditor(pb::VerifyAuditRequest {}))
+            .verify_audit(as_auditor(pb::VerifyAuditRequest::default()))
             .await
             .expect_err("closed pool");
         assert_eq!(down.code(), tonic::Code::Unavailable, "{backend}");
     }
 }
 
+/// The service over `log`, its checkpoint file in `dir`.
+pub(super) fn service(log: &AuditLog, dir: &std::path::Path) -> AuditService {
+    AuditService::new(log.clone(), checkpointer(log, dir))
+}
+
+/// A checkpointer of `log` with a test key, its file in `dir`.
+pub(super) fn checkpointer(log: &AuditLog, dir: &std::path::Path) -> Checkpointer {
+    Checkpointer::new(
+        log.clone(),
+        CheckpointKey::demo("cp-test"),
+        CheckpointFile::new(dir.join("checkpoints.jsonl")),
+    )
+}
+
 /// A request as the hub's auth interceptor would pass it on for an auditor.
-fn as_auditor<T>(message: T) -> tonic::Request<T> {
+pub(super) fn as_auditor<T>(message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.extensions_mut().insert(crate::auth::Caller {
         iss: "test".into(),
@@ -345,8 +386,9 @@ async fn only_auditors_may_read_the_log() {
     use assethub_proto::v1 as pb;
     use pb::audit_server::Audit;
     for (_, log, _pool, _keep) in logs().await {
-        let service = AuditService::new(log);
-        let mut request = tonic::Request::new(pb::VerifyAuditRequest {});
+        let dir = tempfile::tempdir().unwrap();
+        let service = service(&log, dir.path());
+        let mut request = tonic::Request::new(pb::VerifyAuditRequest::default());
         request.extensions_mut().insert(crate::auth::Caller {
             iss: "test".into(),
             sub: "judge-1".into(),

@@ -2,8 +2,8 @@
 //! `ASSETHUB_CREDENTIALS`): tokens by court and role. `assethub demo` writes development ones,
 //! `assethub issue-token --save` adds real ones, and `hubctl` picks the one a command needs.
 
-use crate::identity::Role;
 use super::token::{Claims, TokenIssuer};
+use crate::identity::Role;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 

@@ -47,8 +47,8 @@ impl VerifiedTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::Role;
     use crate::auth::token::TokenIssuer;
+    use crate::identity::Role;
 
     fn issuer() -> TokenIssuer {
         TokenIssuer::demo()

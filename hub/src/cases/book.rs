@@ -110,9 +110,7 @@ impl CaseBook {
         }
         .map_err(store_status)?
         .ok_or_else(|| refusal_status(&Refusal::NotRegistered(case.as_str().to_string())))?;
-        record
-            .allows(purpose)
-            .map_err(|r| refusal_status(&r))?;
+        record.allows(purpose).map_err(|r| refusal_status(&r))?;
         if let Some((id, name)) = debtor {
             record.party(id, name).map_err(|r| refusal_status(&r))?;
         }

@@ -292,7 +292,11 @@ mod tests {
         assert_eq!(wrong_name.code(), "DEBTOR_NOT_A_PARTY");
         assert!(wrong_name.to_string().contains("name does not match"));
         let other = DebtorId::parse("91350100M000100Y43").unwrap();
-        assert!(!case.party(&other, "张伟").unwrap_err().to_string().contains("9135"));
+        assert!(!case
+            .party(&other, "张伟")
+            .unwrap_err()
+            .to_string()
+            .contains("9135"));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! call which method is decided by the gate; each handler checks the case's court.
 
 use super::book::{store_status, CaseBook};
-use super::model::{valid_account, CaseChange, CaseDebtor, CaseRecord, CaseState, NewCase, MAX_DEBTORS};
+use super::model::{
+    valid_account, CaseChange, CaseDebtor, CaseRecord, CaseState, NewCase, MAX_DEBTORS,
+};
 use super::store::CaseVersion;
 use crate::audit::CallNote;
 use crate::auth::{self, in_court, Method};
@@ -36,7 +38,11 @@ impl CasesService {
         }
     }
 
-    async fn case_message(&self, record: &CaseRecord, history: Vec<CaseVersion>) -> Result<pb::Case, Status> {
+    async fn case_message(
+        &self,
+        record: &CaseRecord,
+        history: Vec<CaseVersion>,
+    ) -> Result<pb::Case, Status> {
         let figures = self
             .ledger
             .case_figures(&record.case_number)
@@ -54,7 +60,13 @@ impl CasesService {
             .min()
             .map(|d| CivilDate::from_days(d).to_string())
             .unwrap_or_default();
-        Ok(case_message(record, &figures, holds.len(), nearest, history))
+        Ok(case_message(
+            record,
+            &figures,
+            holds.len(),
+            nearest,
+            history,
+        ))
     }
 }
 
@@ -158,7 +170,10 @@ fn account(text: &str, field: &str, violations: &mut Vec<Violation>) {
 /// Debtors of a request, validated, sorted, without one number twice.
 fn debtors(list: &[pb::Debtor], field: &str, violations: &mut Vec<Violation>) -> Vec<CaseDebtor> {
     if list.len() > MAX_DEBTORS {
-        violations.push(Violation::new(field, format!("at most {MAX_DEBTORS} debtors")));
+        violations.push(Violation::new(
+            field,
+            format!("at most {MAX_DEBTORS} debtors"),
+        ));
         return Vec::new();
     }
     let mut out: Vec<CaseDebtor> = Vec::new();
@@ -181,7 +196,10 @@ fn debtors(list: &[pb::Debtor], field: &str, violations: &mut Vec<Violation>) ->
 }
 
 impl CasesService {
-    async fn register_impl(&self, request: Request<pb::RegisterCaseRequest>) -> Result<Response<pb::Case>, Status> {
+    async fn register_impl(
+        &self,
+        request: Request<pb::RegisterCaseRequest>,
+    ) -> Result<Response<pb::Case>, Status> {
         let caller = auth::authorize(&request, Method::RegisterCase)?;
         let note = CallNote::of(&request);
         let body = request.into_inner();
@@ -211,7 +229,11 @@ impl CasesService {
             .register(&new, &caller.actor())
             .await
             .map_err(store_status)?;
-        note.detail(if created { "registered" } else { "already registered, same content" });
+        note.detail(if created {
+            "registered"
+        } else {
+            "already registered, same content"
+        });
         self.book.forget(case.as_str()).await;
         let record = self.read(case.as_str()).await?;
         Ok(Response::new(self.case_message(&record, Vec::new()).await?))
@@ -260,10 +282,17 @@ impl CasesService {
         if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
             violations.push(Violation::new(
                 "reason",
-                format!("must be at most {MAX_REASON_CHARS} characters, without control characters"),
+                format!(
+                    "must be at most {MAX_REASON_CHARS} characters, without control characters"
+                ),
             ));
         }
-        if body.claim_fen.is_none() && added.is_empty() && body.account.is_none() && state.is_none() && violations.is_empty() {
+        if body.claim_fen.is_none()
+            && added.is_empty()
+            && body.account.is_none()
+            && state.is_none()
+            && violations.is_empty()
+        {
             violations.push(Violation::new("case_number", "the request changes nothing"));
         }
         check(violations)?;
@@ -300,7 +329,10 @@ impl CasesService {
         }))
     }
 
-    async fn get_impl(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::Case>, Status> {
+    async fn get_impl(
+        &self,
+        request: Request<pb::GetCaseRequest>,
+    ) -> Result<Response<pb::Case>, Status> {
         let caller = auth::authorize(&request, Method::GetCase)?;
         let note = CallNote::of(&request);
         let body = request.into_inner();
@@ -325,7 +357,10 @@ impl CasesService {
         Ok(Response::new(self.case_message(&record, history).await?))
     }
 
-    async fn list_impl(&self, request: Request<pb::ListCasesRequest>) -> Result<Response<pb::ListCasesResponse>, Status> {
+    async fn list_impl(
+        &self,
+        request: Request<pb::ListCasesRequest>,
+    ) -> Result<Response<pb::ListCasesResponse>, Status> {
         let caller = auth::authorize(&request, Method::ListCases)?;
         let body = request.into_inner();
         let mut violations = Vec::new();
@@ -333,14 +368,19 @@ impl CasesService {
         for (i, raw) in body.states.iter().enumerate() {
             match state_from(*raw) {
                 Some(s) => states.push(s),
-                None => violations.push(Violation::new(format!("states[{i}]"), "unknown case state")),
+                None => {
+                    violations.push(Violation::new(format!("states[{i}]"), "unknown case state"))
+                }
             }
         }
         if body.limit > 1000 {
             violations.push(Violation::new("limit", "must be at most 1000"));
         }
         if body.after_case_number.chars().count() > 64 {
-            violations.push(Violation::new("after_case_number", "is longer than 64 characters"));
+            violations.push(Violation::new(
+                "after_case_number",
+                "is longer than 64 characters",
+            ));
         }
         check(violations)?;
         let limit = if body.limit == 0 { 100 } else { body.limit };
@@ -355,7 +395,10 @@ impl CasesService {
             cases.push(self.case_message(record, Vec::new()).await?);
         }
         let next_after = if records.len() == limit as usize {
-            records.last().map(|r| r.case_number.clone()).unwrap_or_default()
+            records
+                .last()
+                .map(|r| r.case_number.clone())
+                .unwrap_or_default()
         } else {
             String::new()
         };
@@ -365,7 +408,10 @@ impl CasesService {
 
 #[tonic::async_trait]
 impl pb::cases_server::Cases for CasesService {
-    async fn register_case(&self, request: Request<pb::RegisterCaseRequest>) -> Result<Response<pb::Case>, Status> {
+    async fn register_case(
+        &self,
+        request: Request<pb::RegisterCaseRequest>,
+    ) -> Result<Response<pb::Case>, Status> {
         self.register_impl(request).await
     }
 
@@ -376,11 +422,17 @@ impl pb::cases_server::Cases for CasesService {
         self.update_impl(request).await
     }
 
-    async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::Case>, Status> {
+    async fn get_case(
+        &self,
+        request: Request<pb::GetCaseRequest>,
+    ) -> Result<Response<pb::Case>, Status> {
         self.get_impl(request).await
     }
 
-    async fn list_cases(&self, request: Request<pb::ListCasesRequest>) -> Result<Response<pb::ListCasesResponse>, Status> {
+    async fn list_cases(
+        &self,
+        request: Request<pb::ListCasesRequest>,
+    ) -> Result<Response<pb::ListCasesResponse>, Status> {
         self.list_impl(request).await
     }
 }

@@ -110,8 +110,17 @@ impl CaseStore {
             new.debtors.len(),
             masked.join(", ")
         );
-        insert_version(&mut *tx, case, 1, actor, CaseState::Open, new.claim_fen, &new.account, &change)
-            .await?;
+        insert_version(
+            &mut *tx,
+            case,
+            1,
+            actor,
+            CaseState::Open,
+            new.claim_fen,
+            &new.account,
+            &change,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -139,7 +148,11 @@ impl CaseStore {
         let mut next = current.clone();
         let mut said = Vec::new();
         if let Some(claim) = change.claim_fen.filter(|c| *c != current.claim_fen) {
-            said.push(format!("claim {} -> {} yuan", yuan(current.claim_fen), yuan(claim)));
+            said.push(format!(
+                "claim {} -> {} yuan",
+                yuan(current.claim_fen),
+                yuan(claim)
+            ));
             next.claim_fen = claim;
         }
         if let Some(account) = change.account.as_ref().filter(|a| **a != current.account) {
@@ -153,7 +166,11 @@ impl CaseStore {
                     current.case_number
                 )));
             }
-            said.push(format!("state {} -> {}", current.state.as_str(), state.as_str()));
+            said.push(format!(
+                "state {} -> {}",
+                current.state.as_str(),
+                state.as_str()
+            ));
             next.state = state;
         }
         let added: Vec<&CaseDebtor> = change
@@ -161,11 +178,12 @@ impl CaseStore {
             .iter()
             .filter(|d| !current.debtors.iter().any(|c| c.id == d.id))
             .collect();
-        if let Some(clash) = change
-            .add_debtors
-            .iter()
-            .find(|d| current.debtors.iter().any(|c| c.id == d.id && c.name != d.name))
-        {
+        if let Some(clash) = change.add_debtors.iter().find(|d| {
+            current
+                .debtors
+                .iter()
+                .any(|c| c.id == d.id && c.name != d.name)
+        }) {
             return Err(CaseError::Refused(format!(
                 "debtor {} is already a party under another name",
                 clash.masked()

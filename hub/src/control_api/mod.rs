@@ -123,7 +123,11 @@ fn given_by(mut authority: Authority, caller: &Caller) -> Authority {
 }
 
 /// Notes an instruction's case (and debtor) for the audit.
-fn note_instruction(note: &CallNote, instruction: Option<&pb::Instruction>, debtor: Option<&pb::Debtor>) {
+fn note_instruction(
+    note: &CallNote,
+    instruction: Option<&pb::Instruction>,
+    debtor: Option<&pb::Debtor>,
+) {
     if let Some(i) = instruction {
         note.case(&i.case_number);
     }
@@ -179,7 +183,12 @@ impl OrdersService {
         purpose: Purpose,
     ) -> Result<Arc<CaseRecord>, Status> {
         self.cases
-            .admit(caller, case, debtor.map(|d| (&d.id, d.name.as_str())), purpose)
+            .admit(
+                caller,
+                case,
+                debtor.map(|d| (&d.id, d.name.as_str())),
+                purpose,
+            )
             .await
     }
 
@@ -210,8 +219,9 @@ impl OrdersService {
         auth::in_court(&caller, &order.court)?;
         if body.approve {
             // Approving sends the order: its case must still allow it.
-            let case = CaseNumber::parse(&order.case_number)
-                .map_err(|_| Status::failed_precondition("the order's case number is unreadable"))?;
+            let case = CaseNumber::parse(&order.case_number).map_err(|_| {
+                Status::failed_precondition("the order's case number is unreadable")
+            })?;
             let purpose = match order.action {
                 Action::Release => Purpose::Release,
                 Action::Renew => Purpose::Renew,

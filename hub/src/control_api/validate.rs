@@ -150,7 +150,10 @@ pub fn days(days: u32, field: &str, violations: &mut Vec<Violation>) -> u32 {
 /// An ISO 4217 code (three capital letters), or empty.
 pub fn currency(text: &str, field: &str, violations: &mut Vec<Violation>) -> String {
     if !text.is_empty() && (text.len() != 3 || !text.bytes().all(|b| b.is_ascii_uppercase())) {
-        violations.push(Violation::new(field, "must be an ISO 4217 code such as CNY or USD"));
+        violations.push(Violation::new(
+            field,
+            "must be an ISO 4217 code such as CNY or USD",
+        ));
     }
     text.to_string()
 }

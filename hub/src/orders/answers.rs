@@ -136,7 +136,9 @@ pub fn action_after(
             }
         }
         Action::Renew => {
-            let asked = answer.until.map_or(order.end_day, |u| u.days().max(order.end_day));
+            let asked = answer
+                .until
+                .map_or(order.end_day, |u| u.days().max(order.end_day));
             next.end_day = asked;
             hold.end_day = hold.end_day.max(asked);
         }
@@ -200,8 +202,14 @@ mod tests {
     fn crossed_deduction_answers_add_up_in_either_order() {
         // 10,000.00 asked first and answered last: the bank applied it first (84,655.40 left),
         // then 20,000.00 (64,655.40 left).
-        let first = (action(Action::Deduct, 1_000_000, 0), answer(HoldStatus::Effective, 8_465_540, 1_000_000, 20_365));
-        let second = (action(Action::Deduct, 2_000_000, 0), answer(HoldStatus::Effective, 6_465_540, 2_000_000, 20_365));
+        let first = (
+            action(Action::Deduct, 1_000_000, 0),
+            answer(HoldStatus::Effective, 8_465_540, 1_000_000, 20_365),
+        );
+        let second = (
+            action(Action::Deduct, 2_000_000, 0),
+            answer(HoldStatus::Effective, 6_465_540, 2_000_000, 20_365),
+        );
         for order in [[&first, &second], [&second, &first]] {
             let mut h = hold();
             for (act, ans) in order {
@@ -215,12 +223,20 @@ mod tests {
     #[test]
     fn a_deduction_never_moves_the_end_date_back_after_a_renewal() {
         let renew = action(Action::Renew, 0, 20_500);
-        let (_, renewed) = action_after(&renew, &hold(), &answer(HoldStatus::Effective, 9_465_540, 0, 20_500));
+        let (_, renewed) = action_after(
+            &renew,
+            &hold(),
+            &answer(HoldStatus::Effective, 9_465_540, 0, 20_500),
+        );
         let renewed = renewed.unwrap();
         assert_eq!(renewed.end_day, 20_500);
         // The deduction's answer still carries the old end date (it was sent before the renewal).
         let deduct = action(Action::Deduct, 100, 0);
-        let (_, after) = action_after(&deduct, &renewed, &answer(HoldStatus::Effective, 9_465_440, 100, 20_365));
+        let (_, after) = action_after(
+            &deduct,
+            &renewed,
+            &answer(HoldStatus::Effective, 9_465_440, 100, 20_365),
+        );
         assert_eq!(after.unwrap().end_day, 20_500);
     }
 
@@ -232,7 +248,13 @@ mod tests {
         let late = answer(HoldStatus::Effective, 9_465_540, 0, 20_365);
         assert_eq!(hold_after(&released, &late), released);
         let release = action(Action::Release, 0, 0);
-        assert!(action_after(&release, &released, &answer(HoldStatus::Released, 0, 0, 20_365)).1.is_none());
+        assert!(action_after(
+            &release,
+            &released,
+            &answer(HoldStatus::Released, 0, 0, 20_365)
+        )
+        .1
+        .is_none());
         // In force: a stale placement answer changes nothing.
         let stale = answer(HoldStatus::Effective, 1, 0, 20_000);
         assert_eq!(hold_after(&hold(), &stale), hold());
@@ -247,9 +269,16 @@ mod tests {
     #[test]
     fn the_last_deduction_ends_the_hold() {
         let deduct = action(Action::Deduct, 9_465_540, 0);
-        let (done, hold) = action_after(&deduct, &hold(), &answer(HoldStatus::Deducted, 0, 9_465_540, 20_365));
+        let (done, hold) = action_after(
+            &deduct,
+            &hold(),
+            &answer(HoldStatus::Deducted, 0, 9_465_540, 20_365),
+        );
         assert_eq!(done.deducted_fen, 9_465_540);
         let hold = hold.unwrap();
-        assert_eq!((hold.state, hold.frozen_fen, hold.deducted_fen), (State::Deducted, 0, 9_465_540));
+        assert_eq!(
+            (hold.state, hold.frozen_fen, hold.deducted_fen),
+            (State::Deducted, 0, 9_465_540)
+        );
     }
 }

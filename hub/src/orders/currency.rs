@@ -55,13 +55,16 @@ impl ExchangeRates {
                 return Err(invalid("keys are ISO 4217 codes other than CNY"));
             }
             CivilDate::parse(&rate.date).map_err(|e| invalid(&format!("date: {e}")))?;
-            let micro_yuan = parse_micro(&rate.cny_per_unit)
-                .ok_or_else(|| invalid("cny_per_unit must be a positive decimal, at most 6 places"))?;
+            let micro_yuan = parse_micro(&rate.cny_per_unit).ok_or_else(|| {
+                invalid("cny_per_unit must be a positive decimal, at most 6 places")
+            })?;
             // Fen per minor unit × 10^6 = micro-yuan per unit × 100 / 10^digits.
             let scaled = i128::from(micro_yuan) * 100;
             let divisor = 10i128.pow(minor_digits(code));
             if scaled % divisor != 0 {
-                return Err(invalid("too many decimal places for this currency's minor unit"));
+                return Err(invalid(
+                    "too many decimal places for this currency's minor unit",
+                ));
             }
             let rate_micro = i64::try_from(scaled / divisor).map_err(|_| invalid("too large"))?;
             rates.insert(

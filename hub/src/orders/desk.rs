@@ -14,7 +14,9 @@ use crate::clock::Clock;
 use crate::config::ApprovalRule;
 use crate::registry::{Registry, Source};
 use crate::search::{Outcome, Search, SearchHub};
-use assethub_connectors::domain::{mask_id, AssetDetail, AssetRef, CaseNumber, CivilDate, Debtor, Fen};
+use assethub_connectors::domain::{
+    mask_id, AssetDetail, AssetRef, CaseNumber, CivilDate, Debtor, Fen,
+};
 use assethub_connectors::QueryAnswer;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -275,7 +277,10 @@ impl Desk {
             purpose: Purpose::Act,
             approval_above: above,
         };
-        let recorded = match self.record(a, request, std::slice::from_ref(&order)).await? {
+        let recorded = match self
+            .record(a, request, std::slice::from_ref(&order))
+            .await?
+        {
             Recorded::Replay(order_id) => return self.settled(&order_id, deadline).await,
             Recorded::New(orders) => orders,
         };
@@ -427,7 +432,10 @@ impl Desk {
             purpose,
             approval_above: above,
         };
-        let recorded = match self.record(a, request, std::slice::from_ref(&order)).await? {
+        let recorded = match self
+            .record(a, request, std::slice::from_ref(&order))
+            .await?
+        {
             Recorded::Replay(order_id) => return self.settled(&order_id, deadline).await,
             Recorded::New(orders) => orders,
         };

@@ -45,7 +45,9 @@ impl Desk {
                 next_reconcile = Instant::now() + reconcile.every;
                 match self.reconcile_page(&cursor, reconcile.batch).await {
                     Ok(next) => cursor = next,
-                    Err(e) => tracing::warn!(error = %e, "reconciliation failed; trying again next round"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reconciliation failed; trying again next round")
+                    }
                 }
             }
         }

@@ -230,7 +230,10 @@ impl Ledger {
             let mine: Vec<&Order> = orders.iter().filter(|o| o.case_number == *case).collect();
             let delta: i64 = mine.iter().map(|o| o.reservation()).sum();
             let locked = case_tx::reserve(&mut tx, case, delta, request.purpose).await?;
-            for order in mine.iter().filter(|o| o.action == super::model::Action::Deduct) {
+            for order in mine
+                .iter()
+                .filter(|o| o.action == super::model::Action::Deduct)
+            {
                 case_tx::check_deduction(&mut tx, &locked, case, order).await?;
             }
             let wait = request.approval_above.is_some_and(|above| {

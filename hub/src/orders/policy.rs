@@ -126,7 +126,11 @@ mod tests {
         ];
         for (end_in, days, want) in table {
             let got = p.renewal(AssetKind::Bank, today.plus_days(end_in), today, days);
-            assert_eq!(got.ok(), want.map(|d| today.plus_days(d)), "{end_in} {days}");
+            assert_eq!(
+                got.ok(),
+                want.map(|d| today.plus_days(d)),
+                "{end_in} {days}"
+            );
         }
         // Three renewals on the day of placing stay within one year.
         let mut until = end;

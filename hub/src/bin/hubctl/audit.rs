@@ -1,29 +1,40 @@
-//! `hubctl audit verify` and `hubctl audit list`: the hub's tamper-evident audit log
-//! (`assethub.v1.Audit`). `verify` prints "audit log intact: N entries" or "BROKEN at entry
-//! #SEQ: REASON" and exits 1 when broken; `list` prints entries oldest first, as a table or a
-//! JSON array.
+//! `hubctl audit verify`, `hubctl audit list` and `hubctl audit checkpoint`: the hub's
+//! tamper-evident audit log (`assethub.v1.Audit`). `verify` prints "audit log intact: N
+//! entries" or "BROKEN ..." and exits 1 when the chain is broken or a checkpoint fails (the
+//! checkpoints of `--checkpoint FILE` and the hub's newest, one verdict each); `list` prints
+//! entries oldest first, as a table or a JSON array; `checkpoint` prints the newest signed
+//! checkpoint (or signs one with `--now`), as text or as the JSON line to keep.
+//!
+//! The checkpoint half (reading kept checkpoints, rendering checkpoints and verdicts) lives
+//! in `audit/checkpoints.rs`, the entry table and JSON of `list` in `audit/entries.rs`.
+
+mod checkpoints;
+mod entries;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use assethub_proto::v1::audit_client::AuditClient;
-use assethub_proto::v1::{AuditRecord, ListAuditRequest, VerifyAuditRequest, VerifyAuditResponse};
+use assethub_proto::v1::{
+    CheckpointAuditRequest, ListAuditRequest, VerifyAuditRequest, VerifyAuditResponse,
+};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use crate::client::{bounded, normalize_addr, request};
 use crate::error::{chain, CliError};
 use crate::json;
-use crate::order_render::utc_time;
-use crate::render::{plural, sanitize, Align, Table};
+use crate::render::{plural, sanitize};
+
+pub use checkpoints::{CheckpointReportJson, Kept};
+pub use entries::{record_json, table, RecordJson};
 
 /// Largest response message accepted (a long page of entries).
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// Longest wait for the TCP/HTTP2 connection itself.
 const MAX_CONNECT: Duration = Duration::from_secs(5);
-/// Hex characters of an entry hash shown in the table.
-const SHORT_HASH: usize = 12;
 
 /// Set when `verify` found the chain broken: the command printed its report and must exit 1.
 static BROKEN: AtomicBool = AtomicBool::new(false);
@@ -41,10 +52,30 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the whole hash chain and name the first broken entry (exit code 1 when broken).
-    Verify,
+    /// Walk the whole hash chain and name the first broken entry, and check that the log
+    /// still extends each kept checkpoint and the hub's newest (exit code 1 when any fails).
+    Verify(VerifyArgs),
     /// Print audit entries, oldest first.
     List(ListArgs),
+    /// Print the hub's newest signed checkpoint of the log, or sign a new one (--now). With
+    /// the global --json it prints the JSON line to keep:
+    /// `hubctl --json audit checkpoint --now >> checkpoints.jsonl`.
+    Checkpoint(CheckpointArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A JSON-lines file of kept checkpoints (as `hubctl --json audit checkpoint` prints
+    /// them) to check the log against; repeatable.
+    #[arg(long = "checkpoint", value_name = "FILE")]
+    pub checkpoints: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// Sign a new checkpoint of the log as it is now.
+    #[arg(long)]
+    pub now: bool,
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +86,13 @@ pub struct ListArgs {
     /// At most this many entries [hub default: 100].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: Option<u32>,
+    /// Only entries of this case (either parenthesis form).
+    #[arg(long = "case", value_name = "CASE")]
+    pub case_number: Option<String>,
+    /// Only entries of this method, exactly as recorded (e.g. PlaceHold,
+    /// agency:bank-gongxin:freeze).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
 }
 
 impl ListArgs {
@@ -62,6 +100,9 @@ impl ListArgs {
         ListAuditRequest {
             after_seq: self.after,
             limit: self.limit.unwrap_or(0),
+            case_number: self.case_number.clone().unwrap_or_default(),
+            method: self.method.clone().unwrap_or_default(),
+            ..ListAuditRequest::default()
         }
     }
 }
@@ -86,7 +127,7 @@ pub async fn connect(addr: &str, timeout: Option<Duration>) -> Result<AuditHub, 
     Ok(AuditHub { client, addr })
 }
 
-/// Runs `audit verify` or `audit list`.
+/// Runs `audit verify`, `audit list` or `audit checkpoint`.
 pub async fn run(
     addr: &str,
     timeout: Duration,
@@ -94,11 +135,19 @@ pub async fn run(
     as_json: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
+    // Kept checkpoints are read before connecting: a bad file fails without a call.
+    let kept = match &args.command {
+        AuditCommand::Verify(v) => checkpoints::read_files(&v.checkpoints)?,
+        _ => Vec::new(),
+    };
     let mut hub = connect(addr, Some(timeout)).await?;
     match args.command {
-        AuditCommand::Verify => verify(&mut hub, Some(timeout), as_json, out).await,
+        AuditCommand::Verify(_) => verify(&mut hub, Some(timeout), &kept, as_json, out).await,
         AuditCommand::List(list_args) => {
             list(&mut hub, Some(timeout), list_args.request(), as_json, out).await
+        }
+        AuditCommand::Checkpoint(c) => {
+            checkpoint(&mut hub, Some(timeout), c.now, as_json, out).await
         }
     }
 }
@@ -106,12 +155,14 @@ pub async fn run(
 pub async fn verify(
     hub: &mut AuditHub,
     timeout: Option<Duration>,
+    kept: &[Kept],
     as_json: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let call = hub
-        .client
-        .verify_audit(request(VerifyAuditRequest {}, timeout));
+    let message = VerifyAuditRequest {
+        checkpoints: kept.iter().map(|k| k.checkpoint.clone().into()).collect(),
+    };
+    let call = hub.client.verify_audit(request(message, timeout));
     let report = bounded(timeout, call)
         .await
         .map_err(|s| CliError::status(&hub.addr, s))?
@@ -119,10 +170,33 @@ pub async fn verify(
     if !report.intact {
         BROKEN.store(true, Ordering::Relaxed);
     }
+    let labels: Vec<&str> = kept.iter().map(|k| k.label.as_str()).collect();
     if as_json {
-        writeln!(out, "{}", json::to_line(&verify_json(&report)))?;
+        writeln!(out, "{}", json::to_line(&verify_json(&report, &labels)))?;
     } else {
-        write!(out, "{}", verify_text(&report))?;
+        write!(out, "{}", verify_text(&report, &labels))?;
+    }
+    Ok(())
+}
+
+pub async fn checkpoint(
+    hub: &mut AuditHub,
+    timeout: Option<Duration>,
+    now: bool,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let call = hub
+        .client
+        .checkpoint_audit(request(CheckpointAuditRequest { sign_now: now }, timeout));
+    let response = bounded(timeout, call)
+        .await
+        .map_err(|s| CliError::status(&hub.addr, s))?
+        .into_inner();
+    if as_json {
+        writeln!(out, "{}", checkpoints::json_line(&response)?)?;
+    } else {
+        write!(out, "{}", checkpoints::text(&response))?;
     }
     Ok(())
 }
@@ -144,6 +218,13 @@ pub async fn list(
         writeln!(out, "{}", json::to_line(&entries))?;
     } else {
         write!(out, "{}", table(&response.entries))?;
+        if response.more {
+            writeln!(
+                out,
+                "more entries follow: --after {} (with the same filters)",
+                response.next_after_seq
+            )?;
+        }
     }
     Ok(())
 }
@@ -153,145 +234,59 @@ pub async fn list(
 pub struct VerifyJson<'a> {
     pub intact: bool,
     pub entries_checked: u64,
-    /// `null` when intact.
+    /// `null` when the chain is intact.
     pub first_broken_seq: Option<u64>,
     pub reason: Option<&'a str>,
     pub head_hash: &'a str,
+    /// One per kept checkpoint, in order, then the hub's newest.
+    pub checkpoints: Vec<CheckpointReportJson<'a>>,
 }
 
-pub fn verify_json(r: &VerifyAuditResponse) -> VerifyJson<'_> {
+/// `labels` name the kept checkpoints sent, in order ("mine.jsonl:3").
+pub fn verify_json<'a>(r: &'a VerifyAuditResponse, labels: &[&'a str]) -> VerifyJson<'a> {
     VerifyJson {
         intact: r.intact,
         entries_checked: r.entries_checked,
-        first_broken_seq: (!r.intact).then_some(r.first_broken_seq),
+        first_broken_seq: (r.first_broken_seq != 0).then_some(r.first_broken_seq),
         reason: (!r.intact).then_some(r.reason.as_str()),
         head_hash: &r.head_hash,
+        checkpoints: checkpoints::reports_json(r, labels),
     }
 }
 
-pub fn verify_text(r: &VerifyAuditResponse) -> String {
-    if r.intact {
+pub fn verify_text(r: &VerifyAuditResponse, labels: &[&str]) -> String {
+    let entries = plural(r.entries_checked as usize, "entry", "entries");
+    let mut text = if r.first_broken_seq != 0 {
         format!(
-            "audit log intact: {}\nhead hash: {}\n",
-            plural(r.entries_checked as usize, "entry", "entries"),
+            "BROKEN at entry #{}: {}\n({entries} intact before it)\n",
+            r.first_broken_seq,
+            sanitize(&r.reason),
+        )
+    } else if r.intact {
+        format!(
+            "audit log intact: {entries}\nhead hash: {}\n",
             sanitize(&r.head_hash)
         )
     } else {
+        let failed = r
+            .checkpoints
+            .iter()
+            .filter(|c| !checkpoints::is_ok(c))
+            .count();
         format!(
-            "BROKEN at entry #{}: {}\n({} intact before it)\n",
-            r.first_broken_seq,
-            sanitize(&r.reason),
-            plural(r.entries_checked as usize, "entry", "entries")
+            "BROKEN: {failed} of {} failed (the chain alone verifies: {entries})\nhead hash: {}\n",
+            plural(r.checkpoints.len(), "checkpoint", "checkpoints"),
+            sanitize(&r.head_hash)
         )
-    }
-}
-
-/// One entry of `audit list --json`.
-#[derive(Debug, Serialize)]
-pub struct RecordJson<'a> {
-    pub seq: u64,
-    pub at_ms: i64,
-    pub actor: &'a str,
-    pub court: &'a str,
-    pub role: &'a str,
-    pub method: &'a str,
-    pub case_number: &'a str,
-    pub debtor_ref: &'a str,
-    pub decision: &'a str,
-    pub outcome: &'a str,
-    pub detail: &'a str,
-    pub prev_hash: &'a str,
-    pub hash: &'a str,
-}
-
-pub fn record_json(r: &AuditRecord) -> RecordJson<'_> {
-    RecordJson {
-        seq: r.seq,
-        at_ms: r.at_ms,
-        actor: &r.actor,
-        court: &r.court,
-        role: &r.role,
-        method: &r.method,
-        case_number: &r.case_number,
-        debtor_ref: &r.debtor_ref,
-        decision: &r.decision,
-        outcome: &r.outcome,
-        detail: &r.detail,
-        prev_hash: &r.prev_hash,
-        hash: &r.hash,
-    }
-}
-
-fn or_dash(text: &str) -> String {
-    if text.is_empty() {
-        "-".to_string()
-    } else {
-        text.to_string()
-    }
-}
-
-pub fn table(entries: &[AuditRecord]) -> String {
-    if entries.is_empty() {
-        return "no audit entries\n".to_string();
-    }
-    let mut table = Table::new(&[
-        ("SEQ", Align::Right),
-        ("TIME", Align::Left),
-        ("ACTOR", Align::Left),
-        ("COURT", Align::Left),
-        ("ROLE", Align::Left),
-        ("METHOD", Align::Left),
-        ("CASE", Align::Left),
-        ("DEBTOR", Align::Left),
-        ("DECISION", Align::Left),
-        ("OUTCOME", Align::Left),
-        ("HASH", Align::Left),
-        ("DETAIL", Align::Left),
-    ]);
-    for e in entries {
-        table.push(vec![
-            e.seq.to_string(),
-            utc_time(e.at_ms),
-            or_dash(&e.actor),
-            or_dash(&e.court),
-            or_dash(&e.role),
-            or_dash(&e.method),
-            or_dash(&e.case_number),
-            or_dash(&e.debtor_ref),
-            or_dash(&e.decision),
-            or_dash(&e.outcome),
-            e.hash.chars().take(SHORT_HASH).collect(),
-            e.detail.clone(),
-        ]);
-    }
-    let mut out = table.lines().join("\n");
-    out.push('\n');
-    out.push_str(&plural(entries.len(), "entry", "entries"));
-    out.push('\n');
-    out
+    };
+    text.push_str(&checkpoints::reports_text(r, labels));
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn record(seq: u64) -> AuditRecord {
-        AuditRecord {
-            seq,
-            at_ms: 1_714_521_600_000,
-            actor: "李四".into(),
-            court: "鄂0116".into(),
-            role: "judge".into(),
-            method: "/assethub.v1.Orders/PlaceHold".into(),
-            case_number: "(2024)鄂0116执1234号".into(),
-            debtor_ref: "0123456789abcdef0123456789abcdef".into(),
-            decision: "allowed".into(),
-            outcome: "ord-1".into(),
-            detail: String::new(),
-            prev_hash: "0".repeat(64),
-            hash: "ab".repeat(32),
-        }
-    }
+    use clap::Parser;
 
     #[test]
     fn verify_output() {
@@ -301,9 +296,10 @@ mod tests {
             first_broken_seq: 0,
             reason: String::new(),
             head_hash: "ab".repeat(32),
+            checkpoints: Vec::new(),
         };
-        assert!(verify_text(&intact).starts_with("audit log intact: 12 entries\n"));
-        let line = json::to_line(&verify_json(&intact));
+        assert!(verify_text(&intact, &[]).starts_with("audit log intact: 12 entries\n"));
+        let line = json::to_line(&verify_json(&intact, &[]));
         assert!(line.starts_with(
             r#"{"intact":true,"entries_checked":12,"first_broken_seq":null,"reason":null,"#
         ));
@@ -313,26 +309,87 @@ mod tests {
             first_broken_seq: 5,
             reason: "hash does not match the entry's content (entry edited)".into(),
             head_hash: String::new(),
+            checkpoints: Vec::new(),
         };
-        assert!(verify_text(&broken).starts_with(
+        assert!(verify_text(&broken, &[]).starts_with(
             "BROKEN at entry #5: hash does not match the entry's content (entry edited)\n"
         ));
-        let line = json::to_line(&verify_json(&broken));
+        let line = json::to_line(&verify_json(&broken, &[]));
         assert!(line.contains(r#""intact":false"#) && line.contains(r#""first_broken_seq":5"#));
     }
 
     #[test]
-    fn list_output() {
-        assert_eq!(table(&[]), "no audit entries\n");
-        let text = table(&[record(1), record(2)]);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 4);
-        assert!(lines[0].starts_with("SEQ"));
-        assert!(lines[1].contains("2024-05-01T00:00:00Z") && lines[1].contains("abababababab"));
-        assert_eq!(lines[3], "2 entries");
-        let records = [record(7)];
-        let list: Vec<RecordJson<'_>> = records.iter().map(record_json).collect();
-        let line = json::to_line(&list);
-        assert!(line.starts_with(r#"[{"seq":7,"at_ms":1714521600000,"actor":"李四""#));
+    fn list_arguments_carry_the_filters() {
+        let cli = crate::Cli::try_parse_from([
+            "hubctl",
+            "audit",
+            "list",
+            "--case",
+            "(2024)鄂0116执1234号",
+            "--method",
+            "agency:bank-gongxin:freeze",
+            "--after",
+            "7",
+        ])
+        .expect("parses");
+        let crate::Command::Audit(AuditArgs {
+            command: AuditCommand::List(l),
+        }) = cli.command
+        else {
+            panic!("audit list expected")
+        };
+        let request = l.request();
+        assert_eq!(request.case_number, "(2024)鄂0116执1234号");
+        assert_eq!(request.method, "agency:bank-gongxin:freeze");
+        assert_eq!(
+            (request.after_seq, request.limit, request.since_ms),
+            (7, 0, 0)
+        );
+    }
+
+    #[test]
+    fn checkpoint_and_verify_arguments() {
+        let parse = |args: &[&str]| {
+            let cli = crate::Cli::try_parse_from(args).expect("parses");
+            let crate::Command::Audit(a) = cli.command else {
+                panic!("audit expected")
+            };
+            (cli.json, a.command)
+        };
+        let (json, command) = parse(&["hubctl", "--json", "audit", "checkpoint", "--now"]);
+        assert!(
+            json && matches!(
+                command,
+                AuditCommand::Checkpoint(CheckpointArgs { now: true })
+            )
+        );
+        let (_, command) = parse(&["hubctl", "audit", "checkpoint"]);
+        assert!(matches!(
+            command,
+            AuditCommand::Checkpoint(CheckpointArgs { now: false })
+        ));
+        let (_, command) = parse(&[
+            "hubctl",
+            "audit",
+            "verify",
+            "--checkpoint",
+            "mine.jsonl",
+            "--checkpoint",
+            "/srv/theirs.jsonl",
+        ]);
+        let AuditCommand::Verify(v) = command else {
+            panic!("verify expected")
+        };
+        assert_eq!(
+            v.checkpoints,
+            [
+                PathBuf::from("mine.jsonl"),
+                PathBuf::from("/srv/theirs.jsonl")
+            ]
+        );
+        let (_, command) = parse(&["hubctl", "audit", "verify"]);
+        assert!(matches!(command, AuditCommand::Verify(v) if v.checkpoints.is_empty()));
+        assert!(crate::Cli::try_parse_from(["hubctl", "audit", "verify", "--checkpoint"]).is_err());
+        assert!(crate::Cli::try_parse_from(["hubctl", "audit", "checkpoint", "--later"]).is_err());
     }
 }

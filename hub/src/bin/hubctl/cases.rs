@@ -296,7 +296,11 @@ pub async fn run(
             "\n{} still in force: release them (hubctl release --case ... --order ID)",
             plural(response.holds_in_force.len(), "hold", "holds")
         )?;
-        write!(out, "{}", order_render::orders_table(&response.holds_in_force))?;
+        write!(
+            out,
+            "{}",
+            order_render::orders_table(&response.holds_in_force)
+        )?;
     }
     Ok(())
 }
@@ -398,7 +402,13 @@ pub fn case_block(c: &Case) -> String {
     let debtors: Vec<String> = c
         .debtors
         .iter()
-        .map(|d| format!("{} {}", sanitize(&d.id_masked), sanitize(&mask_name(&d.name))))
+        .map(|d| {
+            format!(
+                "{} {}",
+                sanitize(&d.id_masked),
+                sanitize(&mask_name(&d.name))
+            )
+        })
         .collect();
     let mut rows: Vec<(&str, String)> = vec![
         ("case", sanitize(&c.case_number)),
@@ -409,7 +419,13 @@ pub fn case_block(c: &Case) -> String {
         ("account", sanitize(&c.account)),
         ("frozen", cny(c.frozen_fen)),
         ("deducted", cny(c.deducted_fen)),
-        ("reserved", format!("{} (frozen + deducted + asked + queued)", cny(c.reserved_fen))),
+        (
+            "reserved",
+            format!(
+                "{} (frozen + deducted + asked + queued)",
+                cny(c.reserved_fen)
+            ),
+        ),
         ("holds in force", c.holds_in_force.to_string()),
     ];
     if !c.nearest_end_date.is_empty() {
@@ -427,7 +443,10 @@ pub fn case_block(c: &Case) -> String {
     let width = rows.iter().map(|(l, _)| l.len() + 1).max().unwrap_or(0);
     let mut out = String::new();
     for (label, value) in rows {
-        out.push_str(&format!("{}  {value}\n", pad(&format!("{label}:"), width, Align::Left)));
+        out.push_str(&format!(
+            "{}  {value}\n",
+            pad(&format!("{label}:"), width, Align::Left)
+        ));
     }
     for v in &c.history {
         out.push_str(&format!(
@@ -530,10 +549,7 @@ pub fn intake(rows: Vec<(u64, Vec<String>)>) -> Result<Vec<Intake>, CliError> {
             }
         }
     }
-    Ok(order
-        .into_iter()
-        .filter_map(|c| cases.remove(&c))
-        .collect())
+    Ok(order.into_iter().filter_map(|c| cases.remove(&c)).collect())
 }
 
 #[derive(Debug, Serialize)]
@@ -638,9 +654,36 @@ mod tests {
     #[test]
     fn intake_groups_rows_by_case() {
         let rows = vec![
-            (2, vec!["c1".into(), "i1".into(), "n1".into(), "100".into(), "A-1".into()]),
-            (3, vec!["c2".into(), "i2".into(), "n2".into(), "5.5".into(), "A-2".into()]),
-            (4, vec!["c1".into(), "i3".into(), "n3".into(), "100".into(), "A-1".into()]),
+            (
+                2,
+                vec![
+                    "c1".into(),
+                    "i1".into(),
+                    "n1".into(),
+                    "100".into(),
+                    "A-1".into(),
+                ],
+            ),
+            (
+                3,
+                vec![
+                    "c2".into(),
+                    "i2".into(),
+                    "n2".into(),
+                    "5.5".into(),
+                    "A-2".into(),
+                ],
+            ),
+            (
+                4,
+                vec![
+                    "c1".into(),
+                    "i3".into(),
+                    "n3".into(),
+                    "100".into(),
+                    "A-1".into(),
+                ],
+            ),
         ];
         let cases = intake(rows).expect("groups");
         assert_eq!(cases.len(), 2);
@@ -649,11 +692,38 @@ mod tests {
         assert_eq!(cases[0].request.claim_fen, 10_000);
         assert_eq!(cases[1].request.claim_fen, 550);
         let clash = vec![
-            (2, vec!["c1".into(), "i1".into(), "n1".into(), "100".into(), "A-1".into()]),
-            (3, vec!["c1".into(), "i2".into(), "n2".into(), "200".into(), "A-1".into()]),
+            (
+                2,
+                vec![
+                    "c1".into(),
+                    "i1".into(),
+                    "n1".into(),
+                    "100".into(),
+                    "A-1".into(),
+                ],
+            ),
+            (
+                3,
+                vec![
+                    "c1".into(),
+                    "i2".into(),
+                    "n2".into(),
+                    "200".into(),
+                    "A-1".into(),
+                ],
+            ),
         ];
         assert!(intake(clash).is_err());
-        let bad_claim = vec![(2, vec!["c".into(), "i".into(), "n".into(), "1,000".into(), "A".into()])];
+        let bad_claim = vec![(
+            2,
+            vec![
+                "c".into(),
+                "i".into(),
+                "n".into(),
+                "1,000".into(),
+                "A".into(),
+            ],
+        )];
         assert!(intake(bad_claim).is_err());
     }
 }

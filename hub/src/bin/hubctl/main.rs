@@ -31,8 +31,9 @@
 //! hubctl ... case suspend|reopen|close CASE [--reason R]
 //!
 //! # The tamper-evident audit log (auditors)
-//! hubctl ... audit verify
-//! hubctl ... audit list [--after N] [--limit N]
+//! hubctl ... audit verify [--checkpoint FILE]...
+//! hubctl ... audit list [--after N] [--limit N] [--case CASE] [--method METHOD]
+//! hubctl ... audit checkpoint [--now]                  # --json: the line to keep
 //! ```
 //!
 //! Exit codes: 0 success, 2 invalid arguments (local or the hub's INVALID_ARGUMENT), 1 any other
@@ -160,7 +161,7 @@ enum Command {
     Orders(OrdersArgs),
     /// Print the event feed (order changes, vehicle sightings) after a cursor.
     Events(EventsArgs),
-    /// Verify or list the hub's tamper-evident audit log.
+    /// Verify, list or checkpoint the hub's tamper-evident audit log.
     Audit(audit::AuditArgs),
     /// The court's enforcement cases: register, import, show, list, update, suspend, close.
     Case(cases::CaseArgs),
@@ -927,7 +928,14 @@ mod tests {
         // Where the money goes is not the caller's to name.
         assert!(parse(
             &["deduct"],
-            &["--order", "ord-1", "--amount", "0.5", "--into", "ANY-ACCOUNT-I-LIKE-001"]
+            &[
+                "--order",
+                "ord-1",
+                "--amount",
+                "0.5",
+                "--into",
+                "ANY-ACCOUNT-I-LIKE-001"
+            ]
         )
         .is_err());
         let cli = parse(&["renew"], &["--order", "ord-1", "--days", "30"]).expect("parses");
@@ -1036,7 +1044,7 @@ mod tests {
         let Command::Audit(a) = cli.command else {
             panic!("audit expected")
         };
-        assert!(matches!(a.command, audit::AuditCommand::Verify));
+        assert!(matches!(a.command, audit::AuditCommand::Verify(_)));
         let cli = Cli::try_parse_from(["hubctl", "audit", "list", "--after", "40", "--limit", "5"])
             .expect("parses");
         let Command::Audit(audit::AuditArgs {

@@ -32,7 +32,11 @@ fn money(fen: i64) -> String {
 
 /// An order's amount in its own currency (orders from hubs before currencies: yuan).
 fn amount_of(o: &Order, minor: i64) -> String {
-    let currency = if o.currency.is_empty() { "CNY" } else { o.currency.as_str() };
+    let currency = if o.currency.is_empty() {
+        "CNY"
+    } else {
+        o.currency.as_str()
+    };
     money_in(minor, currency)
 }
 
@@ -116,10 +120,7 @@ pub fn order_block(o: &Order) -> String {
         rows.push(("into account", o.case_account.clone()));
     }
     if !o.approver_id.is_empty() {
-        rows.push((
-            "decided by",
-            format!("{} ({})", o.approver, o.approver_id),
-        ));
+        rows.push(("decided by", format!("{} ({})", o.approver, o.approver_id)));
     }
     if !o.start_date.is_empty() || !o.end_date.is_empty() {
         rows.push((
@@ -389,7 +390,9 @@ mod tests {
         };
         let text = order_block(&usd);
         assert!(text.contains("amount:          12,345.67 USD\n"), "{text}");
-        assert!(text.contains("counts as:       87,943.81 CNY at 7.1234 CNY per USD (2026-11-30)\n"));
+        assert!(
+            text.contains("counts as:       87,943.81 CNY at 7.1234 CNY per USD (2026-11-30)\n")
+        );
         // A deduction names the case's account it moved money into, and who approved it.
         let deduct = Order {
             action: OrderAction::Deduct as i32,
@@ -399,8 +402,14 @@ mod tests {
             ..sample_order()
         };
         let text = order_block(&deduct);
-        assert!(text.contains("into account:    HB0116-ZX-2024-1234\n"), "{text}");
-        assert!(text.contains("decided by:      李庭长 (court-ca/li-7)\n"), "{text}");
+        assert!(
+            text.contains("into account:    HB0116-ZX-2024-1234\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("decided by:      李庭长 (court-ca/li-7)\n"),
+            "{text}"
+        );
         let text = order_block(&sample_order());
         assert!(text.contains("period:          2024-05-01 .. 2025-04-30\n"));
         assert!(text.contains("days left:       364 days\n"));

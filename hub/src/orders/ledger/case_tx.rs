@@ -34,20 +34,20 @@ pub(super) async fn reserve(
     delta: i64,
     purpose: Purpose,
 ) -> Result<LockedCase, LedgerError> {
-    let updated = sqlx::query(
-        "UPDATE cases SET reserved_fen = reserved_fen + $1 WHERE case_number = $2",
-    )
-    .bind(delta)
-    .bind(case)
-    .execute(&mut **tx)
-    .await?;
+    let updated =
+        sqlx::query("UPDATE cases SET reserved_fen = reserved_fen + $1 WHERE case_number = $2")
+            .bind(delta)
+            .bind(case)
+            .execute(&mut **tx)
+            .await?;
     if updated.rows_affected() == 0 {
         return Err(LedgerError::Case(Refusal::NotRegistered(case.to_string())));
     }
-    let row = sqlx::query("SELECT state, claim_fen, reserved_fen FROM cases WHERE case_number = $1")
-        .bind(case)
-        .fetch_one(&mut **tx)
-        .await?;
+    let row =
+        sqlx::query("SELECT state, claim_fen, reserved_fen FROM cases WHERE case_number = $1")
+            .bind(case)
+            .fetch_one(&mut **tx)
+            .await?;
     let state: String = row.try_get(0)?;
     let locked = LockedCase {
         state: CaseState::parse(&state).ok_or_else(|| super::rows::bad("unknown case state"))?,

@@ -46,7 +46,8 @@ impl CaseFigures {
     }
 }
 
-const LIVE: &str = "('awaiting_approval', 'requested', 'awaiting_agency', 'effective', 'partial', 'queued')";
+const LIVE: &str =
+    "('awaiting_approval', 'requested', 'awaiting_agency', 'effective', 'partial', 'queued')";
 
 impl Ledger {
     /// The money of `case` now.

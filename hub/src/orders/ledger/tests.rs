@@ -290,7 +290,9 @@ async fn listing_filters_by_case_state_and_expiry() {
 #[tokio::test]
 async fn only_a_registered_case_in_the_right_state_takes_orders() {
     for (backend, ledger, _keep) in ledgers().await {
-        let refused = ledger.create(&request("k0"), &[order("x", "invented", 1)]).await;
+        let refused = ledger
+            .create(&request("k0"), &[order("x", "invented", 1)])
+            .await;
         assert!(
             matches!(refused, Err(LedgerError::Case(Refusal::NotRegistered(_)))),
             "{backend}: {refused:?}"
@@ -341,7 +343,11 @@ async fn four_eyes_counts_the_case_total_so_splitting_does_not_avoid_it() {
         }
         assert_eq!(
             waiting,
-            vec![State::Requested, State::AwaitingApproval, State::AwaitingApproval],
+            vec![
+                State::Requested,
+                State::AwaitingApproval,
+                State::AwaitingApproval
+            ],
             "{backend}: the second takes the case over the threshold"
         );
         // A deduction on a case holding more than the threshold waits too, however small.
@@ -388,7 +394,11 @@ async fn a_case_holds_one_asset_once_whatever_the_path() {
             }
         }
         assert_eq!(won, 1, "{backend}");
-        assert_eq!(reserved(&ledger, "c").await, 100, "{backend}: losers reserve nothing");
+        assert_eq!(
+            reserved(&ledger, "c").await,
+            100,
+            "{backend}: losers reserve nothing"
+        );
         // Once that hold ends, the asset may be held again.
         let live = ledger.live_holds_of_case("c").await.unwrap();
         let mut released = live[0].clone();
@@ -435,8 +445,14 @@ async fn deductions_never_exceed_a_reduced_claim() {
             ..order(id, "c", amount)
         };
         let over = ledger.create(&request("k1"), &[deduct("d1", 1_001)]).await;
-        assert!(matches!(over, Err(LedgerError::OverCap { .. })), "{backend}: {over:?}");
-        ledger.create(&request("k2"), &[deduct("d2", 1_000)]).await.unwrap();
+        assert!(
+            matches!(over, Err(LedgerError::OverCap { .. })),
+            "{backend}: {over:?}"
+        );
+        ledger
+            .create(&request("k2"), &[deduct("d2", 1_000)])
+            .await
+            .unwrap();
     }
 }
 
@@ -460,7 +476,10 @@ async fn reconciliation_never_overwrites_an_action_under_way() {
         ledger.create(&request("kd"), &[deduct]).await.unwrap();
         let mut view = before.clone();
         view.frozen_fen = 8_000;
-        assert!(!ledger.reconcile(&before, &view).await.unwrap(), "{backend}");
+        assert!(
+            !ledger.reconcile(&before, &view).await.unwrap(),
+            "{backend}"
+        );
         assert_eq!(ledger.get("h").await.unwrap().unwrap().frozen_fen, 10_000);
         // Answered: the hold is quiet again and the agency's view is taken.
         let pending = ledger.get("d").await.unwrap().unwrap();
@@ -469,6 +488,9 @@ async fn reconciliation_never_overwrites_an_action_under_way() {
         ledger.update(&[(pending, done)]).await.unwrap();
         assert!(ledger.reconcile(&before, &view).await.unwrap(), "{backend}");
         // A view read before a change is refused (the hold's version moved).
-        assert!(!ledger.reconcile(&before, &view).await.unwrap(), "{backend}");
+        assert!(
+            !ledger.reconcile(&before, &view).await.unwrap(),
+            "{backend}"
+        );
     }
 }
