@@ -100,6 +100,16 @@ pub fn hub_config(agencies: &[RunningAgency], ledger_url: &str) -> HubConfig {
     config.control.call_timeout_ms = 2_500;
     config.server.default_deadline_ms = 2_000;
     config.metrics.enabled = false;
+    // Holds in force are compared with the agencies' registers during the run too.
+    config.control.reconcile_ms = 3_000;
+    // US-dollar deposits count toward claims at a fixed rate, so they are frozen too.
+    config.control.exchange_rates.insert(
+        "USD".into(),
+        assethub_hub::config::RateConfig {
+            cny_per_unit: "7.1234".into(),
+            date: "2026-11-30".into(),
+        },
+    );
     config
 }
 

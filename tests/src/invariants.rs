@@ -9,7 +9,9 @@
 //! - no agency holds anything under a key the ledger does not know (an orphan hold), nor any
 //!   hold placed without a key;
 //! - one caller request (court + caller key + asset) never made two orders nor two holds, and a
-//!   case never holds one asset twice with the same kind of hold.
+//!   case never holds one asset twice with the same kind of hold;
+//! - what the agencies hold frozen or moved for a case, valued at each order's recorded rate,
+//!   never exceeds the case's registered claim (no excess control, counted at the agencies).
 //!
 //! Input: the ledger (read after the hub stopped, or alongside an in-process hub) and each
 //! agency's [`RegisterExport`]; output: a [`Report`] of counts and [`Mismatch`]es.
@@ -57,9 +59,67 @@ pub async fn ledger_orders(url: &str) -> Result<Vec<Order>, LedgerError> {
     Ok(orders)
 }
 
-/// Reads the ledger at `url` and checks it against `registers`.
+/// Reads the ledger at `url` and checks it against `registers`, claims included.
 pub async fn check_ledger(url: &str, registers: &[AgencyRegister]) -> Result<Report, LedgerError> {
-    Ok(check(&ledger_orders(url).await?, registers))
+    let orders = ledger_orders(url).await?;
+    let mut report = check(&orders, registers);
+    check_claims(&mut report, &orders, registers, &ledger_claims(url).await?);
+    Ok(report)
+}
+
+/// Every registered case's claim in the ledger at `url`.
+pub async fn ledger_claims(url: &str) -> Result<BTreeMap<String, i64>, LedgerError> {
+    use sqlx::Row;
+    let ledger = Ledger::open(url).await?;
+    let rows = sqlx::query("SELECT case_number, claim_fen FROM cases")
+        .fetch_all(ledger.pool())
+        .await
+        .map_err(LedgerError::Db)?;
+    let mut claims = BTreeMap::new();
+    for row in &rows {
+        claims.insert(
+            row.try_get::<String, _>(0).map_err(LedgerError::Db)?,
+            row.try_get::<i64, _>(1).map_err(LedgerError::Db)?,
+        );
+    }
+    ledger.pool().close().await;
+    Ok(claims)
+}
+
+/// No case holds more than it claims, in what the agencies report (each hold valued at the
+/// rate its freeze order recorded).
+pub fn check_claims(
+    report: &mut Report,
+    orders: &[Order],
+    registers: &[AgencyRegister],
+    claims: &BTreeMap<String, i64>,
+) {
+    let by_id: HashMap<&str, &Order> = orders.iter().map(|o| (o.order_id.as_str(), o)).collect();
+    let mut held: BTreeMap<&str, i64> = BTreeMap::new();
+    for register in registers {
+        for hold in &register.export.holds {
+            let Some(order) = by_id.get(hold.placed_by.as_str()) else {
+                continue;
+            };
+            if order.action != Action::Freeze {
+                continue;
+            }
+            *held.entry(order.case_number.as_str()).or_default() +=
+                order.value(hold.held_fen + hold.deducted_fen);
+        }
+    }
+    for (case, value) in held {
+        if let Some(&claim) = claims.get(case) {
+            if value > claim {
+                report.add(
+                    MismatchKind::OverClaim,
+                    "",
+                    case,
+                    format!("the agencies hold {value} fen for case {case}, which claims {claim} fen"),
+                );
+            }
+        }
+    }
 }
 
 /// What the agency should show for a hold order in its ledger state.

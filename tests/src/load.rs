@@ -13,7 +13,8 @@ mod report;
 
 pub use report::{memory_verdict, Memory, OpFigures, Report, Sample};
 
-use crate::{clients_as, Authed, Role, CASE, COURT};
+use crate::{cases_client, clients_as, register_standard_cases, Authed, Role, CASE, COURT};
+use assethub_proto::v1::cases_client::CasesClient;
 use assethub_mocks::Population;
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::asset_hub_client::AssetHubClient;
@@ -152,7 +153,10 @@ impl Targets {
                 name: d.name.clone(),
             })
             .collect();
-        let (client, _) = clients_as(&connect(url).await, Role::Judge, COURT);
+        let channel = connect(url).await;
+        // The court's case system has registered the debtors' case first.
+        register_standard_cases(&channel, population).await;
+        let (client, _) = clients_as(&channel, Role::Judge, COURT);
         let answers: Vec<pb::QueryResponse> = stream::iter(&debtors)
             .map(|debtor| {
                 let mut client = client.clone();
@@ -209,9 +213,11 @@ pub async fn run(
     let deadline = started + plan.duration;
     let mut workers = Vec::with_capacity(plan.workers);
     for w in 0..plan.workers {
+        let channel = connect(url).await;
         let worker = Worker {
             rng: StdRng::seed_from_u64(plan.seed.wrapping_add(w as u64)),
-            clients: clients_as(&connect(url).await, Role::Judge, COURT),
+            cases: cases_client(&channel, COURT),
+            clients: clients_as(&channel, Role::Judge, COURT),
             targets: targets.clone(),
             plan: plan.clone(),
             sequence: sequence.clone(),
@@ -313,6 +319,8 @@ impl Tally {
 struct Worker {
     rng: StdRng,
     clients: (AssetHubClient<Authed>, OrdersClient<Authed>),
+    /// The court's case system, registering each round trip's case.
+    cases: CasesClient<Authed>,
     targets: Arc<Targets>,
     plan: Plan,
     sequence: Arc<AtomicU64>,
@@ -412,10 +420,22 @@ impl Worker {
         causes
     }
 
-    /// A case of its own per round trip, so concurrent workers never contend for one case's
-    /// hold on a car.
+    /// A case of its own per round trip (registered first, as the court's case system does),
+    /// so concurrent workers never contend for one case's hold on a car.
     async fn watch_and_release(&mut self, owner: &pb::Debtor, car: &str, n: u64) -> Vec<String> {
         let case = format!("(2025)鄂0116执{}号", 100_000 + n);
+        let registered = self
+            .cases
+            .register_case(pb::RegisterCaseRequest {
+                case_number: case.clone(),
+                debtors: vec![owner.clone()],
+                claim_fen: 1_000_000,
+                account: format!("HB0116-ZX-2025-{}", 100_000 + n),
+            })
+            .await;
+        if let Err(status) = registered {
+            return vec![format!("register {}", rpc_cause(&status))];
+        }
         let instruction = |key: String| {
             Some(pb::Instruction {
                 case_number: case.clone(),

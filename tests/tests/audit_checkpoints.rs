@@ -130,10 +130,11 @@ async fn kept_checkpoints_reveal_a_truncated_and_a_rewritten_ledger() {
         [(OK, false), (TRUNCATED, false), (TRUNCATED, true)],
         "{report:?}"
     );
+    // (The auditor's own calls are audited too, so the head has grown by them since.)
     assert!(
         report.checkpoints[1]
             .reason
-            .contains(&format!("only {keep}")),
+            .contains("the newest entries were deleted"),
         "{report:?}"
     );
 
@@ -170,11 +171,13 @@ async fn kept_checkpoints_reveal_a_truncated_and_a_rewritten_ledger() {
     );
     let report = verify(&mut auditor, &[&first, &second]).await;
     assert!(!report.intact);
-    assert_eq!(
-        verdicts(&report),
-        [(REWRITTEN, false), (TRUNCATED, false), (TRUNCATED, true)],
-        "{report:?}"
-    );
+    let found = verdicts(&report);
+    assert_eq!(found[0], (REWRITTEN, false), "{report:?}");
+    // The second checkpoint (and the hub's own) fail too: truncated, or rewritten once the
+    // auditor's own audited calls have grown the log past them again.
+    for (verdict, _) in &found[1..] {
+        assert!([TRUNCATED, REWRITTEN].contains(verdict), "{report:?}");
+    }
     assert!(
         report.checkpoints[0].reason.contains("rewritten"),
         "{report:?}"

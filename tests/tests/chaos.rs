@@ -16,6 +16,7 @@ use assethub_tests::chaos::load::{Caller, Worker};
 use assethub_tests::chaos::{self, ChaosSettings, Tally};
 use assethub_tests::hub_process::HubProcess;
 use assethub_tests::invariants::{self, AgencyRegister};
+use assethub_tests::register_case;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -28,8 +29,10 @@ use tonic::transport::Endpoint;
 
 /// The courts whose judges call: Wuhan's Hongshan basic court and intermediate court.
 const COURTS: [&str; 2] = ["鄂0116", "鄂01"];
-/// Debtors the callers search.
+/// Debtors the callers search (every one a debtor of every caller's case).
 const POPULATION: usize = 300;
+/// Each caller's case claims 50,000,000.00 yuan: large, but reachable by its freezes.
+const CLAIM_FEN: i64 = 5_000_000_000;
 /// Longest wait for the hub to settle its orders once the faults stop.
 const SETTLE_FOR: Duration = Duration::from_secs(60);
 
@@ -58,16 +61,27 @@ async fn sigkilled_hub_under_faults_never_double_holds_loses_or_orphans_an_order
         .connect_lazy();
     let hub = Arc::new(Mutex::new(hub));
 
+    // Every caller's case, registered by its court's case system with every debtor searched.
+    let case_of = |index: usize| {
+        let court = COURTS[index % COURTS.len()];
+        (court, format!("(2025){court}执{}号", 7_000 + index))
+    };
+    for index in 0..settings.workers {
+        let (_, case) = case_of(index);
+        let account = format!("CHAOS-{}", 7_000 + index);
+        register_case(&channel, &case, &debtors, CLAIM_FEN, &account).await;
+    }
+
     // Load and crashes.
     let tally = Arc::new(Tally::default());
     let until = Instant::now() + Duration::from_secs(settings.secs);
     let workers: Vec<_> = (0..settings.workers)
         .map(|index| {
-            let court = COURTS[index % COURTS.len()];
+            let (court, case) = case_of(index);
             let caller = Caller {
                 index,
                 court: court.into(),
-                case: format!("(2025){court}执{}号", 7_000 + index),
+                case,
                 seed: settings.seed,
             };
             let worker = Worker::new(caller, &channel, debtors.clone(), tally.clone());

@@ -6,7 +6,9 @@ use assethub_mocks::population::DEFAULT_SEED;
 use assethub_mocks::{demo_agencies, start_all, Population};
 use assethub_proto::v1 as pb;
 use assethub_tests::hub_process::HubProcess;
-use assethub_tests::{clients_as, config_for, demo_person_query, Role, COURT};
+use assethub_tests::{
+    clients_as, config_for, demo_person_query, register_standard_cases, Role, COURT,
+};
 use std::sync::Arc;
 use tonic::transport::Channel;
 
@@ -43,7 +45,9 @@ async fn a_killed_hub_restarts_on_its_address_and_a_terminated_one_exits_cleanly
         agency.latency_ms = 0;
         agency.jitter_ms = 0;
     }
-    let agencies = start_all(&lineup, population).await.expect("mocks start");
+    let agencies = start_all(&lineup, population.clone())
+        .await
+        .expect("mocks start");
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut config = config_for(&agencies);
     // Relative to the hub's working directory, which is `dir`.
@@ -57,6 +61,7 @@ async fn a_killed_hub_restarts_on_its_address_and_a_terminated_one_exits_cleanly
         "a live hub has an RSS"
     );
     let channel = connect(&hub).await;
+    register_standard_cases(&channel, &population).await;
     assert_eq!(query(&channel).await.unwrap(), vec![false; 6]);
     assert_eq!(
         query(&channel).await.unwrap(),

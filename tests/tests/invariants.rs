@@ -37,7 +37,8 @@ async fn place(world: &mut World, key: &str, action: pb::OrderAction, asset: &st
             asset_ref: asset.into(),
             debtor: demo_debtor(),
             amount_fen: 0,
-            days: 0,
+            // Shorter than the legal maximum, so it can be renewed today.
+            days: 30,
             currency: String::new(),
         })
         .await

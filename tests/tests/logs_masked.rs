@@ -52,11 +52,13 @@ async fn no_identity_number_or_name_reaches_the_logs() {
             .into_inner();
         while stream.next().await.is_some() {}
     }
-    world
+    // Not the name the case registered: refused, and the refusal names neither.
+    let refused = world
         .client
         .query(query(DEMO_PERSON_ID, "王五"))
         .await
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
     let invalid = world
         .client
         .query(query("110105194912310021", DEMO_PERSON_NAME))

@@ -9,7 +9,7 @@ use assethub_mocks::population::{DEFAULT_SEED, DEMO_PERSON_ID, DEMO_PERSON_NAME}
 use assethub_mocks::{demo_agencies, start_all, Population};
 use assethub_proto::v1 as pb;
 use assethub_tests::hub_process::HubProcess;
-use assethub_tests::{clients_as, config_for, demo_person_query, Role, World, WorldOptions, CASE};
+use assethub_tests::{clients_as, register_standard_cases, config_for, demo_person_query, Role, World, WorldOptions, CASE};
 use assethub_tests::{invariants, COURT};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +21,9 @@ use tonic_health::pb::HealthCheckRequest;
 #[tokio::test]
 async fn sigterm_lets_an_order_in_flight_reach_its_agency_and_records_the_answer() {
     let population = Arc::new(Population::generate(DEFAULT_SEED, 200));
-    let agencies = start_all(&demo_agencies(0), population).await.unwrap();
+    let agencies = start_all(&demo_agencies(0), population.clone())
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = config_for(&agencies);
     let ledger = format!("sqlite://{}/ledger.db", dir.path().display());
@@ -33,6 +35,7 @@ async fn sigterm_lets_an_order_in_flight_reach_its_agency_and_records_the_answer
         .connect()
         .await
         .unwrap();
+    register_standard_cases(&channel, &population).await;
     let (mut search, mut orders) = clients_as(&channel, Role::Judge, COURT);
     let found = search
         .query(demo_person_query())

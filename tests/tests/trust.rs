@@ -436,7 +436,8 @@ async fn a_caller_over_its_rate_is_told_to_slow_down_and_others_are_not() {
         ..WorldOptions::default()
     })
     .await;
-    let (mut greedy, _) = world.clients_as(Role::CaseSystem, COURT);
+    // (The court's case system registered the world's cases: a judge is the fresh caller.)
+    let (mut greedy, _) = world.clients_as(Role::Judge, COURT);
     let mut codes = Vec::new();
     for _ in 0..5 {
         codes.push(
@@ -448,7 +449,7 @@ async fn a_caller_over_its_rate_is_told_to_slow_down_and_others_are_not() {
     }
     assert_eq!(&codes[..3], &[Code::Ok, Code::Ok, Code::Ok]);
     assert_eq!(codes[4], Code::ResourceExhausted);
-    let (mut other, _) = world.clients_as(Role::Judge, COURT);
+    let (mut other, _) = world.clients_as(Role::Supervisor, COURT);
     other.query(demo_person_query()).await.unwrap();
 }
 

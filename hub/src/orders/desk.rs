@@ -15,7 +15,7 @@ use crate::config::ApprovalRule;
 use crate::registry::{Registry, Source};
 use crate::search::{Outcome, Search, SearchHub};
 use assethub_connectors::domain::{
-    mask_id, AssetDetail, AssetRef, CaseNumber, CivilDate, Debtor, Fen,
+    mask_id, AssetDetail, AssetKind, AssetRef, CaseNumber, CivilDate, Debtor, Fen,
 };
 use assethub_connectors::QueryAnswer;
 use sha2::{Digest, Sha256};
@@ -291,14 +291,36 @@ impl Desk {
         self.settled(&order.order_id, deadline).await
     }
 
-    /// The currency of the fund asset a freeze names, from a search of the debtor at its source
-    /// (a cached answer will do: currencies do not change), and the rate it counts at.
+    /// The currency of the fund asset a freeze names, and the rate it counts at: yuan for a
+    /// payment platform's balance (platforms hold fen of yuan); for a deposit, the account's
+    /// currency from a search of the debtor at its bank (a cached answer will do: currencies
+    /// do not change).
     async fn fund_rate(
         &self,
         req: &HoldRequest,
         source: &Arc<Source>,
         deadline: Instant,
     ) -> Result<Rate, DeskError> {
+        let currency = if source.kind() == AssetKind::Payment {
+            super::model::CNY.to_string()
+        } else {
+            self.deposit_currency(req, source, deadline).await?
+        };
+        if !req.currency.is_empty() && req.currency != currency {
+            return Err(DeskError::Refused(format!(
+                "the account is in {currency}, not {}: amounts are never added across currencies",
+                req.currency
+            )));
+        }
+        self.rates.rate(&currency).map_err(DeskError::Refused)
+    }
+
+    async fn deposit_currency(
+        &self,
+        req: &HoldRequest,
+        source: &Arc<Source>,
+        deadline: Instant,
+    ) -> Result<String, DeskError> {
         let search = Arc::new(Search {
             case: req.authority.case.clone(),
             debtor: req.debtor.clone(),
@@ -315,7 +337,6 @@ impl Desk {
                     .find(|a| a.asset_ref == req.asset)
                     .and_then(|a| match &a.detail {
                         AssetDetail::Deposit(d) => Some(d.currency.clone()),
-                        AssetDetail::Payment(_) => Some(super::model::CNY.to_string()),
                         _ => None,
                     }),
                 _ => None,
@@ -333,20 +354,13 @@ impl Desk {
                 )))
             }
         };
-        let currency = currency.ok_or_else(|| {
+        currency.ok_or_else(|| {
             DeskError::Refused(format!(
-                "{} lists no fund asset {} for this debtor",
+                "{} lists no deposit account {} for this debtor",
                 source.id(),
                 req.asset
             ))
-        })?;
-        if !req.currency.is_empty() && req.currency != currency {
-            return Err(DeskError::Refused(format!(
-                "the account is in {currency}, not {}: amounts are never added across currencies",
-                req.currency
-            )));
-        }
-        self.rates.rate(&currency).map_err(DeskError::Refused)
+        })
     }
 
     /// Release, deduct from or renew a hold `case` placed (admitted by the caller).

@@ -1,6 +1,9 @@
 //! One chaos caller: a judge of one court working one case, issuing seeded random mixed
 //! requests — searches (Query, BatchQuery), holds on what searches found (freeze, seal, watch),
-//! one-click freezes, and release / deduct / renew of holds it placed — until told to stop.
+//! one-click freezes, and release / deduct / renew of holds it placed, plus the races a
+//! hostile or hurried court makes: two freezes of one account at once under different keys,
+//! and two actions on one hold at once (two deductions, or a deduction and a renewal) — until
+//! told to stop.
 //! A request that fails because the hub died or did not answer is sent again with the same
 //! idempotency key, as a real case system would; every attempt and every request's final
 //! outcome is tallied.
@@ -100,12 +103,14 @@ impl Worker {
         while Instant::now() < until {
             let roll = self.rng.random_range(0..100);
             match roll {
-                0..=29 => self.query().await,
-                30..=37 => self.batch_query().await,
-                38..=52 => self.freeze().await,
-                53..=60 => self.seal().await,
-                61..=67 => self.watch().await,
-                68..=72 => self.freeze_funds().await,
+                0..=24 => self.query().await,
+                25..=32 => self.batch_query().await,
+                33..=45 => self.freeze().await,
+                46..=52 => self.seal().await,
+                53..=59 => self.watch().await,
+                60..=64 => self.freeze_funds().await,
+                65..=69 => self.freeze_twice().await,
+                70..=74 => self.act_twice().await,
                 _ => self.act().await,
             }
         }
@@ -299,30 +304,130 @@ impl Worker {
         self.place(pb::OrderAction::Watch, "watch", &asset, 0).await;
     }
 
-    async fn place(&mut self, action: pb::OrderAction, op: &str, asset: &Known, amount_fen: i64) {
-        let request = pb::PlaceHoldRequest {
+    fn hold_request(&mut self, action: pb::OrderAction, asset: &Known, amount_fen: i64) -> pb::PlaceHoldRequest {
+        pb::PlaceHoldRequest {
             instruction: self.instruction(),
             action: action as i32,
             asset_ref: asset.asset_ref.clone(),
             debtor: self.debtor(asset.debtor),
             amount_fen,
-            days: 0,
+            // Shorter than the legal maximum, so that renewals can extend it.
+            days: 60,
             currency: String::new(),
-        };
+        }
+    }
+
+    async fn send_hold(&self, op: &str, request: pb::PlaceHoldRequest) -> Option<Placed> {
         let client = self.orders.clone();
-        let answer = self
+        let action = pb::OrderAction::try_from(request.action).unwrap_or(pb::OrderAction::Unspecified);
+        self.call(op, || {
+            let mut client = client.clone();
+            let message = timed(request.clone());
+            async move { client.place_hold(message).await }
+        })
+        .await
+        .ok()
+        .map(|order| Placed {
+            order_id: order.order_id,
+            action,
+        })
+    }
+
+    async fn place(&mut self, action: pb::OrderAction, op: &str, asset: &Known, amount_fen: i64) {
+        let request = self.hold_request(action, asset, amount_fen);
+        if let Some(placed) = self.send_hold(op, request).await {
+            self.placed.push(placed);
+        }
+    }
+
+    /// Two freezes of one account by this case at once, under different keys: one may hold it.
+    async fn freeze_twice(&mut self) {
+        let Some(asset) = self.pick(&[Kind::Funds]) else {
+            return self.query().await;
+        };
+        let most = (asset.available_fen / 4).max(100);
+        let (a, b) = (self.rng.random_range(1..=most), self.rng.random_range(1..=most));
+        let first = self.hold_request(pb::OrderAction::Freeze, &asset, a);
+        let second = self.hold_request(pb::OrderAction::Freeze, &asset, b);
+        let (a, b) = tokio::join!(
+            self.send_hold("freeze_race", first),
+            self.send_hold("freeze_race", second)
+        );
+        self.placed.extend(a.into_iter().chain(b));
+    }
+
+    /// Two actions at once on one freeze this caller placed: two deductions whose answers may
+    /// cross, or a deduction and a renewal.
+    async fn act_twice(&mut self) {
+        let freezes: Vec<Placed> = self
+            .placed
+            .iter()
+            .filter(|p| p.action == pb::OrderAction::Freeze)
+            .cloned()
+            .collect();
+        if freezes.is_empty() {
+            return self.query().await;
+        }
+        let placed = freezes[self.rng.random_range(0..freezes.len())].clone();
+        let Some(order) = self.current(&placed).await else {
+            return;
+        };
+        if order.state != pb::OrderState::Effective as i32 && order.state != pb::OrderState::Partial as i32
+            || order.frozen_fen < 2
+        {
+            return;
+        }
+        let third = (order.frozen_fen / 3).max(1);
+        let deduct = self.rng.random_range(1..=third);
+        let first = self.act_request(&placed, pb::OrderAction::Deduct, deduct, 0);
+        let second = if self.rng.random_bool(0.5) {
+            let more = self.rng.random_range(1..=third);
+            self.act_request(&placed, pb::OrderAction::Deduct, more, 0)
+        } else {
+            let days = self.rng.random_range(1..=30);
+            self.act_request(&placed, pb::OrderAction::Renew, 0, days)
+        };
+        let _ = tokio::join!(
+            self.send_act("act_race", first),
+            self.send_act("act_race", second)
+        );
+    }
+
+    /// The order as it stands now.
+    async fn current(&self, placed: &Placed) -> Option<pb::Order> {
+        let client = self.orders.clone();
+        let get = pb::GetOrderRequest {
+            order_id: placed.order_id.clone(),
+        };
+        self.call("get", || {
+            let mut client = client.clone();
+            let message = timed(get.clone());
+            async move { client.get_order(message).await }
+        })
+        .await
+        .ok()
+    }
+
+    fn act_request(&mut self, placed: &Placed, action: pb::OrderAction, amount_fen: i64, days: u32) -> pb::ActOnHoldRequest {
+        pb::ActOnHoldRequest {
+            instruction: self.instruction(),
+            action: action as i32,
+            order_id: placed.order_id.clone(),
+            amount_fen,
+            case_account: String::new(),
+            days,
+        }
+    }
+
+    async fn send_act(&self, op: &str, request: pb::ActOnHoldRequest) {
+        let client = self.orders.clone();
+        let _ = self
             .call(op, || {
                 let mut client = client.clone();
                 let message = timed(request.clone());
-                async move { client.place_hold(message).await }
+                async move { client.act_on_hold(message).await }
             })
             .await;
-        if let Ok(order) = answer {
-            self.placed.push(Placed {
-                order_id: order.order_id,
-                action,
-            });
-        }
     }
 
     async fn freeze_funds(&mut self) {
@@ -359,18 +464,7 @@ impl Worker {
         }
         let at = self.rng.random_range(0..self.placed.len());
         let placed = self.placed[at].clone();
-        let client = self.orders.clone();
-        let get = pb::GetOrderRequest {
-            order_id: placed.order_id.clone(),
-        };
-        let Ok(order) = self
-            .call("get", || {
-                let mut client = client.clone();
-                let message = timed(get.clone());
-                async move { client.get_order(message).await }
-            })
-            .await
-        else {
+        let Some(order) = self.current(&placed).await else {
             return;
         };
         let state = pb::OrderState::try_from(order.state).unwrap_or(pb::OrderState::Unspecified);
@@ -404,21 +498,8 @@ impl Worker {
                 self.rng.random_range(1..=30),
             )
         };
-        let request = pb::ActOnHoldRequest {
-            instruction: self.instruction(),
-            action: action as i32,
-            order_id: placed.order_id.clone(),
-            amount_fen,
-            case_account: String::new(),
-            days,
-        };
-        let _ = self
-            .call(op, || {
-                let mut client = client.clone();
-                let message = timed(request.clone());
-                async move { client.act_on_hold(message).await }
-            })
-            .await;
+        let request = self.act_request(&placed, action, amount_fen, days);
+        self.send_act(op, request).await;
     }
 }
 

@@ -41,6 +41,8 @@ pub enum MismatchKind {
     DoubleHold,
     /// One case holds one asset twice with the same kind of hold at once.
     TwoLiveHolds,
+    /// What the agencies hold frozen or moved for a case is worth more than its claim.
+    OverClaim,
 }
 
 impl MismatchKind {
@@ -61,6 +63,7 @@ impl MismatchKind {
             Self::DuplicateRequest => "duplicate_request",
             Self::DoubleHold => "double_hold",
             Self::TwoLiveHolds => "two_live_holds",
+            Self::OverClaim => "over_claim",
         }
     }
 }
