@@ -64,7 +64,7 @@ pub fn sweep_case(debtor: &DebtorRecord) -> DemoCase {
     DemoCase {
         case_number: format!("(2026)鄂0116执{sequence}号"),
         debtors: vec![(debtor.id_number.clone(), debtor.name.clone())],
-        claim_fen: 10_000_00 * (1 + (debtor.index as i64 % 50)),
+        claim_fen: 1_000_000 * (1 + (debtor.index as i64 % 50)),
         account: format!("HB0116-ZX-2026-{sequence}"),
     }
 }

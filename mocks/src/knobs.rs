@@ -80,7 +80,7 @@
 //! In process: `agency.knobs.faults()` ([`Faults`]): `add_rules`, `set_rules`,
 //! `remove_rules`, `configure`, `reseed`, `counts`, `injected`.
 //!
-//! # The hold register (read-only)
+//! # The hold register
 //!
 //! - `GET /__admin/holds` → `{"holds": [...], "keyed": [...]}`, the agency's hold register as of
 //!   its today (expiries and queue promotions applied): every hold (`id`, `asset`, `kind`,
@@ -91,6 +91,9 @@
 //!   `until`). `status` is `pending`, `effective`, `queued`, `rejected`, `released`, `deducted`
 //!   or `expired`. Refused instructions record no key.
 //! - In process: `agency.knobs.register()` ([`RegisterExport`]).
+//! - `POST /__admin/holds/lift` `{"hold": "<id>"}` (in process: `knobs.lift_at_counter(id)`):
+//!   a clerk lifts a hold at the counter, with no instruction from any court — the drift the
+//!   hub finds by reconciling.
 //!
 //! `injected` counts faults by kind since the agency started:
 //! `{"latency", "long_tail", "error", "hang", "reset", "throttle", "malformed", "truncated",
@@ -222,6 +225,14 @@ impl Knobs {
         self.register.get().map(|view| view.export(self.today()))
     }
 
+    /// Lifts hold `id` at the counter, with no instruction from any court (the drift the hub
+    /// must reconcile); false when the agency has no such hold in force or queued.
+    pub fn lift_at_counter(&self, id: &str) -> bool {
+        self.register
+            .get()
+            .is_some_and(|view| view.lift_at_counter(id, self.today()))
+    }
+
     pub fn snapshot(&self) -> KnobSettings {
         KnobSettings {
             latency_ms: Some(self.latency_ms.load(Ordering::Relaxed)),
@@ -312,6 +323,20 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// `POST /__admin/holds/lift` `{"hold": "<id>"}`: a clerk lifts the hold at the counter.
+pub async fn lift_hold(State(knobs): State<Arc<Knobs>>, Json(body): Json<LiftHold>) -> Response {
+    if knobs.lift_at_counter(&body.hold) {
+        (StatusCode::OK, "lifted").into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "no such hold in force or queued").into_response()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LiftHold {
+    pub hold: String,
 }
 
 /// `GET /__admin/holds`: the hold register (404 when the agency keeps none).

@@ -5,7 +5,7 @@ use crate::faults::{self, FaultsConfig};
 use crate::knobs::{self, Knobs, ADMIN_PREFIX};
 use crate::population::Population;
 use crate::{AgencyConfig, Family};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
 use std::net::SocketAddr;
@@ -94,6 +94,10 @@ pub async fn start_with_faults(
                 .delete(faults::delete_faults),
         )
         .route(&format!("{ADMIN_PREFIX}/holds"), get(knobs::get_holds))
+        .route(
+            &format!("{ADMIN_PREFIX}/holds/lift"),
+            post(knobs::lift_hold),
+        )
         .with_state(knobs.clone());
     let app = api.merge(admin).layer(axum::middleware::from_fn_with_state(
         knobs.clone(),

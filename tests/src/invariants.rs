@@ -115,7 +115,9 @@ pub fn check_claims(
                     MismatchKind::OverClaim,
                     "",
                     case,
-                    format!("the agencies hold {value} fen for case {case}, which claims {claim} fen"),
+                    format!(
+                        "the agencies hold {value} fen for case {case}, which claims {claim} fen"
+                    ),
                 );
             }
         }

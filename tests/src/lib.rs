@@ -177,6 +177,8 @@ pub struct WorldOptions {
     pub tweak: Box<dyn FnOnce(&mut HubConfig)>,
     /// Last changes to the agencies' configuration before they start.
     pub tweak_agencies: AgencyTweak,
+    /// The ledger to use; `None`: a fresh SQLite file in the world's data directory.
+    pub ledger_url: Option<String>,
 }
 
 impl Default for WorldOptions {
@@ -186,8 +188,42 @@ impl Default for WorldOptions {
             agency_latency_ms: Some(0),
             tweak: Box::new(|_| {}),
             tweak_agencies: Box::new(|_| {}),
+            ledger_url: None,
         }
     }
+}
+
+/// The ledgers a story about money runs on: SQLite always (`None`: the world's own file) and
+/// PostgreSQL when `ASSETHUB_TEST_PG_URL` names a server (a fresh `assethub_test_*` database;
+/// `.ci/run` clears old ones).
+pub async fn ledger_backends() -> Vec<(&'static str, Option<String>)> {
+    let mut backends = vec![("sqlite", None)];
+    if let Ok(base) = std::env::var("ASSETHUB_TEST_PG_URL") {
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&base)
+            .await
+            .expect("the PostgreSQL server of ASSETHUB_TEST_PG_URL answers");
+        let name = format!("assethub_test_{}", uuid_like());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("a test database can be created");
+        admin.close().await;
+        let (root, _) = base.rsplit_once('/').expect("a database URL");
+        backends.push(("postgres", Some(format!("{root}/{name}"))));
+    }
+    backends
+}
+
+/// 32 hex digits, unique enough for a test database's name.
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 /// Mock agencies plus a hub configured against them.
@@ -224,7 +260,10 @@ impl World {
             .expect("mock agencies start");
         let data = tempfile::tempdir().expect("temporary data directory");
         let mut config = config_for(&agencies);
-        config.ledger.url = format!("sqlite://{}/ledger.db", data.path().display());
+        config.ledger.url = options
+            .ledger_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/ledger.db", data.path().display()));
         // Each world's signed audit checkpoints next to its ledger, never shared.
         config.audit.checkpoint_file = data.path().join("audit-checkpoints.jsonl");
         config.control.follow_up_ms = 100;
@@ -388,4 +427,27 @@ pub fn demo_debtor() -> Option<pb::Debtor> {
         id_number: DEMO_PERSON_ID.into(),
         name: DEMO_PERSON_NAME.into(),
     })
+}
+
+/// Polls an order (with a client of its court) until it reaches `wanted`; fails the test after
+/// 20 s.
+pub async fn wait_with(
+    orders: &mut OrdersClient<Authed>,
+    order_id: &str,
+    wanted: pb::OrderState,
+) -> pb::Order {
+    for _ in 0..400 {
+        let order = orders
+            .get_order(pb::GetOrderRequest {
+                order_id: order_id.into(),
+            })
+            .await
+            .expect("the order can be read")
+            .into_inner();
+        if order.state == wanted as i32 {
+            return order;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("order {order_id} never became {wanted:?}");
 }

@@ -14,10 +14,10 @@ mod report;
 pub use report::{memory_verdict, Memory, OpFigures, Report, Sample};
 
 use crate::{cases_client, clients_as, register_standard_cases, Authed, Role, CASE, COURT};
-use assethub_proto::v1::cases_client::CasesClient;
 use assethub_mocks::Population;
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::asset_hub_client::AssetHubClient;
+use assethub_proto::v1::cases_client::CasesClient;
 use assethub_proto::v1::orders_client::OrdersClient;
 use futures::{stream, StreamExt};
 use rand::rngs::StdRng;

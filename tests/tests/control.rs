@@ -5,15 +5,12 @@ use assethub_mocks::population::DEMO_PERSON_ID;
 use assethub_mocks::FamilySettings;
 use assethub_proto::v1 as pb;
 use assethub_tests::{
-    demo_debtor, demo_person_query, instruction, Role, World, WorldOptions, CASE,
+    demo_debtor, demo_person_query, instruction, wait_with, Role, World, WorldOptions, CASE,
+    OTHER_COURT_CASE,
 };
 use futures::StreamExt;
 use std::time::Duration;
 use tonic::Code;
-
-type Orders = pb::orders_client::OrdersClient<assethub_tests::Authed>;
-
-const OTHER_COURT_CASE: &str = "(2024)鄂01执77号";
 
 fn freeze_funds(case: &str, key: &str, cap_fen: i64) -> pb::FreezeFundsRequest {
     pb::FreezeFundsRequest {
@@ -108,24 +105,6 @@ async fn assets(world: &mut World, kind: pb::AssetKind, sealed: bool) -> Vec<Str
 /// Polls an order until it reaches `wanted` (or fails the test after 20 s).
 async fn wait_for(world: &mut World, order_id: &str, wanted: pb::OrderState) -> pb::Order {
     wait_with(&mut world.orders, order_id, wanted).await
-}
-
-/// [`wait_for`] with the client of the order's court.
-async fn wait_with(orders: &mut Orders, order_id: &str, wanted: pb::OrderState) -> pb::Order {
-    for _ in 0..400 {
-        let order = orders
-            .get_order(pb::GetOrderRequest {
-                order_id: order_id.into(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        if state(&order) == wanted {
-            return order;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("order {order_id} never became {wanted:?}");
 }
 
 /// The banks decide freezes 4 s after accepting them, and the hub answers its callers after

@@ -62,6 +62,7 @@ async fn world_with_quota(hub_rate: u32) -> World {
                 source.breaker_failures = 0;
             }
         }),
+        ..WorldOptions::default()
     })
     .await;
     // Warm the platform's OAuth token, as a running hub has it: a burst that first waits for

@@ -9,7 +9,10 @@ use assethub_mocks::population::{DEFAULT_SEED, DEMO_PERSON_ID, DEMO_PERSON_NAME}
 use assethub_mocks::{demo_agencies, start_all, Population};
 use assethub_proto::v1 as pb;
 use assethub_tests::hub_process::HubProcess;
-use assethub_tests::{clients_as, register_standard_cases, config_for, demo_person_query, Role, World, WorldOptions, CASE};
+use assethub_tests::{
+    clients_as, config_for, demo_person_query, register_standard_cases, Role, World, WorldOptions,
+    CASE,
+};
 use assethub_tests::{invariants, COURT};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -37,11 +37,10 @@ impl CaseState {
 
     /// Whether a case in this state may be named for `purpose`; the refusal names `case`.
     pub fn allows(self, purpose: Purpose, case: &str) -> Result<(), Refusal> {
-        let ok = match (self, purpose) {
-            (Self::Open, _) | (_, Purpose::Release) => true,
-            (Self::Suspended, Purpose::Renew) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (self, purpose),
+            (Self::Open, _) | (_, Purpose::Release) | (Self::Suspended, Purpose::Renew)
+        );
         if ok {
             Ok(())
         } else {

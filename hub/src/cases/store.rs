@@ -71,7 +71,7 @@ impl CaseStore {
 
     async fn try_register(&self, new: &NewCase, actor: &str) -> Result<bool, CaseError> {
         let mut tx = self.pool.begin().await?;
-        if let Some(existing) = read(&mut *tx, new.case.as_str()).await? {
+        if let Some(existing) = read(&mut tx, new.case.as_str()).await? {
             return if new.same_as(&existing) {
                 Ok(false)
             } else {
@@ -101,7 +101,7 @@ impl CaseStore {
         .execute(&mut *tx)
         .await?;
         for debtor in &new.debtors {
-            insert_debtor(&mut *tx, case, debtor, 1).await?;
+            insert_debtor(&mut tx, case, debtor, 1).await?;
         }
         let masked: Vec<String> = new.debtors.iter().map(CaseDebtor::masked).collect();
         let change = format!(
@@ -111,7 +111,7 @@ impl CaseStore {
             masked.join(", ")
         );
         insert_version(
-            &mut *tx,
+            &mut tx,
             case,
             1,
             actor,
@@ -135,7 +135,7 @@ impl CaseStore {
             .bind(&change.case_number)
             .execute(&mut *tx)
             .await?;
-        let Some(current) = read(&mut *tx, &change.case_number).await? else {
+        let Some(current) = read(&mut tx, &change.case_number).await? else {
             return Err(CaseError::NotFound(change.case_number.clone()));
         };
         if change.expected_version != 0 && change.expected_version != current.version {
@@ -219,7 +219,7 @@ impl CaseStore {
         .execute(&mut *tx)
         .await?;
         for debtor in &added {
-            insert_debtor(&mut *tx, case, debtor, next.version).await?;
+            insert_debtor(&mut tx, case, debtor, next.version).await?;
             next.debtors.push((*debtor).clone());
         }
         let mut text = said.join("; ");
@@ -227,7 +227,7 @@ impl CaseStore {
             text = format!("{text}: {}", change.reason);
         }
         insert_version(
-            &mut *tx,
+            &mut tx,
             case,
             next.version,
             actor,
@@ -243,7 +243,7 @@ impl CaseStore {
 
     pub async fn get(&self, case: &str) -> Result<Option<CaseRecord>, CaseError> {
         let mut conn = self.pool.acquire().await?;
-        read(&mut *conn, case).await
+        read(&mut conn, case).await
     }
 
     /// Cases of `court` after `after` (by number), in `states` (all when empty).
@@ -269,7 +269,7 @@ impl CaseStore {
         let mut cases = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut case = case_from(row)?;
-            case.debtors = debtors(&mut *conn, &case.case_number).await?;
+            case.debtors = debtors(&mut conn, &case.case_number).await?;
             cases.push(case);
         }
         Ok(cases)

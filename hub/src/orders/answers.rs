@@ -71,15 +71,17 @@ pub fn reconciled(order: &Order, answer: &ControlAnswer) -> Order {
         return order.clone();
     }
     let mut next = take_view(order, answer);
-    if next.differs_visibly(order) && !answer.status.is_final() {
-        next.detail = format!(
-            "reconciled with the agency: {}",
-            if answer.message.is_empty() {
-                "figures differed"
-            } else {
-                answer.message.as_str()
-            }
-        );
+    next.detail = order.detail.clone();
+    if next.differs_visibly(order) {
+        let word = status_word(answer.status);
+        next.detail = if answer.message.is_empty() {
+            format!("reconciled with the agency's register: {word}")
+        } else {
+            format!(
+                "reconciled with the agency's register: {word}: {}",
+                answer.message
+            )
+        };
     }
     next
 }

@@ -262,9 +262,9 @@ mod tests {
         // USD at 7.1234 yuan: one cent is 7.1234 fen.
         let rate = 7_123_400;
         assert_eq!(value_fen(100, rate), 713); // 712.34 fen, rounded up
-        assert_eq!(value_fen(100_00, UNIT_RATE), 100_00);
+        assert_eq!(value_fen(10_000, UNIT_RATE), 10_000);
         assert_eq!(value_fen(0, rate), 0);
-        for fen in [0, 1, 7, 8, 712, 713, 1_000_000, 179_090_377_39] {
+        for fen in [0, 1, 7, 8, 712, 713, 1_000_000, 17_909_037_739] {
             let minor = minor_within(fen, rate);
             assert!(value_fen(minor, rate) <= fen, "{fen}");
             assert!(value_fen(minor + 1, rate) > fen, "{fen}");

@@ -82,6 +82,28 @@ impl RegisterView {
         let mut reg = self.register.lock().unwrap_or_else(|p| p.into_inner());
         export(&mut reg, today)
     }
+
+    /// Lifts hold `id` at the counter, as a clerk does without any instruction of the court's
+    /// (agencies drift: the hub must find out by reconciling). Holds queued behind it move up.
+    /// False when there is no such hold in force or queued.
+    pub fn lift_at_counter(&self, id: &str, today: CivilDate) -> bool {
+        let mut reg = self.register.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(&index) = reg.by_id.get(id) else {
+            return false;
+        };
+        let hold = &mut reg.holds[index];
+        if !matches!(
+            hold.status,
+            HoldStatus::Effective | HoldStatus::Queued { .. }
+        ) {
+            return false;
+        }
+        hold.status = HoldStatus::Released;
+        hold.held = assethub_connectors::domain::Fen(0);
+        let asset = hold.asset.clone();
+        settle(&mut reg, &asset, today);
+        true
+    }
 }
 
 impl HoldBook {

@@ -304,7 +304,12 @@ impl Worker {
         self.place(pb::OrderAction::Watch, "watch", &asset, 0).await;
     }
 
-    fn hold_request(&mut self, action: pb::OrderAction, asset: &Known, amount_fen: i64) -> pb::PlaceHoldRequest {
+    fn hold_request(
+        &mut self,
+        action: pb::OrderAction,
+        asset: &Known,
+        amount_fen: i64,
+    ) -> pb::PlaceHoldRequest {
         pb::PlaceHoldRequest {
             instruction: self.instruction(),
             action: action as i32,
@@ -319,7 +324,8 @@ impl Worker {
 
     async fn send_hold(&self, op: &str, request: pb::PlaceHoldRequest) -> Option<Placed> {
         let client = self.orders.clone();
-        let action = pb::OrderAction::try_from(request.action).unwrap_or(pb::OrderAction::Unspecified);
+        let action =
+            pb::OrderAction::try_from(request.action).unwrap_or(pb::OrderAction::Unspecified);
         self.call(op, || {
             let mut client = client.clone();
             let message = timed(request.clone());
@@ -346,7 +352,10 @@ impl Worker {
             return self.query().await;
         };
         let most = (asset.available_fen / 4).max(100);
-        let (a, b) = (self.rng.random_range(1..=most), self.rng.random_range(1..=most));
+        let (a, b) = (
+            self.rng.random_range(1..=most),
+            self.rng.random_range(1..=most),
+        );
         let first = self.hold_request(pb::OrderAction::Freeze, &asset, a);
         let second = self.hold_request(pb::OrderAction::Freeze, &asset, b);
         let (a, b) = tokio::join!(
@@ -372,7 +381,8 @@ impl Worker {
         let Some(order) = self.current(&placed).await else {
             return;
         };
-        if order.state != pb::OrderState::Effective as i32 && order.state != pb::OrderState::Partial as i32
+        if order.state != pb::OrderState::Effective as i32
+            && order.state != pb::OrderState::Partial as i32
             || order.frozen_fen < 2
         {
             return;
@@ -408,7 +418,13 @@ impl Worker {
         .ok()
     }
 
-    fn act_request(&mut self, placed: &Placed, action: pb::OrderAction, amount_fen: i64, days: u32) -> pb::ActOnHoldRequest {
+    fn act_request(
+        &mut self,
+        placed: &Placed,
+        action: pb::OrderAction,
+        amount_fen: i64,
+        days: u32,
+    ) -> pb::ActOnHoldRequest {
         pb::ActOnHoldRequest {
             instruction: self.instruction(),
             action: action as i32,

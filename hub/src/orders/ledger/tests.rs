@@ -329,7 +329,7 @@ async fn only_a_registered_case_in_the_right_state_takes_orders() {
 #[tokio::test]
 async fn four_eyes_counts_the_case_total_so_splitting_does_not_avoid_it() {
     for (backend, ledger, _keep) in ledgers().await {
-        register(&ledger, "c", 1_000_000_00).await;
+        register(&ledger, "c", 100_000_000).await;
         let mut waiting = Vec::new();
         // Three freezes of 99,999.99 yuan against a 100,000.00 threshold.
         for n in 0..3 {
