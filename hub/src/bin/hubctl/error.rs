@@ -80,7 +80,11 @@ impl CliError {
             ),
             CliError::Status { addr, status } => {
                 let e = status_json(status);
-                let mut text = format!("error: {}: {}", e.code, e.message);
+                let mut text = if e.reason.is_empty() {
+                    format!("error: {}: {}", e.code, e.message)
+                } else {
+                    format!("error: {} ({}): {}", e.code, e.reason, e.message)
+                };
                 for v in &e.violations {
                     text.push_str(&format!("\n  {}: {}", v.field, v.description));
                 }
@@ -90,6 +94,12 @@ impl CliError {
                     )),
                     Code::DeadlineExceeded => text.push_str(
                         "\nThe call ran out of time; raise --timeout-ms (and --deadline-ms).",
+                    ),
+                    Code::FailedPrecondition if e.reason == "CASE_NOT_REGISTERED" => text.push_str(
+                        "\nThe court's case system registers a case first: hubctl case register (or case import).",
+                    ),
+                    Code::FailedPrecondition if e.reason == "DEBTOR_NOT_A_PARTY" => text.push_str(
+                        "\nhubctl case show CASE lists the case's debtors as registered.",
                     ),
                     _ => {}
                 }
@@ -185,6 +195,24 @@ mod tests {
         let text = err.to_text();
         assert!(text.contains("INVALID_ARGUMENT: invalid request"));
         assert!(text.contains("  debtor.id_number: check character mismatch"));
+    }
+
+    #[test]
+    fn a_refused_case_names_its_reason_and_what_to_do() {
+        let mut details = ErrorDetails::new();
+        details.set_error_info("CASE_NOT_REGISTERED", "assethub.v1", std::collections::HashMap::new());
+        let status = tonic::Status::with_error_details(
+            Code::FailedPrecondition,
+            "case X is not registered",
+            details,
+        );
+        let err = CliError::status("http://h:1", status);
+        assert_eq!(err.to_json().reason, "CASE_NOT_REGISTERED");
+        let text = err.to_text();
+        assert!(text.starts_with(
+            "error: FAILED_PRECONDITION (CASE_NOT_REGISTERED): case X is not registered\n"
+        ));
+        assert!(text.contains("hubctl case register"));
     }
 
     #[test]
