@@ -82,6 +82,19 @@ pub enum HoldStatus {
 }
 
 impl HoldStatus {
+    /// A stable lower-case word for the status (audit outcomes, metrics labels, messages).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Effective => "effective",
+            Self::Queued { .. } => "queued",
+            Self::Rejected => "rejected",
+            Self::Released => "released",
+            Self::Deducted => "deducted",
+            Self::Expired => "expired",
+        }
+    }
+
     /// Whether the agency will not change this status any more by itself.
     pub fn is_final(self) -> bool {
         matches!(

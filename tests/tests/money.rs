@@ -231,11 +231,7 @@ async fn deductions_wait_for_four_eyes_and_go_only_into_the_case_account() {
             "{deducted:?}"
         );
         // The agency moved exactly that, and the audit names where the money went.
-        let report = invariants::check(
-            &world_orders(&world).await,
-            &invariants::registers(&world.agencies),
-        );
-        assert!(report.mismatches.is_empty(), "{backend}: {report}");
+        agencies_agree(&world, backend).await;
         let mut auditor = AuditClient::with_interceptor(
             world.channel.clone(),
             bearer(&token(Role::Auditor, COURT)),
@@ -487,11 +483,7 @@ async fn renewals_never_end_later_than_today_plus_the_legal_period() {
             limit.to_string(),
             "{backend}: one year from today, not four"
         );
-        let report = invariants::check(
-            &world_orders(&world).await,
-            &invariants::registers(&world.agencies),
-        );
-        assert!(report.mismatches.is_empty(), "{backend}: {report}");
+        agencies_agree(&world, backend).await;
     }
 }
 
@@ -512,11 +504,7 @@ async fn two_freezes_of_one_account_at_once_make_one_hold() {
             assert_eq!(refused.code(), Code::FailedPrecondition);
             assert!(refused.message().contains("already holds"), "{refused:?}");
         }
-        let report = invariants::check(
-            &world_orders(&world).await,
-            &invariants::registers(&world.agencies),
-        );
-        assert!(report.mismatches.is_empty(), "{backend}: {report}");
+        agencies_agree(&world, backend).await;
     }
 }
 
@@ -582,11 +570,7 @@ async fn deduction_answers_that_cross_leave_the_ledger_where_the_bank_is() {
             (9_465_540 - 3_000_000, 3_000_000),
             "{backend}: the bank holds 64,655.40 and moved 30,000.00"
         );
-        let report = invariants::check(
-            &world_orders(&world).await,
-            &invariants::registers(&world.agencies),
-        );
-        assert!(report.mismatches.is_empty(), "{backend}: {report}");
+        agencies_agree(&world, backend).await;
     }
 }
 
@@ -667,9 +651,12 @@ async fn a_hold_lifted_at_the_counter_is_found_by_reconciliation() {
     }
 }
 
-/// Every order in the world's ledger (read through the hub's own ledger code, as a checker).
-async fn world_orders(world: &World) -> Vec<assethub_hub::orders::Order> {
-    invariants::ledger_orders(&world.config.ledger.url)
+/// The invariant checker finds the world's ledger and its agencies' registers in agreement
+/// (states, amounts, end dates, one live hold per case and asset).
+async fn agencies_agree(world: &World, backend: &str) {
+    let orders = invariants::ledger_orders(&world.config.ledger.url)
         .await
-        .unwrap()
+        .unwrap();
+    let report = invariants::check(&orders, &invariants::registers(&world.agencies));
+    assert!(report.mismatches.is_empty(), "{backend}: {report}");
 }

@@ -20,7 +20,7 @@ pub use rpc::RpcMetricsLayer;
 pub use scrape::Exporter;
 
 use crate::search::{Outcome, SourceReport};
-use assethub_connectors::{ConnectorError, ControlAnswer, HoldStatus, QueryAnswer};
+use assethub_connectors::{ConnectorError, ControlAnswer, QueryAnswer};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -246,7 +246,7 @@ impl Metrics {
         sent: &Result<ControlAnswer, ConnectorError>,
     ) {
         let outcome = match sent {
-            Ok(answer) => status_label(answer.status),
+            Ok(answer) => answer.status.as_str(),
             Err(e) => e.class.as_str(),
         };
         self.control_calls
@@ -298,17 +298,5 @@ fn answer_label(answer: &QueryAnswer) -> &'static str {
         QueryAnswer::Found(_) => "ok",
         QueryAnswer::NotFound => "not_found",
         QueryAnswer::NameMismatch => "name_mismatch",
-    }
-}
-
-fn status_label(status: HoldStatus) -> &'static str {
-    match status {
-        HoldStatus::Pending => "pending",
-        HoldStatus::Effective => "effective",
-        HoldStatus::Queued { .. } => "queued",
-        HoldStatus::Rejected => "rejected",
-        HoldStatus::Released => "released",
-        HoldStatus::Deducted => "deducted",
-        HoldStatus::Expired => "expired",
     }
 }

@@ -73,7 +73,7 @@ pub fn reconciled(order: &Order, answer: &ControlAnswer) -> Order {
     let mut next = take_view(order, answer);
     next.detail = order.detail.clone();
     if next.differs_visibly(order) {
-        let word = status_word(answer.status);
+        let word = answer.status.as_str();
         next.detail = if answer.message.is_empty() {
             format!("reconciled with the agency's register: {word}")
         } else {
@@ -112,7 +112,7 @@ pub fn action_after(
     if !done {
         next.state = State::Rejected;
         if next.detail.is_empty() {
-            next.detail = format!("the agency answered {}", status_word(answer.status));
+            next.detail = format!("the agency answered {}", answer.status.as_str());
         }
         return (next, None);
     }
@@ -147,19 +147,6 @@ pub fn action_after(
         _ => {}
     }
     (next, Some(hold))
-}
-
-/// A stable word for an agency status (audit outcomes, metrics).
-pub fn status_word(status: HoldStatus) -> &'static str {
-    match status {
-        HoldStatus::Pending => "pending",
-        HoldStatus::Effective => "effective",
-        HoldStatus::Queued { .. } => "queued",
-        HoldStatus::Rejected => "rejected",
-        HoldStatus::Released => "released",
-        HoldStatus::Deducted => "deducted",
-        HoldStatus::Expired => "expired",
-    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 //! Executions run detached from the caller, so a caller giving up never interrupts one, and
 //! one order is executed by at most one task of this hub at a time.
 
-use super::answers::{action_after, hold_after, status_word};
+use super::answers::{action_after, hold_after};
 use super::ledger::{Ledger, LedgerError};
 use super::model::{Action, Order, State};
 use crate::audit::CallAudit;
@@ -230,7 +230,7 @@ impl Executor {
         }
         let Some(audit) = &self.audit else { return };
         let outcome = match sent {
-            Ok(answer) => status_word(answer.status).to_string(),
+            Ok(answer) => answer.status.as_str().to_string(),
             Err(e) => format!("error:{}", e.class.as_str()),
         };
         let mut detail = vec![format!("order {}", order.order_id)];

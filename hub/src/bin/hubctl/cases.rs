@@ -651,39 +651,17 @@ mod tests {
         }
     }
 
+    /// An intake row at `line` from `case,id,name,claim,account`.
+    fn row(line: u64, csv: &str) -> (u64, Vec<String>) {
+        (line, csv.split(',').map(str::to_string).collect())
+    }
+
     #[test]
     fn intake_groups_rows_by_case() {
         let rows = vec![
-            (
-                2,
-                vec![
-                    "c1".into(),
-                    "i1".into(),
-                    "n1".into(),
-                    "100".into(),
-                    "A-1".into(),
-                ],
-            ),
-            (
-                3,
-                vec![
-                    "c2".into(),
-                    "i2".into(),
-                    "n2".into(),
-                    "5.5".into(),
-                    "A-2".into(),
-                ],
-            ),
-            (
-                4,
-                vec![
-                    "c1".into(),
-                    "i3".into(),
-                    "n3".into(),
-                    "100".into(),
-                    "A-1".into(),
-                ],
-            ),
+            row(2, "c1,i1,n1,100,A-1"),
+            row(3, "c2,i2,n2,5.5,A-2"),
+            row(4, "c1,i3,n3,100,A-1"),
         ];
         let cases = intake(rows).expect("groups");
         assert_eq!(cases.len(), 2);
@@ -691,39 +669,9 @@ mod tests {
         assert_eq!(cases[0].request.debtors.len(), 2);
         assert_eq!(cases[0].request.claim_fen, 10_000);
         assert_eq!(cases[1].request.claim_fen, 550);
-        let clash = vec![
-            (
-                2,
-                vec![
-                    "c1".into(),
-                    "i1".into(),
-                    "n1".into(),
-                    "100".into(),
-                    "A-1".into(),
-                ],
-            ),
-            (
-                3,
-                vec![
-                    "c1".into(),
-                    "i2".into(),
-                    "n2".into(),
-                    "200".into(),
-                    "A-1".into(),
-                ],
-            ),
-        ];
+        let clash = vec![row(2, "c1,i1,n1,100,A-1"), row(3, "c1,i2,n2,200,A-1")];
         assert!(intake(clash).is_err());
-        let bad_claim = vec![(
-            2,
-            vec![
-                "c".into(),
-                "i".into(),
-                "n".into(),
-                "1,000".into(),
-                "A".into(),
-            ],
-        )];
+        let bad_claim = vec![row(2, "c,i,n,1 000,A")];
         assert!(intake(bad_claim).is_err());
     }
 }

@@ -200,7 +200,11 @@ mod tests {
     #[test]
     fn a_refused_case_names_its_reason_and_what_to_do() {
         let mut details = ErrorDetails::new();
-        details.set_error_info("CASE_NOT_REGISTERED", "assethub.v1", std::collections::HashMap::new());
+        details.set_error_info(
+            "CASE_NOT_REGISTERED",
+            "assethub.v1",
+            std::collections::HashMap::new(),
+        );
         let status = tonic::Status::with_error_details(
             Code::FailedPrecondition,
             "case X is not registered",
