@@ -12,6 +12,7 @@ use crate::retry::RetryPolicy;
 use crate::search::Outcome;
 use crate::search::{Search, SearchHub};
 use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor, DebtorId, Fen, SourceId};
+use assethub_connectors::HoldStatus;
 use assethub_connectors::{CallContext, Capability, Connector, ErrorClass};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
