@@ -13,8 +13,9 @@
 //! its extensions; once the service has answered (for a stream: once it has started) the call
 //! is audited with its outcome, and only then does the answer go out.
 //!
-//! Health and reflection (`grpc.*`) are open and pass untouched. Court scoping needs the case
-//! or order and is checked by each service.
+//! Health and reflection (`/grpc.health.v1.Health/*`, `/grpc.reflection.*`) are open and pass
+//! untouched; any other path is treated as an unknown method of the hub (refused, audited).
+//! Court scoping needs the case or order and is checked by each service.
 
 use crate::audit::{CallAudit, CallNote};
 use crate::auth::{permitted, Authenticator};
@@ -107,6 +108,11 @@ impl GateLayer {
     }
 }
 
+/// The standard services anyone may call: health checks and reflection.
+fn open_path(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.Health/") || path.starts_with("/grpc.reflection.")
+}
+
 fn peer<B>(request: &http::Request<B>) -> Option<SocketAddr> {
     let extensions = request.extensions();
     extensions
@@ -144,7 +150,7 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        if !Method::is_hub_path(request.uri().path()) {
+        if open_path(request.uri().path()) {
             return Box::pin(self.inner.call(request));
         }
         let admission = self.layer.admit(&request);

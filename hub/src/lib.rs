@@ -6,7 +6,8 @@
 //! - `registry`: configured sources (connector + TTL + concurrency limit).
 //! - `cache`: answers cached per source and debtor, coalescing identical calls (moka).
 //! - `retry`: backoff with jitter inside the caller's deadline (backon).
-//! - `search`: fan-out of one search to every selected source.
+//! - `search`: fan-out of one search to every selected source; `known_assets`: whose each
+//!   asset a search reported is (for the desk's ownership check).
 //! - `validate` / `convert`: the edge between the API and the domain.
 //! - `identity`: who calls (caller, role, method): a leaf every other module may use.
 //! - `gate`: authentication, authorization and audit, one layer in front of every service.
@@ -29,6 +30,7 @@ pub mod gate;
 pub mod guard;
 pub mod health;
 pub mod identity;
+pub mod known_assets;
 pub mod metrics;
 pub mod orders;
 pub mod registry;

@@ -5,11 +5,12 @@
 
 use crate::cache::{AnswerCache, CacheKey, CachedAnswer};
 use crate::guard;
+use crate::known_assets::KnownAssets;
 use crate::metrics::Metrics;
 use crate::registry::{Registry, Source};
 use crate::retry::{with_retries, RetryPolicy};
 use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor};
-use assethub_connectors::{CallContext, ConnectorError};
+use assethub_connectors::{CallContext, ConnectorError, QueryAnswer};
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub struct SearchHub {
     cache: AnswerCache,
     retry: RetryPolicy,
     metrics: Option<Arc<Metrics>>,
+    known: KnownAssets,
 }
 
 impl SearchHub {
@@ -64,7 +66,13 @@ impl SearchHub {
             cache,
             retry,
             metrics: None,
+            known: KnownAssets::default(),
         }
+    }
+
+    /// What searches reported of each asset (whose it is, its currency).
+    pub fn known_assets(&self) -> &KnownAssets {
+        &self.known
     }
 
     /// Records every source report in `metrics`.
@@ -144,6 +152,9 @@ impl SearchHub {
                     },
                 )
                 .await?;
+                if let QueryAnswer::Found(assets) = &answer {
+                    self.known.record(search.debtor.id.as_str(), assets).await;
+                }
                 Ok((answer, attempts.load(Ordering::Relaxed)))
             };
             let lookup = self

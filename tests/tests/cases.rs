@@ -291,6 +291,19 @@ async fn a_suspended_or_closed_case_releases_its_holds_and_does_nothing_else() {
         .into_inner();
     assert_eq!(hold.state, pb::OrderState::Effective as i32, "{hold:?}");
     let mut system = cases_client(&world.channel, COURT);
+    let moved = system
+        .update_case(pb::UpdateCaseRequest {
+            case_number: case.into(),
+            account: Some("ATTACKER-9".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(moved.code(), Code::FailedPrecondition, "{moved:?}");
+    assert!(
+        moved.message().contains("account cannot change"),
+        "{moved:?}"
+    );
     let state = |state: pb::CaseState| pb::UpdateCaseRequest {
         case_number: case.into(),
         state: state as i32,
@@ -363,6 +376,15 @@ async fn a_suspended_or_closed_case_releases_its_holds_and_does_nothing_else() {
         released.into_inner().state,
         pb::OrderState::Effective as i32
     );
+    // Where its money goes cannot move while the case holds anything.
+    let moved = system
+        .update_case(pb::UpdateCaseRequest {
+            case_number: case.into(),
+            account: Some("ATTACKER-9".into()),
+            ..Default::default()
+        })
+        .await;
+    assert!(moved.is_ok(), "released: nothing held any more: {moved:?}");
     let reopen = system
         .update_case(state(pb::CaseState::Open))
         .await

@@ -651,6 +651,167 @@ async fn a_hold_lifted_at_the_counter_is_found_by_reconciliation() {
     }
 }
 
+#[tokio::test]
+async fn concurrent_deductions_never_exceed_a_reduced_claim() {
+    for (backend, ledger) in ledger_backends().await {
+        let mut world = world(ledger, |_| {}).await;
+        let case = "(2024)鄂0116执5500号";
+        world
+            .register(
+                case,
+                &[(
+                    assethub_mocks::population::DEMO_PERSON_ID.into(),
+                    assethub_mocks::population::DEMO_PERSON_NAME.into(),
+                )],
+                1_000_000,
+                "HB0116-ZX-2024-5500",
+            )
+            .await;
+        let (asset, _, _) = accounts(&mut world, case, &person())
+            .await
+            .into_iter()
+            .find(|(a, _, v)| a.starts_with("pay-") && *v >= 1_000_000)
+            .expect("a payment balance of 10,000.00");
+        let hold = world
+            .orders
+            .place_hold(freeze(case, "cd-0", &asset, 1_000_000))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(state(&hold), pb::OrderState::Effective, "{backend}");
+        // A partial recovery paid outside the hub: the claim goes down to 5,000.00.
+        assethub_tests::cases_client(&world.channel, COURT)
+            .update_case(pb::UpdateCaseRequest {
+                case_number: case.into(),
+                claim_fen: Some(500_000),
+                reason: "partial recovery".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let deductions = [400_000, 400_000, 300_000, 170_000]
+            .into_iter()
+            .enumerate()
+            .map(|(n, amount)| {
+                let mut orders = world.orders.clone();
+                let request = pb::ActOnHoldRequest {
+                    instruction: instruction(case, &format!("cd-{}", n + 1)),
+                    ..act("unused", pb::OrderAction::Deduct, &hold.order_id, amount)
+                };
+                async move { orders.act_on_hold(request).await }
+            });
+        futures::future::join_all(deductions).await;
+        let case_now = assethub_tests::cases_client(&world.channel, COURT)
+            .get_case(pb::GetCaseRequest {
+                case_number: case.into(),
+                include_history: false,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(case_now.deducted_fen > 0, "{backend}: {case_now:?}");
+        assert!(
+            case_now.deducted_fen <= 500_000,
+            "{backend}: deducted {} on a 5,000.00 claim",
+            case_now.deducted_fen
+        );
+        agencies_agree(&world, backend).await;
+    }
+}
+
+#[tokio::test]
+async fn the_hub_never_instructs_an_agency_about_an_asset_not_the_debtors_or_spelled_otherwise() {
+    let mut world = world(None, |_| {}).await;
+    let mut request = pb::QueryRequest {
+        kinds: vec![
+            pb::AssetKind::Vehicle as i32,
+            pb::AssetKind::RealEstate as i32,
+        ],
+        ..assethub_tests::demo_person_query()
+    };
+    request.fresh = true;
+    let found = world.client.query(request).await.unwrap().into_inner();
+    let car = found
+        .sources
+        .iter()
+        .find(|s| s.source == "vehicle-hubei")
+        .map(|s| s.assets[0].asset_ref.clone())
+        .unwrap();
+    let flat = found
+        .sources
+        .iter()
+        .find(|s| s.source == "registry-wuhan")
+        .map(|s| s.assets[0].asset_ref.clone())
+        .unwrap();
+    let instructions = |world: &World| -> usize {
+        world
+            .agencies
+            .iter()
+            .filter_map(|a| a.knobs.register())
+            .map(|r| r.keyed.len())
+            .sum()
+    };
+    let before = instructions(&world);
+    let hold = |key: &str, action: pb::OrderAction, asset: &str, debtor: pb::Debtor| {
+        pb::PlaceHoldRequest {
+            instruction: instruction(CASE, key),
+            action: action as i32,
+            asset_ref: asset.into(),
+            debtor: Some(debtor),
+            amount_fen: 0,
+            days: 30,
+            currency: String::new(),
+        }
+    };
+    // The car's VIN in lower case: the vehicle agency would take it for the same car.
+    let lower = car.to_lowercase();
+    let company = pb::Debtor {
+        id_number: DEMO_COMPANY_ID.into(),
+        name: DEMO_COMPANY_NAME.into(),
+    };
+    for (key, action, asset, debtor) in [
+        ("own-1", pb::OrderAction::Seal, lower.as_str(), person()),
+        ("own-2", pb::OrderAction::Watch, lower.as_str(), person()),
+        // 张伟's flat and car, named as the company's (a party of the same case).
+        (
+            "own-3",
+            pb::OrderAction::Seal,
+            flat.as_str(),
+            company.clone(),
+        ),
+        (
+            "own-4",
+            pb::OrderAction::Watch,
+            car.as_str(),
+            company.clone(),
+        ),
+    ] {
+        let refused = world
+            .orders
+            .place_hold(hold(key, action, asset, debtor))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::FailedPrecondition,
+            "{key}: {refused:?}"
+        );
+        assert!(
+            refused.message().contains("lists no asset"),
+            "{key}: {refused:?}"
+        );
+    }
+    assert_eq!(instructions(&world), before, "nothing was signed and sent");
+    // Spelled as the search reported it, for its owner, it goes.
+    let seal = world
+        .orders
+        .place_hold(hold("own-5", pb::OrderAction::Seal, &car, person()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(state(&seal), pb::OrderState::Effective);
+}
+
 /// The invariant checker finds the world's ledger and its agencies' registers in agreement
 /// (states, amounts, end dates, one live hold per case and asset).
 async fn agencies_agree(world: &World, backend: &str) {

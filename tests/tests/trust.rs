@@ -315,22 +315,23 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
 #[tokio::test]
 async fn a_path_outside_the_method_table_is_refused_and_audited() {
     let world = World::start().await;
-    let mut grpc = tonic::client::Grpc::new(world.channel.clone());
-    grpc.ready().await.unwrap();
-    let mut request = tonic::Request::new(pb::GetOrderRequest {
-        order_id: "ord-1".into(),
-    });
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {}", token(Role::Supervisor, COURT))
-            .parse()
-            .unwrap(),
-    );
-    let path =
-        tonic::codegen::http::uri::PathAndQuery::from_static("/assethub.v1.Orders/DeleteOrder");
-    let codec = tonic_prost::ProstCodec::<pb::GetOrderRequest, pb::Order>::default();
-    let status = grpc.unary(request, path, codec).await.unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    for path in ["/assethub.v1.Orders/DeleteOrder", "/other.pkg.Svc/X"] {
+        let mut grpc = tonic::client::Grpc::new(world.channel.clone());
+        grpc.ready().await.unwrap();
+        let mut request = tonic::Request::new(pb::GetOrderRequest {
+            order_id: "ord-1".into(),
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", token(Role::Supervisor, COURT))
+                .parse()
+                .unwrap(),
+        );
+        let path = tonic::codegen::http::uri::PathAndQuery::from_static(path);
+        let codec = tonic_prost::ProstCodec::<pb::GetOrderRequest, pb::Order>::default();
+        let status = grpc.unary(request, path, codec).await.unwrap_err();
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    }
     let mut auditor =
         AuditClient::with_interceptor(world.channel.clone(), bearer(&token(Role::Auditor, COURT)));
     let entries = auditor
@@ -339,15 +340,17 @@ async fn a_path_outside_the_method_table_is_refused_and_audited() {
         .unwrap()
         .into_inner()
         .entries;
-    let refused = entries
-        .iter()
-        .find(|e| e.method == "/assethub.v1.Orders/DeleteOrder")
-        .expect("the unknown method is audited");
-    assert_eq!(
-        (refused.decision.as_str(), refused.outcome.as_str()),
-        ("denied", "PERMISSION_DENIED")
-    );
-    assert_eq!(refused.role, "supervisor");
+    for path in ["/assethub.v1.Orders/DeleteOrder", "/other.pkg.Svc/X"] {
+        let refused = entries
+            .iter()
+            .find(|e| e.method == path)
+            .unwrap_or_else(|| panic!("the unknown method {path} is audited"));
+        assert_eq!(
+            (refused.decision.as_str(), refused.outcome.as_str()),
+            ("denied", "PERMISSION_DENIED")
+        );
+        assert_eq!(refused.role, "supervisor");
+    }
 }
 
 #[tokio::test]

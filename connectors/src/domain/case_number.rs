@@ -24,6 +24,19 @@ pub enum CaseNumberError {
     Sequence,
 }
 
+/// Whether `code` is a court code as case numbers carry it: a province abbreviation followed by
+/// 0, 2 or 4 ASCII digits (`鄂`, `鄂01`, `鄂0116`).
+pub fn is_court_code(code: &str) -> bool {
+    let mut chars = code.chars();
+    let Some(province) = chars.next() else {
+        return false;
+    };
+    let digits = chars.as_str();
+    PROVINCE_ABBREVIATIONS.contains(province)
+        && [0, 2, 4].contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// A validated enforcement case number.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CaseNumber {
@@ -143,6 +156,24 @@ impl fmt::Debug for CaseNumber {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn court_codes() {
+        for good in ["鄂", "鄂01", "鄂0116", "兵09"] {
+            assert!(is_court_code(good), "{good}");
+        }
+        for bad in [
+            "",
+            "E0116",
+            "鄂0116 ",
+            "鄂０１１６",
+            "鄂011",
+            "鄂01160",
+            "鄂0116\u{200b}",
+        ] {
+            assert!(!is_court_code(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn parses_and_normalises() {

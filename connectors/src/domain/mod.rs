@@ -12,7 +12,7 @@ pub use asset::{
     Encumbrance, EncumbranceKind, PaymentBalance, PaymentBalanceType, RealEstateProperty, SourceId,
     Vehicle,
 };
-pub use case_number::{CaseNumber, CaseNumberError};
+pub use case_number::{is_court_code, CaseNumber, CaseNumberError};
 pub use civil::CivilDate;
 pub use ids::{mask_id, mask_name, CreditCode, Debtor, DebtorId, IdError, ResidentId};
 pub use money::{Fen, MoneyError};

@@ -470,3 +470,32 @@ async fn only_auditors_may_sign_checkpoints() {
         );
     }
 }
+
+#[tokio::test]
+async fn asked_now_the_hub_walks_the_whole_chain_and_a_lost_file_is_reported() {
+    for (backend, log, pool, _keep) in logs().await {
+        let dir = tempfile::tempdir().unwrap();
+        let checkpoints = checkpointer(&log, dir.path());
+        filled(&log, 6).await;
+        checkpoints.sign_now().await.unwrap();
+        more(&log, 7, 8).await;
+        // Entry #3, which the checkpoint covers, edited without recomputing anything: the part
+        // after the checkpoint still links, but the chain is broken.
+        exec(
+            &pool,
+            "UPDATE audit_log SET outcome = 'ord-forged' WHERE seq = 3",
+        )
+        .await;
+        let refused = checkpoints.sign_now().await.unwrap_err();
+        assert!(
+            matches!(refused, CheckpointError::NotExtending { seq: 3, .. }),
+            "{backend}: {refused}"
+        );
+        // A hub whose checkpoint file is gone says so, although it cannot prove what was lost.
+        let fresh = tempfile::tempdir().unwrap();
+        let forgetful = checkpointer(&log, fresh.path());
+        let judgement = forgetful.judge(Vec::new()).await.unwrap();
+        assert_eq!(judgement.warnings.len(), 1, "{backend}: {judgement:?}");
+        assert!(judgement.warnings[0].contains("holds no checkpoint"));
+    }
+}

@@ -4,8 +4,10 @@
 //!
 //! Before signing, the hub checks that the log still extends its previous checkpoint: the
 //! entries after it link to its head hash and hash to the head (the whole chain for the
-//! first). So it never signs over a rewrite, and a rewrite made between two checkpoints is
-//! refused loudly (DATA_LOSS) instead of being blessed.
+//! first; the whole chain too when an auditor asks for one now). So it never signs over a
+//! rewrite, and a rewrite made between two checkpoints is refused loudly (DATA_LOSS) instead
+//! of being blessed. A hub whose checkpoint file is gone while its log has entries says so
+//! in every verification (a warning: it cannot prove what was lost).
 //!
 //! A kept checkpoint (N entries, head hash H) is judged: its signature must be the hub's;
 //! the log must still have entry #N (else TRUNCATED), with the stored hash H (else
@@ -77,11 +79,12 @@ pub struct Judged {
     pub from_hub_file: bool,
 }
 
-/// The chain walk and every checkpoint's verdict.
+/// The chain walk, every checkpoint's verdict, and what looks wrong without proof.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judgement {
     pub chain: VerifyReport,
     pub checkpoints: Vec<Judged>,
+    pub warnings: Vec<String>,
 }
 
 impl Judgement {
@@ -121,10 +124,19 @@ impl Checkpointer {
         }
     }
 
-    /// Signs a checkpoint of the log as it is now.
+    /// Signs a checkpoint of the log as it is now, after walking the whole chain (an auditor
+    /// asked: the log must be intact from its first entry, not only since the last checkpoint).
     pub async fn sign_now(&self) -> Result<Checkpoint, CheckpointError> {
         let mut latest = self.inner.latest.lock().await;
         let previous = self.loaded(&mut latest).await?;
+        let whole = self.inner.log.verify().await?;
+        if let Some((seq, reason)) = whole.first_broken {
+            return Err(CheckpointError::NotExtending {
+                entries: 0,
+                seq,
+                reason,
+            });
+        }
         self.sign_locked(&mut latest, previous).await
     }
 
@@ -166,6 +178,14 @@ impl Checkpointer {
     pub async fn judge(&self, presented: Vec<Checkpoint>) -> Result<Judgement, CheckpointError> {
         let own = self.read_file().await?;
         let chain = self.inner.log.verify().await?;
+        let mut warnings = Vec::new();
+        if own.is_none() && chain.head_seq > 0 {
+            warnings.push(format!(
+                "the hub's checkpoint file {} holds no checkpoint although the log has {} entries: it was deleted, or none was signed yet; compare with checkpoints kept elsewhere",
+                self.inner.file.path().display(),
+                chain.head_seq
+            ));
+        }
         let mut checkpoints = Vec::with_capacity(presented.len() + 1);
         let all = presented
             .into_iter()
@@ -180,7 +200,11 @@ impl Checkpointer {
                 from_hub_file,
             });
         }
-        Ok(Judgement { chain, checkpoints })
+        Ok(Judgement {
+            chain,
+            checkpoints,
+            warnings,
+        })
     }
 
     async fn verdict(

@@ -127,6 +127,7 @@ impl pb::audit_server::Audit for AuditService {
             reason,
             head_hash: chain.head_hash,
             checkpoints: judgement.checkpoints.into_iter().map(report).collect(),
+            warnings: judgement.warnings,
         }))
     }
 

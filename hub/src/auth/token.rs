@@ -154,16 +154,54 @@ impl TokenVerifier {
         if claims.iat > now_secs + SKEW_SECS {
             return Err(TokenError::NotYetValid);
         }
-        if claims.sub.is_empty() || claims.court.is_empty() {
-            return Err(TokenError::BadClaims("sub and court are required"));
-        }
-        if claims.role.acts() && claims.officer.trim().is_empty() {
-            return Err(TokenError::BadClaims(
-                "an officer is required for this role",
-            ));
-        }
+        check_claims(&claims)?;
         Ok(claims)
     }
+}
+
+/// Longest subject and officer name a token may carry (they go into every audit entry whole).
+const MAX_SUBJECT_CHARS: usize = 128;
+const MAX_OFFICER_CHARS: usize = 64;
+
+/// Text a claim may hold: no control or format characters (no line breaks, escapes, bidi
+/// overrides or zero-width marks to disguise who calls).
+fn plain(text: &str) -> bool {
+    !text.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+    })
+}
+
+/// The claims' shape: a subject, a court code as case numbers carry it, and for roles that
+/// act an officer's name, all plain and bounded.
+fn check_claims(claims: &Claims) -> Result<(), TokenError> {
+    let sub = claims.sub.as_str();
+    if sub.is_empty()
+        || sub.chars().count() > MAX_SUBJECT_CHARS
+        || !plain(sub)
+        || sub.contains(char::is_whitespace)
+    {
+        return Err(TokenError::BadClaims(
+            "sub must be 1 to 128 characters, without spaces or control characters",
+        ));
+    }
+    if !assethub_connectors::domain::is_court_code(&claims.court) {
+        return Err(TokenError::BadClaims(
+            "court must be a court code such as 鄂0116",
+        ));
+    }
+    let officer = claims.officer.trim();
+    if officer.chars().count() > MAX_OFFICER_CHARS || !plain(officer) {
+        return Err(TokenError::BadClaims(
+            "officer must be at most 64 characters, without control characters",
+        ));
+    }
+    if claims.role.acts() && officer.is_empty() {
+        return Err(TokenError::BadClaims(
+            "an officer is required for this role",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -223,6 +261,32 @@ mod tests {
             DEMO_ISSUER_PUBLIC_KEY,
             "the example configuration trusts this key"
         );
+        // Claims that would disguise the caller in the audit are refused, however well signed.
+        let long_name = Claims {
+            officer: "王".repeat(3_000),
+            ..claims(5_000)
+        };
+        let escape = Claims {
+            sub: "judge\n\u{1b}[2J".into(),
+            ..claims(5_000)
+        };
+        let court = Claims {
+            court: "鄂０１１６".into(),
+            ..claims(5_000)
+        };
+        let bidi = Claims {
+            officer: "王法官\u{202E}".into(),
+            ..claims(5_000)
+        };
+        for bad in [long_name, escape, court, bidi] {
+            assert!(
+                matches!(
+                    verifier.verify(&issuer.issue(bad.clone()), 2_000),
+                    Err(TokenError::BadClaims(_))
+                ),
+                "{bad:?}"
+            );
+        }
         for junk in ["", "ahv1", "ahv1.x.y", "Bearer x", "ahv1.e30.AAAA.extra"] {
             assert!(verifier.verify(junk, 2_000).is_err(), "{junk}");
         }

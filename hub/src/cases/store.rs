@@ -156,6 +156,20 @@ impl CaseStore {
             next.claim_fen = claim;
         }
         if let Some(account) = change.account.as_ref().filter(|a| **a != current.account) {
+            // Where a case's money goes does not move while money or assets are held for it or
+            // a deduction is under way: one credential must not re-point held money.
+            let busy = sqlx::query(
+                "SELECT 1 FROM control_orders WHERE case_number = $1 AND ((action IN ('freeze', 'seal', 'watch') AND state IN ('awaiting_approval', 'requested', 'awaiting_agency', 'effective', 'partial', 'queued')) OR (action = 'deduct' AND state IN ('awaiting_approval', 'requested', 'awaiting_agency')))",
+            )
+            .bind(&current.case_number)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if busy.is_some() {
+                return Err(CaseError::Refused(format!(
+                    "case {} holds assets or has deductions under way: its account cannot change until they are released or done",
+                    current.case_number
+                )));
+            }
             said.push(format!("account {} -> {account}", current.account));
             next.account = account.clone();
         }

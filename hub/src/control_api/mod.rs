@@ -81,6 +81,14 @@ fn status(e: DeskError) -> Status {
             Fen(claim_fen).to_yuan_string(),
             Fen(reserved_fen).to_yuan_string()
         )),
+        DeskError::Ledger(LedgerError::OverFrozen {
+            frozen_fen,
+            pending_fen,
+        }) => Status::failed_precondition(format!(
+            "the deduction would take more than the hold has frozen: {} is frozen and deductions of {} on it are under way or awaiting approval",
+            Fen(frozen_fen).to_yuan_string(),
+            Fen(pending_fen).to_yuan_string()
+        )),
         e @ DeskError::Ledger(LedgerError::AlreadyHeld { .. }) => {
             Status::failed_precondition(e.to_string())
         }
@@ -255,8 +263,17 @@ impl OrdersService {
         );
         let cap = if body.cap_fen == 0 {
             Fen(0)
+        } else if body.cap_fen < 0 || body.cap_fen > validate::MAX_FEN {
+            violations.push(Violation::new(
+                "cap_fen",
+                format!(
+                    "must be 0 (the case's whole claim) or a positive number of fen up to {}",
+                    validate::MAX_FEN
+                ),
+            ));
+            Fen(0)
         } else {
-            validate::amount(body.cap_fen, "cap_fen", &mut violations)
+            Fen(body.cap_fen)
         };
         let days = validate::days(body.days, "days", &mut violations);
         check(violations)?;

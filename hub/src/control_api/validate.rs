@@ -159,6 +159,13 @@ pub fn currency(text: &str, field: &str, violations: &mut Vec<Violation>) -> Str
 }
 
 pub fn asset_ref(text: &str, violations: &mut Vec<Violation>) -> Option<AssetRef> {
+    if text.trim() != text || text.chars().any(char::is_control) {
+        violations.push(Violation::new(
+            "asset_ref",
+            "must be the asset ref a search reported, without surrounding spaces or control characters",
+        ));
+        return None;
+    }
     AssetRef::parse(text)
         .map_err(|e| violations.push(Violation::new("asset_ref", e)))
         .ok()

@@ -57,7 +57,11 @@ impl Desk {
             next.state = State::Rejected;
             next.detail = format!("not approved by {who}: {reason}");
         }
-        self.ledger.update(&[(order, next)]).await?;
+        if approve {
+            self.ledger.approve(&order, &next).await?;
+        } else {
+            self.ledger.update(&[(order, next)]).await?;
+        }
         if approve {
             self.executor.run(order_id, deadline).await;
         }

@@ -15,7 +15,7 @@ use crate::config::ApprovalRule;
 use crate::registry::{Registry, Source};
 use crate::search::{Outcome, Search, SearchHub};
 use assethub_connectors::domain::{
-    mask_id, AssetDetail, AssetKind, AssetRef, CaseNumber, CivilDate, Debtor, Fen,
+    mask_id, AssetDetail, AssetRef, CaseNumber, CivilDate, Debtor, Fen,
 };
 use assethub_connectors::QueryAnswer;
 use sha2::{Digest, Sha256};
@@ -251,11 +251,7 @@ impl Desk {
             .policy
             .period(kind, req.days)
             .map_err(DeskError::Refused)?;
-        let rate = if req.action == Action::Freeze {
-            self.fund_rate(&req, &source, deadline).await?
-        } else {
-            Rate::cny()
-        };
+        let rate = self.confirm_asset(&req, &source, deadline).await?;
         let lock = self.case_lock(a.case.as_str());
         let _one_at_a_time = lock.lock().await;
         let today = self.clock.today();
@@ -291,20 +287,32 @@ impl Desk {
         self.settled(&order.order_id, deadline).await
     }
 
-    /// The currency of the fund asset a freeze names, and the rate it counts at: yuan for a
-    /// payment platform's balance (platforms hold fen of yuan); for a deposit, the account's
-    /// currency from a search of the debtor at its bank (a cached answer will do: currencies
-    /// do not change).
-    async fn fund_rate(
+    /// Confirms that the asset a hold names is the debtor's, exactly as its agency reports it in
+    /// a search of the debtor at that source (a cached answer will do), before anything is
+    /// recorded or signed: the hub never instructs an agency about someone else's asset, and
+    /// one asset has one spelling (`one live hold per case and asset` compares it). For a
+    /// freeze, also the currency the asset holds and the rate it counts toward the claim at.
+    async fn confirm_asset(
         &self,
         req: &HoldRequest,
         source: &Arc<Source>,
         deadline: Instant,
     ) -> Result<Rate, DeskError> {
-        let currency = if source.kind() == AssetKind::Payment {
-            super::model::CNY.to_string()
-        } else {
-            self.deposit_currency(req, source, deadline).await?
+        let known = self.search.known_assets().get(&req.asset).await;
+        let currency = match known.filter(|k| k.debtor_id == req.debtor.id.as_str()) {
+            // A search reported it for this debtor: no need to ask the agency again (which
+            // lets an order wait recorded while the agency is down).
+            Some(known) => known.currency,
+            None => self.asked_asset(req, source, deadline).await?,
+        };
+        if req.action != Action::Freeze {
+            return Ok(Rate::cny());
+        }
+        let Some(currency) = currency else {
+            return Err(DeskError::Refused(format!(
+                "{} is not a fund asset",
+                req.asset
+            )));
         };
         if !req.currency.is_empty() && req.currency != currency {
             return Err(DeskError::Refused(format!(
@@ -315,12 +323,14 @@ impl Desk {
         self.rates.rate(&currency).map_err(DeskError::Refused)
     }
 
-    async fn deposit_currency(
+    /// The asset's currency (none for other assets) as a search of the debtor at `source`
+    /// reports it, or why it cannot be confirmed as the debtor's.
+    async fn asked_asset(
         &self,
         req: &HoldRequest,
         source: &Arc<Source>,
         deadline: Instant,
-    ) -> Result<String, DeskError> {
+    ) -> Result<Option<String>, DeskError> {
         let search = Arc::new(Search {
             case: req.authority.case.clone(),
             debtor: req.debtor.clone(),
@@ -330,36 +340,38 @@ impl Desk {
             request_id: format!("asset-{}", uuid::Uuid::new_v4().simple()),
         });
         let report = self.search.ask_source(source.clone(), search).await;
-        let currency = match &report.outcome {
+        let assets = match &report.outcome {
             Outcome::Answer(cached) => match &cached.answer {
-                QueryAnswer::Found(assets) => assets
-                    .iter()
-                    .find(|a| a.asset_ref == req.asset)
-                    .and_then(|a| match &a.detail {
-                        AssetDetail::Deposit(d) => Some(d.currency.clone()),
-                        _ => None,
-                    }),
-                _ => None,
+                QueryAnswer::Found(assets) => assets.clone(),
+                _ => Vec::new(),
             },
             Outcome::Failed(e) => {
                 return Err(DeskError::Refused(format!(
-                    "{} could not confirm the asset before the freeze: {e}",
-                    source.id()
-                )))
+                "{} could not confirm the asset is the debtor's: {e}; try again when it answers",
+                source.id()
+            )))
             }
             Outcome::TimedOut => {
                 return Err(DeskError::Refused(format!(
-                    "{} did not confirm the asset within the deadline",
+                    "{} did not confirm within the deadline that the asset is the debtor's",
                     source.id()
                 )))
             }
         };
-        currency.ok_or_else(|| {
-            DeskError::Refused(format!(
-                "{} lists no deposit account {} for this debtor",
-                source.id(),
-                req.asset
-            ))
+        let asset = assets
+            .iter()
+            .find(|a| a.asset_ref == req.asset)
+            .ok_or_else(|| {
+                DeskError::Refused(format!(
+                    "{} lists no asset {} for this debtor: act on an asset ref exactly as a search of the debtor reports it",
+                    source.id(),
+                    req.asset
+                ))
+            })?;
+        Ok(match &asset.detail {
+            AssetDetail::Deposit(d) => Some(d.currency.clone()),
+            AssetDetail::Payment(_) => Some(super::model::CNY.to_string()),
+            _ => None,
         })
     }
 

@@ -45,6 +45,10 @@ pub enum LedgerError {
     /// The case may not be named for this act (not registered, not open).
     #[error("{0}")]
     Case(Refusal),
+    /// A deduction would take more than the hold has frozen, counting the deductions on it
+    /// under way or awaiting approval.
+    #[error("the hold has {frozen_fen} frozen, and deductions of {pending_fen} on it are under way or awaiting approval")]
+    OverFrozen { frozen_fen: i64, pending_fen: i64 },
     /// The case already holds the asset with a live hold of that kind.
     #[error("the case already holds this asset with order {order_id} ({state})")]
     AlreadyHeld { order_id: String, state: String },
@@ -261,13 +265,21 @@ impl Ledger {
         retrying(|| self.try_update(changes)).await
     }
 
+    /// Records a supervisor's approval (`next`, read as `before`), once the case's claim — as it
+    /// stands now — still covers the order (checked in the same transaction as the write).
+    pub async fn approve(&self, before: &Order, next: &Order) -> Result<Order, LedgerError> {
+        let changes = [(before.clone(), next.clone())];
+        let mut saved = retrying(|| self.try_write(&changes, Guard::Approval)).await?;
+        Ok(saved.remove(0))
+    }
+
     /// Records the agency's view of a hold in force (`next`, read as `before`), unless an
     /// action on the hold has been sent and not answered, or the hold changed since it was
     /// read: then nothing is written and `false` returned. The check and the write are one
     /// transaction, so an action's answer is never overwritten by an older view.
     pub async fn reconcile(&self, before: &Order, next: &Order) -> Result<bool, LedgerError> {
         let changes = [(before.clone(), next.clone())];
-        match retrying(|| self.try_write(&changes, true)).await {
+        match retrying(|| self.try_write(&changes, Guard::Quiet)).await {
             Ok(_) => Ok(true),
             Err(LedgerError::Conflict(_)) => Ok(false),
             Err(e) => Err(e),
@@ -275,16 +287,21 @@ impl Ledger {
     }
 
     async fn try_update(&self, changes: &[(Order, Order)]) -> Result<Vec<Order>, LedgerError> {
-        self.try_write(changes, false).await
+        self.try_write(changes, Guard::None).await
     }
 
     async fn try_write(
         &self,
         changes: &[(Order, Order)],
-        quiet_only: bool,
+        guard: Guard,
     ) -> Result<Vec<Order>, LedgerError> {
         let mut tx = self.pool.begin().await?;
-        if quiet_only {
+        if guard == Guard::Approval {
+            for (before, _) in changes {
+                case_tx::check_approval(&mut tx, before).await?;
+            }
+        }
+        if guard == Guard::Quiet {
             for (before, _) in changes {
                 let busy = sqlx::query(
                     "SELECT 1 FROM control_orders WHERE target_order_id = $1 AND state IN ('requested', 'awaiting_agency')",
@@ -505,6 +522,16 @@ impl Ledger {
         .await?;
         row.as_ref().map(rows::order_from).transpose()
     }
+}
+
+/// What a write checks first, in its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    None,
+    /// Reconciliation: nothing under way on the hold.
+    Quiet,
+    /// Four-eyes: the claim still covers the order.
+    Approval,
 }
 
 /// Transactions that lost a race on a unique key (two hubs numbering the same event, or

@@ -240,6 +240,8 @@ pub struct VerifyJson<'a> {
     pub head_hash: &'a str,
     /// One per kept checkpoint, in order, then the hub's newest.
     pub checkpoints: Vec<CheckpointReportJson<'a>>,
+    /// What the hub cannot prove wrong but an auditor should look into.
+    pub warnings: &'a [String],
 }
 
 /// `labels` name the kept checkpoints sent, in order ("mine.jsonl:3").
@@ -251,6 +253,7 @@ pub fn verify_json<'a>(r: &'a VerifyAuditResponse, labels: &[&'a str]) -> Verify
         reason: (!r.intact).then_some(r.reason.as_str()),
         head_hash: &r.head_hash,
         checkpoints: checkpoints::reports_json(r, labels),
+        warnings: &r.warnings,
     }
 }
 
@@ -280,6 +283,9 @@ pub fn verify_text(r: &VerifyAuditResponse, labels: &[&str]) -> String {
         )
     };
     text.push_str(&checkpoints::reports_text(r, labels));
+    for warning in &r.warnings {
+        text.push_str(&format!("WARNING: {}\n", sanitize(warning)));
+    }
     text
 }
 
@@ -297,6 +303,7 @@ mod tests {
             reason: String::new(),
             head_hash: "ab".repeat(32),
             checkpoints: Vec::new(),
+            warnings: Vec::new(),
         };
         assert!(verify_text(&intact, &[]).starts_with("audit log intact: 12 entries\n"));
         let line = json::to_line(&verify_json(&intact, &[]));
@@ -310,6 +317,7 @@ mod tests {
             reason: "hash does not match the entry's content (entry edited)".into(),
             head_hash: String::new(),
             checkpoints: Vec::new(),
+            warnings: Vec::new(),
         };
         assert!(verify_text(&broken, &[]).starts_with(
             "BROKEN at entry #5: hash does not match the entry's content (entry edited)\n"

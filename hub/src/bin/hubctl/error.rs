@@ -80,10 +80,16 @@ impl CliError {
             ),
             CliError::Status { addr, status } => {
                 let e = status_json(status);
-                let mut text = if e.reason.is_empty() {
-                    format!("error: {}: {}", e.code, e.message)
+                // With field details the hub's message repeats them: print each field once.
+                let message = if e.violations.is_empty() {
+                    e.message.as_str()
                 } else {
-                    format!("error: {} ({}): {}", e.code, e.reason, e.message)
+                    e.message.split(':').next().unwrap_or_default()
+                };
+                let mut text = if e.reason.is_empty() {
+                    format!("error: {}: {message}", e.code)
+                } else {
+                    format!("error: {} ({}): {message}", e.code, e.reason)
                 };
                 for v in &e.violations {
                     text.push_str(&format!("\n  {}: {}", v.field, v.description));
@@ -195,6 +201,18 @@ mod tests {
         let text = err.to_text();
         assert!(text.contains("INVALID_ARGUMENT: invalid request"));
         assert!(text.contains("  debtor.id_number: check character mismatch"));
+        // The hub's message names the fields too: each is printed once.
+        let details = ErrorDetails::with_bad_request(vec![FieldViolation::new("days", "too long")]);
+        let status = tonic::Status::with_error_details(
+            Code::InvalidArgument,
+            "invalid request: days: too long",
+            details,
+        );
+        let text = CliError::status("http://h:1", status).to_text();
+        assert_eq!(
+            text,
+            "error: INVALID_ARGUMENT: invalid request\n  days: too long"
+        );
     }
 
     #[test]

@@ -524,10 +524,15 @@ fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
         return Ok(Some(token.clone()));
     }
     let (roles, case) = cli.command.caller();
-    let court = case
+    let case_court = case
         .and_then(|c| assethub_connectors::domain::CaseNumber::parse(c).ok())
-        .map(|c| c.court().to_string())
-        .or_else(|| cli.court.clone());
+        .map(|c| c.court().to_string());
+    if let (Some(of_case), Some(asked)) = (&case_court, &cli.court) {
+        if of_case != asked {
+            eprintln!("note: the case belongs to court {of_case}; --court {asked} applies only to commands that name no case");
+        }
+    }
+    let court = case_court.or_else(|| cli.court.clone());
     let Some(path) = credentials::default_path() else {
         return Ok(None);
     };

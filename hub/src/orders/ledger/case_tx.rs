@@ -4,7 +4,9 @@
 //!
 //! - the case must be registered and in a state that allows the act (DOMAIN rule 7);
 //! - its reservation (frozen + deducted + asked + queued, in fen of yuan) never grows beyond its
-//!   registered claim, and its deductions never exceed the claim (rule 2);
+//!   registered claim, and its deductions — done, under way or awaiting approval — never exceed
+//!   the claim nor, on one hold, what the hold has frozen (rule 2); an approval is checked again
+//!   against the claim as it stands then;
 //! - four-eyes by case (rule 10): an order waits for approval when its own value, or what the
 //!   case holds after it, exceeds the court's threshold, so splitting never avoids approval;
 //! - one live hold per case, asset and kind of hold (the unique index of migration 0004 catches
@@ -67,15 +69,19 @@ pub(super) async fn reserve(
     Ok(locked)
 }
 
-/// Deductions of the case so far, in fen of yuan.
+/// Deductions of the case, in fen of yuan: done (moved, as recorded on its freezes) and
+/// asked but not answered yet (under way or awaiting approval), except `excluding`.
 pub(super) async fn deducted_value(
     tx: &mut Transaction<'_, Any>,
     case: &str,
+    excluding: &str,
 ) -> Result<i64, LedgerError> {
     let rows = sqlx::query(
-        "SELECT deducted_fen, rate_micro FROM control_orders WHERE case_number = $1 AND action = 'freeze' AND deducted_fen > 0",
+        "SELECT deducted_fen, rate_micro FROM control_orders WHERE case_number = $1 AND action = 'freeze' AND deducted_fen > 0 \
+         UNION ALL SELECT amount_fen, rate_micro FROM control_orders WHERE case_number = $1 AND action = 'deduct' AND state IN ('awaiting_approval', 'requested', 'awaiting_agency') AND order_id <> $2",
     )
     .bind(case)
+    .bind(excluding)
     .fetch_all(&mut **tx)
     .await?;
     let mut total = 0i64;
@@ -86,22 +92,67 @@ pub(super) async fn deducted_value(
 }
 
 /// Refuses a deduction that would take the case's deductions over its claim (after the claim
-/// was reduced below what was already frozen).
+/// was reduced below what was frozen), or its hold's deductions over what the hold has frozen,
+/// counting the deductions under way or awaiting approval besides `order`.
 pub(super) async fn check_deduction(
     tx: &mut Transaction<'_, Any>,
     case: &LockedCase,
     case_number: &str,
     order: &Order,
 ) -> Result<(), LedgerError> {
-    let before = deducted_value(tx, case_number).await?;
-    let after = before.saturating_add(order.value(order.amount_fen));
-    if after > case.claim_fen {
+    let before = deducted_value(tx, case_number, &order.order_id).await?;
+    if before.saturating_add(order.value(order.amount_fen)) > case.claim_fen {
         return Err(LedgerError::OverCap {
             claim_fen: case.claim_fen,
             reserved_fen: before,
         });
     }
+    let hold = sqlx::query("SELECT frozen_fen FROM control_orders WHERE order_id = $1")
+        .bind(&order.target_order_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let frozen: i64 = match hold {
+        Some(row) => row.try_get(0)?,
+        None => 0,
+    };
+    let pending: i64 = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM control_orders WHERE target_order_id = $1 AND action = 'deduct' AND state IN ('awaiting_approval', 'requested', 'awaiting_agency') AND order_id <> $2",
+    )
+    .bind(&order.target_order_id)
+    .bind(&order.order_id)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    if pending.saturating_add(order.amount_fen) > frozen {
+        return Err(LedgerError::OverFrozen {
+            frozen_fen: frozen,
+            pending_fen: pending,
+        });
+    }
     Ok(())
+}
+
+/// An order awaiting approval may still go when the case's claim — perhaps reduced since it
+/// was asked — still covers it: the case's reservation (which counts it already) for a freeze,
+/// its deductions for a deduction.
+pub(super) async fn check_approval(
+    tx: &mut Transaction<'_, Any>,
+    order: &Order,
+) -> Result<(), LedgerError> {
+    let purpose = match order.action {
+        Action::Release => Purpose::Release,
+        Action::Renew => Purpose::Renew,
+        _ => Purpose::Act,
+    };
+    let case = reserve(tx, &order.case_number, 0, purpose).await?;
+    match order.action {
+        Action::Freeze if case.reserved_fen > case.claim_fen => Err(LedgerError::OverCap {
+            claim_fen: case.claim_fen,
+            reserved_fen: case.reserved_fen,
+        }),
+        Action::Deduct => check_deduction(tx, &case, &order.case_number, order).await,
+        _ => Ok(()),
+    }
 }
 
 /// Whether the request's orders wait for a supervisor: one of them is worth more than

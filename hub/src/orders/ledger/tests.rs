@@ -351,6 +351,11 @@ async fn four_eyes_counts_the_case_total_so_splitting_does_not_avoid_it() {
             "{backend}: the second takes the case over the threshold"
         );
         // A deduction on a case holding more than the threshold waits too, however small.
+        let placed = ledger.get("o0").await.unwrap().unwrap();
+        let mut frozen = placed.clone();
+        frozen.state = State::Effective;
+        frozen.frozen_fen = 9_999_999;
+        ledger.update(&[(placed, frozen)]).await.unwrap();
         let deduct = Order {
             action: Action::Deduct,
             target_order_id: "o0".into(),
@@ -492,5 +497,89 @@ async fn reconciliation_never_overwrites_an_action_under_way() {
             !ledger.reconcile(&before, &view).await.unwrap(),
             "{backend}"
         );
+    }
+}
+
+#[tokio::test]
+async fn deductions_under_way_count_against_the_claim_and_the_hold() {
+    for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "c", 10_000).await;
+        let mut hold = order("h", "c", 10_000);
+        hold.state = State::Effective;
+        hold.frozen_fen = 10_000;
+        ledger.create(&request("kh"), &[hold]).await.unwrap();
+        let deduct = |id: &str, amount| Order {
+            action: Action::Deduct,
+            target_order_id: "h".into(),
+            ..order(id, "c", amount)
+        };
+        // 6,000 asked and not answered yet...
+        ledger
+            .create(&request("k1"), &[deduct("d1", 6_000)])
+            .await
+            .unwrap();
+        // ...so 5,000 more would take the case's deductions over its 10,000 claim.
+        let over = ledger.create(&request("k2"), &[deduct("d2", 5_000)]).await;
+        assert!(
+            matches!(over, Err(LedgerError::OverCap { .. })),
+            "{backend}: {over:?}"
+        );
+        // With a larger claim it is the hold that runs short: 6,000 + 5,000 > 10,000 frozen.
+        sqlx::query("UPDATE cases SET claim_fen = 100000 WHERE case_number = 'c'")
+            .execute(ledger.pool())
+            .await
+            .unwrap();
+        let over = ledger.create(&request("k3"), &[deduct("d3", 5_000)]).await;
+        assert!(
+            matches!(
+                over,
+                Err(LedgerError::OverFrozen {
+                    frozen_fen: 10_000,
+                    pending_fen: 6_000
+                })
+            ),
+            "{backend}: {over:?}"
+        );
+        ledger
+            .create(&request("k4"), &[deduct("d4", 4_000)])
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_approval_is_checked_against_the_claim_as_it_stands_then() {
+    for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "c", 100_000).await;
+        let mut req = request("k1");
+        req.approval_above = Some(1_000);
+        let waiting = ledger
+            .create(&req, &[order("f", "c", 50_000)])
+            .await
+            .unwrap();
+        assert_eq!(waiting[0].state, State::AwaitingApproval);
+        // The claim is reduced while the freeze waits for a supervisor.
+        sqlx::query("UPDATE cases SET claim_fen = 10000 WHERE case_number = 'c'")
+            .execute(ledger.pool())
+            .await
+            .unwrap();
+        let before = ledger.get("f").await.unwrap().unwrap();
+        let mut approved = before.clone();
+        approved.state = State::Requested;
+        let refused = ledger.approve(&before, &approved).await;
+        assert!(
+            matches!(refused, Err(LedgerError::OverCap { .. })),
+            "{backend}: {refused:?}"
+        );
+        assert_eq!(
+            ledger.get("f").await.unwrap().unwrap().state,
+            State::AwaitingApproval
+        );
+        // Back within the claim, the approval goes.
+        sqlx::query("UPDATE cases SET claim_fen = 100000 WHERE case_number = 'c'")
+            .execute(ledger.pool())
+            .await
+            .unwrap();
+        ledger.approve(&before, &approved).await.unwrap();
     }
 }

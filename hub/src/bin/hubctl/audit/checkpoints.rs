@@ -266,6 +266,7 @@ mod tests {
                     true,
                 ),
             ],
+            warnings: Vec::new(),
         };
         let text = crate::audit::verify_text(&response, &["mine.jsonl:1", "mine.jsonl:2"]);
         let lines: Vec<&str> = text.lines().collect();
