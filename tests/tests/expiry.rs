@@ -26,6 +26,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The flat the story seals.
+const FLAT: &str = "registry-x:鄂(2019)武汉市不动产权第1号";
+
 /// A registry that seals at once and remembers its answers by key.
 struct SealingRegistry {
     id: SourceId,
@@ -46,8 +49,22 @@ impl Connector for SealingRegistry {
     fn capabilities(&self) -> &[Capability] {
         &[Capability::Query, Capability::Seal]
     }
+    /// Every debtor owns the one flat the story seals.
     async fn query(&self, _: &CallContext, _: &Debtor) -> Result<QueryAnswer, ConnectorError> {
-        Ok(QueryAnswer::Found(vec![]))
+        let flat = assethub_connectors::domain::Asset {
+            asset_ref: AssetRef::parse(FLAT).expect("an asset ref"),
+            detail: assethub_connectors::domain::AssetDetail::Property(
+                assethub_connectors::domain::RealEstateProperty {
+                    certificate_number: "鄂(2019)武汉市不动产权第1号".into(),
+                    address: "武汉市".into(),
+                    area_centi_m2: 8_950,
+                    ownership_share: "100%".into(),
+                    usage: "住宅".into(),
+                    encumbrances: Vec::new(),
+                },
+            ),
+        };
+        Ok(QueryAnswer::Found(vec![flat]))
     }
     async fn control(
         &self,
@@ -146,7 +163,7 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
             key: "k-expiry".into(),
         },
         action: Action::Seal,
-        asset: AssetRef::parse("registry-x:鄂(2019)武汉市不动产权第1号").unwrap(),
+        asset: AssetRef::parse(FLAT).unwrap(),
         debtor: Debtor {
             id: DebtorId::parse("11010519491231002X").unwrap(),
             name: "张伟".into(),
