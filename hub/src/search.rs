@@ -153,7 +153,7 @@ impl SearchHub {
                 )
                 .await?;
                 if let QueryAnswer::Found(assets) = &answer {
-                    self.known.record(search.debtor.id.as_str(), assets).await;
+                    self.known.record(search.debtor.id.as_str(), assets);
                 }
                 Ok((answer, attempts.load(Ordering::Relaxed)))
             };

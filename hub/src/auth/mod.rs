@@ -26,12 +26,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tonic::codegen::http::HeaderMap;
 use tonic::{Request, Status};
 
+/// Verified claims as a caller (the verifier normalised the officer's name).
 impl From<Claims> for Caller {
     fn from(c: Claims) -> Self {
         Self {
             iss: c.iss,
             sub: c.sub,
-            officer: normalize_name(&c.officer),
+            officer: c.officer,
             court: c.court,
             role: c.role,
         }

@@ -155,6 +155,9 @@ impl TokenVerifier {
             return Err(TokenError::NotYetValid);
         }
         check_claims(&claims)?;
+        let mut claims = claims;
+        // Compared and recorded normalised; done once here, since verified tokens are kept.
+        claims.officer = crate::identity::normalize_name(&claims.officer);
         Ok(claims)
     }
 }

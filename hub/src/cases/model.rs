@@ -170,9 +170,9 @@ impl CaseRecord {
 
     /// Whether `debtor` (number and name) is one of the case's debtors.
     pub fn party(&self, id: &DebtorId, name: &str) -> Result<(), Refusal> {
-        let name = normalize_name(name);
         match self.debtors.iter().find(|d| d.id == id.as_str()) {
-            Some(d) if d.name == name => Ok(()),
+            // Names arrive normalised from validation; normalise only what does not match.
+            Some(d) if d.name == name || d.name == normalize_name(name) => Ok(()),
             found => Err(Refusal::NotAParty {
                 case: self.case_number.clone(),
                 name_differs: found.is_some(),

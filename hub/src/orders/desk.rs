@@ -298,7 +298,7 @@ impl Desk {
         source: &Arc<Source>,
         deadline: Instant,
     ) -> Result<Rate, DeskError> {
-        let known = self.search.known_assets().get(&req.asset).await;
+        let known = self.search.known_assets().get(&req.asset);
         let currency = match known.filter(|k| k.debtor_id == req.debtor.id.as_str()) {
             // A search reported it for this debtor: no need to ask the agency again (which
             // lets an order wait recorded while the agency is down).
