@@ -131,6 +131,11 @@ fn state(order: &pb::Order) -> pb::OrderState {
 }
 
 /// The freeze `order_id` once the agency decided it.
+/// Places a hold that must be accepted (recorded, whatever the agency answers).
+async fn placed(orders: &mut Orders, request: pb::PlaceHoldRequest) -> pb::Order {
+    orders.place_hold(request).await.unwrap().into_inner()
+}
+
 async fn effective(orders: &mut Orders, order_id: &str) -> pb::Order {
     wait_with(orders, order_id, pb::OrderState::Effective).await
 }
@@ -143,12 +148,11 @@ async fn three_freezes_just_under_the_threshold_cannot_avoid_four_eyes() {
         let mut states = Vec::new();
         for (n, (asset, _, available)) in found.iter().take(3).enumerate() {
             assert!(*available >= 9_999_999, "{backend}: {asset} holds enough");
-            let order = world
-                .orders
-                .place_hold(freeze(CASE, &format!("split-{n}"), asset, 9_999_999))
-                .await
-                .unwrap()
-                .into_inner();
+            let order = placed(
+                &mut world.orders,
+                freeze(CASE, &format!("split-{n}"), asset, 9_999_999),
+            )
+            .await;
             states.push(state(&order));
         }
         assert_eq!(states[0], pb::OrderState::Effective, "{backend}");
@@ -169,12 +173,11 @@ async fn deductions_wait_for_four_eyes_and_go_only_into_the_case_account() {
         let mut world = world(ledger, four_eyes).await;
         let (asset, _, _) = accounts(&mut world, CASE, &person()).await.remove(0);
         // A freeze of 150,000.00 yuan waits for a supervisor, who approves it.
-        let hold = world
-            .orders
-            .place_hold(freeze(CASE, "d-freeze", &asset, 15_000_000))
-            .await
-            .unwrap()
-            .into_inner();
+        let hold = placed(
+            &mut world.orders,
+            freeze(CASE, "d-freeze", &asset, 15_000_000),
+        )
+        .await;
         assert_eq!(state(&hold), pb::OrderState::AwaitingApproval, "{backend}");
         let (_, mut supervisor) = world.clients_as(Role::Supervisor, COURT);
         supervisor
@@ -433,12 +436,7 @@ async fn renewals_never_end_later_than_today_plus_the_legal_period() {
     for (backend, ledger) in ledger_backends().await {
         let mut world = world(ledger, |_| {}).await;
         let (asset, _, _) = accounts(&mut world, CASE, &person()).await.remove(0);
-        let hold = world
-            .orders
-            .place_hold(freeze(CASE, "r-0", &asset, 10_000))
-            .await
-            .unwrap()
-            .into_inner();
+        let hold = placed(&mut world.orders, freeze(CASE, "r-0", &asset, 10_000)).await;
         let hold = effective(&mut world.orders, &hold.order_id).await;
         let start = hold.start_date.clone();
         let mut outcomes = Vec::new();
@@ -518,12 +516,7 @@ async fn deduction_answers_that_cross_leave_the_ledger_where_the_bank_is() {
             .find(|(a, _, v)| a.starts_with("bank-") && *v >= 9_465_540)
             .cloned()
             .expect("a bank account with 94,655.40 yuan free");
-        let hold = world
-            .orders
-            .place_hold(freeze(CASE, "x-0", &asset, 9_465_540))
-            .await
-            .unwrap()
-            .into_inner();
+        let hold = placed(&mut world.orders, freeze(CASE, "x-0", &asset, 9_465_540)).await;
         let hold = effective(&mut world.orders, &hold.order_id).await;
         let bank = world.agency(asset.split(':').next().unwrap());
         // The first deduction is carried out at once but its answer comes back slowly...
@@ -630,12 +623,7 @@ async fn a_hold_lifted_at_the_counter_is_found_by_reconciliation() {
             .into_iter()
             .find(|(a, _, _)| a.starts_with("pay-"))
             .expect("a payment balance");
-        let hold = world
-            .orders
-            .place_hold(freeze(CASE, "lift-0", &asset, 10_000))
-            .await
-            .unwrap()
-            .into_inner();
+        let hold = placed(&mut world.orders, freeze(CASE, "lift-0", &asset, 10_000)).await;
         assert_eq!(state(&hold), pb::OrderState::Effective, "{backend}");
         let platform = world.agency(asset.split(':').next().unwrap());
         assert!(
@@ -672,12 +660,7 @@ async fn concurrent_deductions_never_exceed_a_reduced_claim() {
             .into_iter()
             .find(|(a, _, v)| a.starts_with("pay-") && *v >= 1_000_000)
             .expect("a payment balance of 10,000.00");
-        let hold = world
-            .orders
-            .place_hold(freeze(case, "cd-0", &asset, 1_000_000))
-            .await
-            .unwrap()
-            .into_inner();
+        let hold = placed(&mut world.orders, freeze(case, "cd-0", &asset, 1_000_000)).await;
         assert_eq!(state(&hold), pb::OrderState::Effective, "{backend}");
         // A partial recovery paid outside the hub: the claim goes down to 5,000.00.
         assethub_tests::cases_client(&world.channel, COURT)
@@ -803,12 +786,11 @@ async fn the_hub_never_instructs_an_agency_about_an_asset_not_the_debtors_or_spe
     }
     assert_eq!(instructions(&world), before, "nothing was signed and sent");
     // Spelled as the search reported it, for its owner, it goes.
-    let seal = world
-        .orders
-        .place_hold(hold("own-5", pb::OrderAction::Seal, &car, person()))
-        .await
-        .unwrap()
-        .into_inner();
+    let seal = placed(
+        &mut world.orders,
+        hold("own-5", pb::OrderAction::Seal, &car, person()),
+    )
+    .await;
     assert_eq!(state(&seal), pb::OrderState::Effective);
 }
 

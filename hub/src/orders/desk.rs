@@ -210,6 +210,31 @@ impl Desk {
         }
     }
 
+    /// Records a request of one order (or finds it already recorded), lets go of the case's
+    /// lock when the caller holds it — an agency's answer is not waited for under it — runs
+    /// the order if it needs no approval, and answers with it as it stands.
+    async fn file_one(
+        &self,
+        a: &Authority,
+        request: NewRequest,
+        order: Order,
+        case_lock: Option<tokio::sync::MutexGuard<'_, ()>>,
+        deadline: Instant,
+    ) -> Result<Order, DeskError> {
+        let recorded = match self
+            .record(a, request, std::slice::from_ref(&order))
+            .await?
+        {
+            Recorded::Replay(order_id) => return self.settled(&order_id, deadline).await,
+            Recorded::New(orders) => orders,
+        };
+        drop(case_lock);
+        if recorded.iter().any(|o| o.state == State::Requested) {
+            self.executor.run(&order.order_id, deadline).await;
+        }
+        self.settled(&order.order_id, deadline).await
+    }
+
     /// Freeze, seal or watch one asset of a debtor of `case` (admitted by the caller).
     pub async fn place_hold(
         &self,
@@ -265,26 +290,9 @@ impl Desk {
         order.start_day = today.days();
         order.end_day = today.plus_days(i64::from(days)).days();
         order.case_account = case.account.clone();
-        let request = NewRequest {
-            court: a.case.court().to_string(),
-            client_key: a.key.clone(),
-            request_hash: hash,
-            result_id: order.order_id.clone(),
-            purpose: Purpose::Act,
-            approval_above: above,
-        };
-        let recorded = match self
-            .record(a, request, std::slice::from_ref(&order))
-            .await?
-        {
-            Recorded::Replay(order_id) => return self.settled(&order_id, deadline).await,
-            Recorded::New(orders) => orders,
-        };
-        drop(_one_at_a_time);
-        if recorded.iter().any(|o| o.state == State::Requested) {
-            self.executor.run(&order.order_id, deadline).await;
-        }
-        self.settled(&order.order_id, deadline).await
+        let request = new_request(a, hash, &order.order_id, Purpose::Act, above);
+        self.file_one(a, request, order, Some(_one_at_a_time), deadline)
+            .await
     }
 
     /// Confirms that the asset a hold names is the debtor's, exactly as its agency reports it in
@@ -450,25 +458,8 @@ impl Desk {
                 )))
             }
         }
-        let request = NewRequest {
-            court: a.case.court().to_string(),
-            client_key: a.key.clone(),
-            request_hash: hash,
-            result_id: order.order_id.clone(),
-            purpose,
-            approval_above: above,
-        };
-        let recorded = match self
-            .record(a, request, std::slice::from_ref(&order))
-            .await?
-        {
-            Recorded::Replay(order_id) => return self.settled(&order_id, deadline).await,
-            Recorded::New(orders) => orders,
-        };
-        if recorded.iter().any(|o| o.state == State::Requested) {
-            self.executor.run(&order.order_id, deadline).await;
-        }
-        self.settled(&order.order_id, deadline).await
+        let request = new_request(a, hash, &order.order_id, purpose, above);
+        self.file_one(a, request, order, None, deadline).await
     }
 
     /// The hold an action names: of the caller's court and case, in force or queued.
@@ -643,4 +634,22 @@ pub(super) fn request_hash(fields: &[&str]) -> String {
         hasher.update([0u8]);
     }
     hex::encode(hasher.finalize())
+}
+
+/// The request `a` makes under its key, answered by `result_id` (an order or a group of them).
+pub(super) fn new_request(
+    a: &Authority,
+    hash: String,
+    result_id: &str,
+    purpose: Purpose,
+    approval_above: Option<i64>,
+) -> NewRequest {
+    NewRequest {
+        court: a.case.court().to_string(),
+        client_key: a.key.clone(),
+        request_hash: hash,
+        result_id: result_id.to_string(),
+        purpose,
+        approval_above,
+    }
 }

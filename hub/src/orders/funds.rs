@@ -6,8 +6,10 @@
 //! another; across hubs the ledger refuses a plan that no longer fits, and it is planned again.
 
 use super::currency::Rate;
-use super::desk::{new_order, request_hash, set_rate, Authority, Desk, DeskError, Recorded};
-use super::ledger::{LedgerError, NewRequest};
+use super::desk::{
+    new_order, new_request, request_hash, set_rate, Authority, Desk, DeskError, Recorded,
+};
+use super::ledger::LedgerError;
 use super::model::{minor_within, value_fen, Action, Order, State};
 use super::plan::{plan, Candidate};
 use crate::cases::model::{CaseRecord, Purpose};
@@ -116,14 +118,7 @@ impl Desk {
                     .planned_orders(&req, &group_id, days, cap, &accounts, case)
                     .await?;
                 let (_, above) = self.approval(a.case.court(), Action::Freeze);
-                let request = NewRequest {
-                    court: a.case.court().to_string(),
-                    client_key: a.key.clone(),
-                    request_hash: hash.clone(),
-                    result_id: group_id.clone(),
-                    purpose: Purpose::Act,
-                    approval_above: above,
-                };
+                let request = new_request(a, hash.clone(), &group_id, Purpose::Act, above);
                 let retry = match self.record(a, request, &orders).await {
                     Ok(Recorded::Replay(existing)) => {
                         return self
