@@ -14,18 +14,23 @@
 //! - An idempotency key seen before returns the hold's current answer and never acts twice;
 //!   the same key for a different instruction is refused.
 //!
-//! State is in memory: it lives as long as the agency, so it survives hub restarts.
+//! State is in memory: it lives as long as the agency, so it survives hub restarts; kept in a
+//! file as well when asked ([`kept`]), so that it survives the agency's restarts too.
 
 use crate::knobs::Knobs;
 use assethub_connectors::domain::{CivilDate, Fen};
 use assethub_connectors::HoldStatus;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 mod export;
+mod kept;
 
 pub use export::{HoldRow, KeyedHold, RegisterExport, RegisterView};
+pub use kept::Decision;
 
 /// What a hold does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,6 +137,10 @@ struct Register {
     deducted: HashMap<String, Fen>,
     /// Per asset: what the agency's other records say (for promotions and queue positions).
     books: HashMap<String, Outside>,
+    /// Per pending hold: the decision the agency has taken, applied when its delay has passed.
+    decisions: HashMap<String, Decision>,
+    /// Where the register is kept, when it is ([`kept`]).
+    file: Option<PathBuf>,
 }
 
 /// An asset's state outside the register: book balance, old freezes and old seals.
@@ -229,6 +238,7 @@ impl HoldBook {
         );
         reg.placements.insert(id.clone(), key.to_string());
         number_queue(&mut reg, &p.asset);
+        kept::keep(&reg);
         Ok(answer_of(&reg, &id, Fen(0)))
     }
 
@@ -328,6 +338,7 @@ impl HoldBook {
             },
         );
         settle(&mut reg, &asset, today);
+        kept::keep(&reg);
         Ok(answer_of(&reg, hold, deducted))
     }
 
@@ -387,20 +398,29 @@ impl HoldBook {
     pub fn decide(&self, hold: &str, accept: bool, message: &str) {
         let today = self.knobs.today();
         let mut reg = self.lock();
-        let Some(&index) = reg.by_id.get(hold) else {
-            return;
+        let decision = Decision {
+            accept,
+            message: message.to_string(),
         };
-        if reg.holds[index].status != HoldStatus::Pending {
-            return;
+        decide(&mut reg, hold, &decision, today);
+        kept::keep(&reg);
+    }
+
+    /// Takes `decision` on pending hold `hold` now and applies it after `delay` (a bank
+    /// deciding a freeze later). A kept register remembers the decision, so an agency
+    /// restarted before the delay ends applies it when it starts.
+    pub fn decide_later(&self, hold: &str, decision: Decision, delay: Duration) {
+        {
+            let mut reg = self.lock();
+            reg.decisions.insert(hold.to_string(), decision.clone());
+            kept::keep(&reg);
         }
-        let asset = reg.holds[index].asset.clone();
-        if accept {
-            reg.holds[index].status = HoldStatus::Queued { position: 0 };
-            settle(&mut reg, &asset, today);
-        } else {
-            reg.holds[index].status = HoldStatus::Rejected;
-            reg.holds[index].message = message.to_string();
-        }
+        let book = self.clone();
+        let hold = hold.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            book.decide(&hold, decision.accept, &decision.message);
+        });
     }
 
     /// Places a freeze that the agency decides later: recorded as `Pending`, taking effect
@@ -444,7 +464,27 @@ impl HoldBook {
             },
         );
         reg.placements.insert(id.clone(), key.to_string());
+        kept::keep(&reg);
         Ok(answer_of(&reg, &id, Fen(0)))
+    }
+}
+
+/// Applies `decision` to pending hold `hold` (nothing when it is no longer pending).
+fn decide(reg: &mut Register, hold: &str, decision: &Decision, today: CivilDate) {
+    reg.decisions.remove(hold);
+    let Some(&index) = reg.by_id.get(hold) else {
+        return;
+    };
+    if reg.holds[index].status != HoldStatus::Pending {
+        return;
+    }
+    let asset = reg.holds[index].asset.clone();
+    if decision.accept {
+        reg.holds[index].status = HoldStatus::Queued { position: 0 };
+        settle(reg, &asset, today);
+    } else {
+        reg.holds[index].status = HoldStatus::Rejected;
+        reg.holds[index].message = decision.message.clone();
     }
 }
 

@@ -225,6 +225,14 @@ impl Knobs {
         self.register.get().map(|view| view.export(self.today()))
     }
 
+    /// Keeps the agency's register in `file` from now on, starting from what it holds.
+    pub fn keep_register_in(&self, file: &std::path::Path) -> std::io::Result<()> {
+        match self.register.get() {
+            Some(view) => view.keep_in(file, self.today()),
+            None => Ok(()),
+        }
+    }
+
     /// Lifts hold `id` at the counter, with no instruction from any court (the drift the hub
     /// must reconcile); false when the agency has no such hold in force or queued.
     pub fn lift_at_counter(&self, id: &str) -> bool {

@@ -201,15 +201,43 @@ pub async fn start_all(
     Ok(running)
 }
 
-/// Starts every agency in `specs`, each with its starting fault rules.
+/// Starts every agency in `configs`, each keeping its hold register in `dir` (created if
+/// missing, private): what they held when they last stopped, they hold again.
+pub async fn start_all_keeping(
+    configs: &[AgencyConfig],
+    population: Arc<Population>,
+    dir: &std::path::Path,
+) -> std::io::Result<Vec<RunningAgency>> {
+    let specs: Vec<AgencySpec> = configs.iter().cloned().map(AgencySpec::from).collect();
+    start_all_with_faults(&specs, population, Some(dir)).await
+}
+
+/// Creates `dir` (and its parents) if missing; the directory itself readable by its owner
+/// only, since the registers in it name accounts and cases.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Starts every agency in `specs`, each with its starting fault rules; with `keep`, each
+/// keeps its hold register in that directory (created if missing, private).
 pub async fn start_all_with_faults(
     specs: &[AgencySpec],
     population: Arc<Population>,
+    keep: Option<&std::path::Path>,
 ) -> std::io::Result<Vec<RunningAgency>> {
+    if let Some(dir) = keep {
+        private_dir(dir)?;
+    }
     let mut running = Vec::with_capacity(specs.len());
     for spec in specs {
-        running
-            .push(server::start_with_faults(&spec.agency, &spec.faults, population.clone()).await?);
+        let agency = server::start_keeping(&spec.agency, &spec.faults, population.clone(), keep);
+        running.push(agency.await?);
     }
     Ok(running)
 }

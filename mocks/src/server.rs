@@ -69,6 +69,17 @@ pub async fn start_with_faults(
     faults: &FaultsConfig,
     population: Arc<Population>,
 ) -> std::io::Result<RunningAgency> {
+    start_keeping(config, faults, population, None).await
+}
+
+/// Starts one agency; with `keep`, its hold register is kept in `keep/<name>.json` and read
+/// back from there (see [`crate::holds`]), so it outlives the process.
+pub async fn start_keeping(
+    config: &AgencyConfig,
+    faults: &FaultsConfig,
+    population: Arc<Population>,
+    keep: Option<&std::path::Path>,
+) -> std::io::Result<RunningAgency> {
     let knobs = Arc::new(Knobs::new(
         Duration::from_millis(config.latency_ms),
         Duration::from_millis(config.jitter_ms),
@@ -82,6 +93,9 @@ pub async fn start_with_faults(
         rules: faults.rules.clone(),
     });
     let api = crate::agency_router(config, population, knobs.clone());
+    if let Some(dir) = keep {
+        knobs.keep_register_in(&register_file(dir, &config.name))?;
+    }
     let admin = Router::new()
         .route(
             &format!("{ADMIN_PREFIX}/knobs"),
@@ -128,6 +142,11 @@ pub async fn start_with_faults(
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// Where an agency named `name` keeps its register under `dir`.
+pub fn register_file(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    dir.join(format!("{name}.json"))
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 
 use assethub_hub::{spawn, HubConfig, RunningHub};
 use assethub_mocks::population::{DEFAULT_SEED, DEMO_PERSON_ID, DEMO_PERSON_NAME};
-use assethub_mocks::{demo_agencies, start_all, AgencyConfig, Population, RunningAgency};
+use assethub_mocks::{
+    demo_agencies, start_all, start_all_keeping, AgencyConfig, Population, RunningAgency,
+};
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::asset_hub_client::AssetHubClient;
 use assethub_proto::v1::cases_client::CasesClient;
@@ -179,6 +181,10 @@ pub struct WorldOptions {
     pub tweak_agencies: AgencyTweak,
     /// The ledger to use; `None`: a fresh SQLite file in the world's data directory.
     pub ledger_url: Option<String>,
+    /// The agencies keep their hold registers in the world's data directory, so that
+    /// [`World::restart_agencies`] brings them back as they were (otherwise they come back
+    /// empty, as agencies that lost their registers).
+    pub keep_registers: bool,
 }
 
 impl Default for WorldOptions {
@@ -189,6 +195,7 @@ impl Default for WorldOptions {
             tweak: Box::new(|_| {}),
             tweak_agencies: Box::new(|_| {}),
             ledger_url: None,
+            keep_registers: false,
         }
     }
 }
@@ -226,6 +233,18 @@ fn uuid_like() -> String {
         .collect()
 }
 
+async fn start_agencies(
+    lineup: &[AgencyConfig],
+    population: Arc<Population>,
+    kept: Option<&std::path::Path>,
+) -> Vec<RunningAgency> {
+    match kept {
+        Some(dir) => start_all_keeping(lineup, population, dir).await,
+        None => start_all(lineup, population).await,
+    }
+    .expect("mock agencies start")
+}
+
 /// Mock agencies plus a hub configured against them.
 pub struct World {
     pub population: Arc<Population>,
@@ -238,6 +257,10 @@ pub struct World {
     /// The hub's configuration (its ledger lives in `data`), to restart it.
     pub config: HubConfig,
     pub data: tempfile::TempDir,
+    /// The agencies' configuration, to restart them on the same ports.
+    lineup: Vec<AgencyConfig>,
+    /// Where the agencies keep their registers, when they do.
+    kept: Option<std::path::PathBuf>,
 }
 
 impl World {
@@ -255,10 +278,9 @@ impl World {
             }
         }
         (options.tweak_agencies)(&mut lineup);
-        let agencies = start_all(&lineup, population.clone())
-            .await
-            .expect("mock agencies start");
         let data = tempfile::tempdir().expect("temporary data directory");
+        let kept = options.keep_registers.then(|| data.path().join("agencies"));
+        let agencies = start_agencies(&lineup, population.clone(), kept.as_deref()).await;
         let mut config = config_for(&agencies);
         config.ledger.url = options
             .ledger_url
@@ -286,7 +308,21 @@ impl World {
             channel,
             config,
             data,
+            lineup,
+            kept,
         }
+    }
+
+    /// Stops every agency and starts it again on the same port: with its register as it was
+    /// when the world keeps registers, else empty.
+    pub async fn restart_agencies(&mut self) {
+        let mut lineup = self.lineup.clone();
+        for (config, agency) in lineup.iter_mut().zip(std::mem::take(&mut self.agencies)) {
+            config.port = agency.addr.port();
+            agency.shutdown().await;
+        }
+        self.agencies =
+            start_agencies(&lineup, self.population.clone(), self.kept.as_deref()).await;
     }
 
     /// Stops the hub and starts a new one on the same ledger (the agencies keep running).
@@ -450,4 +486,27 @@ pub async fn wait_with(
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("order {order_id} never became {wanted:?}");
+}
+
+/// The hub's metrics at `addr` (its `GET /metrics`), as text and as samples read with the
+/// hub's strict exposition reader.
+pub async fn scrape(
+    addr: std::net::SocketAddr,
+) -> (String, Vec<assethub_hub::metrics::text::Sample>) {
+    let response = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("the metrics endpoint answers");
+    assert!(response.status().is_success());
+    let content_type = response.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    let text = response.text().await.unwrap();
+    let samples =
+        assethub_hub::metrics::text::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (text, samples)
 }

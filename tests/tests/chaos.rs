@@ -48,7 +48,7 @@ async fn sigkilled_hub_under_faults_never_double_holds_loses_or_orphans_an_order
             .map(|d| (d.id_number.clone(), d.name.clone()))
             .collect(),
     );
-    let agencies = start_all_with_faults(&chaos::agency_specs(settings.seed), population)
+    let agencies = start_all_with_faults(&chaos::agency_specs(settings.seed), population, None)
         .await
         .expect("mock agencies start");
     let dir = tempfile::tempdir().expect("temporary directory");

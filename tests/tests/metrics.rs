@@ -2,31 +2,12 @@
 //! and a seal released again through the real gRPC clients, then `GET /metrics` scraped over
 //! HTTP and read with the hub's strict exposition reader.
 
-use assethub_hub::metrics::text::{parse, value, Sample};
+use assethub_hub::metrics::text::value;
 use assethub_mocks::population::{DEMO_PERSON_ID, DEMO_PERSON_NAME};
 use assethub_proto::v1 as pb;
-use assethub_tests::{demo_person_query, instruction, World, WorldOptions, CASE};
+use assethub_tests::{demo_person_query, instruction, scrape, World, WorldOptions, CASE};
 use futures::StreamExt;
-use std::net::SocketAddr;
 use std::time::Duration;
-
-async fn scrape(addr: SocketAddr) -> (String, Vec<Sample>) {
-    let response = reqwest::get(format!("http://{addr}/metrics"))
-        .await
-        .expect("the metrics endpoint answers");
-    assert!(response.status().is_success());
-    let content_type = response.headers()[reqwest::header::CONTENT_TYPE]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        content_type.starts_with("application/openmetrics-text"),
-        "{content_type}"
-    );
-    let text = response.text().await.unwrap();
-    let samples = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    (text, samples)
-}
 
 /// A flat of the demo person no court has sealed yet.
 async fn a_free_flat(world: &mut World) -> String {

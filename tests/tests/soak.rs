@@ -57,7 +57,7 @@ async fn sustained_mixed_load_is_served_without_errors_and_with_flat_memory() {
             spec
         })
         .collect();
-    let agencies = start_all_with_faults(&specs, population.clone())
+    let agencies = start_all_with_faults(&specs, population.clone(), None)
         .await
         .expect("mock agencies start");
     let dir = tempfile::tempdir().expect("temporary directory");

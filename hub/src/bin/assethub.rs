@@ -19,7 +19,7 @@ use assethub_hub::server::{build, serve_hub, shutdown_signal};
 use assethub_hub::telemetry;
 use assethub_mocks::demo_cases::demo_cases;
 use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
-use assethub_mocks::{demo_agencies, start_all, Population, DEMO_BASE_PORT};
+use assethub_mocks::{demo_agencies, start_all_keeping, Population, DEMO_BASE_PORT};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +53,10 @@ enum Command {
         /// Debtors in the synthetic population.
         #[arg(long, default_value_t = DEFAULT_SIZE)]
         population: usize,
+        /// Start afresh: delete the demo's ledger, audit checkpoints and agency registers
+        /// (under ./data) first. Without it the demo carries on where it stopped.
+        #[arg(long)]
+        fresh: bool,
     },
     /// Sign a bearer token: prints it, and with --save adds it to hubctl's credentials file.
     IssueToken {
@@ -128,15 +132,26 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let listen = listen.unwrap_or(config.server.listen);
             (config, listen, Vec::new())
         }
-        Command::Demo { listen, population } => {
+        Command::Demo {
+            listen,
+            population,
+            fresh,
+        } => {
+            let config = HubConfig::example();
+            let state = DemoState::of(&config);
+            if fresh {
+                state.clear()?;
+            }
             let population = Arc::new(Population::generate(DEFAULT_SEED, population));
-            let agencies = start_all(&demo_agencies(DEMO_BASE_PORT), population)
+            let lineup = demo_agencies(DEMO_BASE_PORT);
+            let agencies = start_all_keeping(&lineup, population, &state.registers)
                 .await
                 .map_err(|e| {
                     format!("cannot start the mock agencies on ports {DEMO_BASE_PORT}..: {e}")
                 })?;
             write_demo_credentials();
-            (HubConfig::example(), listen, agencies)
+            state.describe(fresh);
+            (config, listen, agencies)
         }
     };
     let listener = TcpListener::bind(listen)
@@ -152,6 +167,71 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     serve_hub(hub, listener, shutdown_signal()).await?;
     Ok(())
+}
+
+/// Where a demo keeps what it knows (relative to the folder it runs in): the ledger, the
+/// signed audit checkpoints and the mock agencies' hold registers, which must be kept or
+/// cleared together — a ledger whose agencies forgot their holds cannot release them.
+struct DemoState {
+    ledger: Option<PathBuf>,
+    checkpoints: PathBuf,
+    registers: PathBuf,
+}
+
+impl DemoState {
+    fn of(config: &HubConfig) -> Self {
+        let ledger = config
+            .ledger
+            .url
+            .strip_prefix("sqlite://")
+            .map(PathBuf::from);
+        let checkpoints = config.audit.checkpoint_file.clone();
+        let data = ledger
+            .as_ref()
+            .and_then(|l| l.parent())
+            .map_or_else(|| PathBuf::from("data"), PathBuf::from);
+        Self {
+            ledger,
+            checkpoints,
+            registers: data.join("agencies"),
+        }
+    }
+
+    /// Deletes the demo's state (only its own files).
+    fn clear(&self) -> std::io::Result<()> {
+        let mut files = vec![self.checkpoints.clone()];
+        if let Some(ledger) = &self.ledger {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = ledger.clone().into_os_string();
+                name.push(suffix);
+                files.push(name.into());
+            }
+        }
+        for file in files {
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        match std::fs::remove_dir_all(&self.registers) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn describe(&self, fresh: bool) {
+        let ledger = self
+            .ledger
+            .as_ref()
+            .map_or_else(|| "(not a file)".to_string(), |l| l.display().to_string());
+        println!(
+            "demo state{}: ledger {ledger}, audit checkpoints {}, agencies' hold registers {}/",
+            if fresh { " (started afresh)" } else { "" },
+            self.checkpoints.display(),
+            self.registers.display()
+        );
+        println!("  kept across restarts; `assethub demo --fresh` starts from nothing");
+    }
 }
 
 /// Registers the walkthroughs' cases (as the courts' case systems would), so the README's

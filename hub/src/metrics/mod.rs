@@ -71,6 +71,12 @@ struct ControlLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DifferenceLabels {
+    source: String,
+    difference: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OrderLabels {
     state: &'static str,
     action: &'static str,
@@ -103,6 +109,8 @@ pub struct Metrics {
     in_flight: Family<SourceLabels, Gauge>,
     retry_budget: Family<SourceLabels, Gauge>,
     orders: Family<OrderLabels, Gauge>,
+    reconcile_checked: Family<SourceLabels, Counter>,
+    reconcile_differences: Family<DifferenceLabels, Counter>,
     /// One scrape at a time refreshes the scrape-time gauges and encodes.
     scrape: tokio::sync::Mutex<()>,
 }
@@ -129,6 +137,8 @@ impl Metrics {
             in_flight: Family::default(),
             retry_budget: Family::default(),
             orders: Family::default(),
+            reconcile_checked: Family::default(),
+            reconcile_differences: Family::default(),
             scrape: tokio::sync::Mutex::new(()),
         };
         let r = &mut m.registry;
@@ -191,6 +201,16 @@ impl Metrics {
             "orders",
             "Control orders in the ledger by state and action (ledger-wide: hubs sharing a ledger report the same numbers)",
             m.orders.clone(),
+        );
+        r.register(
+            "reconcile_checked",
+            "Holds in force compared with their agency's register by reconciliation",
+            m.reconcile_checked.clone(),
+        );
+        r.register(
+            "reconcile_differences",
+            "Holds whose agency's register differed from the ledger, by what differed: missing (the agency has no record), released, expired, deducted, queued, effective (the state it has), amount, end_date",
+            m.reconcile_differences.clone(),
         );
         m
     }
@@ -256,6 +276,22 @@ impl Metrics {
                 outcome,
             })
             .inc();
+    }
+
+    /// Records one hold of `source` compared with its agency's register, and what differed
+    /// (`None`: nothing).
+    pub fn reconciled(&self, source: &str, difference: Option<&'static str>) {
+        let source = source.to_string();
+        self.reconcile_checked
+            .get_or_create(&SourceLabels {
+                source: source.clone(),
+            })
+            .inc();
+        if let Some(difference) = difference {
+            self.reconcile_differences
+                .get_or_create(&DifferenceLabels { source, difference })
+                .inc();
+        }
     }
 
     /// Records an event handed to a live subscriber `lag` after it was committed.

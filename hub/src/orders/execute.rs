@@ -79,6 +79,11 @@ impl Executor {
         self
     }
 
+    /// Where the hub's metrics are counted, when they are.
+    pub fn metrics(&self) -> Option<&Arc<Metrics>> {
+        self.metrics.as_ref()
+    }
+
     /// Executes `order_id` in a detached task and waits for it until `deadline`.
     pub async fn run(self: &Arc<Self>, order_id: &str, deadline: Instant) {
         let task = tokio::spawn(self.clone().execute(order_id.to_string()));

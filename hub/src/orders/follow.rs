@@ -8,8 +8,10 @@
 //! - vehicle sightings are fetched from each watch-capable source after its stored cursor;
 //! - every `reconcile` interval, a page of holds in force is compared with the agencies'
 //!   registers (DOMAIN "Agencies drift"): a hold lifted at the counter, expired on the agency's
-//!   calendar or holding another amount is recorded as the agency says, and the event feed
-//!   reports it.
+//!   calendar or holding another amount is recorded as the agency says; a hold the agency has
+//!   no record of at all (its register lost or rebuilt) is recorded as no longer in force.
+//!   Every difference is an event on the feed, a warning in the log and a count in
+//!   `assethub_reconcile_differences` by what differed.
 
 use super::answers::reconciled;
 use super::desk::Desk;
@@ -73,11 +75,23 @@ impl Desk {
     pub async fn reconcile_page(&self, after: &str, batch: u32) -> Result<String, LedgerError> {
         let page = self.ledger.holds_in_force(after, batch).await?;
         for hold in &page {
-            if let Some(answer) = self.status_of(hold).await {
-                let next = reconciled(hold, &answer);
-                if hold.differs_visibly(&next) && self.ledger.reconcile(hold, &next).await? {
-                    tracing::warn!(order = %hold.order_id, state = next.state.as_str(), "hold reconciled with its agency's register");
-                }
+            let (next, missing) = match self.status_of(hold).await {
+                Told::Answer(answer) => (reconciled(hold, &answer), false),
+                Told::NeverReceived => (unknown_to_agency(hold), true),
+                Told::Unreachable => continue,
+            };
+            let mut difference = None;
+            if hold.differs_visibly(&next) && self.ledger.reconcile(hold, &next).await? {
+                let what = if missing {
+                    "missing"
+                } else {
+                    difference_of(hold, &next)
+                };
+                tracing::warn!(order = %hold.order_id, source = %hold.source, difference = what, state = next.state.as_str(), "hold reconciled with its agency's register");
+                difference = Some(what);
+            }
+            if let Some(metrics) = self.executor.metrics() {
+                metrics.reconciled(&hold.source, difference);
             }
         }
         Ok(if page.len() < batch as usize {
@@ -90,7 +104,7 @@ impl Desk {
     /// A hold past its end date on the hub's calendar: the agency is asked first. A hold the
     /// agency still has in force with a later end date is corrected instead of expired.
     async fn expire(&self, order: &Order) -> Result<(), LedgerError> {
-        if let Some(answer) = self.status_of(order).await {
+        if let Told::Answer(answer) = self.status_of(order).await {
             let next = reconciled(order, &answer);
             if next.state.is_live_hold() && next.end_day >= self.clock.today().days() {
                 self.ledger.reconcile(order, &next).await?;
@@ -111,10 +125,14 @@ impl Desk {
         }
     }
 
-    /// What the agency says of `order`'s instruction (asked by its key), if it can say.
-    async fn status_of(&self, order: &Order) -> Option<ControlAnswer> {
-        let source = self.source(&order.source).ok()?;
-        let case = CaseNumber::parse(&order.case_number).ok()?;
+    /// What the agency says of `order`'s instruction (asked by its key).
+    async fn status_of(&self, order: &Order) -> Told {
+        let (Ok(source), Ok(case)) = (
+            self.source(&order.source),
+            CaseNumber::parse(&order.case_number),
+        ) else {
+            return Told::Unreachable;
+        };
         let ctx = CallContext {
             case,
             request_id: order.order_id.clone(),
@@ -125,16 +143,17 @@ impl Desk {
         })
         .await
         {
-            Ok(answer) => answer,
+            Ok(Some(answer)) => Told::Answer(answer),
+            Ok(None) => Told::NeverReceived,
             Err(e) => {
                 tracing::info!(order = %order.order_id, error = %e, "could not ask the agency about a hold");
-                None
+                Told::Unreachable
             }
         }
     }
 
     async fn ask_about(&self, order: &Order) -> Result<(), LedgerError> {
-        let Some(answer) = self.status_of(order).await else {
+        let Told::Answer(answer) = self.status_of(order).await else {
             return Ok(());
         };
         match self.executor.apply(order, &answer).await {
@@ -186,5 +205,43 @@ impl Desk {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// What an agency said when asked about an instruction by its key.
+enum Told {
+    Answer(ControlAnswer),
+    /// It has no record of the key.
+    NeverReceived,
+    /// It could not be asked, or could not say.
+    Unreachable,
+}
+
+/// A hold in force whose agency has no record of the instruction that placed it: its register
+/// was lost or rebuilt, or the hold removed outside any instruction. Nothing holds the asset,
+/// so the ledger must not count it; the court is told to place it again if the case needs it.
+fn unknown_to_agency(hold: &Order) -> Order {
+    let mut next = hold.clone();
+    next.state = State::Released;
+    next.frozen_fen = 0;
+    next.queue_position = 0;
+    next.detail = format!(
+        "reconciled with the agency's register: {} has no record of this hold (lost, or removed outside any instruction); nothing holds the asset now: place the hold again if the case still needs it",
+        hold.source
+    );
+    next
+}
+
+/// What reconciliation changed on a hold its agency knows, as the metric's label: the state
+/// it found, else the amount or the end date.
+fn difference_of(before: &Order, after: &Order) -> &'static str {
+    if after.state != before.state {
+        after.state.as_str()
+    } else if after.frozen_fen != before.frozen_fen {
+        "amount"
+    } else if after.end_day != before.end_day {
+        "end_date"
+    } else {
+        "queue"
     }
 }

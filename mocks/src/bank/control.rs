@@ -264,13 +264,11 @@ impl Gateway {
             tracing::debug!(hold, "injected fault: freeze never decided");
             return;
         }
-        let book = self.book.clone();
-        let hold = hold.to_string();
-        let delay = self.decision_delay;
-        tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            book.decide(&hold, accept, CLOSED);
-        });
+        let decision = crate::holds::Decision {
+            accept,
+            message: CLOSED.to_string(),
+        };
+        self.book.decide_later(hold, decision, self.decision_delay);
     }
 }
 

@@ -35,6 +35,10 @@ struct Args {
     /// `hubctl case import --file` registers and `hubctl batch --file` searches.
     #[arg(long, value_name = "N")]
     export_debtors: Option<usize>,
+    /// Keep each agency's hold register in DIR/<agency>.json, read back at the next start (as
+    /// `assethub demo` does in data/agencies); without it registers start empty each run.
+    #[arg(long, value_name = "DIR")]
+    keep_registers: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +76,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let population = Arc::new(Population::generate(args.seed, args.size));
-    let running = start_all_with_faults(&configs, population).await?;
+    let running =
+        start_all_with_faults(&configs, population, args.keep_registers.as_deref()).await?;
     for agency in &running {
         println!(
             "{:<16} {:?} {}",

@@ -1,7 +1,8 @@
 //! The register as data, for whoever checks it from outside (the crash-safety invariant
 //! checker, `GET /__admin/holds`): every hold and every keyed instruction, as of the agency's
-//! today (expiries and queue promotions applied first). Read-only; plain serde types so the
-//! same rows travel in process and as JSON.
+//! today (expiries and queue promotions applied first); plain serde types so the same rows
+//! travel in process and as JSON. The view also lets a clerk lift a hold at the counter and
+//! the agency's start-up keep the register in a file.
 
 use super::{settle, HoldBook, HoldKind, Register};
 use assethub_connectors::domain::CivilDate;
@@ -102,7 +103,24 @@ impl RegisterView {
         hold.held = assethub_connectors::domain::Fen(0);
         let asset = hold.asset.clone();
         settle(&mut reg, &asset, today);
+        super::kept::keep(&reg);
         true
+    }
+
+    /// From now on keeps the register in `file`, starting from what the file holds (nothing
+    /// when there is no file yet); decisions whose delay passed while the agency was down are
+    /// applied as of `today`.
+    pub fn keep_in(&self, file: &std::path::Path, today: CivilDate) -> std::io::Result<()> {
+        let mut restored = super::kept::read(file)?;
+        restored.file = Some(file.to_path_buf());
+        let overdue: Vec<_> = restored.decisions.clone().into_iter().collect();
+        for (hold, decision) in &overdue {
+            super::decide(&mut restored, hold, decision, today);
+        }
+        let mut reg = self.register.lock().unwrap_or_else(|p| p.into_inner());
+        *reg = restored;
+        super::kept::keep(&reg);
+        Ok(())
     }
 }
 

@@ -177,3 +177,110 @@ fn a_seal_queues_behind_seals_recorded_outside_the_register() {
     // One older seal in force, one queued before it: this one is second in line.
     assert_eq!(queued.status, HoldStatus::Queued { position: 2 });
 }
+
+/// A second register on the same file, as an agency restarted in the same folder has.
+fn reopened(file: &std::path::Path) -> HoldBook {
+    let (book, knobs) = book();
+    book.view().keep_in(file, knobs.today()).unwrap();
+    book
+}
+
+#[test]
+fn a_kept_register_holds_after_a_restart_what_it_held_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bank.json");
+    let (book, knobs) = book();
+    book.view().keep_in(&file, knobs.today()).unwrap();
+    let first = book
+        .place("k1", "f1", freeze("鄂0116", 8_000, 8_000))
+        .unwrap();
+    book.deduct("k2", "f2", &first.hold, Fen(1_000)).unwrap();
+    let second = book
+        .place("k3", "f3", freeze("鄂01", 9_000, 8_000))
+        .unwrap();
+    assert_eq!(second.status, HoldStatus::Queued { position: 1 });
+    let until = CivilDate::today().plus_days(400);
+    book.renew("k4", "f4", &first.hold, until).unwrap();
+    let before = book.export();
+    drop(book);
+
+    let book = reopened(&file);
+    assert_eq!(book.export(), before);
+    assert_eq!(book.deducted_from("acct-1"), Fen(1_000));
+    // A replayed key answers as before and never acts twice; a reused one is still refused.
+    let again = book.deduct("k2", "f2", &first.hold, Fen(1_000)).unwrap();
+    assert_eq!(again.deducted, Fen(1_000));
+    assert_eq!(book.deducted_from("acct-1"), Fen(1_000));
+    assert_eq!(
+        book.release("k2", "other", &first.hold),
+        Err(Refusal::KeyReused)
+    );
+    // The first court releases: the second, queued behind it, takes what is there.
+    let released = book.release("k5", "f5", &first.hold).unwrap();
+    assert_eq!(released.status, HoldStatus::Released);
+    let now = book.by_key("k3").unwrap();
+    assert_eq!(
+        (now.hold, now.status, now.held),
+        (second.hold, HoldStatus::Effective, Fen(7_000))
+    );
+    // The next id continues the old numbering.
+    let third = book.place("k6", "f6", seal("鄂0116")).unwrap();
+    assert_eq!(third.hold, "T-000003");
+}
+
+#[test]
+fn a_decision_taken_before_a_restart_is_applied_when_the_register_is_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bank.json");
+    let (book, knobs) = book();
+    book.view().keep_in(&file, knobs.today()).unwrap();
+    let accepted = book
+        .place_pending("k1", "f1", freeze("鄂0116", 5_000, 8_000))
+        .unwrap();
+    let refused = book
+        .place_pending("k2", "f2", freeze("鄂01", 1_000, 8_000))
+        .unwrap();
+    {
+        // Decisions recorded as a bank records them, the agency gone before their delay ends.
+        let mut reg = book.lock();
+        let yes = Decision {
+            accept: true,
+            message: String::new(),
+        };
+        let no = Decision {
+            accept: false,
+            message: "账户已销户，不能冻结".into(),
+        };
+        reg.decisions.insert(accepted.hold.clone(), yes);
+        reg.decisions.insert(refused.hold.clone(), no);
+        kept::keep(&reg);
+    }
+    drop(book);
+    let book = reopened(&file);
+    let a = book.by_key("k1").unwrap();
+    assert_eq!((a.status, a.held), (HoldStatus::Effective, Fen(5_000)));
+    let r = book.by_key("k2").unwrap();
+    assert_eq!(
+        (r.status, r.message.as_str()),
+        (HoldStatus::Rejected, "账户已销户，不能冻结")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_kept_register_is_private_and_a_damaged_one_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bank.json");
+    let (book, knobs) = book();
+    book.view().keep_in(&file, knobs.today()).unwrap();
+    book.place("k1", "f1", freeze("鄂0116", 5_000, 8_000))
+        .unwrap();
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    std::fs::write(&file, b"{\"format\": 1, \"holds\": [").unwrap();
+    let (other, knobs) = self::book();
+    let err = other.view().keep_in(&file, knobs.today()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    assert!(err.to_string().contains("bank.json"), "{err}");
+}

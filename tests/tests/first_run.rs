@@ -1,0 +1,145 @@
+//! What a newcomer meets the first days: agencies stopped and started again under a running
+//! ledger. Agencies that keep their registers (the demo's) hold after a restart what they held
+//! before, so the court can release what it froze; an agency that lost its register is found
+//! out by reconciliation, which records the hold as no longer in force and says so on the
+//! event feed and in the metrics.
+
+use assethub_hub::metrics::text::value;
+use assethub_proto::v1 as pb;
+use assethub_tests::{
+    demo_debtor, demo_person_query, instruction, scrape, wait_with, World, WorldOptions, CASE,
+};
+
+const BANK: &str = "bank-gongxin";
+
+/// Freezes 100.00 yuan on the demo person's first account at [`BANK`]; answers the hold.
+async fn freeze_at_the_bank(world: &mut World, key: &str) -> pb::Order {
+    let found = world
+        .client
+        .query(demo_person_query())
+        .await
+        .unwrap()
+        .into_inner();
+    let account = found
+        .sources
+        .iter()
+        .find(|s| s.source == BANK)
+        .and_then(|s| s.assets.first())
+        .map(|a| a.asset_ref.clone())
+        .expect("the demo person banks at gongxin");
+    let hold = world
+        .orders
+        .place_hold(pb::PlaceHoldRequest {
+            instruction: instruction(CASE, key),
+            action: pb::OrderAction::Freeze as i32,
+            asset_ref: account,
+            debtor: demo_debtor(),
+            amount_fen: 10_000,
+            days: 0,
+            currency: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    wait_with(&mut world.orders, &hold.order_id, pb::OrderState::Effective).await
+}
+
+/// The bank's register entry for `hold`'s agency reference: its status word.
+fn at_the_bank(world: &World, hold: &pb::Order) -> Option<String> {
+    let register = world.agency(BANK).knobs.register().expect("a register");
+    register
+        .holds
+        .iter()
+        .find(|h| h.id == hold.agency_ref)
+        .map(|h| h.status.clone())
+}
+
+#[tokio::test]
+async fn agencies_that_keep_their_registers_hold_after_a_restart_what_the_ledger_says() {
+    let mut world = World::start_with(WorldOptions {
+        keep_registers: true,
+        ..WorldOptions::default()
+    })
+    .await;
+    let hold = freeze_at_the_bank(&mut world, "kept-1").await;
+    world.restart_agencies().await;
+    assert_eq!(at_the_bank(&world, &hold).as_deref(), Some("effective"));
+
+    let release = world
+        .orders
+        .act_on_hold(pb::ActOnHoldRequest {
+            instruction: instruction(CASE, "kept-2"),
+            action: pb::OrderAction::Release as i32,
+            order_id: hold.order_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        release.state,
+        pb::OrderState::Effective as i32,
+        "{release:?}"
+    );
+    let released = wait_with(&mut world.orders, &hold.order_id, pb::OrderState::Released).await;
+    assert_eq!(released.frozen_fen, 0);
+    assert_eq!(at_the_bank(&world, &hold).as_deref(), Some("released"));
+}
+
+#[tokio::test]
+async fn a_hold_its_agency_lost_is_found_by_reconciliation_and_reported() {
+    let mut world = World::start_with(WorldOptions {
+        tweak: Box::new(|config| config.control.reconcile_ms = 300),
+        ..WorldOptions::default()
+    })
+    .await;
+    let addr = world.hub.metrics_addr.expect("metrics are served");
+    let hold = freeze_at_the_bank(&mut world, "lost-1").await;
+    let mut feed = world
+        .orders
+        .watch_events(pb::WatchEventsRequest {
+            after_cursor: 0,
+            case_number: CASE.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // The bank comes back without its register: it has never heard of the hold.
+    world.restart_agencies().await;
+    assert_eq!(at_the_bank(&world, &hold), None);
+
+    let lost = wait_with(&mut world.orders, &hold.order_id, pb::OrderState::Released).await;
+    assert_eq!(lost.frozen_fen, 0);
+    assert!(
+        lost.detail.contains("has no record of this hold"),
+        "{}",
+        lost.detail
+    );
+    let reported = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        use futures::StreamExt;
+        while let Some(Ok(event)) = feed.next().await {
+            if let Some(pb::order_event::Body::Order(order)) = event.body {
+                if order.order_id == hold.order_id && order.state == pb::OrderState::Released as i32
+                {
+                    return order.detail;
+                }
+            }
+        }
+        panic!("the feed ended");
+    })
+    .await
+    .expect("the feed reports the difference");
+    assert!(reported.contains("has no record"), "{reported}");
+    let (_, samples) = scrape(addr).await;
+    let missing = [("source", BANK), ("difference", "missing")];
+    assert_eq!(
+        value(&samples, "assethub_reconcile_differences_total", &missing),
+        Some(1.0)
+    );
+    let checked = value(
+        &samples,
+        "assethub_reconcile_checked_total",
+        &[("source", BANK)],
+    );
+    assert!(checked >= Some(1.0), "{checked:?}");
+}
