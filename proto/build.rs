@@ -1,5 +1,6 @@
 //! Compiles the .proto files with protox (a pure-Rust protobuf compiler), so a fresh machine
-//! builds with cargo alone, and keeps the encoded descriptor set for gRPC reflection.
+//! builds with cargo alone, and keeps the encoded descriptor set of the services the hub
+//! serves (not the benchmark's echo) for gRPC reflection.
 use prost::Message;
 use std::{env, fs, path::PathBuf};
 
@@ -17,9 +18,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let descriptors = protox::compile(PROTOS, ["."])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    // Reflection describes what the hub serves: not the benchmark's echo baseline.
+    let mut served = descriptors.clone();
+    served
+        .file
+        .retain(|f| !f.name().starts_with("assethub/bench/"));
     fs::write(
         out_dir.join("assethub_descriptor.bin"),
-        descriptors.encode_to_vec(),
+        served.encode_to_vec(),
     )?;
     tonic_prost_build::configure().compile_fds(descriptors)?;
     Ok(())

@@ -20,6 +20,20 @@ pub enum Capability {
 }
 
 impl Capability {
+    pub const ALL: [Capability; 7] = [
+        Self::Query,
+        Self::Freeze,
+        Self::Seal,
+        Self::Release,
+        Self::Deduct,
+        Self::Renew,
+        Self::Watch,
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Query => "query",

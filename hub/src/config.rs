@@ -392,6 +392,11 @@ pub struct SourceConfig {
     pub rate_limit_per_sec: u32,
     #[serde(default = "default_rate_limit_burst")]
     pub rate_limit_burst: u32,
+    /// What the hub may ask of the source, within what its connector declares (default: all
+    /// of that): e.g. `["query"]` for a bank connected for inquiries only. Instructions the
+    /// source does not offer are refused before anything is recorded.
+    #[serde(default)]
+    pub capabilities: Option<Vec<String>>,
     #[serde(flatten)]
     pub settings: toml::Table,
 }
@@ -457,6 +462,24 @@ impl HubConfig {
             }
             if source.max_concurrency == 0 {
                 return invalid(format!("source {}: max_concurrency must be > 0", source.id));
+            }
+            if source
+                .capabilities
+                .as_ref()
+                .is_some_and(|words| !words.iter().any(|w| w == "query"))
+            {
+                return invalid(format!(
+                    "source {}: capabilities must include \"query\" (holds are placed only on assets a search reports)",
+                    source.id
+                ));
+            }
+            for word in source.capabilities.iter().flatten() {
+                if assethub_connectors::Capability::parse(word).is_none() {
+                    return invalid(format!(
+                        "source {}: unknown capability {word:?} (query, freeze, seal, release, deduct, renew, watch)",
+                        source.id
+                    ));
+                }
             }
         }
         let s = &self.server;
@@ -608,5 +631,23 @@ mod tests {
             HubConfig::from_toml(bad_id),
             Err(ConfigError::Parse(_))
         ));
+    }
+
+    #[test]
+    fn capabilities_narrow_a_source_only_with_known_words_and_always_with_query() {
+        let source =
+            |words: &str| format!("[[sources]]\nid='a'\ntype='bank'\ncapabilities={words}\n");
+        let narrowed = HubConfig::from_toml(&source("['query', 'freeze']")).unwrap();
+        let words = narrowed.sources[0].capabilities.clone();
+        assert_eq!(words, Some(vec!["query".to_string(), "freeze".to_string()]));
+        for (words, says) in [
+            ("['query', 'thaw']", "unknown capability \"thaw\""),
+            ("['freeze']", "must include \"query\""),
+        ] {
+            match HubConfig::from_toml(&source(words)) {
+                Err(ConfigError::Invalid(why)) => assert!(why.contains(says), "{why}"),
+                other => panic!("{words}: {other:?}"),
+            }
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! The connector registry: every configured source, built once from the configuration through
 //! `assethub_connectors::build`, with the hub-side settings that wrap it: cache TTL and the
-//! protection layers of [`crate::guard`] (breaker, concurrency limit, rate gate, retry budget).
+//! protection layers of [`crate::guard`] (breaker, concurrency limit, rate gate, retry budget)
+//! and what the hub may ask of it (its capabilities, narrowed by configuration).
 
 use crate::breaker::Breaker;
 use crate::config::{HubConfig, RetryConfig};
 use crate::guard::{RateGate, RetryBudget};
 use assethub_connectors::domain::AssetKind;
-use assethub_connectors::{ConfigError, Connector};
+use assethub_connectors::{Capability, ConfigError, Connector};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -25,9 +26,20 @@ pub struct Source {
     pub rate: RateGate,
     /// Retries this source may still make (shared by every caller).
     pub budget: RetryBudget,
+    /// What the hub may ask of it: what the connector declares, narrowed by configuration.
+    capabilities: Vec<Capability>,
 }
 
 impl Source {
+    /// What the hub may ask of this source.
+    pub fn capabilities(&self) -> &[Capability] {
+        &self.capabilities
+    }
+
+    pub fn offers(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
+
     pub fn id(&self) -> &str {
         self.connector.id().as_str()
     }
@@ -53,7 +65,9 @@ impl Registry {
                     &s.connector_type,
                     s.settings.clone(),
                 )?;
+                let capabilities = narrowed(connector.capabilities(), s.capabilities.as_deref());
                 Ok(Arc::new(Source {
+                    capabilities,
                     connector,
                     connector_type: s.connector_type.clone(),
                     cache_ttl: config.ttl_for(s),
@@ -77,6 +91,7 @@ impl Registry {
             .into_iter()
             .map(|(connector, cache_ttl, max_concurrency)| {
                 Arc::new(Source {
+                    capabilities: connector.capabilities().to_vec(),
                     connector_type: connector.connector_type().to_string(),
                     connector,
                     cache_ttl,
@@ -94,6 +109,15 @@ impl Registry {
     pub fn all(&self) -> &[Arc<Source>] {
         &self.sources
     }
+}
+
+/// What a connector `declares`, narrowed to the words `allowed` when configured.
+fn narrowed(declares: &[Capability], allowed: Option<&[String]>) -> Vec<Capability> {
+    declares
+        .iter()
+        .copied()
+        .filter(|c| allowed.is_none_or(|words| words.iter().any(|w| w == c.as_str())))
+        .collect()
 }
 
 fn budget_of(retry: &RetryConfig) -> RetryBudget {

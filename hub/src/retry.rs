@@ -9,7 +9,6 @@ use crate::guard::RetryBudget;
 use assethub_connectors::ConnectorError;
 use backon::{ExponentialBuilder, Retryable};
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -31,13 +30,12 @@ impl From<&RetryConfig> for RetryPolicy {
 }
 
 /// Runs `attempt` until it succeeds, fails permanently, runs out of attempts or retry budget,
-/// or the next wait would pass `deadline`. `attempts` counts every call made (shared so a
-/// caller that gives up at its deadline can still report it).
+/// or the next wait would pass `deadline`. (The caller counts the agency calls it makes: an
+/// attempt an open breaker refuses makes none.)
 pub async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     budget: &RetryBudget,
     deadline: Instant,
-    attempts: &AtomicU32,
     attempt: F,
 ) -> Result<T, ConnectorError>
 where
@@ -50,12 +48,7 @@ where
         .with_max_times(policy.max_attempts.saturating_sub(1))
         .with_jitter();
     budget.deposit();
-    let mut attempt = attempt;
-    let counted = || {
-        attempts.fetch_add(1, Ordering::Relaxed);
-        attempt()
-    };
-    counted
+    attempt
         .retry(backoff)
         .sleep(tokio::time::sleep)
         .when(ConnectorError::is_retryable)
@@ -115,42 +108,37 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn retries_retryable_failures_then_succeeds() {
         let log = Mutex::new(vec![]);
-        let attempts = AtomicU32::new(0);
         let deadline = Instant::now() + Duration::from_secs(10);
         let result = with_retries(
             &policy(3),
             &RetryBudget::unlimited(),
             deadline,
-            &attempts,
             scripted(vec![Err(server_error()), Err(server_error()), Ok(7)], &log),
         )
         .await;
         assert_eq!(result, Ok(7));
-        assert_eq!(attempts.load(Ordering::Relaxed), 3);
+        assert_eq!(log.lock().unwrap().len(), 3);
     }
 
     #[tokio::test(start_paused = true)]
     async fn does_not_retry_permanent_failures() {
         let log = Mutex::new(vec![]);
-        let attempts = AtomicU32::new(0);
         let deadline = Instant::now() + Duration::from_secs(10);
         let auth = ConnectorError::new(ErrorClass::Auth, "bad key");
         let result = with_retries(
             &policy(3),
             &RetryBudget::unlimited(),
             deadline,
-            &attempts,
             scripted(vec![Err(auth.clone())], &log),
         )
         .await;
         assert_eq!(result, Err(auth));
-        assert_eq!(attempts.load(Ordering::Relaxed), 1);
+        assert_eq!(log.lock().unwrap().len(), 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn honours_retry_after() {
         let log = Mutex::new(vec![]);
-        let attempts = AtomicU32::new(0);
         let start = Instant::now();
         let deadline = start + Duration::from_secs(10);
         let throttled = ConnectorError::rate_limited(Some(Duration::from_secs(2)), "429");
@@ -158,7 +146,6 @@ mod tests {
             &policy(3),
             &RetryBudget::unlimited(),
             deadline,
-            &attempts,
             scripted(vec![Err(throttled), Ok(1)], &log),
         )
         .await;
@@ -170,7 +157,6 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn never_waits_past_the_deadline() {
         let log = Mutex::new(vec![]);
-        let attempts = AtomicU32::new(0);
         let start = Instant::now();
         let deadline = start + Duration::from_secs(1);
         let throttled = ConnectorError::rate_limited(Some(Duration::from_secs(5)), "429");
@@ -178,19 +164,17 @@ mod tests {
             &policy(3),
             &RetryBudget::unlimited(),
             deadline,
-            &attempts,
             scripted(vec![Err(throttled.clone())], &log),
         )
         .await;
         assert_eq!(result, Err(throttled));
-        assert_eq!(attempts.load(Ordering::Relaxed), 1);
+        assert_eq!(log.lock().unwrap().len(), 1);
         assert_eq!(Instant::now(), start, "gave up at once instead of sleeping");
     }
 
     #[tokio::test(start_paused = true)]
     async fn stops_after_max_attempts() {
         let log = Mutex::new(vec![]);
-        let attempts = AtomicU32::new(0);
         let deadline = Instant::now() + Duration::from_secs(60);
         let script = vec![
             Err(server_error()),
@@ -199,16 +183,9 @@ mod tests {
             Ok(1),
         ];
         let unlimited = RetryBudget::unlimited();
-        let result = with_retries(
-            &policy(3),
-            &unlimited,
-            deadline,
-            &attempts,
-            scripted(script, &log),
-        )
-        .await;
+        let result = with_retries(&policy(3), &unlimited, deadline, scripted(script, &log)).await;
         assert_eq!(result, Err(server_error()));
-        assert_eq!(attempts.load(Ordering::Relaxed), 3);
+        assert_eq!(log.lock().unwrap().len(), 3);
     }
 
     #[tokio::test(start_paused = true)]
@@ -218,18 +195,10 @@ mod tests {
         let mut made = Vec::new();
         for _ in 0..4 {
             let log = Mutex::new(vec![]);
-            let attempts = AtomicU32::new(0);
             let failing = vec![Err(server_error()); 3];
-            let result = with_retries(
-                &policy(3),
-                &budget,
-                deadline,
-                &attempts,
-                scripted(failing, &log),
-            )
-            .await;
+            let result = with_retries(&policy(3), &budget, deadline, scripted(failing, &log)).await;
             assert_eq!(result, Err(server_error()));
-            made.push(attempts.load(Ordering::Relaxed));
+            made.push(log.lock().unwrap().len());
         }
         // One token saved up (the cap), then half a token per call: a retry every other call.
         assert_eq!(made, vec![2, 1, 2, 1]);

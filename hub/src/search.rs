@@ -140,17 +140,13 @@ impl SearchHub {
                 request_id: search.request_id.clone(),
             };
             let fetch = || async {
-                let answer = with_retries(
-                    &self.retry,
-                    &source.budget,
-                    search.deadline,
-                    &attempts,
-                    || {
-                        guard::call(&source, search.deadline, || {
-                            source.connector.query(&ctx, &search.debtor)
-                        })
-                    },
-                )
+                let answer = with_retries(&self.retry, &source.budget, search.deadline, || {
+                    guard::call(&source, search.deadline, || {
+                        // Counted only when made: a breaker or a quota may refuse first.
+                        attempts.fetch_add(1, Ordering::Relaxed);
+                        source.connector.query(&ctx, &search.debtor)
+                    })
+                })
                 .await?;
                 if let QueryAnswer::Found(assets) = &answer {
                     self.known.record(search.debtor.id.as_str(), assets);

@@ -1,6 +1,7 @@
 //! Assembling and running the hub: builds the registry, cache and search from a configuration,
-//! the order desk and its ledger, and serves `assethub.v1.AssetHub` and `assethub.v1.Orders` with the standard gRPC health and reflection services so
-//! tools like grpcurl and grpc_health_probe work against it.
+//! the order desk and its ledger, and serves `assethub.v1.AssetHub`, `Orders`, `Cases` and
+//! `Audit` with the standard gRPC health and reflection (v1 and v1alpha) services so tools
+//! like grpcurl, grpcio-reflection and grpc_health_probe work against it.
 
 use crate::audit::{AuditLog, AuditService, CallAudit, CheckpointFile, Checkpointer};
 use crate::auth::limit::RateLimiter;
@@ -227,6 +228,13 @@ pub async fn serve(
     serve_hub(hub, listener, shutdown).await
 }
 
+/// What reflection describes: the hub's own services and health.
+fn reflection_builder() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(assethub_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
 /// Serves an assembled hub; its follow-up loop (pending orders, queues, expiry, sightings)
 /// and the audit checkpoint interval run while it serves. When `shutdown` resolves: no new
 /// calls are accepted, calls in flight finish, the follow-up loop and the checkpoint interval
@@ -248,10 +256,13 @@ pub async fn serve_hub(
     health_reporter
         .set_serving::<CasesServer<CasesService>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(assethub_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    health_reporter
+        .set_serving::<AuditServer<AuditService>>()
+        .await;
+    // Both reflection versions: grpcurl speaks v1, Python's grpcio-reflection and many other
+    // tools still v1alpha.
+    let reflection = reflection_builder().build_v1()?;
+    let reflection_v1alpha = reflection_builder().build_v1alpha()?;
     // Every call of the hub's own APIs passes the gate (authentication, authorization,
     // audit); health and reflection are open.
     let api = AssetHubServer::new(hub.search)
@@ -298,6 +309,7 @@ pub async fn serve_hub(
         .layer(hub.gate)
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(api)
         .add_service(orders)
         .add_service(audit)

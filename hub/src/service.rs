@@ -269,7 +269,6 @@ impl HubService {
                 kind: convert::kind(s.kind()) as i32,
                 connector_type: s.connector_type.clone(),
                 capabilities: s
-                    .connector
                     .capabilities()
                     .iter()
                     .map(|c| c.as_str().to_string())

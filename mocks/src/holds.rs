@@ -272,8 +272,9 @@ impl HoldBook {
             }
             if amount.0 <= 0 || amount.0 > h.held.0 {
                 return Err(Refusal::BadAmount(format!(
-                    "deduction of {} fen exceeds the {} fen frozen",
-                    amount.0, h.held.0
+                    "deduction of {} yuan exceeds the {} yuan frozen",
+                    amount.to_yuan_string(),
+                    h.held.to_yuan_string()
                 )));
             }
             h.held = Fen(h.held.0 - amount.0);
@@ -545,8 +546,10 @@ fn take(hold: &mut Hold, available: Fen) {
     hold.status = HoldStatus::Effective;
     if hold.held.0 < hold.requested.0 {
         hold.message = format!(
-            "only {} fen available of {} fen asked; froze {} fen",
-            available.0, hold.requested.0, hold.held.0
+            "only {} yuan available of {} yuan asked; froze {} yuan",
+            available.to_yuan_string(),
+            hold.requested.to_yuan_string(),
+            hold.held.to_yuan_string()
         );
     }
 }

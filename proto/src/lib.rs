@@ -13,5 +13,5 @@ pub mod bench {
     tonic::include_proto!("assethub.bench.v1");
 }
 
-/// Encoded `FileDescriptorSet` of every proto file, for the gRPC reflection service.
+/// Encoded `FileDescriptorSet` of the hub's own services (`assethub.v1`), for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("assethub_descriptor");

@@ -2,12 +2,15 @@
 //! ledger. Agencies that keep their registers (the demo's) hold after a restart what they held
 //! before, so the court can release what it froze; an agency that lost its register is found
 //! out by reconciliation, which records the hold as no longer in force and says so on the
-//! event feed and in the metrics.
+//! event feed and in the metrics. Instructions a source does not take are refused before
+//! anything is recorded, and refusals speak plain English.
 
+use assethub_hub::auth::Role;
 use assethub_hub::metrics::text::value;
 use assethub_proto::v1 as pb;
 use assethub_tests::{
     demo_debtor, demo_person_query, instruction, scrape, wait_with, World, WorldOptions, CASE,
+    COURT,
 };
 
 const BANK: &str = "bank-gongxin";
@@ -84,6 +87,107 @@ async fn agencies_that_keep_their_registers_hold_after_a_restart_what_the_ledger
     let released = wait_with(&mut world.orders, &hold.order_id, pb::OrderState::Released).await;
     assert_eq!(released.frozen_fen, 0);
     assert_eq!(at_the_bank(&world, &hold).as_deref(), Some("released"));
+
+    let late = world
+        .orders
+        .act_on_hold(pb::ActOnHoldRequest {
+            instruction: instruction(CASE, "kept-3"),
+            action: pb::OrderAction::Deduct as i32,
+            order_id: hold.order_id.clone(),
+            amount_fen: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        late.message()
+            .ends_with("only a freeze, seal or watch in force or queued can be deducted"),
+        "{}",
+        late.message()
+    );
+}
+
+#[tokio::test]
+async fn an_instruction_the_source_does_not_take_is_refused_before_anything_is_recorded() {
+    let mut world = World::start_with(WorldOptions {
+        tweak: Box::new(|config| {
+            let bank = config
+                .sources
+                .iter_mut()
+                .find(|s| s.id.as_str() == BANK)
+                .expect("the bank is configured");
+            bank.capabilities = Some(vec!["query".into(), "freeze".into(), "release".into()]);
+        }),
+        ..WorldOptions::default()
+    })
+    .await;
+    let (mut admin, _) = world.clients_as(Role::Admin, COURT);
+    let sources = admin
+        .list_sources(pb::ListSourcesRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .sources;
+    let bank = sources.iter().find(|s| s.id == BANK).expect("listed");
+    assert_eq!(bank.capabilities, ["query", "freeze", "release"]);
+
+    let hold = freeze_at_the_bank(&mut world, "cap-1").await;
+    let calls = world.agency(BANK).knobs.requests();
+    let before = world
+        .orders
+        .list_orders(pb::ListOrdersRequest {
+            case_number: CASE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .orders
+        .len();
+    for (key, action) in [
+        ("cap-2", pb::OrderAction::Renew),
+        ("cap-3", pb::OrderAction::Deduct),
+    ] {
+        let refused = world
+            .orders
+            .act_on_hold(pb::ActOnHoldRequest {
+                instruction: instruction(CASE, key),
+                action: action as i32,
+                order_id: hold.order_id.clone(),
+                amount_fen: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            tonic::Code::FailedPrecondition,
+            "{refused:?}"
+        );
+        let word = if action == pb::OrderAction::Renew {
+            "renew"
+        } else {
+            "deduct"
+        };
+        assert_eq!(
+            refused.message(),
+            format!("source {BANK} takes no {word} instructions through the hub (it offers: query, freeze, release)")
+        );
+    }
+    let after = world
+        .orders
+        .list_orders(pb::ListOrdersRequest {
+            case_number: CASE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .orders
+        .len();
+    assert_eq!(after, before, "nothing recorded");
+    assert_eq!(world.agency(BANK).knobs.requests(), calls, "nothing sent");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use assethub_mocks::faults::FaultRule;
 use assethub_mocks::FamilySettings;
 use assethub_proto::v1 as pb;
 use assethub_tests::{
-    demo_debtor, demo_person_query, instruction, query, World, WorldOptions, CASE,
+    demo_debtor, demo_person_query, instruction, query, source, World, WorldOptions, CASE,
 };
 use futures::future::join_all;
 use std::time::{Duration, Instant};
@@ -257,6 +257,15 @@ async fn a_control_order_waits_while_its_agency_is_cut_off_and_completes_once_it
         world.client.query(request).await.unwrap();
     }
     let calls_while_open = agency.requests();
+    // A search now is refused by the breaker: no agency call, so no attempt.
+    let mut request = demo_person_query();
+    request.kinds = vec![pb::AssetKind::Payment as i32];
+    request.fresh = true;
+    let refused = world.client.query(request).await.unwrap().into_inner();
+    let refused = source(&refused, PAYMENT);
+    assert!(refused.reason.contains("circuit open"), "{refused:?}");
+    assert_eq!(refused.attempts, 0, "{refused:?}");
+    assert_eq!(agency.requests(), calls_while_open);
 
     // A freeze ordered now is recorded and waits; the platform hears nothing of it.
     let order = world

@@ -571,48 +571,86 @@ async fn health_and_reflection_answer_standard_tools() {
         .await
         .unwrap();
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
-    let serving = health
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: "assethub.v1.AssetHub".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        serving.status,
-        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-    );
+    for service in [
+        "assethub.v1.AssetHub",
+        "assethub.v1.Orders",
+        "assethub.v1.Cases",
+        "assethub.v1.Audit",
+    ] {
+        let serving = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{service}: {e:?}"))
+            .into_inner();
+        assert_eq!(
+            serving.status,
+            tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
+            "{service}"
+        );
+    }
+}
+
+/// The services reflection `$version` (v1 or v1alpha) lists on `$channel`.
+macro_rules! listed_services {
+    ($version:ident, $channel:expr) => {{
+        use tonic_reflection::pb::$version::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::$version::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::$version::server_reflection_response::MessageResponse;
+        use tonic_reflection::pb::$version::ServerReflectionRequest;
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut answers = ServerReflectionClient::new($channel)
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let answer = answers.next().await.unwrap().unwrap();
+        let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+            panic!("unexpected reflection answer");
+        };
+        list.service
+            .into_iter()
+            .map(|s| s.name)
+            .collect::<BTreeSet<_>>()
+    }};
 }
 
 #[tokio::test]
-async fn reflection_lists_the_api() {
-    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
-    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
+async fn reflection_in_both_versions_lists_the_api_and_nothing_else() {
     let world = World::start().await;
     let channel = tonic::transport::Channel::from_shared(world.hub.url())
         .unwrap()
         .connect()
         .await
         .unwrap();
-    let mut client = ServerReflectionClient::new(channel);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
+    let served: BTreeSet<String> = [
+        "assethub.v1.AssetHub",
+        "assethub.v1.Audit",
+        "assethub.v1.Cases",
+        "assethub.v1.Orders",
+        "grpc.health.v1.Health",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    // Each version lists itself too.
+    let with = |reflection: &str| {
+        let mut listed = served.clone();
+        listed.insert(reflection.to_string());
+        listed
     };
-    let mut answers = client
-        .server_reflection_info(tokio_stream::iter(vec![request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let answer = answers.next().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
-        panic!("unexpected reflection answer");
-    };
-    let names: BTreeSet<_> = list.service.into_iter().map(|s| s.name).collect();
-    assert!(names.contains("assethub.v1.AssetHub"), "{names:?}");
-    assert!(names.contains("grpc.health.v1.Health"), "{names:?}");
+    assert_eq!(
+        listed_services!(v1, channel.clone()),
+        with("grpc.reflection.v1.ServerReflection")
+    );
+    assert_eq!(
+        listed_services!(v1alpha, channel),
+        with("grpc.reflection.v1alpha.ServerReflection")
+    );
 }
 
 #[tokio::test]

@@ -156,7 +156,10 @@ fn claim(fen: i64, field: &str, violations: &mut Vec<Violation>) {
     if fen <= 0 || fen > MAX_CLAIM_FEN {
         violations.push(Violation::new(
             field,
-            format!("must be a positive number of fen up to {MAX_CLAIM_FEN}"),
+            format!(
+                "must be a positive number of fen (1 yuan = 100 fen) up to {MAX_CLAIM_FEN} ({} yuan)",
+                assethub_connectors::domain::Fen(MAX_CLAIM_FEN).to_yuan_string()
+            ),
         ));
     }
 }

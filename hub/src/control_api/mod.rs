@@ -267,8 +267,9 @@ impl OrdersService {
             violations.push(Violation::new(
                 "cap_fen",
                 format!(
-                    "must be 0 (the case's whole claim) or a positive number of fen up to {}",
-                    validate::MAX_FEN
+                    "must be 0 (the case's whole claim) or a positive number of fen (1 yuan = 100 fen) up to {} ({} yuan)",
+                    validate::MAX_FEN,
+                    Fen(validate::MAX_FEN).to_yuan_string()
                 ),
             ));
             Fen(0)

@@ -131,7 +131,10 @@ pub fn amount(fen: i64, field: &str, violations: &mut Vec<Violation>) -> Fen {
     if fen <= 0 || fen > MAX_FEN {
         violations.push(Violation::new(
             field,
-            format!("must be a positive number of fen up to {MAX_FEN}"),
+            format!(
+                "must be a positive number of fen (1 yuan = 100 fen) up to {MAX_FEN} ({} yuan)",
+                Fen(MAX_FEN).to_yuan_string()
+            ),
         ));
     }
     Fen(fen)

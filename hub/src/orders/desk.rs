@@ -17,7 +17,7 @@ use crate::search::{Outcome, Search, SearchHub};
 use assethub_connectors::domain::{
     mask_id, AssetDetail, AssetRef, CaseNumber, CivilDate, Debtor, Fen,
 };
-use assethub_connectors::QueryAnswer;
+use assethub_connectors::{Capability, QueryAnswer};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -259,6 +259,7 @@ impl Desk {
             return self.settled(&order_id, deadline).await;
         }
         let source = self.source(req.asset.source.as_str())?;
+        offered(&source, req.action)?;
         let kind = source.kind();
         if !fits(req.action, kind) {
             return Err(DeskError::Refused(format!(
@@ -405,7 +406,9 @@ impl Desk {
             return self.settled(&order_id, deadline).await;
         }
         let target = self.target(&req).await?;
-        let kind = self.source(&target.source)?.kind();
+        let source = self.source(&target.source)?;
+        offered(&source, req.action)?;
+        let kind = source.kind();
         let mut order = action_order(&target, a, req.action);
         let (always, above) = self.approval(a.case.court(), req.action);
         if always {
@@ -484,11 +487,11 @@ impl Desk {
         }
         if !target.action.places_hold() || !target.state.is_live_hold() {
             return Err(DeskError::Refused(format!(
-                "order {} is a {} order in state {}: only a freeze, seal or watch in force or queued can be {}d",
+                "order {} is a {} order in state {}: only a freeze, seal or watch in force or queued can be {}",
                 target.order_id,
                 target.action.as_str(),
                 target.state.as_str(),
-                req.action.as_str().trim_end_matches('e')
+                req.action.done()
             )));
         }
         Ok(target)
@@ -634,6 +637,29 @@ pub(super) fn request_hash(fields: &[&str]) -> String {
         hasher.update([0u8]);
     }
     hex::encode(hasher.finalize())
+}
+
+/// Refuses an instruction the source does not take (its connector does not declare it, or
+/// the configuration narrows it away) before anything is recorded or sent.
+pub(super) fn offered(source: &Source, action: Action) -> Result<(), DeskError> {
+    let needed = match action {
+        Action::Freeze => Capability::Freeze,
+        Action::Seal => Capability::Seal,
+        Action::Watch => Capability::Watch,
+        Action::Release => Capability::Release,
+        Action::Deduct => Capability::Deduct,
+        Action::Renew => Capability::Renew,
+    };
+    if source.offers(needed) {
+        return Ok(());
+    }
+    let offers: Vec<&str> = source.capabilities().iter().map(|c| c.as_str()).collect();
+    Err(DeskError::Refused(format!(
+        "source {} takes no {} instructions through the hub (it offers: {})",
+        source.id(),
+        action.as_str(),
+        offers.join(", ")
+    )))
 }
 
 /// The request `a` makes under its key, answered by `result_id` (an order or a group of them).

@@ -164,7 +164,7 @@ impl Desk {
 
     async fn fetch_sightings(&self) -> Result<(), LedgerError> {
         for source in self.registry.all() {
-            if !source.connector.capabilities().contains(&Capability::Watch) {
+            if !source.offers(Capability::Watch) {
                 continue;
             }
             let cursor = self.ledger.sightings_cursor(source.id()).await?;

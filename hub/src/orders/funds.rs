@@ -182,6 +182,7 @@ impl Desk {
                     continue;
                 }
             };
+            let freezes = super::desk::offered(&report.source, Action::Freeze).err();
             for asset in assets {
                 let (currency, balance, frozen) = match &asset.detail {
                     AssetDetail::Deposit(d) if d.status != AccountStatus::Closed => {
@@ -193,7 +194,11 @@ impl Desk {
                 if held.contains(&asset.asset_ref.to_string()) {
                     continue;
                 }
-                match self.rates.rate(&currency) {
+                let rate = match &freezes {
+                    Some(refused) => Err(refused.to_string()),
+                    None => self.rates.rate(&currency),
+                };
+                match rate {
                     Ok(rate) => accounts.push(Account {
                         asset: asset.asset_ref.clone(),
                         rate,

@@ -40,6 +40,18 @@ impl Action {
         Self::ALL.into_iter().find(|a| a.as_str() == text)
     }
 
+    /// The past participle, for messages ("can be released").
+    pub fn done(self) -> &'static str {
+        match self {
+            Self::Freeze => "frozen",
+            Self::Seal => "sealed",
+            Self::Watch => "watched",
+            Self::Release => "released",
+            Self::Deduct => "deducted",
+            Self::Renew => "renewed",
+        }
+    }
+
     /// Whether the order creates a hold (rather than acting on one).
     pub fn places_hold(self) -> bool {
         matches!(self, Self::Freeze | Self::Seal | Self::Watch)

@@ -40,7 +40,7 @@ fn a_freeze_takes_what_is_there_and_says_so() {
     assert_eq!(a.status, HoldStatus::Effective);
     assert_eq!(a.held, Fen(3_000));
     assert!(
-        a.message.contains("only 3000 fen available"),
+        a.message.contains("only 30.00 yuan available"),
         "{}",
         a.message
     );

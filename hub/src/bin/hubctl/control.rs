@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use assethub_proto::v1::{
-    ActOnHoldRequest, Debtor, FreezeFundsRequest, Order, OrderAction, PlaceHoldRequest,
+    ActOnHoldRequest, Debtor, FreezeFundsRequest, Order, OrderAction, OrderState, PlaceHoldRequest,
 };
 
 use crate::client::{bounded, request};
@@ -112,7 +112,7 @@ pub async fn freeze(
     } else {
         write!(out, "{}", order_render::freeze(&response))?;
     }
-    Ok(())
+    ended_well(&response.orders)
 }
 
 pub async fn place_hold(
@@ -128,7 +128,8 @@ pub async fn place_hold(
         .await
         .map_err(|s| hub.error(s))?
         .into_inner();
-    print_order(&order, as_json, out)
+    print_order(&order, as_json, out)?;
+    ended_well(std::slice::from_ref(&order))
 }
 
 pub async fn act_on_hold(
@@ -144,7 +145,36 @@ pub async fn act_on_hold(
         .await
         .map_err(|s| hub.error(s))?
         .into_inner();
-    print_order(&order, as_json, out)
+    print_order(&order, as_json, out)?;
+    ended_well(std::slice::from_ref(&order))
+}
+
+/// `Ok` unless one of `orders` (just made or approved) ended rejected or failed: then the
+/// command exits 3 and says which on stderr, after printing them as usual. Orders still
+/// waiting (for approval, for the agency, in a queue) are not failures.
+pub fn ended_well(orders: &[Order]) -> Result<(), CliError> {
+    let ended: Vec<String> = orders
+        .iter()
+        .filter(|o| o.state == OrderState::Rejected as i32 || o.state == OrderState::Failed as i32)
+        .map(|o| {
+            let state = if o.state == OrderState::Rejected as i32 {
+                "rejected"
+            } else {
+                "failed"
+            };
+            let detail = crate::render::sanitize(&o.detail);
+            if detail.is_empty() {
+                format!("order {} ended {state}", o.order_id)
+            } else {
+                format!("order {} ended {state}: {detail}", o.order_id)
+            }
+        })
+        .collect();
+    if ended.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::OrderEnded(ended))
+    }
 }
 
 /// One order: a `key: value` block, or one JSON object.
@@ -160,6 +190,38 @@ pub fn print_order(order: &Order, as_json: bool, out: &mut impl Write) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orders_that_end_rejected_or_failed_make_the_command_exit_3() {
+        let order = |id: &str, state: OrderState, detail: &str| Order {
+            order_id: id.into(),
+            state: state as i32,
+            detail: detail.into(),
+            ..Order::default()
+        };
+        for waiting in [
+            OrderState::Effective,
+            OrderState::AwaitingApproval,
+            OrderState::AwaitingAgency,
+            OrderState::Queued,
+        ] {
+            assert!(
+                ended_well(&[order("o-1", waiting, "")]).is_ok(),
+                "{waiting:?}"
+            );
+        }
+        let err = ended_well(&[
+            order("o-1", OrderState::Effective, ""),
+            order("o-2", OrderState::Rejected, "该账户无此冻结编号"),
+            order("o-3", OrderState::Failed, ""),
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), std::process::ExitCode::from(3));
+        assert_eq!(
+            err.to_text(),
+            "order o-2 ended rejected: 该账户无此冻结编号\norder o-3 ended failed"
+        );
+    }
 
     fn instruction() -> InstructionInput {
         InstructionInput {

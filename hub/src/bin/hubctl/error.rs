@@ -1,5 +1,7 @@
 //! Failures of a `hubctl` command, how they are reported (stderr for people, a JSON object on
-//! stdout with `--json`), and the exit code: 2 for invalid arguments, 1 otherwise.
+//! stdout with `--json`), and the exit code: 2 for invalid arguments, 3 when a control order
+//! the command placed, acted with or approved ended rejected or failed (the order itself is
+//! printed as usual), 1 otherwise.
 
 use std::process::ExitCode;
 
@@ -23,6 +25,8 @@ pub enum CliError {
     Incomplete(String),
     /// Writing the output failed (other than a closed pipe).
     Io(std::io::Error),
+    /// Orders the command made ended rejected or failed, one line each; already printed.
+    OrderEnded(Vec<String>),
 }
 
 impl From<std::io::Error> for CliError {
@@ -45,6 +49,7 @@ impl CliError {
             CliError::Status { status, .. } if status.code() == Code::InvalidArgument => {
                 ExitCode::from(2)
             }
+            CliError::OrderEnded(_) => ExitCode::from(3),
             _ => ExitCode::from(1),
         }
     }
@@ -66,6 +71,7 @@ impl CliError {
             CliError::Status { status, .. } => status_json(status),
             CliError::Incomplete(m) => simple("UNAVAILABLE", m.clone()),
             CliError::Io(e) => simple("INTERNAL", e.to_string()),
+            CliError::OrderEnded(lines) => simple("ABORTED", lines.join("; ")),
         }
     }
 
@@ -113,13 +119,15 @@ impl CliError {
             }
             CliError::Incomplete(m) => format!("error: {m}"),
             CliError::Io(e) => format!("error: writing output: {e}"),
+            CliError::OrderEnded(lines) => lines.join("\n"),
         }
     }
 
-    /// Reports the error: text on stderr, and with `--json` also `{"error": ...}` on stdout.
+    /// Reports the error: text on stderr, and with `--json` also `{"error": ...}` on stdout
+    /// (not for orders that ended badly: stdout already holds them, one JSON object).
     pub fn report(&self, json: bool) {
         eprintln!("{}", crate::render::sanitize_multiline(&self.to_text()));
-        if json {
+        if json && !matches!(self, CliError::OrderEnded(_)) {
             println!(
                 "{}",
                 crate::json::to_line(&FailureJson {

@@ -44,12 +44,18 @@ pub async fn decide(
     as_json: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
+    let approving = message.approve;
     let call = hub.client.decide_approval(request(message, timeout));
     let order = bounded(timeout, call)
         .await
         .map_err(|s| hub.error(s))?
         .into_inner();
-    print_order(&order, as_json, out)
+    print_order(&order, as_json, out)?;
+    // Declining makes the order rejected on purpose; approving one that then fails does not.
+    if approving {
+        crate::control::ended_well(std::slice::from_ref(&order))?;
+    }
+    Ok(())
 }
 
 pub async fn list(
