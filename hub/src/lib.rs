@@ -8,9 +8,12 @@
 //! - `retry`: backoff with jitter inside the caller's deadline (backon).
 //! - `search`: fan-out of one search to every selected source; `known_assets`: whose each
 //!   asset a search reported is (for the desk's ownership check).
+//! - `bounds`: the length and character class of every text field a caller sends.
 //! - `validate` / `convert`: the edge between the API and the domain.
 //! - `identity`: who calls (caller, role, method): a leaf every other module may use.
-//! - `gate`: authentication, authorization and audit, one layer in front of every service.
+//! - `gate`: authentication, authorization and audit, one layer in front of every service;
+//!   `wire_errors`: the transport's own refusals (undecodable or oversized bodies) in the
+//!   hub's status codes, and error texts bounded.
 //! - `cases`: registered enforcement cases, and the admission of every search and control act.
 //! - `orders`: control orders, their ledger and the money rules.
 //! - `audit`: the tamper-evident audit log.
@@ -19,6 +22,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bounds;
 pub mod breaker;
 pub mod cache;
 pub mod cases;
@@ -40,6 +44,7 @@ pub mod server;
 pub mod service;
 pub mod telemetry;
 pub mod validate;
+pub mod wire_errors;
 
 pub use config::HubConfig;
 pub use server::{serve, spawn, RunningHub};

@@ -22,6 +22,7 @@ use crate::registry::Registry;
 use crate::search::SearchHub;
 use crate::service::{HubService, ServiceLimits};
 use crate::validate::DeadlinePolicy;
+use crate::wire_errors::WireErrorsLayer;
 use assethub_proto::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::cases_server::CasesServer;
@@ -36,8 +37,9 @@ use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
-/// Largest request or response message accepted (a batch of 10,000 debtors fits easily).
-const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Largest request or response message of every service (a batch of 10,000 debtors fits
+/// easily); a larger request is refused with RESOURCE_EXHAUSTED ([`crate::wire_errors`]).
+pub const MAX_MESSAGE_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -268,9 +270,15 @@ pub async fn serve_hub(
     let api = AssetHubServer::new(hub.search)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let orders = OrdersServer::new(hub.orders);
-    let audit = AuditServer::new(hub.audit);
-    let cases = CasesServer::new(hub.cases);
+    let orders = OrdersServer::new(hub.orders)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let audit = AuditServer::new(hub.audit)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let cases = CasesServer::new(hub.cases)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
     // Stops with the server, even when the serving task is aborted.
     let follow_up = AbortOnDrop(tokio::spawn(
         hub.desk
@@ -307,6 +315,7 @@ pub async fn serve_hub(
     let served = builder
         .layer(RpcMetricsLayer::new(hub.metrics))
         .layer(hub.gate)
+        .layer(WireErrorsLayer)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_v1alpha)

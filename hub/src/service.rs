@@ -7,6 +7,7 @@
 
 use crate::audit::{CallAudit, CallNote};
 use crate::auth::{self, Caller, Method};
+use crate::bounds;
 use crate::cases::{CaseBook, Purpose};
 use crate::convert;
 use crate::search::{Search, SearchHub, SourceReport};
@@ -215,6 +216,12 @@ impl HubService {
                 description: format!("must hold 1 to {} items", self.limits.max_batch_items),
             }]));
         }
+        // The kinds every item shares: refused once for the batch, not once per item.
+        let mut violations = Vec::new();
+        validate::asset_kinds(&body.kinds, &mut violations);
+        if !violations.is_empty() {
+            return Err(invalid_argument(&violations));
+        }
         let (tx, rx) = mpsc::channel(64);
         let batch = Arc::new(Batch {
             hub: self.search.clone(),
@@ -403,7 +410,7 @@ impl Batch {
 fn refused_item(status: &Status) -> pb::ItemError {
     pb::ItemError {
         code: convert::code_name(status.code()).into(),
-        message: status.message().to_string(),
+        message: bounds::cut(status.message(), bounds::MAX_ERROR_MESSAGE_BYTES),
         violations: vec![],
         reason: status
             .get_error_details()
@@ -457,34 +464,92 @@ pub(crate) fn request_id<T>(request: &Request<T>) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// INVALID_ARGUMENT with the first [`bounds::MAX_FIELD_VIOLATIONS`] violations as a
+/// `google.rpc.BadRequest`, and a message of at most [`bounds::MAX_ERROR_MESSAGE_BYTES`] that
+/// lists them and says how many more there were.
 pub fn invalid_argument(violations: &[Violation]) -> Status {
-    let summary = violations
-        .iter()
-        .map(|v| format!("{}: {}", v.field, v.description))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let (shown, summary) = summarise(violations);
     let mut details = ErrorDetails::new();
-    for v in violations {
+    for v in shown {
         details.add_bad_request_violation(v.field.clone(), v.description.clone());
     }
     Status::with_error_details(
         Code::InvalidArgument,
-        format!("invalid request: {summary}"),
+        bounds::cut(
+            &format!("invalid request: {summary}"),
+            bounds::MAX_ERROR_MESSAGE_BYTES,
+        ),
         details,
     )
 }
 
+/// The violations an error shows (each field and description bounded) and their summary.
+fn summarise(violations: &[Violation]) -> (Vec<Violation>, String) {
+    let shown: Vec<Violation> = violations
+        .iter()
+        .take(bounds::MAX_FIELD_VIOLATIONS)
+        .map(|v| Violation::new(bounds::cut(&v.field, 100), bounds::cut(&v.description, 300)))
+        .collect();
+    let mut summary = shown
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let more = violations.len() - shown.len();
+    if more > 0 {
+        summary.push_str(&format!(" (and {more} more)"));
+    }
+    (shown, summary)
+}
+
 fn item_error(violations: &[Violation]) -> pb::ItemError {
+    let (shown, summary) = summarise(violations);
     pb::ItemError {
         code: convert::code_name(tonic::Code::InvalidArgument).into(),
-        message: "invalid item".into(),
-        violations: violations
-            .iter()
+        message: bounds::cut(
+            &format!("invalid item: {summary}"),
+            bounds::MAX_ERROR_MESSAGE_BYTES,
+        ),
+        violations: shown
+            .into_iter()
             .map(|v| pb::FieldViolation {
-                field: v.field.clone(),
-                description: v.description.clone(),
+                field: v.field,
+                description: v.description,
             })
             .collect(),
         reason: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_show_ten_violations_in_at_most_a_kibibyte_and_count_the_rest() {
+        let many: Vec<Violation> = (0..100_000)
+            .map(|i| Violation::new(format!("kinds[{i}]"), "x".repeat(1000)))
+            .collect();
+        let status = invalid_argument(&many);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().len() <= 1024, "{}", status.message().len());
+        assert!(status.message().starts_with("invalid request: kinds[0]: "));
+        let shown = status.get_details_bad_request().unwrap().field_violations;
+        assert_eq!(shown.len(), 10);
+        assert_eq!(shown[9].field, "kinds[9]");
+        assert!(shown[9].description.len() <= 300);
+        let item = item_error(&many);
+        assert!(item.message.len() <= 1024);
+        assert_eq!(item.violations.len(), 10);
+        let few = invalid_argument(&many[..2]);
+        assert!(few
+            .message()
+            .ends_with(&format!("kinds[1]: {}…", "x".repeat(297))));
+        let three: Vec<Violation> = (0..12)
+            .map(|i| Violation::new(format!("f{i}"), "bad"))
+            .collect();
+        assert!(invalid_argument(&three)
+            .message()
+            .ends_with("f9: bad (and 2 more)"));
     }
 }

@@ -2,6 +2,7 @@
 //! that become `INVALID_ARGUMENT` with a `google.rpc.BadRequest` detail. Error descriptions
 //! never echo the identity number or name that was sent.
 
+use crate::bounds::{self, Bound};
 use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor, DebtorId};
 use assethub_proto::v1 as pb;
 use std::time::Duration;
@@ -30,8 +31,26 @@ pub struct ValidQuery {
     pub kinds: Vec<AssetKind>,
 }
 
-/// Longest name accepted (names of companies can be long, but not unbounded).
-const MAX_NAME_CHARS: usize = 100;
+/// Whether `value` is within `bound`; if not, a violation naming `field` says why.
+pub fn bounded(bound: &Bound, value: &str, field: &str, violations: &mut Vec<Violation>) -> bool {
+    match bound.check(value) {
+        Ok(()) => true,
+        Err(why) => {
+            violations.push(Violation::new(field, why));
+            false
+        }
+    }
+}
+
+/// A case number named `field`: bounded, then parsed.
+pub fn case_number(text: &str, field: &str, violations: &mut Vec<Violation>) -> Option<CaseNumber> {
+    if !bounded(&bounds::CASE_NUMBER, text, field, violations) {
+        return None;
+    }
+    CaseNumber::parse(text)
+        .map_err(|e| violations.push(Violation::new(field, e.to_string())))
+        .ok()
+}
 
 pub fn query(
     case_number: &str,
@@ -39,9 +58,7 @@ pub fn query(
     kinds: &[i32],
 ) -> Result<ValidQuery, Vec<Violation>> {
     let mut violations = Vec::new();
-    let case = CaseNumber::parse(case_number)
-        .map_err(|e| violations.push(Violation::new("case_number", e.to_string())))
-        .ok();
+    let case = self::case_number(case_number, "case_number", &mut violations);
     let debtor = match debtor {
         None => {
             violations.push(Violation::new("debtor", "is required"));
@@ -64,36 +81,50 @@ pub fn query(
 /// comes back normalised (NFC, whitespace). Violations name `<field>.id_number` and
 /// `<field>.name` and never echo what was sent.
 pub fn debtor(d: &pb::Debtor, field: &str, violations: &mut Vec<Violation>) -> Option<Debtor> {
-    let id = DebtorId::parse(&d.id_number)
-        .map_err(|e| {
-            violations.push(Violation::new(
-                format!("{field}.id_number"),
-                format!("not a valid resident identity number or unified social credit code: {e}"),
-            ))
+    let id_field = format!("{field}.id_number");
+    let id = bounded(&bounds::ID_NUMBER, &d.id_number, &id_field, violations)
+        .then(|| {
+            DebtorId::parse(&d.id_number)
+                .map_err(|e| {
+                    violations.push(Violation::new(
+                        &id_field,
+                        format!(
+                            "not a valid resident identity number or unified social credit code: {e}"
+                        ),
+                    ))
+                })
+                .ok()
         })
-        .ok();
-    let name = crate::identity::normalize_name(&d.name);
+        .flatten();
     let name_field = format!("{field}.name");
-    let name_ok = if name.is_empty() {
-        violations.push(Violation::new(name_field, "is required"));
-        false
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        violations.push(Violation::new(
-            name_field,
-            format!("is longer than {MAX_NAME_CHARS} characters"),
-        ));
-        false
-    } else if d.name.chars().any(char::is_control) {
-        violations.push(Violation::new(name_field, "contains control characters"));
-        false
+    let name_ok = bounded(&bounds::DEBTOR_NAME, &d.name, &name_field, violations);
+    let name = if name_ok {
+        crate::identity::normalize_name(&d.name)
     } else {
-        true
+        String::new()
+    };
+    let name_ok = name_ok && {
+        if name.is_empty() {
+            violations.push(Violation::new(name_field, "is required"));
+        }
+        !name.is_empty()
     };
     id.filter(|_| name_ok).map(|id| Debtor { id, name })
 }
 
-fn asset_kinds(kinds: &[i32], violations: &mut Vec<Violation>) -> Vec<AssetKind> {
+pub fn asset_kinds(kinds: &[i32], violations: &mut Vec<Violation>) -> Vec<AssetKind> {
     let mut out = Vec::new();
+    if kinds.len() > bounds::MAX_ENUM_ENTRIES {
+        violations.push(Violation::new(
+            "kinds",
+            format!(
+                "{} entries; at most {}",
+                kinds.len(),
+                bounds::MAX_ENUM_ENTRIES
+            ),
+        ));
+        return out;
+    }
     for (i, raw) in kinds.iter().enumerate() {
         let kind = match pb::AssetKind::try_from(*raw) {
             Ok(pb::AssetKind::Bank) => AssetKind::Bank,
@@ -218,6 +249,46 @@ mod tests {
             .all(|v| !v.description.contains("110105194912310021")));
         let errs = query("(2024)鄂0116执1号", None, &[]).unwrap_err();
         assert_eq!(errs[0].field, "debtor");
+    }
+
+    #[test]
+    fn a_hundred_thousand_kinds_are_one_violation() {
+        let errs = query(
+            "(2024)鄂0116执1234号",
+            Some(&debtor("11010519491231002X", "张伟")),
+            &[99; 100_000],
+        )
+        .unwrap_err();
+        assert_eq!(
+            errs,
+            [Violation::new("kinds", "100000 entries; at most 16")]
+        );
+        assert!(query(
+            "(2024)鄂0116执1234号",
+            Some(&debtor("11010519491231002X", "张伟")),
+            &[1; 16],
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn oversized_values_are_refused_before_parsing_and_never_echoed() {
+        let huge_case = format!("(2024)鄂0116{}1号", "执".repeat(1 << 20));
+        let errs = query(&huge_case, Some(&debtor(&"1".repeat(1 << 20), "张伟")), &[]).unwrap_err();
+        assert_eq!(
+            errs,
+            [
+                Violation::new("case_number", "is longer than 40 characters"),
+                Violation::new("debtor.id_number", "is longer than 18 characters"),
+            ]
+        );
+        let errs = query(
+            "(2024)鄂0116执1234号",
+            Some(&debtor("11010519491231002X", "张伟\u{1b}[2J")),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].field, "debtor.name");
     }
 
     #[test]

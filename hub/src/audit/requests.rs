@@ -3,6 +3,7 @@
 
 use super::bounded::FIELD_LIMIT;
 use super::{Checkpoint, ListQuery};
+use crate::bounds;
 use crate::validate::Violation;
 use assethub_proto::v1 as pb;
 use tonic::Status;
@@ -43,15 +44,17 @@ pub fn checkpoints(given: Vec<pb::AuditCheckpoint>) -> Result<Vec<Checkpoint>, S
 /// The listing a ListAudit request asks for.
 pub fn list_query(request: pb::ListAuditRequest) -> Result<ListQuery, Status> {
     let mut violations = Vec::new();
-    for (field, value) in [
-        ("case_number", &request.case_number),
-        ("method", &request.method),
+    for (field, value, bound) in [
+        ("case_number", &request.case_number, &bounds::AUDIT_FILTER),
+        ("method", &request.method, &bounds::AUDIT_METHOD),
     ] {
         if value.len() > FIELD_LIMIT {
             violations.push(Violation::new(
                 field,
                 format!("at most {FIELD_LIMIT} bytes (no recorded value is longer)"),
             ));
+        } else {
+            crate::validate::bounded(bound, value, field, &mut violations);
         }
     }
     for (field, value) in [

@@ -6,7 +6,7 @@ use crate::identity::normalize_name;
 use assethub_connectors::domain::{mask_id, CaseNumber, Debtor, DebtorId};
 
 /// Longest case account accepted.
-pub const MAX_ACCOUNT_CHARS: usize = 64;
+pub const MAX_ACCOUNT_CHARS: usize = crate::bounds::ACCOUNT.max_chars;
 /// Most debtors one case may have.
 pub const MAX_DEBTORS: usize = 500;
 
@@ -219,16 +219,10 @@ pub struct CaseChange {
 /// Whether `account` may be a case account: 1-64 of A-Z a-z 0-9 and '-', as agencies take
 /// account numbers (no spaces, no control characters, nothing to interpret).
 pub fn valid_account(account: &str) -> Result<(), String> {
-    if account.is_empty() || account.chars().count() > MAX_ACCOUNT_CHARS {
+    if account.is_empty() {
         return Err(format!("must be 1 to {MAX_ACCOUNT_CHARS} characters"));
     }
-    if !account
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err("may hold only A-Z, a-z, 0-9 and '-'".into());
-    }
-    Ok(())
+    crate::bounds::ACCOUNT.check(account)
 }
 
 #[cfg(test)]

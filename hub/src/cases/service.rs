@@ -9,6 +9,7 @@ use super::model::{
 use super::store::CaseVersion;
 use crate::audit::CallNote;
 use crate::auth::{self, in_court, Method};
+use crate::bounds;
 use crate::clock::Clock;
 use crate::control_api::convert;
 use crate::orders::ledger::{CaseFigures, Ledger, LedgerError};
@@ -21,7 +22,6 @@ use tonic::{Request, Response, Status};
 
 /// Largest claim accepted: 10^13 fen (one hundred billion yuan).
 const MAX_CLAIM_FEN: i64 = 10_000_000_000_000;
-const MAX_REASON_CHARS: usize = 200;
 
 pub struct CasesService {
     book: Arc<CaseBook>,
@@ -147,9 +147,7 @@ fn check(violations: Vec<Violation>) -> Result<(), Status> {
 }
 
 fn case_number(text: &str, violations: &mut Vec<Violation>) -> Option<CaseNumber> {
-    CaseNumber::parse(text)
-        .map_err(|e| violations.push(Violation::new("case_number", e.to_string())))
-        .ok()
+    validate::case_number(text, "case_number", violations)
 }
 
 fn claim(fen: i64, field: &str, violations: &mut Vec<Violation>) {
@@ -282,14 +280,7 @@ impl CasesService {
             },
         };
         let reason = body.reason.trim();
-        if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
-            violations.push(Violation::new(
-                "reason",
-                format!(
-                    "must be at most {MAX_REASON_CHARS} characters, without control characters"
-                ),
-            ));
-        }
+        validate::bounded(&bounds::REASON, reason, "reason", &mut violations);
         if body.claim_fen.is_none()
             && added.is_empty()
             && body.account.is_none()
@@ -367,8 +358,19 @@ impl CasesService {
         let caller = auth::authorize(&request, Method::ListCases)?;
         let body = request.into_inner();
         let mut violations = Vec::new();
+        if body.states.len() > bounds::MAX_ENUM_ENTRIES {
+            violations.push(Violation::new(
+                "states",
+                format!("at most {} entries", bounds::MAX_ENUM_ENTRIES),
+            ));
+        }
         let mut states = Vec::new();
-        for (i, raw) in body.states.iter().enumerate() {
+        for (i, raw) in body
+            .states
+            .iter()
+            .enumerate()
+            .take(bounds::MAX_ENUM_ENTRIES)
+        {
             match state_from(*raw) {
                 Some(s) => states.push(s),
                 None => {
@@ -379,12 +381,12 @@ impl CasesService {
         if body.limit > 1000 {
             violations.push(Violation::new("limit", "must be at most 1000"));
         }
-        if body.after_case_number.chars().count() > 64 {
-            violations.push(Violation::new(
-                "after_case_number",
-                "is longer than 64 characters",
-            ));
-        }
+        validate::bounded(
+            &bounds::CASE_NUMBER,
+            &body.after_case_number,
+            "after_case_number",
+            &mut violations,
+        );
         check(violations)?;
         let limit = if body.limit == 0 { 100 } else { body.limit };
         let records = self

@@ -11,6 +11,7 @@ mod validate;
 
 use crate::audit::CallNote;
 use crate::auth::{self, normalize_name, Caller, Method};
+use crate::bounds;
 use crate::cases::book::refusal_status;
 use crate::cases::{CaseBook, CaseRecord, Purpose};
 use crate::clock::Clock;
@@ -212,14 +213,11 @@ impl OrdersService {
         let mut violations = Vec::new();
         validate::order_id(&body.order_id, "order_id", &mut violations);
         let reason = body.reason.trim();
-        if !body.approve && reason.is_empty() {
+        if crate::validate::bounded(&bounds::REASON, reason, "reason", &mut violations)
+            && !body.approve
+            && reason.is_empty()
+        {
             violations.push(Violation::new("reason", "is required when rejecting"));
-        }
-        if reason.chars().count() > 200 || reason.chars().any(char::is_control) {
-            violations.push(Violation::new(
-                "reason",
-                "must be at most 200 characters, without control characters",
-            ));
         }
         check(violations)?;
         let order = self.desk.get(&body.order_id).await.map_err(status)?;
@@ -381,12 +379,12 @@ impl OrdersService {
         } else {
             Fen(0)
         };
-        let case_account = body.case_account.trim().to_string();
+        let case_account = body.case_account;
         if !case_account.is_empty() {
-            if action != Some(Action::Deduct) {
-                violations.push(Violation::new("case_account", "applies to deductions only"));
-            } else if let Err(why) = crate::cases::model::valid_account(&case_account) {
+            if let Err(why) = crate::cases::model::valid_account(&case_account) {
                 violations.push(Violation::new("case_account", why));
+            } else if action != Some(Action::Deduct) {
+                violations.push(Violation::new("case_account", "applies to deductions only"));
             }
         }
         let days = validate::days(body.days, "days", &mut violations);
@@ -450,19 +448,27 @@ impl OrdersService {
         let case_number = if body.case_number.is_empty() {
             None
         } else {
-            match CaseNumber::parse(&body.case_number) {
-                Ok(case) => {
+            match crate::validate::case_number(&body.case_number, "case_number", &mut violations) {
+                Some(case) => {
                     auth::in_court(&caller, case.court())?;
                     Some(case.as_str().to_string())
                 }
-                Err(e) => {
-                    violations.push(Violation::new("case_number", e.to_string()));
-                    None
-                }
+                None => None,
             }
         };
+        if body.states.len() > bounds::MAX_ENUM_ENTRIES {
+            violations.push(Violation::new(
+                "states",
+                format!("at most {} entries", bounds::MAX_ENUM_ENTRIES),
+            ));
+        }
         let mut states = Vec::new();
-        for (i, raw) in body.states.iter().enumerate() {
+        for (i, raw) in body
+            .states
+            .iter()
+            .enumerate()
+            .take(bounds::MAX_ENUM_ENTRIES)
+        {
             match convert::state_from(*raw) {
                 Some(s) => states.push(s),
                 None => violations.push(Violation::new(format!("states[{i}]"), "unknown state")),
@@ -507,17 +513,13 @@ impl OrdersService {
         let case = if body.case_number.is_empty() {
             None
         } else {
-            match CaseNumber::parse(&body.case_number) {
-                Ok(case) => {
+            let mut violations = Vec::new();
+            match crate::validate::case_number(&body.case_number, "case_number", &mut violations) {
+                Some(case) => {
                     auth::in_court(&caller, case.court())?;
                     Some(case.as_str().to_string())
                 }
-                Err(e) => {
-                    return Err(invalid_argument(&[Violation::new(
-                        "case_number",
-                        e.to_string(),
-                    )]))
-                }
+                None => return Err(invalid_argument(&violations)),
             }
         };
         Ok(Response::new(feed::follow(

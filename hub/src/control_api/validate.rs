@@ -1,8 +1,9 @@
 //! Validation of control requests at the edge: the instruction (case, ruling, officer, key),
 //! the debtor, amounts, periods and references, each failure naming its field.
 
+use crate::bounds::{self, Bound};
 use crate::orders::{Action, Authority};
-use crate::validate::{self, Violation};
+use crate::validate::{self, bounded, Violation};
 use assethub_connectors::domain::{AssetRef, Debtor, Fen};
 use assethub_proto::v1 as pb;
 
@@ -45,15 +46,12 @@ pub fn authority(
                 (None, None)
             }
         },
-        None => match assethub_connectors::domain::CaseNumber::parse(&i.case_number) {
-            Ok(case) => (Some(case), None),
-            Err(e) => {
-                violations.push(Violation::new("instruction.case_number", e.to_string()));
-                (None, None)
-            }
-        },
+        None => (
+            validate::case_number(&i.case_number, "instruction.case_number", violations),
+            None,
+        ),
     };
-    let ruling = text(&i.ruling, "instruction.ruling", 100, violations).and_then(|r| {
+    let ruling = text(&i.ruling, "instruction.ruling", &bounds::RULING, violations).and_then(|r| {
         match (ruling_case(&r), &case) {
             (Ok(of), Some(case)) if of.as_str() != case.as_str() => {
                 violations.push(Violation::new(
@@ -69,16 +67,19 @@ pub fn authority(
             _ => Some(r),
         }
     });
-    let officer = text(&i.officer, "instruction.officer", 64, violations);
-    let key_ok = !i.idempotency_key.is_empty()
-        && i.idempotency_key.len() <= 128
-        && i.idempotency_key.bytes().all(|b| b.is_ascii_graphic());
-    if !key_ok {
-        violations.push(Violation::new(
-            "instruction.idempotency_key",
-            "must be 1-128 printable ASCII characters without spaces",
-        ));
-    }
+    let officer = text(
+        &i.officer,
+        "instruction.officer",
+        &bounds::OFFICER,
+        violations,
+    );
+    let key_field = "instruction.idempotency_key";
+    let key_ok = bounded(
+        &bounds::IDEMPOTENCY_KEY,
+        &i.idempotency_key,
+        key_field,
+        violations,
+    ) && required(&i.idempotency_key, key_field, violations);
     let authority = match (case, ruling, officer) {
         (Some(case), Some(ruling), Some(officer)) if key_ok => Some(Authority {
             case,
@@ -111,20 +112,23 @@ fn ruling_case(ruling: &str) -> Result<assethub_connectors::domain::CaseNumber, 
     assethub_connectors::domain::CaseNumber::parse(case).map_err(|_| bad())
 }
 
-fn text(value: &str, field: &str, max: usize, violations: &mut Vec<Violation>) -> Option<String> {
+/// A required text within `bound`, without surrounding spaces.
+fn text(
+    value: &str,
+    field: &str,
+    bound: &Bound,
+    violations: &mut Vec<Violation>,
+) -> Option<String> {
     let value = value.trim();
+    (bounded(bound, value, field, violations) && required(value, field, violations))
+        .then(|| value.to_string())
+}
+
+fn required(value: &str, field: &str, violations: &mut Vec<Violation>) -> bool {
     if value.is_empty() {
         violations.push(Violation::new(field, "is required"));
-        None
-    } else if value.chars().count() > max || value.chars().any(char::is_control) {
-        violations.push(Violation::new(
-            field,
-            format!("must be at most {max} characters, without control characters"),
-        ));
-        None
-    } else {
-        Some(value.to_string())
     }
+    !value.is_empty()
 }
 
 pub fn amount(fen: i64, field: &str, violations: &mut Vec<Violation>) -> Fen {
@@ -161,12 +165,9 @@ pub fn currency(text: &str, field: &str, violations: &mut Vec<Violation>) -> Str
     text.to_string()
 }
 
+/// An asset ref as a search reported it: bounded (length, characters, no `..`), then parsed.
 pub fn asset_ref(text: &str, violations: &mut Vec<Violation>) -> Option<AssetRef> {
-    if text.trim() != text || text.chars().any(char::is_control) {
-        violations.push(Violation::new(
-            "asset_ref",
-            "must be the asset ref a search reported, without surrounding spaces or control characters",
-        ));
+    if !bounded(&bounds::ASSET_REF, text, "asset_ref", violations) {
         return None;
     }
     AssetRef::parse(text)
@@ -187,10 +188,7 @@ pub fn action(raw: i32, allowed: &[Action], violations: &mut Vec<Violation>) -> 
 }
 
 pub fn order_id(id: &str, field: &str, violations: &mut Vec<Violation>) {
-    let ok = !id.is_empty()
-        && id.len() <= 80
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !ok {
+    if bounded(&bounds::ORDER_ID, id, field, violations) && id.is_empty() {
         violations.push(Violation::new(field, "is not an order id"));
     }
 }
