@@ -10,7 +10,9 @@
 //!   asset a search reported is (for the desk's ownership check).
 //! - `validate` / `convert`: the edge between the API and the domain.
 //! - `identity`: who calls (caller, role, method): a leaf every other module may use.
-//! - `gate`: authentication, authorization and audit, one layer in front of every service.
+//! - `gate`: authentication, authorization, limits and audit, one layer in front of every
+//!   service; `streams`: each caller's open streams against its cap; `conn`: connections
+//!   closed when they start no call or stay idle.
 //! - `cases`: registered enforcement cases, and the admission of every search and control act.
 //! - `orders`: control orders, their ledger and the money rules.
 //! - `audit`: the tamper-evident audit log.
@@ -24,6 +26,7 @@ pub mod cache;
 pub mod cases;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod control_api;
 pub mod convert;
 pub mod gate;
@@ -38,6 +41,7 @@ pub mod retry;
 pub mod search;
 pub mod server;
 pub mod service;
+pub mod streams;
 pub mod telemetry;
 pub mod validate;
 
