@@ -83,6 +83,14 @@ pub struct AuthConfig {
     /// Sustained requests per second per caller (0: unlimited) and the burst allowed.
     pub requests_per_sec: u32,
     pub burst: u32,
+    /// Refused calls (no or a bad token, over the rate or the stream cap) per second per peer
+    /// address, and the burst allowed; beyond it every call from that address is refused up
+    /// front with RESOURCE_EXHAUSTED until its budget refills (0: no limit).
+    pub refusals_per_sec_per_peer: u32,
+    pub refusal_burst_per_peer: u32,
+    /// Such refusals are audited one by one only for the first of each peer address in each
+    /// window of this many seconds; the rest become one aggregated entry per peer and window.
+    pub refusal_audit_window_secs: u64,
     /// Four-eyes rules per court: which control orders wait for a supervisor's approval.
     pub approval: Vec<ApprovalRule>,
 }
@@ -107,6 +115,9 @@ impl Default for AuthConfig {
             issuers: Vec::new(),
             requests_per_sec: 500,
             burst: 1_000,
+            refusals_per_sec_per_peer: 50,
+            refusal_burst_per_peer: 500,
+            refusal_audit_window_secs: 60,
         }
     }
 }
@@ -313,6 +324,22 @@ pub struct ServerConfig {
     pub max_deadline_ms: u64,
     pub batch_concurrency: usize,
     pub max_batch_items: usize,
+    /// Streams (WatchEvents, StreamQuery, BatchQuery) one caller may have open at once; one
+    /// more is refused with RESOURCE_EXHAUSTED.
+    pub max_streams_per_caller: u32,
+    /// Calls one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
+    pub max_calls_per_connection: u32,
+    /// A new connection that has not started a call within this many seconds is closed (a
+    /// peer that connects and sends no request headers).
+    pub header_read_timeout_secs: u64,
+    /// A connection with no call open for this many seconds is closed (0: never).
+    pub idle_timeout_secs: u64,
+    /// The hub pings each connection this often (HTTP/2 PING) and closes it when the answer
+    /// takes longer than `keepalive_timeout_secs`: a half-open connection is found and closed.
+    pub keepalive_interval_secs: u64,
+    pub keepalive_timeout_secs: u64,
+    /// TCP keepalive probes on accepted connections after this many idle seconds (0: off).
+    pub tcp_keepalive_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -324,6 +351,13 @@ impl Default for ServerConfig {
             max_deadline_ms: 60_000,
             batch_concurrency: 16,
             max_batch_items: 10_000,
+            max_streams_per_caller: 16,
+            max_calls_per_connection: 200,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 300,
+            keepalive_interval_secs: 30,
+            keepalive_timeout_secs: 20,
+            tcp_keepalive_secs: 60,
         }
     }
 }
@@ -488,6 +522,23 @@ impl HubConfig {
         }
         if s.batch_concurrency == 0 || s.max_batch_items == 0 {
             return invalid("server.batch_concurrency and max_batch_items must be > 0".into());
+        }
+        if s.max_streams_per_caller == 0 || s.max_calls_per_connection == 0 {
+            return invalid(
+                "server.max_streams_per_caller and max_calls_per_connection must be > 0".into(),
+            );
+        }
+        if s.header_read_timeout_secs == 0
+            || s.keepalive_interval_secs == 0
+            || s.keepalive_timeout_secs == 0
+        {
+            return invalid(
+                "server.header_read_timeout_secs, keepalive_interval_secs and keepalive_timeout_secs must be > 0"
+                    .into(),
+            );
+        }
+        if self.auth.refusal_audit_window_secs == 0 {
+            return invalid("auth.refusal_audit_window_secs must be > 0".into());
         }
         self.trust.signer()?;
         self.trust.checkpoint_key()?;

@@ -11,9 +11,10 @@
 //! - `bounds`: the length and character class of every text field a caller sends.
 //! - `validate` / `convert`: the edge between the API and the domain.
 //! - `identity`: who calls (caller, role, method): a leaf every other module may use.
-//! - `gate`: authentication, authorization and audit, one layer in front of every service;
-//!   `wire_errors`: the transport's own refusals (undecodable or oversized bodies) in the
-//!   hub's status codes, and error texts bounded.
+//! - `gate`: authentication, authorization, limits and audit, one layer in front of every
+//!   service; `streams`: each caller's open streams against its cap; `conn`: connections
+//!   closed when they start no call or stay idle; `wire_errors`: the transport's own refusals
+//!   (undecodable or oversized bodies) in the hub's status codes, and error texts bounded.
 //! - `cases`: registered enforcement cases, and the admission of every search and control act.
 //! - `orders`: control orders, their ledger and the money rules.
 //! - `audit`: the tamper-evident audit log.
@@ -28,6 +29,7 @@ pub mod cache;
 pub mod cases;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod control_api;
 pub mod convert;
 pub mod gate;
@@ -42,6 +44,7 @@ pub mod retry;
 pub mod search;
 pub mod server;
 pub mod service;
+pub mod streams;
 pub mod telemetry;
 pub mod validate;
 pub mod wire_errors;

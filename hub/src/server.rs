@@ -10,8 +10,9 @@ use crate::cache::AnswerCache;
 use crate::cases::{CaseBook, CaseStore, CasesService};
 use crate::clock::Clock;
 use crate::config::HubConfig;
+use crate::conn::{ConnTimeouts, GuardedIo};
 use crate::control_api::OrdersService;
-use crate::gate::GateLayer;
+use crate::gate::{GateLayer, GateLimits};
 use crate::metrics::{self, Exporter, Metrics, RpcMetricsLayer};
 use crate::orders::currency::ExchangeRates;
 use crate::orders::execute::Executor;
@@ -60,6 +61,8 @@ pub enum ServeError {
 /// Everything a running hub is made of, built from a configuration.
 pub struct Hub {
     tls: Option<crate::config::TlsConfig>,
+    /// How connections are kept alive and when they are closed.
+    connections: Connections,
     pub search: HubService,
     pub orders: OrdersService,
     pub audit: AuditService,
@@ -159,7 +162,9 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     );
     Ok(Hub {
         tls: config.server.tls.clone(),
-        gate: GateLayer::new(auth, audit.clone()),
+        gate: GateLayer::new(auth, audit.clone(), gate_limits(config))
+            .with_metrics(metrics.clone()),
+        connections: Connections::from(&config.server),
         search: HubService::new(search, limits, audit.clone(), cases.clone()),
         orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
             .with_metrics(metrics.clone()),
@@ -207,6 +212,41 @@ fn checkpointer(config: &HubConfig, log: &AuditLog) -> Result<Checkpointer, Serv
         ))
     })?;
     Ok(Checkpointer::new(log.clone(), key, file))
+}
+
+fn gate_limits(config: &HubConfig) -> GateLimits {
+    GateLimits {
+        streams_per_caller: config.server.max_streams_per_caller,
+        peer_refusals_per_sec: config.auth.refusals_per_sec_per_peer,
+        peer_refusal_burst: config.auth.refusal_burst_per_peer,
+        refusal_window: Duration::from_secs(config.auth.refusal_audit_window_secs),
+    }
+}
+
+/// The connection settings of `[server]`.
+#[derive(Debug, Clone, Copy)]
+struct Connections {
+    timeouts: ConnTimeouts,
+    max_calls: u32,
+    keepalive_interval: Duration,
+    keepalive_timeout: Duration,
+    tcp_keepalive: Option<Duration>,
+}
+
+impl From<&crate::config::ServerConfig> for Connections {
+    fn from(s: &crate::config::ServerConfig) -> Self {
+        Self {
+            timeouts: ConnTimeouts {
+                header_read: Duration::from_secs(s.header_read_timeout_secs),
+                idle: (s.idle_timeout_secs > 0).then(|| Duration::from_secs(s.idle_timeout_secs)),
+            },
+            max_calls: s.max_calls_per_connection,
+            keepalive_interval: Duration::from_secs(s.keepalive_interval_secs),
+            keepalive_timeout: Duration::from_secs(s.keepalive_timeout_secs),
+            tcp_keepalive: (s.tcp_keepalive_secs > 0)
+                .then(|| Duration::from_secs(s.tcp_keepalive_secs)),
+        }
+    }
 }
 
 fn limits(config: &HubConfig) -> ServiceLimits {
@@ -293,11 +333,17 @@ pub async fn serve_hub(
         hub.desk.registry().clone(),
         Duration::from_secs(1),
     )));
+    let _refusals = AbortOnDrop(tokio::spawn(hub.gate.clone().flush_refusals_forever()));
+    let gate = hub.gate.clone();
     let _metrics = hub
         .metrics_endpoint
         .map(|(listener, exporter)| AbortOnDrop(tokio::spawn(metrics::serve(listener, exporter))));
     let addr = listener.local_addr()?;
-    let mut builder = tonic::transport::Server::builder();
+    let connections = hub.connections;
+    let mut builder = tonic::transport::Server::builder()
+        .max_concurrent_streams(connections.max_calls)
+        .http2_keepalive_interval(Some(connections.keepalive_interval))
+        .http2_keepalive_timeout(Some(connections.keepalive_timeout));
     match &hub.tls {
         Some(tls) => {
             builder = builder.tls_config(server_tls(tls)?)?;
@@ -323,8 +369,9 @@ pub async fn serve_hub(
         .add_service(orders)
         .add_service(audit)
         .add_service(cases)
-        .serve_with_incoming_shutdown(incoming(listener), shutdown)
+        .serve_with_incoming_shutdown(guarded(listener, connections), shutdown)
         .await;
+    gate.flush_refusals(true).await;
     drop(follow_up);
     drop(checkpoints);
     let unfinished = hub.desk.drain(hub.drain).await;
@@ -391,6 +438,20 @@ pub fn incoming(listener: TcpListener) -> TcpIncoming {
     TcpIncoming::from(listener)
         .with_nodelay(Some(true))
         .with_keepalive(Some(Duration::from_secs(60)))
+}
+
+/// Accepted connections as [`incoming`] makes them, with the configured TCP keepalive, each
+/// closed once it starts no call within the header-read timeout or stays idle
+/// ([`crate::conn`]).
+fn guarded(
+    listener: TcpListener,
+    connections: Connections,
+) -> impl futures::Stream<Item = std::io::Result<GuardedIo<tokio::net::TcpStream>>> {
+    use futures::TryStreamExt;
+    TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(connections.tcp_keepalive)
+        .map_ok(move |stream| GuardedIo::new(stream, connections.timeouts))
 }
 
 /// A hub running in the background (tests, benchmarks, the demo).

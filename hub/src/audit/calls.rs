@@ -155,6 +155,30 @@ impl CallAudit {
         self.append(entry).await;
     }
 
+    /// Records refusals of one peer not audited one by one: method `gate:refusals`, the
+    /// refusals' code as outcome, their count and the peer in the detail.
+    pub async fn refusals(&self, aggregate: &super::Aggregate) {
+        let decision = if aggregate.outcome == "UNAUTHENTICATED" {
+            "denied"
+        } else {
+            "allowed"
+        };
+        let entry = AuditEntry {
+            actor: "gate".into(),
+            method: "gate:refusals".into(),
+            decision: decision.into(),
+            outcome: aggregate.outcome.into(),
+            detail: format!(
+                "count={}; peer {}; further refusals within a {} s window, aggregated",
+                aggregate.count,
+                aggregate.peer,
+                aggregate.window.as_secs()
+            ),
+            ..AuditEntry::default()
+        };
+        self.append(entry).await;
+    }
+
     /// Records one debtor of a batch (查询留痕): searched (`Ok`) or refused, with the case and
     /// the keyed debtor reference.
     pub async fn search_item(

@@ -15,6 +15,7 @@
 //! - `service`: the tonic service `assethub.v1.Audit` (VerifyAudit, ListAudit,
 //!   CheckpointAudit); `requests`: its input checks.
 //! - `calls`: what the services and the executor record: each call, each agency instruction.
+//! - `refusals`: refused calls counted per peer and window, written as one entry each.
 //!
 //! Each entry stores `prev_hash` and `hash = sha256(prev_hash || canonical(seq, entry))`; the
 //! first entry's `prev_hash` is 64 zeros. The one-row `audit_head` holds the newest entry's
@@ -30,6 +31,7 @@ mod checkpoint;
 mod checkpoint_file;
 mod checkpointer;
 mod list;
+mod refusals;
 mod requests;
 mod service;
 mod store;
@@ -45,6 +47,7 @@ pub use checkpoint::{
 pub use checkpoint_file::CheckpointFile;
 pub use checkpointer::{CheckpointError, Checkpointer, Judged, Judgement, Verdict};
 pub use list::{ListPage, ListQuery, DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE_BYTES};
+pub use refusals::{Aggregate, Refusal, RefusalWindows};
 pub use requests::MAX_CHECKPOINTS;
 pub use service::AuditService;
 pub use store::AuditLog;

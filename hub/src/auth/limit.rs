@@ -1,61 +1,105 @@
-//! Per-caller rate limit: a token bucket per caller id, so one misbehaving case system cannot
-//! starve the others. State machine per caller: the bucket refills at `rate` tokens per second
-//! up to `burst`; a request takes one token or is refused. Judged on the tokio clock.
+//! Keyed rate limits: a token bucket per key (a caller's identity, a peer's address), so one
+//! misbehaving case system or address cannot starve the others. State machine per key: the
+//! bucket refills at `rate` tokens per second up to `burst`; a request takes one token or is
+//! refused. Refill is judged on the tokio clock.
+//!
+//! The buckets live in a bounded cache (moka) with per-key locking: a bucket idle long enough
+//! to have refilled completely (`burst / rate` seconds) expires, since a new one would be the
+//! same, and past `capacity` keys the least used are evicted (such a key starts again with a
+//! full bucket). No call ever scans the buckets.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use moka::sync::Cache;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::time::Instant;
 
-/// Callers tracked before idle buckets are dropped.
-const MAX_TRACKED: usize = 10_000;
+/// Keys tracked at most by default.
+pub const DEFAULT_CAPACITY: u64 = 100_000;
+
+/// Tokens left and when they were counted.
+type Bucket = Arc<Mutex<(f64, Instant)>>;
 
 pub struct RateLimiter {
     rate: f64,
     burst: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    buckets: Cache<String, Bucket>,
 }
 
 impl RateLimiter {
     /// `rate` requests per second sustained, `burst` at once; rate 0 disables the limit.
     pub fn new(rate: u32, burst: u32) -> Self {
+        Self::with_capacity(rate, burst, DEFAULT_CAPACITY)
+    }
+
+    /// As [`RateLimiter::new`], tracking at most `capacity` keys.
+    pub fn with_capacity(rate: u32, burst: u32, capacity: u64) -> Self {
+        let burst = f64::from(burst.max(1));
+        let refilled = if rate == 0 {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs_f64((burst / f64::from(rate)).max(1.0))
+        };
         Self {
             rate: f64::from(rate),
-            burst: f64::from(burst.max(1)),
-            buckets: Mutex::default(),
+            burst,
+            buckets: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_idle(refilled)
+                .build(),
         }
     }
 
-    /// Takes a token for `caller`, or says no.
-    pub fn admit(&self, caller: &str) -> bool {
-        if self.rate == 0.0 {
+    /// Whether the limit applies at all.
+    pub fn enabled(&self) -> bool {
+        self.rate > 0.0
+    }
+
+    /// Takes a token for `key`, or says no.
+    pub fn admit(&self, key: &str) -> bool {
+        self.take(key, true)
+    }
+
+    /// Whether `key` has a token left, without taking it.
+    pub fn has_token(&self, key: &str) -> bool {
+        self.take(key, false)
+    }
+
+    fn take(&self, key: &str, take: bool) -> bool {
+        if !self.enabled() {
             return true;
         }
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() > MAX_TRACKED {
-            let burst = self.burst;
-            buckets.retain(|_, (tokens, _)| *tokens < burst);
+        if !take && !self.buckets.contains_key(key) {
+            return true;
         }
-        let (tokens, last) = buckets
-            .entry(caller.to_string())
-            .or_insert((self.burst, now));
+        let bucket = self
+            .buckets
+            .get_with_by_ref(key, || Arc::new(Mutex::new((self.burst, now))));
+        let mut bucket = bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, last) = &mut *bucket;
         let refilled =
             (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
         *last = now;
-        if refilled >= 1.0 {
-            *tokens = refilled - 1.0;
-            true
-        } else {
-            *tokens = refilled;
-            false
+        *tokens = refilled;
+        if refilled < 1.0 {
+            return false;
         }
+        if take {
+            *tokens -= 1.0;
+        }
+        true
+    }
+
+    /// Keys tracked now (after pending evictions).
+    pub fn tracked(&self) -> u64 {
+        self.buckets.run_pending_tasks();
+        self.buckets.entry_count()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_then_the_sustained_rate_and_callers_are_apart() {
@@ -73,5 +117,44 @@ mod tests {
             assert!(limiter.admit("a"));
         }
         assert!(!limiter.admit("a"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn looking_takes_nothing() {
+        let limiter = RateLimiter::new(1, 2);
+        assert!(limiter.has_token("a"), "an unknown key has a full bucket");
+        assert!(limiter.admit("a"));
+        assert!(limiter.has_token("a"));
+        assert!(limiter.has_token("a"), "looking twice takes nothing");
+        assert!(limiter.admit("a"));
+        assert!(!limiter.has_token("a"));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(limiter.has_token("a"));
+    }
+
+    #[test]
+    fn the_buckets_stay_bounded_however_many_callers_come() {
+        // The old limiter kept every bucket that had been used: 50,000 callers, 50,000 buckets.
+        let limiter = RateLimiter::with_capacity(10, 5, 1_000);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            for caller in 0..50_000 {
+                assert!(limiter.admit(&format!("caller-{caller}")));
+            }
+        });
+        let tracked = limiter.tracked();
+        assert!(tracked <= 1_000, "{tracked} buckets tracked");
+    }
+
+    #[test]
+    fn zero_rate_admits_everyone_and_tracks_nobody() {
+        let limiter = RateLimiter::new(0, 0);
+        for _ in 0..100 {
+            assert!(limiter.admit("a"));
+        }
+        assert_eq!(limiter.tracked(), 0);
     }
 }

@@ -88,6 +88,12 @@ struct RpcLabels {
     code: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusalLabels {
+    reason: &'static str,
+    audit: &'static str,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn histogram() -> Histogram {
@@ -105,6 +111,7 @@ pub struct Metrics {
     feed_lag: Histogram,
     feed_subscribers: Gauge,
     rpc_requests: Family<RpcLabels, Counter>,
+    gate_refusals: Family<RefusalLabels, Counter>,
     breaker_state: Family<SourceLabels, Gauge>,
     in_flight: Family<SourceLabels, Gauge>,
     retry_budget: Family<SourceLabels, Gauge>,
@@ -133,6 +140,7 @@ impl Metrics {
             feed_lag: histogram(),
             feed_subscribers: Gauge::default(),
             rpc_requests: Family::default(),
+            gate_refusals: Family::default(),
             breaker_state: Family::default(),
             in_flight: Family::default(),
             retry_budget: Family::default(),
@@ -181,6 +189,11 @@ impl Metrics {
             "rpc_requests",
             "gRPC calls of the hub's APIs by method and status code",
             m.rpc_requests.clone(),
+        );
+        r.register(
+            "gate_refusals",
+            "Calls the gate refused by reason (unauthenticated, rate: over the caller's rate, streams: over the caller's stream cap, peer: the address is over its refusal budget, denied: role or unknown method) and audit (entry: audited on its own, aggregated: counted into one entry per peer and window)",
+            m.gate_refusals.clone(),
         );
         r.register(
             "source_breaker_state",
@@ -309,6 +322,14 @@ impl Metrics {
     pub fn rpc(&self, method: &'static str, code: &'static str) {
         self.rpc_requests
             .get_or_create(&RpcLabels { method, code })
+            .inc();
+    }
+
+    /// Records one call the gate refused for `reason`, audited on its own or aggregated.
+    pub fn gate_refused(&self, reason: &'static str, aggregated: bool) {
+        let audit = if aggregated { "aggregated" } else { "entry" };
+        self.gate_refusals
+            .get_or_create(&RefusalLabels { reason, audit })
             .inc();
     }
 
