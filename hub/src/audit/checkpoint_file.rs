@@ -1,14 +1,14 @@
 //! The checkpoint file: signed checkpoints appended as JSON lines (`[audit] checkpoint_file`),
 //! outside the ledger's database, so an insider who can write the database still cannot make
-//! the hub forget what it signed. The file is created with mode 0600 (its directory too, when
-//! missing); each line is written, flushed and fsynced before the checkpoint is handed out.
+//! the hub forget what it signed. The file is created with mode 0600 (its directory 0700, when
+//! missing; see [`crate::private_files`]); each line is written, flushed and fsynced before the checkpoint is handed out.
 //! Blocking file I/O: callers in async code run it on the blocking pool.
 //!
 //! Only the newest line matters to the hub, so only the file's tail is read; earlier lines
 //! stay for people and tools to keep.
 
 use super::checkpoint::Checkpoint;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -30,12 +30,13 @@ impl CheckpointFile {
         &self.path
     }
 
-    /// Creates the file's directory if it is missing (at start, so a bad path fails early).
+    /// Creates the file's directory if it is missing (mode 0700) and narrows a file left
+    /// wider than 0600 (at start, so a bad path fails early).
     pub fn prepare(&self) -> io::Result<()> {
-        match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
-            _ => Ok(()),
+        if let Some(dir) = self.path.parent() {
+            crate::private_files::create_dir(dir)?;
         }
+        crate::private_files::narrow(&self.path)
     }
 
     /// Appends `checkpoint` as one line and syncs it to disk. A torn last line (a crash in
@@ -80,32 +81,16 @@ impl CheckpointFile {
     }
 }
 
-#[cfg(unix)]
+/// Opens the file to append (created 0600); a file created by someone else with a wider mode
+/// is narrowed: only the hub's user reads what it signed.
 fn open_append(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file = OpenOptions::new()
+    let file = crate::private_files::options()
         .create(true)
         .append(true)
         .read(true)
-        .mode(0o600)
         .open(path)?;
-    // A file created by someone else with a wider mode is narrowed: only the hub's user reads
-    // what it signed.
-    let mode = file.metadata()?.permissions().mode();
-    if mode & 0o077 != 0 {
-        tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "narrowing the audit checkpoint file to mode 0600");
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
+    crate::private_files::narrow(path)?;
     Ok(file)
-}
-
-#[cfg(not(unix))]
-fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .read(true)
-        .open(path)
 }
 
 fn ends_with_newline(file: &mut File) -> io::Result<bool> {
@@ -168,7 +153,10 @@ mod tests {
         let key = CheckpointKey::demo("k");
         let first = key.sign(1, HEAD, 1);
         file.append(&first).unwrap();
-        let mut raw = OpenOptions::new().append(true).open(file.path()).unwrap();
+        let mut raw = std::fs::OpenOptions::new()
+            .append(true)
+            .open(file.path())
+            .unwrap();
         raw.write_all(b"{\"v\":1,\"key_id\":\"k\",\"entr").unwrap();
         assert_eq!(file.latest().unwrap(), Some(first), "torn line skipped");
         let second = key.sign(2, HEAD, 2);

@@ -42,22 +42,15 @@ impl CredentialsFile {
         }
     }
 
-    /// Writes the file (owner-only on Unix: it holds bearer tokens).
+    /// Writes the file, owner-only (mode 0600, a new directory 0700) from its first byte: it
+    /// holds bearer tokens.
     pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
         let text = format!(
             "# assethub credentials: bearer tokens by court and role. Keep private.\n{}",
             toml::to_string(self).map_err(|e| e.to_string())?
         );
-        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
-        Ok(())
+        crate::private_files::write(path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 
     /// Adds `credential`, replacing one for the same court and role.

@@ -34,8 +34,8 @@ pub enum LedgerError {
     Db(#[from] sqlx::Error),
     #[error("ledger migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot create the ledger's directory {0}: {1}")]
-    Dir(String, std::io::Error),
+    #[error("cannot create or make private the ledger file {0}: {1}")]
+    File(String, std::io::Error),
     /// The client key was used before by this court for another request.
     #[error("idempotency key already used")]
     KeyTaken,
@@ -557,18 +557,24 @@ where
     }
 }
 
-/// Makes sure a SQLite URL creates its file, and that the file's directory exists.
+/// Makes sure a SQLite URL creates its file, and that the file and its directory exist and
+/// are private before SQLite opens them: the ledger holds identity numbers and names. SQLite
+/// gives its `-wal` and `-shm` files the database file's mode; ones left wider by an older
+/// version are narrowed.
 fn prepare_sqlite(url: &str) -> Result<String, LedgerError> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = rest.split('?').next().unwrap_or_default();
     if !path.is_empty() && path != ":memory:" {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| LedgerError::Dir(dir.display().to_string(), e))?;
-            }
+        let file = std::path::Path::new(path);
+        crate::private_files::create_file(file)
+            .map_err(|e| LedgerError::File(file.display().to_string(), e))?;
+        for suffix in ["-wal", "-shm"] {
+            let mut companion = file.as_os_str().to_owned();
+            companion.push(suffix);
+            crate::private_files::narrow(std::path::Path::new(&companion))
+                .map_err(|e| LedgerError::File(file.display().to_string(), e))?;
         }
     }
     Ok(if url.contains("mode=") {

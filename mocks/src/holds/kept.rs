@@ -94,6 +94,7 @@ pub(super) fn read(path: &Path) -> std::io::Result<Register> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Register::default()),
         Err(e) => return Err(e),
     };
+    narrow(path)?;
     let kept: Kept = serde_json::from_slice(&text).map_err(|e| invalid(path, &e.to_string()))?;
     if kept.format != FORMAT {
         let why = format!("format {} (this agency reads {FORMAT})", kept.format);
@@ -118,9 +119,28 @@ fn write(path: &Path, reg: &Register) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(&tmp)?;
+    // A temporary file left by an older run keeps its mode when reopened.
+    narrow(&tmp)?;
     file.write_all(&json)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+/// A register file left readable by others (by an older version, or by hand) is narrowed to
+/// 0600, with a warning: registers name accounts and cases.
+fn narrow(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(file = %path.display(), mode = format!("{mode:o}"), "narrowing the hold register to mode 0600");
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn snapshot(reg: &Register) -> Kept {

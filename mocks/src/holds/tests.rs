@@ -284,3 +284,20 @@ fn a_kept_register_is_private_and_a_damaged_one_is_refused() {
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     assert!(err.to_string().contains("bank.json"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_register_left_readable_by_others_is_narrowed_when_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bank.json");
+    let (book, knobs) = book();
+    book.view().keep_in(&file, knobs.today()).unwrap();
+    book.place("k1", "f1", freeze("鄂0116", 5_000, 8_000))
+        .unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (other, knobs) = self::book();
+    other.view().keep_in(&file, knobs.today()).unwrap();
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
