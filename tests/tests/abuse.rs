@@ -37,9 +37,8 @@ const BATCH_ITEMS: usize = 400;
 /// How long the unauthenticated flood lasts, and its concurrency.
 const FLOOD: Duration = Duration::from_secs(12);
 const FLOODERS: usize = 16;
-/// Every probe call must be answered (OK) within this: the hub's default deadline. On a
-/// loaded 2-core runner the slowest probe takes ~2 s, most of it queued behind the batches'
-/// audit entries (one writer appends the audit chain).
+/// Every probe call must be answered (OK) within this: the hub's default deadline (the slowest
+/// probe takes ~0.6 s on a loaded 2-core runner).
 const PROBE_BOUND: Duration = Duration::from_secs(5);
 /// Most the hub's RSS may grow during the abuse (~20 MiB seen; the old hub grew ~9 MB per
 /// stream).
@@ -336,7 +335,7 @@ async fn one_courts_abuse_leaves_the_hub_responsive_to_another_court() {
     // The flood and the refused streams: a handful of entries whose counts add up.
     let (single, aggregated) = flood_audit(&url).await;
     let refused_seen = flooded + refused_streams.len() as u64;
-    assert!(flooded > 1_000, "{flooded} flood calls");
+    assert!(flooded > 600, "{flooded} flood calls");
     assert!(
         single <= 3,
         "{single} refusals of 127.0.0.1 audited one by one"
