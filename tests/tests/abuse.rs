@@ -353,3 +353,74 @@ async fn one_courts_abuse_leaves_the_hub_responsive_to_another_court() {
         started.elapsed()
     );
 }
+
+/// Connections that do nothing are closed: one that sends no request within the header-read
+/// timeout, and one whose calls have ended once the idle timeout has passed; a connection with
+/// a stream open stays.
+#[tokio::test]
+async fn connections_that_start_no_call_or_stay_idle_are_closed() {
+    use tokio::io::AsyncReadExt;
+    let world = assethub_tests::World::start_with(assethub_tests::WorldOptions {
+        tweak: Box::new(|config| {
+            config.server.header_read_timeout_secs = 1;
+            config.server.idle_timeout_secs = 2;
+        }),
+        ..Default::default()
+    })
+    .await;
+    let addr = world.hub.addr;
+
+    // Connects and sends nothing (not even the HTTP/2 preface): closed after ~1 s.
+    let mut silent = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match silent.read(&mut buf).await {
+                Ok(0) | Err(_) => return started.elapsed(),
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await
+    .expect("a silent connection is closed, not kept for ever");
+    assert!(
+        closed >= Duration::from_millis(900),
+        "closed after {closed:?}"
+    );
+
+    // A client that watches events for 4 s (a call open throughout) keeps its connection; once
+    // its calls have ended it is closed after the idle timeout, and the channel reconnects.
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .expect("hub url")
+        .connect()
+        .await
+        .expect("client connects");
+    let (_, mut orders) = clients_as(&channel, Role::Judge, COURT);
+    let mut feed = orders
+        .watch_events(pb::WatchEventsRequest {
+            after_cursor: 0,
+            case_number: String::new(),
+        })
+        .await
+        .expect("a feed")
+        .into_inner();
+    let waited = tokio::time::timeout(Duration::from_secs(4), feed.message()).await;
+    assert!(
+        waited.is_err(),
+        "the feed is still open and quiet: {waited:?}"
+    );
+    drop(feed);
+    let (mut search, _) = clients_as(&channel, Role::Judge, COURT);
+    search
+        .query(assethub_tests::demo_person_query())
+        .await
+        .expect("the connection survived the open feed");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    search
+        .query(assethub_tests::demo_person_query())
+        .await
+        .expect("the channel reconnects after an idle close");
+}
