@@ -4,7 +4,7 @@
 //!
 //! For each call it maps the gRPC path to a [`Method`] and, in order:
 //! 1. refuses a peer address over its refusal budget (RESOURCE_EXHAUSTED, before any token is
-//!    looked at),
+//!    looked at, answered only after a quarter of a second so a flood slows down),
 //! 2. authenticates the bearer token (UNAUTHENTICATED),
 //! 3. refuses a path that is not in the hub's method table (PERMISSION_DENIED),
 //! 4. limits the caller's rate (RESOURCE_EXHAUSTED),
@@ -42,6 +42,9 @@ use tonic::codegen::http;
 use tonic::codegen::Service;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic::{Code, Status};
+
+/// How long a call from an address over its refusal budget waits for its refusal.
+const PEER_REFUSAL_DELAY: Duration = Duration::from_millis(250);
 
 /// Longest method text kept for a path the hub does not know.
 const MAX_UNKNOWN_PATH: usize = 120;
@@ -335,6 +338,11 @@ where
                     layer
                         .refuse(caller.as_ref(), &method, peer, &status, reason)
                         .await;
+                    if reason == "peer" {
+                        // Slows a flood down instead of answering it as fast as it comes.
+                        tokio::time::sleep(PEER_REFUSAL_DELAY).await;
+                    }
+                    drop(open);
                     Ok(status.into_http())
                 });
             }

@@ -459,6 +459,54 @@ impl Ledger {
         rows.iter().map(rows::event_from).collect()
     }
 
+    /// Events after `cursor` (of `case`, or every case), oldest first: at most `limit`, and
+    /// no more than `max_bytes` of payload and case number together, except that a page always
+    /// holds the next event however large. The sizes are read first, so only the page itself
+    /// is ever loaded.
+    pub async fn events_page(
+        &self,
+        cursor: u64,
+        case: Option<&str>,
+        limit: u32,
+        max_bytes: u64,
+    ) -> Result<Vec<Event>, LedgerError> {
+        let (filter, next) = match case {
+            Some(_) => ("seq > $1 AND case_number = $2", 3),
+            None => ("seq > $1", 2),
+        };
+        let sizes = format!(
+            "SELECT seq, CAST(octet_length(payload) + octet_length(case_number) AS BIGINT) FROM control_events WHERE {filter} ORDER BY seq LIMIT ${next}"
+        );
+        let mut query = sqlx::query(&sizes).bind(cursor as i64);
+        if let Some(case) = case {
+            query = query.bind(case.to_string());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        let mut last = None;
+        let mut total: u64 = 0;
+        for row in &rows {
+            let seq: i64 = row.try_get(0)?;
+            let size = u64::try_from(row.try_get::<i64, _>(1)?).unwrap_or(0);
+            if last.is_some() && total.saturating_add(size) > max_bytes {
+                break;
+            }
+            total = total.saturating_add(size);
+            last = Some(seq);
+        }
+        let Some(last) = last else {
+            return Ok(Vec::new());
+        };
+        let page = format!(
+            "SELECT seq, at_ms, case_number, kind, payload FROM control_events WHERE {filter} AND seq <= ${next} ORDER BY seq"
+        );
+        let mut query = sqlx::query(&page).bind(cursor as i64);
+        if let Some(case) = case {
+            query = query.bind(case.to_string());
+        }
+        let rows = query.bind(last).fetch_all(&self.pool).await?;
+        rows.iter().map(rows::event_from).collect()
+    }
+
     pub async fn sightings_cursor(&self, source: &str) -> Result<String, LedgerError> {
         let row = sqlx::query("SELECT cursor_text FROM sighting_cursors WHERE source = $1")
             .bind(source)

@@ -583,3 +583,44 @@ async fn an_approval_is_checked_against_the_claim_as_it_stands_then() {
         ledger.approve(&before, &approved).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn event_pages_are_bounded_by_bytes_and_always_move_on() {
+    for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "case-1", 1_000_000).await;
+        for i in 0..5 {
+            let mut o = order(&format!("big{i}"), "case-1", 100);
+            // Each event carries ~10 kB of detail: two fit in 25 kB, three do not.
+            o.detail = "x".repeat(10_000);
+            ledger
+                .create(&request(&format!("kb{i}")), std::slice::from_ref(&o))
+                .await
+                .unwrap();
+        }
+        let page = ledger.events_page(0, None, 500, 25_000).await.unwrap();
+        assert_eq!(page.len(), 2, "{backend}");
+        let next = ledger
+            .events_page(page[1].seq, Some("case-1"), 500, 25_000)
+            .await
+            .unwrap();
+        assert_eq!(next.len(), 2, "{backend}");
+        assert_eq!(next[0].seq, page[1].seq + 1);
+        let one = ledger.events_page(0, None, 500, 1).await.unwrap();
+        assert_eq!(one.len(), 1, "a page holds the next event however large");
+        let all = ledger.events_page(0, None, 500, u64::MAX).await.unwrap();
+        assert_eq!(all.len(), 5, "{backend}");
+        let few = ledger.events_page(0, None, 3, u64::MAX).await.unwrap();
+        assert_eq!(few.len(), 3, "{backend}");
+        let last = all.last().unwrap().seq;
+        assert!(ledger
+            .events_page(last, None, 500, 25_000)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(ledger
+            .events_page(0, Some("case-2"), 500, 25_000)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
