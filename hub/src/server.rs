@@ -158,7 +158,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     Ok(Hub {
         tls: config.server.tls.clone(),
         gate: GateLayer::new(auth, audit.clone()),
-        search: HubService::new(search, limits, audit.clone(), cases.clone()),
+        search: HubService::new(search, limits, audit.clone(), cases.clone(), clock.clone()),
         orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
             .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),

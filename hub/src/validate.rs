@@ -2,7 +2,7 @@
 //! that become `INVALID_ARGUMENT` with a `google.rpc.BadRequest` detail. Error descriptions
 //! never echo the identity number or name that was sent.
 
-use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor, DebtorId};
+use assethub_connectors::domain::{AssetKind, CaseNumber, CivilDate, Debtor, DebtorId};
 use assethub_proto::v1 as pb;
 use std::time::Duration;
 
@@ -33,13 +33,16 @@ pub struct ValidQuery {
 /// Longest name accepted (names of companies can be long, but not unbounded).
 const MAX_NAME_CHARS: usize = 100;
 
+/// A query's case, debtor and kinds, judged on `today` (in Beijing, by the hub's clock): the
+/// case number's year and a person's birth date may not be later.
 pub fn query(
     case_number: &str,
     debtor: Option<&pb::Debtor>,
     kinds: &[i32],
+    today: CivilDate,
 ) -> Result<ValidQuery, Vec<Violation>> {
     let mut violations = Vec::new();
-    let case = CaseNumber::parse(case_number)
+    let case = CaseNumber::parse_on(case_number, today)
         .map_err(|e| violations.push(Violation::new("case_number", e.to_string())))
         .ok();
     let debtor = match debtor {
@@ -47,7 +50,7 @@ pub fn query(
             violations.push(Violation::new("debtor", "is required"));
             None
         }
-        Some(d) => self::debtor(d, "debtor", &mut violations),
+        Some(d) => self::debtor(d, "debtor", today, &mut violations),
     };
     let kinds = asset_kinds(kinds, &mut violations);
     match (case, debtor) {
@@ -62,9 +65,15 @@ pub fn query(
 
 /// A debtor (identity number or credit code, and name) named `field` in a request; the name
 /// comes back normalised (NFC, whitespace). Violations name `<field>.id_number` and
-/// `<field>.name` and never echo what was sent.
-pub fn debtor(d: &pb::Debtor, field: &str, violations: &mut Vec<Violation>) -> Option<Debtor> {
-    let id = DebtorId::parse(&d.id_number)
+/// `<field>.name` and never echo what was sent. A person born after `today` (in Beijing) is
+/// refused.
+pub fn debtor(
+    d: &pb::Debtor,
+    field: &str,
+    today: CivilDate,
+    violations: &mut Vec<Violation>,
+) -> Option<Debtor> {
+    let id = DebtorId::parse_on(&d.id_number, today)
         .map_err(|e| {
             violations.push(Violation::new(
                 format!("{field}.id_number"),
@@ -175,6 +184,10 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    fn today() -> CivilDate {
+        CivilDate::parse("2026-12-02").unwrap()
+    }
+
     fn debtor(id: &str, name: &str) -> pb::Debtor {
         pb::Debtor {
             id_number: id.into(),
@@ -188,6 +201,7 @@ mod tests {
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟")),
             &[1, 4, 1],
+            today(),
         )
         .unwrap();
         assert_eq!(q.kinds, vec![AssetKind::Bank, AssetKind::Payment]);
@@ -200,6 +214,7 @@ mod tests {
             "(2024)鄂0116民初1号",
             Some(&debtor("110105194912310021", " ")),
             &[0, 9],
+            today(),
         )
         .unwrap_err();
         let fields: Vec<_> = errs.iter().map(|v| v.field.as_str()).collect();
@@ -216,8 +231,24 @@ mod tests {
         assert!(errs
             .iter()
             .all(|v| !v.description.contains("110105194912310021")));
-        let errs = query("(2024)鄂0116执1号", None, &[]).unwrap_err();
+        let errs = query("(2024)鄂0116执1号", None, &[], today()).unwrap_err();
         assert_eq!(errs[0].field, "debtor");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn years_and_birth_dates_are_judged_on_today_in_beijing() {
+        // 2026-12-31T16:30:00Z (Unix ms computed with Python) is 2027-01-01 00:30 in Beijing.
+        let clock = crate::clock::Clock::starting_at(1_798_734_600_000);
+        // Born on 2027-01-01 (check character computed with a Python reference).
+        let born_today = debtor("110105202701010016", "张伟");
+        let valid = query("(2027)鄂0116执1号", Some(&born_today), &[], clock.today()).unwrap();
+        assert_eq!(valid.case.year(), 2027);
+        // On the UTC date (still 2026-12-31) both were refused.
+        let utc_date = CivilDate::parse("2026-12-31").unwrap();
+        let errs = query("(2027)鄂0116执1号", Some(&born_today), &[], utc_date).unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["case_number", "debtor.id_number"]);
+        assert!(errs[1].description.contains("future"), "{errs:?}");
     }
 
     #[test]

@@ -57,8 +57,9 @@ pub fn follow(
             let today = clock.today().days();
             for event in &events {
                 cursor = event.seq;
-                let ours = assethub_connectors::domain::CaseNumber::parse(&event.case_number)
-                    .is_ok_and(|c| c.court() == court);
+                let ours =
+                    assethub_connectors::domain::CaseNumber::parse_recorded(&event.case_number)
+                        .is_ok_and(|c| c.court() == court);
                 if !ours {
                     continue;
                 }

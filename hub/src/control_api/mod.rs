@@ -227,7 +227,7 @@ impl OrdersService {
         auth::in_court(&caller, &order.court)?;
         if body.approve {
             // Approving sends the order: its case must still allow it.
-            let case = CaseNumber::parse(&order.case_number).map_err(|_| {
+            let case = CaseNumber::parse_recorded(&order.case_number).map_err(|_| {
                 Status::failed_precondition("the order's case number is unreadable")
             })?;
             let purpose = match order.action {
@@ -259,6 +259,7 @@ impl OrdersService {
         let (authority, debtor) = validate::authority_and_debtor(
             body.instruction.as_ref(),
             body.debtor.as_ref(),
+            self.clock.today(),
             &mut violations,
         );
         let cap = if body.cap_fen == 0 {
@@ -313,6 +314,7 @@ impl OrdersService {
         let (authority, debtor) = validate::authority_and_debtor(
             body.instruction.as_ref(),
             body.debtor.as_ref(),
+            self.clock.today(),
             &mut violations,
         );
         let action = validate::action(
@@ -369,7 +371,12 @@ impl OrdersService {
         note_instruction(&note, body.instruction.as_ref(), None);
         sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
-        let (authority, _) = validate::authority(body.instruction.as_ref(), None, &mut violations);
+        let (authority, _) = validate::authority(
+            body.instruction.as_ref(),
+            None,
+            self.clock.today(),
+            &mut violations,
+        );
         let action = validate::action(
             body.action,
             &[Action::Release, Action::Deduct, Action::Renew],
@@ -450,7 +457,7 @@ impl OrdersService {
         let case_number = if body.case_number.is_empty() {
             None
         } else {
-            match CaseNumber::parse(&body.case_number) {
+            match CaseNumber::parse_on(&body.case_number, self.clock.today()) {
                 Ok(case) => {
                     auth::in_court(&caller, case.court())?;
                     Some(case.as_str().to_string())
@@ -507,7 +514,7 @@ impl OrdersService {
         let case = if body.case_number.is_empty() {
             None
         } else {
-            match CaseNumber::parse(&body.case_number) {
+            match CaseNumber::parse_on(&body.case_number, self.clock.today()) {
                 Ok(case) => {
                     auth::in_court(&caller, case.court())?;
                     Some(case.as_str().to_string())
