@@ -33,11 +33,15 @@ impl Clock {
         }
     }
 
+    /// Now by this clock, in milliseconds since the Unix epoch (without the day offset).
+    pub fn now_ms(&self) -> i64 {
+        let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.started_ms.saturating_add(elapsed)
+    }
+
     /// Today's date in Beijing by this clock.
     pub fn today(&self) -> CivilDate {
-        let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        CivilDate::beijing_at(self.started_ms.saturating_add(elapsed))
-            .plus_days(self.offset_days.load(Ordering::Relaxed))
+        CivilDate::beijing_at(self.now_ms()).plus_days(self.offset_days.load(Ordering::Relaxed))
     }
 
     /// Shifts the calendar by `days` (tests and demonstrations of expiry).

@@ -42,4 +42,4 @@ pub mod telemetry;
 pub mod validate;
 
 pub use config::HubConfig;
-pub use server::{serve, spawn, RunningHub};
+pub use server::{serve, spawn, spawn_with_clock, RunningHub};
