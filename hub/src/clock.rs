@@ -1,13 +1,14 @@
-//! The hub's calendar for hold periods and expiry: the wall-clock date when the hub started,
-//! advanced by the tokio clock, so tests with paused time can move it forward, plus an offset
-//! in days for demonstrations. Nothing else in the hub reads the system date for holds.
+//! The hub's calendar for everything legal that is a date (hold periods and their start and end
+//! dates, expiry, `days_left`, case-number years, birth dates): the date in Beijing
+//! (`Asia/Shanghai`, from the time zone database bundled with `jiff`) of the instant the hub
+//! started, advanced by the tokio clock, so tests with paused time can move it forward and tests
+//! can start it at a chosen instant, plus an offset in days for demonstrations. Nothing else in
+//! the hub reads the system date for these.
 
+use assethub_connectors::domain::civil::now_unix_ms;
 use assethub_connectors::domain::CivilDate;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
-
-const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug)]
 pub struct Clock {
@@ -17,21 +18,30 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// A clock starting now by the system clock.
     pub fn new() -> Self {
-        let started_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        Self::starting_at(now_unix_ms())
+    }
+
+    /// A clock whose time is `unix_ms` (milliseconds since the Unix epoch) now, advanced by the
+    /// tokio clock from here: a test's hub at a chosen instant.
+    pub fn starting_at(unix_ms: i64) -> Self {
         Self {
-            started_ms,
+            started_ms: unix_ms,
             started: Instant::now(),
             offset_days: AtomicI64::new(0),
         }
     }
 
+    /// Now by this clock, in milliseconds since the Unix epoch (without the day offset).
+    pub fn now_ms(&self) -> i64 {
+        let elapsed = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.started_ms.saturating_add(elapsed)
+    }
+
+    /// Today's date in Beijing by this clock.
     pub fn today(&self) -> CivilDate {
-        let now_ms = self.started_ms + self.started.elapsed().as_millis() as i64;
-        CivilDate::from_days(now_ms.div_euclid(DAY_MS) + self.offset_days.load(Ordering::Relaxed))
+        CivilDate::beijing_at(self.now_ms()).plus_days(self.offset_days.load(Ordering::Relaxed))
     }
 
     /// Shifts the calendar by `days` (tests and demonstrations of expiry).
@@ -59,5 +69,26 @@ mod tests {
         assert_eq!(clock.today(), today.plus_days(2));
         clock.set_offset_days(10);
         assert_eq!(clock.today(), today.plus_days(12));
+    }
+
+    /// Instants as Unix ms (computed with Python's `datetime`) and the dates in Beijing.
+    #[tokio::test(start_paused = true)]
+    async fn the_date_turns_at_midnight_in_beijing_not_in_utc() {
+        // 2026-12-31T15:59:59Z is 23:59:59 on 31 December in Beijing; one second later it is
+        // 2027-01-01 there, while the UTC date is still 2026-12-31.
+        let clock = Clock::starting_at(1_798_732_799_000);
+        assert_eq!(clock.today().to_string(), "2026-12-31");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(clock.today().to_string(), "2027-01-01");
+        // 2026-06-30T23:59:59Z and a second later (07:59:59 and 08:00 in Beijing): the UTC
+        // date changes, Beijing's does not.
+        let clock = Clock::starting_at(1_782_863_999_000);
+        assert_eq!(clock.today().to_string(), "2026-07-01");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(clock.today().to_string(), "2026-07-01");
+        tokio::time::advance(Duration::from_secs(16 * 3600 - 1)).await;
+        assert_eq!(clock.today().to_string(), "2026-07-01");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(clock.today().to_string(), "2026-07-02");
     }
 }

@@ -52,4 +52,4 @@ pub mod validate;
 pub mod wire_errors;
 
 pub use config::HubConfig;
-pub use server::{serve, spawn, RunningHub};
+pub use server::{serve, spawn, spawn_with_clock, RunningHub};

@@ -95,6 +95,11 @@ impl Hub {
 
 /// Builds the services from a configuration and opens (migrating) the order ledger.
 pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
+    build_with_clock(config, Arc::new(Clock::new())).await
+}
+
+/// [`build`] with its calendar: tests start a hub at a chosen instant.
+pub async fn build_with_clock(config: &HubConfig, clock: Arc<Clock>) -> Result<Hub, ServeError> {
     let registry = Arc::new(Registry::from_config(config)?);
     let cache = AnswerCache::new(config.cache.max_entries);
     let metrics = Arc::new(Metrics::new());
@@ -113,7 +118,6 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         &config.trust.audit_key(),
     ));
     let checkpoints = checkpointer(config, audit.log())?;
-    let clock = Arc::new(Clock::new());
     let control = &config.control;
     let cases = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));
     let executor = Arc::new(
@@ -165,7 +169,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
         gate: GateLayer::new(auth, audit.clone(), gate_limits(config))
             .with_metrics(metrics.clone()),
         connections: Connections::from(&config.server),
-        search: HubService::new(search, limits, audit.clone(), cases.clone()),
+        search: HubService::new(search, limits, audit.clone(), cases.clone(), clock.clone()),
         orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
             .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
@@ -492,7 +496,16 @@ impl Drop for RunningHub {
 
 /// Binds `addr` (port 0: any free port) and serves `config` in the background.
 pub async fn spawn(config: HubConfig, addr: SocketAddr) -> Result<RunningHub, ServeError> {
-    let hub = build(&config).await?;
+    spawn_with_clock(config, addr, Arc::new(Clock::new())).await
+}
+
+/// [`spawn`] with its calendar: tests run a hub at a chosen instant.
+pub async fn spawn_with_clock(
+    config: HubConfig,
+    addr: SocketAddr,
+    clock: Arc<Clock>,
+) -> Result<RunningHub, ServeError> {
+    let hub = build_with_clock(&config, clock).await?;
     let (clock, desk) = (hub.clock.clone(), hub.desk.clone());
     let metrics_addr = hub.metrics_addr();
     if config.server.tls.is_none() && !addr.ip().is_loopback() {

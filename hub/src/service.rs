@@ -9,6 +9,7 @@ use crate::audit::{CallAudit, CallNote};
 use crate::auth::{self, Caller, Method};
 use crate::bounds;
 use crate::cases::{CaseBook, Purpose};
+use crate::clock::Clock;
 use crate::convert;
 use crate::search::{Search, SearchHub, SourceReport};
 use crate::validate::{self, DeadlinePolicy, ValidQuery, Violation};
@@ -40,20 +41,25 @@ pub struct HubService {
     limits: ServiceLimits,
     audit: CallAudit,
     cases: Arc<CaseBook>,
+    clock: Arc<Clock>,
 }
 
 impl HubService {
+    /// The service; `clock` dates requests (case-number years and birth dates are judged on
+    /// today in Beijing by it).
     pub fn new(
         search: Arc<SearchHub>,
         limits: ServiceLimits,
         audit: CallAudit,
         cases: Arc<CaseBook>,
+        clock: Arc<Clock>,
     ) -> Self {
         Self {
             search,
             limits,
             audit,
             cases,
+            clock,
         }
     }
 
@@ -88,7 +94,12 @@ impl HubService {
         request: &Request<T>,
         body: &pb::QueryRequest,
     ) -> Result<Arc<Search>, Status> {
-        let valid = validate::query(&body.case_number, body.debtor.as_ref(), &body.kinds);
+        let valid = validate::query(
+            &body.case_number,
+            body.debtor.as_ref(),
+            &body.kinds,
+            self.clock.today(),
+        );
         let timeout = validate::deadline(
             grpc_timeout(request),
             body.deadline_ms,
@@ -227,6 +238,7 @@ impl HubService {
             hub: self.search.clone(),
             cases: self.cases.clone(),
             audit: self.audit.clone(),
+            clock: self.clock.clone(),
             caller,
             kinds: body.kinds,
             fresh: body.fresh,
@@ -335,6 +347,7 @@ struct Batch {
     hub: Arc<SearchHub>,
     cases: Arc<CaseBook>,
     audit: CallAudit,
+    clock: Arc<Clock>,
     caller: Caller,
     kinds: Vec<i32>,
     fresh: bool,
@@ -351,20 +364,22 @@ impl Batch {
             .as_ref()
             .map(|d| d.id_number.clone())
             .unwrap_or_default();
-        let admitted = match validate::query(&item.case_number, item.debtor.as_ref(), &self.kinds) {
-            Err(violations) => Err(ItemRefusal::Invalid(violations)),
-            Ok(valid) => self
-                .cases
-                .admit(
-                    &self.caller,
-                    &valid.case,
-                    Some((&valid.debtor.id, &valid.debtor.name)),
-                    Purpose::Search,
-                )
-                .await
-                .map(|_| valid)
-                .map_err(ItemRefusal::Refused),
-        };
+        let today = self.clock.today();
+        let admitted =
+            match validate::query(&item.case_number, item.debtor.as_ref(), &self.kinds, today) {
+                Err(violations) => Err(ItemRefusal::Invalid(violations)),
+                Ok(valid) => self
+                    .cases
+                    .admit(
+                        &self.caller,
+                        &valid.case,
+                        Some((&valid.debtor.id, &valid.debtor.name)),
+                        Purpose::Search,
+                    )
+                    .await
+                    .map(|_| valid)
+                    .map_err(ItemRefusal::Refused),
+            };
         let verdict = match &admitted {
             Ok(_) => Ok(()),
             Err(ItemRefusal::Invalid(_)) => Err(Status::invalid_argument("invalid item")),

@@ -3,7 +3,7 @@
 //! never echo the identity number or name that was sent.
 
 use crate::bounds::{self, Bound};
-use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor, DebtorId};
+use assethub_connectors::domain::{AssetKind, CaseNumber, CivilDate, Debtor, DebtorId};
 use assethub_proto::v1 as pb;
 use std::time::Duration;
 
@@ -42,29 +42,38 @@ pub fn bounded(bound: &Bound, value: &str, field: &str, violations: &mut Vec<Vio
     }
 }
 
-/// A case number named `field`: bounded, then parsed.
-pub fn case_number(text: &str, field: &str, violations: &mut Vec<Violation>) -> Option<CaseNumber> {
+/// A case number named `field` written on `today` (in Beijing, by the hub's clock): bounded,
+/// then parsed.
+pub fn case_number(
+    text: &str,
+    field: &str,
+    today: CivilDate,
+    violations: &mut Vec<Violation>,
+) -> Option<CaseNumber> {
     if !bounded(&bounds::CASE_NUMBER, text, field, violations) {
         return None;
     }
-    CaseNumber::parse(text)
+    CaseNumber::parse_on(text, today)
         .map_err(|e| violations.push(Violation::new(field, e.to_string())))
         .ok()
 }
 
+/// A query's case, debtor and kinds, judged on `today` (in Beijing, by the hub's clock): the
+/// case number's year and a person's birth date may not be later.
 pub fn query(
     case_number: &str,
     debtor: Option<&pb::Debtor>,
     kinds: &[i32],
+    today: CivilDate,
 ) -> Result<ValidQuery, Vec<Violation>> {
     let mut violations = Vec::new();
-    let case = self::case_number(case_number, "case_number", &mut violations);
+    let case = self::case_number(case_number, "case_number", today, &mut violations);
     let debtor = match debtor {
         None => {
             violations.push(Violation::new("debtor", "is required"));
             None
         }
-        Some(d) => self::debtor(d, "debtor", &mut violations),
+        Some(d) => self::debtor(d, "debtor", today, &mut violations),
     };
     let kinds = asset_kinds(kinds, &mut violations);
     match (case, debtor) {
@@ -79,12 +88,18 @@ pub fn query(
 
 /// A debtor (identity number or credit code, and name) named `field` in a request; the name
 /// comes back normalised (NFC, whitespace). Violations name `<field>.id_number` and
-/// `<field>.name` and never echo what was sent.
-pub fn debtor(d: &pb::Debtor, field: &str, violations: &mut Vec<Violation>) -> Option<Debtor> {
+/// `<field>.name` and never echo what was sent. A person born after `today` (in Beijing) is
+/// refused.
+pub fn debtor(
+    d: &pb::Debtor,
+    field: &str,
+    today: CivilDate,
+    violations: &mut Vec<Violation>,
+) -> Option<Debtor> {
     let id_field = format!("{field}.id_number");
     let id = bounded(&bounds::ID_NUMBER, &d.id_number, &id_field, violations)
         .then(|| {
-            DebtorId::parse(&d.id_number)
+            DebtorId::parse_on(&d.id_number, today)
                 .map_err(|e| {
                     violations.push(Violation::new(
                         &id_field,
@@ -206,6 +221,10 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 mod tests {
     use super::*;
 
+    fn today() -> CivilDate {
+        CivilDate::parse("2026-12-02").unwrap()
+    }
+
     fn debtor(id: &str, name: &str) -> pb::Debtor {
         pb::Debtor {
             id_number: id.into(),
@@ -219,6 +238,7 @@ mod tests {
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟")),
             &[1, 4, 1],
+            today(),
         )
         .unwrap();
         assert_eq!(q.kinds, vec![AssetKind::Bank, AssetKind::Payment]);
@@ -231,6 +251,7 @@ mod tests {
             "(2024)鄂0116民初1号",
             Some(&debtor("110105194912310021", " ")),
             &[0, 9],
+            today(),
         )
         .unwrap_err();
         let fields: Vec<_> = errs.iter().map(|v| v.field.as_str()).collect();
@@ -247,8 +268,24 @@ mod tests {
         assert!(errs
             .iter()
             .all(|v| !v.description.contains("110105194912310021")));
-        let errs = query("(2024)鄂0116执1号", None, &[]).unwrap_err();
+        let errs = query("(2024)鄂0116执1号", None, &[], today()).unwrap_err();
         assert_eq!(errs[0].field, "debtor");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn years_and_birth_dates_are_judged_on_today_in_beijing() {
+        // 2026-12-31T16:30:00Z (Unix ms computed with Python) is 2027-01-01 00:30 in Beijing.
+        let clock = crate::clock::Clock::starting_at(1_798_734_600_000);
+        // Born on 2027-01-01 (check character computed with a Python reference).
+        let born_today = debtor("110105202701010016", "张伟");
+        let valid = query("(2027)鄂0116执1号", Some(&born_today), &[], clock.today()).unwrap();
+        assert_eq!(valid.case.year(), 2027);
+        // On the UTC date (still 2026-12-31) both were refused.
+        let utc_date = CivilDate::parse("2026-12-31").unwrap();
+        let errs = query("(2027)鄂0116执1号", Some(&born_today), &[], utc_date).unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["case_number", "debtor.id_number"]);
+        assert!(errs[1].description.contains("future"), "{errs:?}");
     }
 
     #[test]
@@ -257,6 +294,7 @@ mod tests {
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟")),
             &[99; 100_000],
+            today(),
         )
         .unwrap_err();
         assert_eq!(
@@ -267,6 +305,7 @@ mod tests {
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟")),
             &[1; 16],
+            today(),
         )
         .is_ok());
     }
@@ -274,7 +313,13 @@ mod tests {
     #[test]
     fn oversized_values_are_refused_before_parsing_and_never_echoed() {
         let huge_case = format!("(2024)鄂0116{}1号", "执".repeat(1 << 20));
-        let errs = query(&huge_case, Some(&debtor(&"1".repeat(1 << 20), "张伟")), &[]).unwrap_err();
+        let errs = query(
+            &huge_case,
+            Some(&debtor(&"1".repeat(1 << 20), "张伟")),
+            &[],
+            today(),
+        )
+        .unwrap_err();
         assert_eq!(
             errs,
             [
@@ -286,6 +331,7 @@ mod tests {
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟\u{1b}[2J")),
             &[],
+            today(),
         )
         .unwrap_err();
         assert_eq!(errs[0].field, "debtor.name");

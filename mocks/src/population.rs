@@ -256,8 +256,15 @@ fn resident_id(rng: &mut ChaCha8Rng, region: usize) -> String {
 
 fn credit_code(rng: &mut ChaCha8Rng, region: usize) -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    let org: String = (0..9)
+    // Nine draws as always (the rest of the population stays as it was); the ninth character
+    // is the organisation code's own GB 11714 check character.
+    let drawn: Vec<char> = (0..9)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    let org_body: [char; 8] = std::array::from_fn(|i| drawn[i]);
+    let org: String = org_body
+        .iter()
+        .chain([CreditCode::organisation_check_character(&org_body)].iter())
         .collect();
     let body = format!("91{}{org}", REGIONS[region].0);
     let values: Vec<u32> = body

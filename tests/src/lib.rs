@@ -2,7 +2,9 @@
 //! ephemeral loopback ports, and hands out a real gRPC client. Shared by the end-to-end tests
 //! and the benchmark.
 
-use assethub_hub::{spawn, HubConfig, RunningHub};
+use assethub_connectors::domain::CivilDate;
+use assethub_hub::clock::Clock;
+use assethub_hub::{spawn, spawn_with_clock, HubConfig, RunningHub};
 use assethub_mocks::population::{DEFAULT_SEED, DEMO_PERSON_ID, DEMO_PERSON_NAME};
 use assethub_mocks::{
     demo_agencies, start_all, start_all_keeping, AgencyConfig, Population, RunningAgency,
@@ -113,7 +115,7 @@ pub async fn register_case(
     claim_fen: i64,
     account: &str,
 ) -> pb::Case {
-    let court = assethub_connectors::domain::CaseNumber::parse(case)
+    let court = assethub_connectors::domain::CaseNumber::parse_recorded(case)
         .expect("a valid case number")
         .court()
         .to_string();
@@ -185,6 +187,9 @@ pub struct WorldOptions {
     /// [`World::restart_agencies`] brings them back as they were (otherwise they come back
     /// empty, as agencies that lost their registers).
     pub keep_registers: bool,
+    /// The hub's calendar (`None`: the system clock); the agencies' calendars are moved to the
+    /// same date.
+    pub clock: Option<Arc<Clock>>,
 }
 
 impl Default for WorldOptions {
@@ -196,6 +201,7 @@ impl Default for WorldOptions {
             tweak_agencies: Box::new(|_| {}),
             ledger_url: None,
             keep_registers: false,
+            clock: None,
         }
     }
 }
@@ -290,9 +296,20 @@ impl World {
         config.audit.checkpoint_file = data.path().join("audit-checkpoints.jsonl");
         config.control.follow_up_ms = 100;
         (options.tweak)(&mut config);
-        let hub = spawn(
+        let clock = match options.clock {
+            Some(clock) => {
+                let shift = CivilDate::today().days_until(clock.today());
+                for agency in &agencies {
+                    agency.knobs.set_clock_offset_days(shift);
+                }
+                clock
+            }
+            None => Arc::new(Clock::new()),
+        };
+        let hub = spawn_with_clock(
             config.clone(),
             "127.0.0.1:0".parse().expect("loopback address"),
+            clock,
         )
         .await
         .expect("hub starts");

@@ -2,7 +2,9 @@
 //! driven with an in-memory registry that seals whatever it is asked to, so a month of a
 //! seal's period passes in microseconds on the hub's calendar.
 
-use assethub_connectors::domain::{AssetKind, AssetRef, CaseNumber, Debtor, DebtorId, SourceId};
+use assethub_connectors::domain::{
+    AssetKind, AssetRef, CaseNumber, CivilDate, Debtor, DebtorId, SourceId,
+};
 use assethub_connectors::{
     CallContext, Capability, Connector, ConnectorError, ControlAnswer, ControlInstruction,
     HoldStatus, QueryAnswer,
@@ -98,8 +100,15 @@ impl Connector for SealingRegistry {
     }
 }
 
-#[tokio::test]
-async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
+/// The desk, its ledger (in `data`) and the registered case, on `clock`.
+struct Story {
+    desk: Desk,
+    ledger: Ledger,
+    case: assethub_hub::cases::model::CaseRecord,
+    _data: tempfile::TempDir,
+}
+
+async fn story(clock: Arc<Clock>) -> Story {
     let data = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(&format!("sqlite://{}/ledger.db", data.path().display()))
         .await
@@ -120,7 +129,6 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
         max_delay: Duration::from_millis(10),
     };
     let search = Arc::new(SearchHub::new(registry.clone(), cache.clone(), retry));
-    let clock = Arc::new(Clock::new());
     let executor = Arc::new(Executor::new(
         ledger.clone(),
         registry.clone(),
@@ -137,7 +145,7 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
         HoldPolicy {
             max_days: MaxDays::default(),
         },
-        clock.clone(),
+        clock,
         executor,
     );
     // The case, as its court's case system registered it.
@@ -154,13 +162,23 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
     };
     cases.register(&new, "test").await.unwrap();
     let case = cases.get(CASE).await.unwrap().unwrap();
-    let request = HoldRequest {
+    Story {
+        desk,
+        ledger,
+        case,
+        _data: data,
+    }
+}
+
+/// A request to seal the flat for `days` under idempotency key `key`.
+fn seal_request(key: &str, days: u32) -> HoldRequest {
+    HoldRequest {
         authority: Authority {
             case: CaseNumber::parse(CASE).unwrap(),
             ruling: "(2024)鄂0116执1234号之一".into(),
             officer: "王法官".into(),
             officer_id: "demo/judge@鄂0116".into(),
-            key: "k-expiry".into(),
+            key: key.into(),
         },
         action: Action::Seal,
         asset: AssetRef::parse(FLAT).unwrap(),
@@ -169,9 +187,18 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
             name: "张伟".into(),
         },
         amount: assethub_connectors::domain::Fen(0),
-        days: 30,
+        days,
         currency: String::new(),
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
+    let clock = Arc::new(Clock::new());
+    let Story {
+        desk, ledger, case, ..
+    } = story(clock.clone()).await;
+    let request = seal_request("k-expiry", 30);
     let deadline = Instant::now() + Duration::from_secs(5);
     let seal = desk.place_hold(request, &case, deadline).await.unwrap();
     assert_eq!(seal.state, State::Effective);
@@ -199,6 +226,55 @@ async fn a_seal_expires_on_the_hub_calendar_the_day_after_its_period_ends() {
         ),
         other => panic!("{other:?}"),
     }
+}
+
+/// 2026-07-01T00:00:00Z, 08:00 in Beijing (Unix ms computed with Python's `datetime`): the UTC
+/// date changes there, Beijing's does not.
+const EIGHT_CST: i64 = 1_782_864_000_000;
+
+#[tokio::test]
+async fn at_eight_in_the_morning_in_beijing_the_hold_dates_do_not_change() {
+    // 07:59:57 in Beijing on 1 July (the UTC date is still 30 June).
+    let clock = Arc::new(Clock::starting_at(EIGHT_CST - 3_000));
+    let Story { desk, case, .. } = story(clock.clone()).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let before = desk
+        .place_hold(seal_request("k-0759", 10), &case, deadline)
+        .await
+        .unwrap();
+    assert!(clock.now_ms() < EIGHT_CST, "placed before 08:00 in Beijing");
+    // Days left as the API computes them: the end day less the hub's today.
+    let days_left = |order: &assethub_hub::orders::Order| order.end_day - clock.today().days();
+    assert_eq!(
+        (
+            CivilDate::from_days(before.start_day).to_string(),
+            CivilDate::from_days(before.end_day).to_string(),
+            days_left(&before)
+        ),
+        ("2026-07-01".to_string(), "2026-07-11".to_string(), 10)
+    );
+
+    // 08:00 in Beijing: same day, same days left, and a new hold starts that day too.
+    skip(Duration::from_millis(
+        u64::try_from(EIGHT_CST - clock.now_ms()).unwrap_or(0),
+    ))
+    .await;
+    assert!(clock.now_ms() >= EIGHT_CST);
+    assert_eq!(clock.today().to_string(), "2026-07-01");
+    assert_eq!(days_left(&desk.get(&before.order_id).await.unwrap()), 10);
+    // A hold placed at 08:00 (on another hub's desk: the flat is sealed here) starts then too.
+    let eight = Arc::new(Clock::starting_at(EIGHT_CST));
+    let other = story(eight.clone()).await;
+    let after = other
+        .desk
+        .place_hold(seal_request("k-0800", 10), &other.case, deadline)
+        .await
+        .unwrap();
+    assert_eq!(
+        (after.start_day, after.end_day),
+        (before.start_day, before.end_day)
+    );
+    assert_eq!(after.end_day - eight.today().days(), 10);
 }
 
 /// Moves tokio's clock (and so the hub's calendar) forward by `by` at once. Time runs normally

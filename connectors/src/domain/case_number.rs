@@ -1,6 +1,7 @@
 //! Enforcement case numbers (案号), e.g. `(2024)鄂0116执1234号`: parsed, validated and
 //! normalised to ASCII parentheses. Only enforcement case types may search and control assets.
 
+use super::CivilDate;
 use std::fmt;
 
 /// Province-level abbreviations used in court codes, plus 兵 (Xinjiang Production and
@@ -48,7 +49,26 @@ pub struct CaseNumber {
 }
 
 impl CaseNumber {
+    /// Parses a case number written now: its year runs from 1990 to this year in Beijing by
+    /// the system clock (on 1 January a case of the new year exists from 00:00 Beijing time).
     pub fn parse(input: &str) -> Result<Self, CaseNumberError> {
+        Self::parse_on(input, CivilDate::today())
+    }
+
+    /// Parses a case number written on `today` (a date in Beijing, e.g. the hub's clock): its
+    /// year runs from 1990 to `today`'s year.
+    pub fn parse_on(input: &str, today: CivilDate) -> Result<Self, CaseNumberError> {
+        Self::parse_until(input, today.year())
+    }
+
+    /// Reads back a case number the hub recorded when it admitted it: the same rules, except
+    /// that its year is not compared with today again (it was when it was admitted), so no
+    /// record becomes unreadable because a clock is behind the one that admitted it.
+    pub fn parse_recorded(input: &str) -> Result<Self, CaseNumberError> {
+        Self::parse_until(input, 9999)
+    }
+
+    fn parse_until(input: &str, latest_year: u32) -> Result<Self, CaseNumberError> {
         let s = input.trim();
         let rest = s
             .strip_prefix('(')
@@ -60,7 +80,7 @@ impl CaseNumber {
             return Err(CaseNumberError::Shape);
         }
         let year: u32 = year_text.parse().map_err(|_| CaseNumberError::Shape)?;
-        if !(1990..=super::civil::today_utc().0).contains(&year) {
+        if !(1990..=latest_year).contains(&year) {
             return Err(CaseNumberError::Year(year));
         }
         let rest = &rest[close..];
@@ -206,6 +226,28 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(CaseNumber::parse(input), Err(expected), "{input}");
         }
+    }
+
+    #[test]
+    fn the_year_may_be_this_year_in_beijing() {
+        // 2026-12-31T16:30:00Z is 2027-01-01 00:30 in Beijing (Unix ms computed with Python).
+        let new_year_in_beijing = CivilDate::beijing_at(1_798_734_600_000);
+        assert_eq!(new_year_in_beijing.to_string(), "2027-01-01");
+        let case = "(2027)鄂0116执1号";
+        assert!(CaseNumber::parse_on(case, new_year_in_beijing).is_ok());
+        // A second before midnight in Beijing (2026-12-31T15:59:59Z) it is still 2026.
+        let eve = CivilDate::beijing_at(1_798_732_799_000);
+        assert_eq!(
+            CaseNumber::parse_on(case, eve),
+            Err(CaseNumberError::Year(2027))
+        );
+        assert!(CaseNumber::parse_on("(2026)鄂0116执1号", eve).is_ok());
+        // A recorded case number is read back whatever the clock says.
+        assert!(CaseNumber::parse_recorded(case).is_ok());
+        assert_eq!(
+            CaseNumber::parse_recorded("(1989)鄂0116执1号"),
+            Err(CaseNumberError::Year(1989))
+        );
     }
 
     proptest! {

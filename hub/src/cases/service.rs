@@ -146,8 +146,13 @@ fn check(violations: Vec<Violation>) -> Result<(), Status> {
     }
 }
 
-fn case_number(text: &str, violations: &mut Vec<Violation>) -> Option<CaseNumber> {
-    validate::case_number(text, "case_number", violations)
+/// A case number written on `today` (in Beijing, by the hub's clock).
+fn case_number(
+    text: &str,
+    today: CivilDate,
+    violations: &mut Vec<Violation>,
+) -> Option<CaseNumber> {
+    validate::case_number(text, "case_number", today, violations)
 }
 
 fn claim(fen: i64, field: &str, violations: &mut Vec<Violation>) {
@@ -169,7 +174,12 @@ fn account(text: &str, field: &str, violations: &mut Vec<Violation>) {
 }
 
 /// Debtors of a request, validated, sorted, without one number twice.
-fn debtors(list: &[pb::Debtor], field: &str, violations: &mut Vec<Violation>) -> Vec<CaseDebtor> {
+fn debtors(
+    list: &[pb::Debtor],
+    field: &str,
+    today: CivilDate,
+    violations: &mut Vec<Violation>,
+) -> Vec<CaseDebtor> {
     if list.len() > MAX_DEBTORS {
         violations.push(Violation::new(
             field,
@@ -179,7 +189,7 @@ fn debtors(list: &[pb::Debtor], field: &str, violations: &mut Vec<Violation>) ->
     }
     let mut out: Vec<CaseDebtor> = Vec::new();
     for (i, d) in list.iter().enumerate() {
-        let Some(debtor) = validate::debtor(d, &format!("{field}[{i}]"), violations) else {
+        let Some(debtor) = validate::debtor(d, &format!("{field}[{i}]"), today, violations) else {
             continue;
         };
         let debtor = CaseDebtor::of(&debtor);
@@ -206,11 +216,12 @@ impl CasesService {
         let body = request.into_inner();
         note.case(&body.case_number);
         let mut violations = Vec::new();
-        let case = case_number(&body.case_number, &mut violations);
+        let today = self.clock.today();
+        let case = case_number(&body.case_number, today, &mut violations);
         if body.debtors.is_empty() {
             violations.push(Violation::new("debtors", "at least one debtor is required"));
         }
-        let list = debtors(&body.debtors, "debtors", &mut violations);
+        let list = debtors(&body.debtors, "debtors", today, &mut violations);
         claim(body.claim_fen, "claim_fen", &mut violations);
         account(&body.account, "account", &mut violations);
         check(violations)?;
@@ -258,14 +269,15 @@ impl CasesService {
         let body = request.into_inner();
         note.case(&body.case_number);
         let mut violations = Vec::new();
-        let case = case_number(&body.case_number, &mut violations);
+        let today = self.clock.today();
+        let case = case_number(&body.case_number, today, &mut violations);
         if body.expected_version < 0 {
             violations.push(Violation::new("expected_version", "must not be negative"));
         }
         if let Some(fen) = body.claim_fen {
             claim(fen, "claim_fen", &mut violations);
         }
-        let added = debtors(&body.add_debtors, "add_debtors", &mut violations);
+        let added = debtors(&body.add_debtors, "add_debtors", today, &mut violations);
         if let Some(text) = &body.account {
             account(text, "account", &mut violations);
         }
@@ -332,7 +344,8 @@ impl CasesService {
         let body = request.into_inner();
         note.case(&body.case_number);
         let mut violations = Vec::new();
-        let case = case_number(&body.case_number, &mut violations);
+        let today = self.clock.today();
+        let case = case_number(&body.case_number, today, &mut violations);
         check(violations)?;
         let Some(case) = case else {
             return Err(Status::invalid_argument("invalid request"));

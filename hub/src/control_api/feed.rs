@@ -121,7 +121,7 @@ impl Feed {
             }
             let court = &self.court;
             self.page.extend(events.into_iter().filter(|event| {
-                assethub_connectors::domain::CaseNumber::parse(&event.case_number)
+                assethub_connectors::domain::CaseNumber::parse_recorded(&event.case_number)
                     .is_ok_and(|c| c.court() == court)
             }));
         }

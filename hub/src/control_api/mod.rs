@@ -225,7 +225,7 @@ impl OrdersService {
         auth::in_court(&caller, &order.court)?;
         if body.approve {
             // Approving sends the order: its case must still allow it.
-            let case = CaseNumber::parse(&order.case_number).map_err(|_| {
+            let case = CaseNumber::parse_recorded(&order.case_number).map_err(|_| {
                 Status::failed_precondition("the order's case number is unreadable")
             })?;
             let purpose = match order.action {
@@ -257,6 +257,7 @@ impl OrdersService {
         let (authority, debtor) = validate::authority_and_debtor(
             body.instruction.as_ref(),
             body.debtor.as_ref(),
+            self.clock.today(),
             &mut violations,
         );
         let cap = if body.cap_fen == 0 {
@@ -311,6 +312,7 @@ impl OrdersService {
         let (authority, debtor) = validate::authority_and_debtor(
             body.instruction.as_ref(),
             body.debtor.as_ref(),
+            self.clock.today(),
             &mut violations,
         );
         let action = validate::action(
@@ -367,7 +369,12 @@ impl OrdersService {
         note_instruction(&note, body.instruction.as_ref(), None);
         sign_as(&caller, body.instruction.as_mut())?;
         let mut violations = Vec::new();
-        let (authority, _) = validate::authority(body.instruction.as_ref(), None, &mut violations);
+        let (authority, _) = validate::authority(
+            body.instruction.as_ref(),
+            None,
+            self.clock.today(),
+            &mut violations,
+        );
         let action = validate::action(
             body.action,
             &[Action::Release, Action::Deduct, Action::Renew],
@@ -448,7 +455,12 @@ impl OrdersService {
         let case_number = if body.case_number.is_empty() {
             None
         } else {
-            match crate::validate::case_number(&body.case_number, "case_number", &mut violations) {
+            match crate::validate::case_number(
+                &body.case_number,
+                "case_number",
+                self.clock.today(),
+                &mut violations,
+            ) {
                 Some(case) => {
                     auth::in_court(&caller, case.court())?;
                     Some(case.as_str().to_string())
@@ -514,7 +526,12 @@ impl OrdersService {
             None
         } else {
             let mut violations = Vec::new();
-            match crate::validate::case_number(&body.case_number, "case_number", &mut violations) {
+            match crate::validate::case_number(
+                &body.case_number,
+                "case_number",
+                self.clock.today(),
+                &mut violations,
+            ) {
                 Some(case) => {
                     auth::in_court(&caller, case.court())?;
                     Some(case.as_str().to_string())

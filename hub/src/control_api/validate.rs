@@ -4,7 +4,7 @@
 use crate::bounds::{self, Bound};
 use crate::orders::{Action, Authority};
 use crate::validate::{self, bounded, Violation};
-use assethub_connectors::domain::{AssetRef, Debtor, Fen};
+use assethub_connectors::domain::{AssetRef, CivilDate, Debtor, Fen};
 use assethub_proto::v1 as pb;
 
 /// Largest amount accepted in one request: 10^13 fen (one hundred billion yuan).
@@ -12,21 +12,25 @@ pub const MAX_FEN: i64 = 10_000_000_000_000;
 /// Longest period accepted at the edge; the legal policy is checked later, with its reason.
 const MAX_DAYS: u32 = 36_500;
 
-/// The instruction and the debtor it acts against (which is required).
+/// The instruction and the debtor it acts against (which is required), judged on `today`.
 pub fn authority_and_debtor(
     instruction: Option<&pb::Instruction>,
     debtor: Option<&pb::Debtor>,
+    today: CivilDate,
     violations: &mut Vec<Violation>,
 ) -> (Option<Authority>, Option<Debtor>) {
     if debtor.is_none() {
         violations.push(Violation::new("debtor", "is required"));
     }
-    authority(instruction, debtor, violations)
+    authority(instruction, debtor, today, violations)
 }
 
+/// The instruction (and the debtor, if given), judged on `today` (in Beijing, by the hub's
+/// clock): case-number years and birth dates may not be later.
 pub fn authority(
     instruction: Option<&pb::Instruction>,
     debtor: Option<&pb::Debtor>,
+    today: CivilDate,
     violations: &mut Vec<Violation>,
 ) -> (Option<Authority>, Option<Debtor>) {
     let Some(i) = instruction else {
@@ -34,7 +38,7 @@ pub fn authority(
         return (None, None);
     };
     let (case, debtor) = match debtor {
-        Some(_) => match validate::query(&i.case_number, debtor, &[]) {
+        Some(_) => match validate::query(&i.case_number, debtor, &[], today) {
             Ok(valid) => (Some(valid.case), Some(valid.debtor)),
             Err(found) => {
                 for mut v in found {
@@ -47,12 +51,12 @@ pub fn authority(
             }
         },
         None => (
-            validate::case_number(&i.case_number, "instruction.case_number", violations),
+            validate::case_number(&i.case_number, "instruction.case_number", today, violations),
             None,
         ),
     };
     let ruling = text(&i.ruling, "instruction.ruling", &bounds::RULING, violations).and_then(|r| {
-        match (ruling_case(&r), &case) {
+        match (ruling_case(&r, today), &case) {
             (Ok(of), Some(case)) if of.as_str() != case.as_str() => {
                 violations.push(Violation::new(
                     "instruction.ruling",
@@ -96,7 +100,10 @@ pub fn authority(
 
 /// The case a ruling number (裁定书文号) belongs to: a ruling is its case number, optionally
 /// followed by `之` and a Chinese ordinal (`(2024)鄂0116执1234号之一`).
-fn ruling_case(ruling: &str) -> Result<assethub_connectors::domain::CaseNumber, String> {
+fn ruling_case(
+    ruling: &str,
+    today: CivilDate,
+) -> Result<assethub_connectors::domain::CaseNumber, String> {
     let bad = || format!("{ruling:?} is not a ruling number: <case number>[之<ordinal>]");
     let end = ruling.find('号').ok_or_else(bad)? + '号'.len_utf8();
     let (case, suffix) = ruling.split_at(end);
@@ -109,7 +116,7 @@ fn ruling_case(ruling: &str) -> Result<assethub_connectors::domain::CaseNumber, 
     if !ordinal_ok {
         return Err(bad());
     }
-    assethub_connectors::domain::CaseNumber::parse(case).map_err(|_| bad())
+    assethub_connectors::domain::CaseNumber::parse_on(case, today).map_err(|_| bad())
 }
 
 /// A required text within `bound`, without surrounding spaces.
@@ -199,7 +206,8 @@ mod tests {
 
     #[test]
     fn rulings_belong_to_their_case() {
-        let of = |r: &str| ruling_case(r).map(|c| c.as_str().to_string());
+        let today = assethub_connectors::domain::CivilDate::parse("2026-12-02").unwrap();
+        let of = |r: &str| ruling_case(r, today).map(|c| c.as_str().to_string());
         assert_eq!(
             of("(2024)鄂0116执1234号之一").as_deref(),
             Ok("(2024)鄂0116执1234号")

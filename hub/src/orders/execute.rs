@@ -280,11 +280,11 @@ impl Executor {
         &self,
         order: &Order,
     ) -> Result<Result<ControlInstruction, String>, LedgerError> {
-        let case = match CaseNumber::parse(&order.case_number) {
+        let case = match CaseNumber::parse_recorded(&order.case_number) {
             Ok(case) => case,
             Err(e) => return Ok(Err(format!("stored case number unreadable: {e}"))),
         };
-        let id = match DebtorId::parse(&order.debtor_id) {
+        let id = match DebtorId::parse_recorded(&order.debtor_id) {
             Ok(id) => id,
             Err(e) => return Ok(Err(format!("stored debtor id unreadable: {e}"))),
         };

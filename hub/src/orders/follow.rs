@@ -129,7 +129,7 @@ impl Desk {
     async fn status_of(&self, order: &Order) -> Told {
         let (Ok(source), Ok(case)) = (
             self.source(&order.source),
-            CaseNumber::parse(&order.case_number),
+            CaseNumber::parse_recorded(&order.case_number),
         ) else {
             return Told::Unreachable;
         };

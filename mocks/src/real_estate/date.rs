@@ -2,8 +2,7 @@
 //! feedback timestamps. The date itself is the mocks' shared [`Date`].
 
 pub use crate::date::Date;
-use assethub_connectors::domain::civil::civil_from_days;
-use std::time::{SystemTime, UNIX_EPOCH};
+use assethub_connectors::domain::civil::{beijing_time_at, now_unix_ms};
 
 impl Date {
     /// `yyyyMMdd`, the registry's wire form.
@@ -12,21 +11,17 @@ impl Date {
     }
 }
 
-/// The registry's clock as `yyyyMMddHHmmss` (UTC+8, as Chinese government systems stamp).
+/// The registry's clock as `yyyyMMddHHmmss` in Beijing time, as Chinese government systems
+/// stamp.
 pub fn now_compact() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-        + 8 * 3600;
-    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
-    let of_day = secs % 86_400;
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
+    compact_at(now_unix_ms())
+}
+
+/// The instant `unix_ms` as the registry stamps it.
+fn compact_at(unix_ms: i64) -> String {
+    beijing_time_at(unix_ms)
+        .strftime("%Y%m%d%H%M%S")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -45,9 +40,11 @@ mod tests {
     }
 
     #[test]
-    fn clock_has_fourteen_digits() {
+    fn clock_has_fourteen_digits_of_beijing_time() {
         let now = now_compact();
         assert_eq!(now.len(), 14);
         assert!(now.bytes().all(|b| b.is_ascii_digit()));
+        // 2026-12-31T16:30:00Z (Unix ms computed with Python) is 00:30 on 1 January in Beijing.
+        assert_eq!(compact_at(1_798_734_600_000), "20270101003000");
     }
 }

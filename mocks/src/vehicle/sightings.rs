@@ -8,7 +8,7 @@
 use super::api::{reply, Administration};
 use super::wire::{Code, SightingRow, SightingsData, SightingsParams};
 use crate::holds::HoldKind;
-use assethub_connectors::domain::civil::civil_from_days;
+use assethub_connectors::domain::civil::{beijing_time_at, now_unix_ms};
 use assethub_connectors::domain::CivilDate;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -19,7 +19,7 @@ use rand::Rng;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Path of the sightings feed.
 pub const SIGHTINGS_PATH: &str = "/vehicle/judicial/sightings";
@@ -201,20 +201,29 @@ pub fn spawn_periodic(admin: &Arc<Administration>, interval: Duration) {
     });
 }
 
-/// Now as ISO 8601 in China time (`2025-01-02T10:20:30+08:00`), on the agency's calendar.
+/// Now as ISO 8601 in Beijing time (`2025-01-02T10:20:30+08:00`), on the agency's calendar.
 fn now_iso(today: CivilDate) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let shift = CivilDate::today().days_until(today) * 86_400;
-    let local = secs + shift + 8 * 3600;
-    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
-    let t = local.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    )
+    let shift_ms = CivilDate::today()
+        .days_until(today)
+        .saturating_mul(86_400_000);
+    iso_at(now_unix_ms().saturating_add(shift_ms))
+}
+
+/// The instant `unix_ms` as ISO 8601 in Beijing time.
+fn iso_at(unix_ms: i64) -> String {
+    beijing_time_at(unix_ms)
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sightings_are_stamped_in_beijing_time() {
+        // 2026-12-31T16:30:00Z (Unix ms computed with Python) is 00:30 on 1 January in Beijing.
+        assert_eq!(
+            super::iso_at(1_798_734_600_000),
+            "2027-01-01T00:30:00+08:00"
+        );
+    }
 }
