@@ -685,6 +685,41 @@ mod tests {
     }
 
     #[test]
+    fn abuse_limits_have_defaults_and_zero_is_refused_where_it_means_nothing() {
+        let source = "[[sources]]\nid='a'\ntype='bank'\n";
+        let config = HubConfig::from_toml(source).unwrap();
+        assert_eq!(config.server.max_streams_per_caller, 16);
+        assert_eq!(config.server.header_read_timeout_secs, 10);
+        assert_eq!(config.server.idle_timeout_secs, 300);
+        assert_eq!(config.auth.refusal_audit_window_secs, 60);
+        for (section, key) in [
+            ("server", "max_streams_per_caller"),
+            ("server", "max_calls_per_connection"),
+            ("server", "header_read_timeout_secs"),
+            ("server", "keepalive_interval_secs"),
+            ("server", "keepalive_timeout_secs"),
+            ("auth", "refusal_audit_window_secs"),
+        ] {
+            let text = format!("[{section}]\n{key} = 0\n{source}");
+            match HubConfig::from_toml(&text) {
+                Err(ConfigError::Invalid(message)) => assert!(message.contains(key), "{message}"),
+                other => panic!("{section}.{key} = 0: {other:?}"),
+            }
+        }
+        for (section, key) in [
+            ("server", "idle_timeout_secs"),
+            ("server", "tcp_keepalive_secs"),
+            ("auth", "refusals_per_sec_per_peer"),
+        ] {
+            let text = format!("[{section}]\n{key} = 0\n{source}");
+            assert!(
+                HubConfig::from_toml(&text).is_ok(),
+                "{section}.{key} = 0 turns it off"
+            );
+        }
+    }
+
+    #[test]
     fn capabilities_narrow_a_source_only_with_known_words_and_always_with_query() {
         let source =
             |words: &str| format!("[[sources]]\nid='a'\ntype='bank'\ncapabilities={words}\n");

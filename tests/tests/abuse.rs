@@ -424,3 +424,59 @@ async fn connections_that_start_no_call_or_stay_idle_are_closed() {
         .await
         .expect("the channel reconnects after an idle close");
 }
+
+/// Batches and streamed queries take stream slots as feeds do while they run (the agencies
+/// take 3 s to answer), and a slot frees when its stream is dropped.
+#[tokio::test]
+async fn every_streaming_method_counts_against_the_cap() {
+    let world = assethub_tests::World::start_with(assethub_tests::WorldOptions {
+        agency_latency_ms: Some(3_000),
+        tweak: Box::new(|config| config.server.max_streams_per_caller = 2),
+        ..Default::default()
+    })
+    .await;
+    let (mut search, mut orders) = clients_as(&world.channel, Role::Judge, COURT);
+    let batch = pb::BatchQueryRequest {
+        items: vec![pb::BatchItem {
+            case_number: CASE.into(),
+            debtor: assethub_tests::demo_debtor(),
+        }],
+        kinds: vec![],
+        fresh: false,
+        item_deadline_ms: 0,
+    };
+    let held_batch = search.batch_query(batch.clone()).await.expect("first slot");
+    let held_query = search
+        .stream_query(assethub_tests::demo_person_query())
+        .await
+        .expect("second slot");
+    let watch = pb::WatchEventsRequest {
+        after_cursor: 0,
+        case_number: String::new(),
+    };
+    let refused = orders.watch_events(watch.clone()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    let refused = search.batch_query(batch).await.unwrap_err();
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    let (mut other_court, _) = clients_as(&world.channel, Role::Judge, OTHER_COURT);
+    let mut query = assethub_tests::query(DEMO_PERSON_ID, DEMO_PERSON_NAME);
+    query.case_number = OTHER_COURT_CASE.into();
+    other_court
+        .stream_query(query)
+        .await
+        .expect("another caller has its own slots");
+    drop(held_batch);
+    drop(held_query);
+    // The slots come back once the hub has seen the streams go.
+    let reopened = async {
+        loop {
+            match orders.watch_events(watch.clone()).await {
+                Ok(stream) => return stream,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), reopened)
+        .await
+        .expect("a dropped stream gives its slot back");
+}

@@ -200,3 +200,45 @@ async fn metrics_can_be_turned_off() {
     .await;
     assert_eq!(world.hub.metrics_addr, None);
 }
+
+#[tokio::test]
+async fn gate_refusals_are_counted_by_reason_and_how_they_were_audited() {
+    let world = World::start_with(WorldOptions {
+        tweak: Box::new(|config| config.server.max_streams_per_caller = 1),
+        ..WorldOptions::default()
+    })
+    .await;
+    let addr = world.hub.metrics_addr.expect("metrics are served");
+    let forged = format!(
+        "{}x",
+        assethub_tests::token(assethub_tests::Role::Judge, "鄂0116")
+    );
+    let mut stranger = pb::asset_hub_client::AssetHubClient::with_interceptor(
+        world.channel.clone(),
+        assethub_tests::bearer(&forged),
+    );
+    for _ in 0..3 {
+        let refused = stranger.query(demo_person_query()).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    }
+    let mut orders = world.orders.clone();
+    let watch = || pb::WatchEventsRequest {
+        after_cursor: 0,
+        case_number: String::new(),
+    };
+    let _open = orders.watch_events(watch()).await.expect("the one stream");
+    let refused = orders.watch_events(watch()).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    let (_, samples) = scrape(addr).await;
+    let count = |reason, audit| {
+        value(
+            &samples,
+            "assethub_gate_refusals_total",
+            &[("reason", reason), ("audit", audit)],
+        )
+    };
+    // The first of each address and code audited on its own, the rest counted.
+    assert_eq!(count("unauthenticated", "entry"), Some(1.0));
+    assert_eq!(count("unauthenticated", "aggregated"), Some(2.0));
+    assert_eq!(count("streams", "entry"), Some(1.0));
+}
