@@ -168,6 +168,19 @@ async fn a_body_that_is_not_the_request_message_is_invalid_argument() {
     };
     let status = send_as(&world, "/assethub.v1.Orders/GetOrder", wrong).await;
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    // The audit records what the caller was told.
+    let entries =
+        AuditClient::with_interceptor(world.channel.clone(), bearer(&token(Role::Auditor, COURT)))
+            .list_audit(pb::ListAuditRequest {
+                method: "GetOrder".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("the audit can be listed")
+            .into_inner()
+            .entries;
+    let outcomes: Vec<&str> = entries.iter().map(|e| e.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["INVALID_ARGUMENT"]);
 }
 
 #[tokio::test]
