@@ -1,6 +1,7 @@
 //! civil::iso_date and CivilDate::parse on arbitrary text: never panic; accept exactly
 //! `yyyyMMdd` / `yyyy-MM-dd` real dates from 1900; the ISO text, the compact form and the day
-//! count all round-trip. The first 4 input bytes also drive a day-count round trip.
+//! count all round-trip. The first 4 input bytes also drive a day-count round trip, and the
+//! first 8 an instant whose Beijing date must be the UTC+8 date (China's offset since 1992).
 #![no_main]
 
 use assethub_connectors::domain::civil::{civil_from_days, days_from_civil, is_real_date, iso_date};
@@ -22,6 +23,16 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(CivilDate::parse(&date.to_string()), Ok(date));
         assert_eq!(CivilDate::parse(&date.compact()), Ok(date));
         assert_eq!(date.plus_days(1).days_until(date), -1);
+    }
+
+    if let Some(bytes) = data.get(..8) {
+        // Instants from 1992 (after China's last daylight saving time) to 2200.
+        const FROM_MS: i64 = 694_224_000_000;
+        const TO_MS: i64 = 7_258_118_400_000;
+        let n = i64::from_le_bytes(bytes.try_into().unwrap_or_default()).rem_euclid(TO_MS - FROM_MS);
+        let ms = FROM_MS + n;
+        let utc_plus_8 = (ms + 8 * 3_600_000).div_euclid(86_400_000);
+        assert_eq!(CivilDate::beijing_at(ms).days(), utc_plus_8, "{ms}");
     }
 
     let input = String::from_utf8_lossy(data);

@@ -1,6 +1,8 @@
 //! ResidentId::parse (GB 11643) on arbitrary text: never panics; an accepted number is exactly 18
-//! ASCII characters with a real birth date and the right check character, re-parses to itself,
-//! is what the input said (trimmed, final x upper-cased), and its Display/Debug never show it.
+//! ASCII characters with an accepted address code (a province; 810000, 820000, 830000; or a
+//! permanent residence card's 9, mainland province and nationality other than 000 and 156), a
+//! real birth date and the right check character, re-parses to itself, is what the input said
+//! (trimmed, final x upper-cased), and its Display/Debug never show it.
 #![no_main]
 
 use assethub_connectors::domain::{mask_id, DebtorId, ResidentId};
@@ -29,6 +31,22 @@ fuzz_target!(|data: &[u8]| {
         b => u64::from(b - b'0'),
     };
     assert_eq!((sum + check) % 11, 1, "{s:?}");
+
+    // Address code, by the decisions in ids.rs.
+    let mainland = |p: &str| {
+        [
+            "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36",
+            "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62",
+            "63", "64", "65",
+        ]
+        .contains(&p)
+    };
+    let address_ok = match &s[..1] {
+        "9" => mainland(&s[1..3]) && !["000", "156"].contains(&&s[3..6]),
+        "8" => ["810000", "820000", "830000"].contains(&&s[..6]),
+        _ => mainland(&s[..2]) || &s[..2] == "71",
+    };
+    assert!(address_ok, "{s:?} address");
 
     // Birth date: real, not before 1900.
     let birth = &s[6..14];
