@@ -78,6 +78,8 @@ def shape(line):
     line = line.split("\r")[-1]
     line = re.sub(r"ord-[0-9a-f]{32}", "ord-ID", line)
     line = re.sub(r"grp-[0-9a-f]{32}", "grp-ID", line)
+    # durations are whatever the machine took: 514ms and 1.2s have one shape
+    line = re.sub(r"\b[0-9]+(\.[0-9]+)?(ms|s)\b", "DUR", line)
     line = re.sub(r"[0-9]+", "0", line)
     return re.sub(r"\s+", " ", line).strip()
 
