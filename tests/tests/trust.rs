@@ -361,34 +361,44 @@ async fn missing_forged_and_expired_tokens_are_unauthenticated() {
     assert_eq!(status.code(), Code::Unauthenticated);
 
     let now = assethub_hub::auth::now_secs();
-    let claims = |exp: i64| Claims {
+    let claims = |iat: i64, exp: i64| Claims {
         iss: String::new(),
         sub: "judge-x".into(),
         officer: "王法官".into(),
         court: COURT.into(),
         role: Role::Judge,
-        iat: now - 10,
+        jti: String::new(),
+        iat,
         exp,
     };
-    let expired = TokenIssuer::demo().issue(claims(now - 1));
+    let demo = TokenIssuer::demo();
+    let expired = demo.issue(&claims(now - 7_200, now - 3_600));
+    let forever = demo.issue(&claims(now - 10, i64::MAX));
+    let elsewhere = TokenIssuer::demo()
+        .with_audience("another-hub")
+        .issue(&claims(now - 10, now + 600));
     use base64::Engine;
     let stranger = TokenIssuer::from_seed(
         "demo",
+        "demo-1",
         &base64::engine::general_purpose::STANDARD.encode([3u8; 32]),
     )
     .unwrap()
-    .issue(claims(now + 600));
-    for (what, token) in [
-        ("expired", expired),
-        ("forged", stranger),
-        ("garbage", "ahv1.x.y".into()),
+    .issue(&claims(now - 10, now + 600));
+    for (token, says) in [
+        (expired, "invalid token: expired"),
+        (forever, "longer than the 2592000 s the hub accepts"),
+        (elsewhere, "the audience (aud) is not \"assethub\""),
+        (stranger, "invalid token: bad signature"),
+        ("ahv1.x.y".into(), "not a JWT"),
     ] {
         let mut client = pb::asset_hub_client::AssetHubClient::with_interceptor(
             world.channel.clone(),
             bearer(&token),
         );
         let status = client.query(demo_person_query()).await.unwrap_err();
-        assert_eq!(status.code(), Code::Unauthenticated, "{what}");
+        assert_eq!(status.code(), Code::Unauthenticated, "{says}");
+        assert!(status.message().contains(says), "{says}: {status:?}");
         assert!(!status
             .message()
             .contains(assethub_mocks::population::DEMO_PERSON_ID));
