@@ -58,6 +58,8 @@ pub enum ServeError {
 /// Everything a running hub is made of, built from a configuration.
 pub struct Hub {
     tls: Option<crate::config::TlsConfig>,
+    /// The public demo keys the configuration uses ([`HubConfig::demo_keys`]).
+    demo_keys: Vec<String>,
     pub search: HubService,
     pub orders: OrdersService,
     pub audit: AuditService,
@@ -157,6 +159,7 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     );
     Ok(Hub {
         tls: config.server.tls.clone(),
+        demo_keys: config.demo_keys(),
         gate: GateLayer::new(auth, audit.clone()),
         search: HubService::new(search, limits, audit.clone(), cases.clone()),
         orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
@@ -289,20 +292,23 @@ pub async fn serve_hub(
         .metrics_endpoint
         .map(|(listener, exporter)| AbortOnDrop(tokio::spawn(metrics::serve(listener, exporter))));
     let addr = listener.local_addr()?;
+    exposure(addr, hub.tls.is_some(), &hub.demo_keys)?;
     let mut builder = tonic::transport::Server::builder();
     match &hub.tls {
         Some(tls) => {
             builder = builder.tls_config(server_tls(tls)?)?;
             tracing::info!(%addr, client_ca = tls.client_ca_file.is_some(), "assethub serving over TLS");
         }
-        None if addr.ip().is_loopback() => {
+        None => {
             tracing::warn!(%addr, "assethub serving PLAINTEXT on loopback: configure [server.tls] for anything else");
         }
-        None => {
-            return Err(ServeError::Invalid(format!(
-            "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
-        )))
-        }
+    }
+    if !hub.demo_keys.is_empty() {
+        tracing::warn!(
+            %addr,
+            keys = hub.demo_keys.join("; "),
+            "assethub trusts or signs with PUBLIC demo keys (anyone can mint tokens with them): loopback only, never in production"
+        );
     }
     let served = builder
         .layer(RpcMetricsLayer::new(hub.metrics))
@@ -326,6 +332,25 @@ pub async fn serve_hub(
         );
     }
     served?;
+    Ok(())
+}
+
+/// Refuses a listener beyond loopback that would serve plaintext or trust public demo keys.
+fn exposure(addr: SocketAddr, tls: bool, demo_keys: &[String]) -> Result<(), ServeError> {
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if !tls {
+        return Err(ServeError::Invalid(format!(
+            "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
+        )));
+    }
+    if !demo_keys.is_empty() {
+        return Err(ServeError::Invalid(format!(
+            "refusing to serve on {addr}, which is not loopback, with public demo keys anyone can use: {}; configure your own",
+            demo_keys.join("; ")
+        )));
+    }
     Ok(())
 }
 
@@ -425,11 +450,7 @@ pub async fn spawn(config: HubConfig, addr: SocketAddr) -> Result<RunningHub, Se
     let hub = build(&config).await?;
     let (clock, desk) = (hub.clock.clone(), hub.desk.clone());
     let metrics_addr = hub.metrics_addr();
-    if config.server.tls.is_none() && !addr.ip().is_loopback() {
-        return Err(ServeError::Invalid(format!(
-            "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
-        )));
-    }
+    exposure(addr, hub.tls.is_some(), &hub.demo_keys)?;
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();

@@ -161,3 +161,73 @@ impl TokenIssuer {
             .unwrap_or_else(|e| panic!("signing with a valid Ed25519 key: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(role: Role, court: &str, officer: &str, days: i64) -> TokenRequest {
+        TokenRequest {
+            subject: "judge-0042".into(),
+            court: court.into(),
+            role,
+            officer: officer.into(),
+            days,
+        }
+    }
+
+    #[test]
+    fn issues_only_what_the_hub_accepts() {
+        let issuer = TokenIssuer::demo();
+        let policy = TokenPolicy::default();
+        let now = 1_800_000_000;
+        let (token, claims) = issuer
+            .issue_checked(&request(Role::Judge, "鄂0116", "王法官", 30), &policy, now)
+            .unwrap();
+        assert_eq!(claims.exp, now + 30 * 86_400);
+        assert!(!claims.jti.is_empty());
+        assert_eq!(token.split('.').count(), 3);
+        for (asked, says) in [
+            (
+                request(Role::Judge, "鄂0116", "", 30),
+                "an officer is required for the role judge",
+            ),
+            (
+                request(Role::Supervisor, "鄂0116", " ", 30),
+                "an officer is required",
+            ),
+            (
+                request(Role::CaseSystem, "XX", "", 30),
+                "court must be a court code",
+            ),
+            (
+                request(Role::CaseSystem, "鄂0116", "", 0),
+                "--days must be 1 to 30",
+            ),
+            (
+                request(Role::CaseSystem, "鄂0116", "", 31),
+                "--days must be 1 to 30",
+            ),
+            (
+                request(Role::CaseSystem, "鄂0116", "", -5),
+                "--days must be 1 to 30",
+            ),
+        ] {
+            let refused = issuer.issue_checked(&asked, &policy, now).unwrap_err();
+            assert!(refused.contains(says), "{refused}");
+        }
+        // A hub allowing one day: issue-token follows its configuration.
+        let short = TokenPolicy {
+            max_lifetime_secs: 86_400,
+            ..TokenPolicy::default()
+        };
+        let two_days = request(Role::Auditor, "鄂0116", "", 2);
+        assert!(issuer.issue_checked(&two_days, &short, now).is_err());
+    }
+
+    #[test]
+    fn the_demo_key_is_the_one_the_example_configuration_lists() {
+        assert_eq!(TokenIssuer::demo().public_x(), DEMO_ISSUER_X);
+        assert!(crate::config::EXAMPLE_CONFIG.contains(DEMO_ISSUER_X));
+    }
+}
