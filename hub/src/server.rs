@@ -1,10 +1,12 @@
 //! Assembling and running the hub: builds the registry, cache and search from a configuration,
-//! the order desk and its ledger, and serves `assethub.v1.AssetHub`, `Orders`, `Cases` and
-//! `Audit` with the standard gRPC health and reflection (v1 and v1alpha) services so tools
+//! the order desk and its ledger, and serves `assethub.v1.AssetHub`, `Orders`, `Cases`,
+//! `Audit` and `Tokens` with the standard gRPC health and reflection (v1 and v1alpha) services so tools
 //! like grpcurl, grpcio-reflection and grpc_health_probe work against it.
 
 use crate::audit::{AuditLog, AuditService, CallAudit, CheckpointFile, Checkpointer};
 use crate::auth::limit::RateLimiter;
+use crate::auth::revoke::Revocations;
+use crate::auth::revoke_api::TokensService;
 use crate::auth::Authenticator;
 use crate::cache::AnswerCache;
 use crate::cases::{CaseBook, CaseStore, CasesService};
@@ -26,6 +28,7 @@ use assethub_proto::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::cases_server::CasesServer;
 use assethub_proto::v1::orders_server::OrdersServer;
+use assethub_proto::v1::tokens_server::TokensServer;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -64,6 +67,10 @@ pub struct Hub {
     pub orders: OrdersService,
     pub audit: AuditService,
     pub cases: CasesService,
+    pub tokens: TokensService,
+    /// Revoked tokens, and how often other hubs' revocations are read from the ledger.
+    revocations: Arc<Revocations>,
+    revocation_poll: Duration,
     /// The case register (the demo registers its cases here before serving).
     pub case_book: Arc<CaseBook>,
     /// Authentication, authorization and audit in front of every service.
@@ -153,10 +160,15 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
             "no token issuers configured ([[auth.issuers]]): every call will be refused"
         );
     }
+    let revocations = Revocations::load(ledger.pool().clone())
+        .await
+        .map_err(LedgerError::from)?;
     let auth = Authenticator::new(
         verifier,
+        revocations.clone(),
         RateLimiter::new(config.auth.requests_per_sec, config.auth.burst),
     );
+    let issuers = config.auth.issuers.iter().map(|i| i.name.clone()).collect();
     Ok(Hub {
         tls: config.server.tls.clone(),
         demo_keys: config.demo_keys(),
@@ -166,6 +178,9 @@ pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
             .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
         cases: CasesService::new(cases.clone(), ledger, clock.clone()),
+        tokens: TokensService::new(revocations.clone(), issuers),
+        revocations,
+        revocation_poll: Duration::from_millis(config.auth.revocation_poll_ms),
         case_book: cases,
         checkpoints,
         checkpoint_every: match config.audit.checkpoint_interval_secs {
@@ -262,6 +277,9 @@ pub async fn serve_hub(
     health_reporter
         .set_serving::<AuditServer<AuditService>>()
         .await;
+    health_reporter
+        .set_serving::<TokensServer<TokensService>>()
+        .await;
     // Both reflection versions: grpcurl speaks v1, Python's grpcio-reflection and many other
     // tools still v1alpha.
     let reflection = reflection_builder().build_v1()?;
@@ -274,6 +292,10 @@ pub async fn serve_hub(
     let orders = OrdersServer::new(hub.orders);
     let audit = AuditServer::new(hub.audit);
     let cases = CasesServer::new(hub.cases);
+    let tokens = TokensServer::new(hub.tokens);
+    let _revocations = AbortOnDrop(tokio::spawn(
+        hub.revocations.clone().poll_every(hub.revocation_poll),
+    ));
     // Stops with the server, even when the serving task is aborted.
     let follow_up = AbortOnDrop(tokio::spawn(
         hub.desk
@@ -320,6 +342,7 @@ pub async fn serve_hub(
         .add_service(orders)
         .add_service(audit)
         .add_service(cases)
+        .add_service(tokens)
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await;
     drop(follow_up);

@@ -99,6 +99,20 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 }
             }
         }
+        Method::RevokeToken => code(
+            pb::tokens_client::TokensClient::with_interceptor(
+                world.channel.clone(),
+                bearer(&token(role, court)),
+            )
+            .revoke_token(pb::RevokeTokenRequest {
+                issuer: "demo".into(),
+                jti: format!("matrix-{}-{own}", role.as_str()),
+                subject: String::new(),
+                reason: "matrix".into(),
+            })
+            .await
+            .map(|_| ()),
+        ),
         Method::ListSources => code(
             search
                 .list_sources(pb::ListSourcesRequest {})
@@ -242,7 +256,7 @@ async fn fixtures(world: &mut World) -> Fixtures {
 /// `Y` the call passes authorization (whatever comes of it), `n` PERMISSION_DENIED. Court
 /// scoping shows in the second cell of each pair: every call names a case or order of
 /// [`COURT`], except the court-free methods (sources, audit, listing one's own cases).
-const MATRIX: [(Method, &str); 18] = [
+const MATRIX: [(Method, &str); 19] = [
     //                          cs  jd  sv  au  ad
     (Method::Query, /*          */ "Yn Yn Yn nn nn"),
     (Method::StreamQuery, /*    */ "Yn Yn Yn nn nn"),
@@ -262,6 +276,7 @@ const MATRIX: [(Method, &str); 18] = [
     (Method::UpdateCase, /*     */ "Yn nn nn nn nn"),
     (Method::GetCase, /*        */ "Yn Yn Yn nn nn"),
     (Method::ListCases, /*      */ "YY YY YY nn nn"),
+    (Method::RevokeToken, /*    */ "nn nn nn nn YY"),
 ];
 
 #[tokio::test]
@@ -309,7 +324,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             method.as_str()
         );
     }
-    assert_eq!(cells, 18 * 5 * 2);
+    assert_eq!(cells, 19 * 5 * 2);
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ pub mod credentials;
 pub mod issue;
 pub mod jwks;
 pub mod limit;
+pub mod revoke;
+pub mod revoke_api;
 pub mod role;
 pub mod token;
 mod verified;
@@ -49,13 +51,19 @@ impl From<Claims> for Caller {
 /// Authenticates requests and limits each caller's rate; shared by the gate.
 pub struct Authenticator {
     verifier: verified::VerifiedTokens,
+    revocations: Arc<revoke::Revocations>,
     limiter: RateLimiter,
 }
 
 impl Authenticator {
-    pub fn new(verifier: TokenVerifier, limiter: RateLimiter) -> Arc<Self> {
+    pub fn new(
+        verifier: TokenVerifier,
+        revocations: Arc<revoke::Revocations>,
+        limiter: RateLimiter,
+    ) -> Arc<Self> {
         Arc::new(Self {
             verifier: verified::VerifiedTokens::new(verifier),
+            revocations,
             limiter,
         })
     }
@@ -73,6 +81,7 @@ impl Authenticator {
             .ok_or_else(|| Status::unauthenticated("authorization must be `Bearer <token>`"))?;
         self.verifier
             .verify(token.trim(), now_secs())
+            .and_then(|claims| self.revocations.check(&claims).map(|()| claims))
             .map(Caller::from)
             .map_err(|e| Status::unauthenticated(format!("invalid token: {e}")))
     }
