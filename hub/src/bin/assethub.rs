@@ -319,21 +319,28 @@ fn issue_token(args: IssueTokenArgs) -> Result<(), Box<dyn std::error::Error>> {
         days: args.days,
     };
     let (token, claims) = issuer.issue_checked(&request, &policy, now_secs())?;
+    // The credentials file is checked before anything is printed: a refusal prints no token.
+    let saved = match args.save {
+        false => None,
+        true => {
+            let path = credentials::default_path().ok_or("no home directory")?;
+            let mut file = CredentialsFile::load(&path)?;
+            file.add(Credential {
+                issuer: claims.iss.clone(),
+                court: claims.court,
+                role: claims.role,
+                officer: claims.officer,
+                token: token.clone(),
+            })?;
+            Some((path, file))
+        }
+    };
     println!("{token}");
     eprintln!(
-        "jti {} (hubctl token revoke --issuer {} --jti {})",
+        "jti {} (hubctl token revoke --issuer {} --jti {} --reason ...)",
         claims.jti, claims.iss, claims.jti
     );
-    if args.save {
-        let path = credentials::default_path().ok_or("no home directory")?;
-        let mut file = CredentialsFile::load(&path)?;
-        file.add(Credential {
-            issuer: claims.iss,
-            court: claims.court,
-            role: claims.role,
-            officer: claims.officer,
-            token,
-        })?;
+    if let Some((path, file)) = saved {
         file.save(&path)?;
         eprintln!("saved to {}", path.display());
     }
