@@ -9,6 +9,7 @@ const PROTOS: &[&str] = &[
     "assethub/v1/orders.proto",
     "assethub/v1/audit.proto",
     "assethub/v1/cases.proto",
+    "assethub/v1/tokens.proto",
     "assethub/bench/v1/echo.proto",
 ];
 

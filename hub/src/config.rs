@@ -74,12 +74,21 @@ impl Default for MetricsConfig {
     }
 }
 
-/// Who may call: trusted token issuers and per-caller limits.
+/// Who may call: trusted token issuers, what their tokens must satisfy, per-caller limits.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
-    /// Issuers whose bearer tokens the hub accepts. None: every call is refused.
+    /// Issuers whose bearer tokens (JWTs) the hub accepts. None: every call is refused.
     pub issuers: Vec<IssuerConfig>,
+    /// The `aud` every token must name.
+    pub audience: String,
+    /// Longest token lifetime accepted (`exp - iat`), seconds.
+    pub max_token_lifetime_secs: i64,
+    /// Clock difference tolerated between issuers and the hub, seconds.
+    pub clock_skew_secs: i64,
+    /// How often revocations written by other hubs sharing the ledger are read (this hub's own
+    /// apply at once): the longest a token revoked elsewhere keeps working here.
+    pub revocation_poll_ms: u64,
     /// Sustained requests per second per caller (0: unlimited) and the burst allowed.
     pub requests_per_sec: u32,
     pub burst: u32,
@@ -110,9 +119,14 @@ pub struct ApprovalRule {
 
 impl Default for AuthConfig {
     fn default() -> Self {
+        let policy = crate::auth::TokenPolicy::default();
         Self {
             approval: Vec::new(),
             issuers: Vec::new(),
+            audience: policy.audience,
+            max_token_lifetime_secs: policy.max_lifetime_secs,
+            clock_skew_secs: policy.skew_secs,
+            revocation_poll_ms: 5_000,
             requests_per_sec: 500,
             burst: 1_000,
             refusals_per_sec_per_peer: 50,
@@ -122,22 +136,94 @@ impl Default for AuthConfig {
     }
 }
 
+/// A trusted token issuer: its `iss`, its keys (a JWKS, inline or in a file) and how its
+/// claims map to court, role and officer.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerConfig {
+    /// The issuer's `iss` claim, exactly.
     pub name: String,
-    /// Base64 32-byte Ed25519 public key.
-    pub public_key: String,
+    /// A JWKS file (`{"keys": [...]}`), as the identity provider publishes at its jwks_uri ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// ... or the JWKS document itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
+    /// Courts this issuer may speak for (empty: any); with one, tokens need no court claim.
+    #[serde(default)]
+    pub courts: Vec<String>,
+    /// Which claims hold the subject, court, role and officer.
+    #[serde(default)]
+    pub claims: crate::auth::ClaimNames,
+    /// The provider's role names and the hub role each means (empty: the hub's own names).
+    #[serde(default)]
+    pub roles: std::collections::BTreeMap<String, crate::auth::Role>,
+}
+
+impl IssuerConfig {
+    fn trusted(&self) -> Result<crate::auth::TrustedIssuer, String> {
+        let jwks = match (&self.jwks, &self.jwks_file) {
+            (Some(text), None) => text.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| format!("jwks_file {}: {e}", path.display()))?,
+            _ => return Err("give exactly one of jwks and jwks_file".into()),
+        };
+        if let Some(court) = self
+            .courts
+            .iter()
+            .find(|c| !assethub_connectors::domain::is_court_code(c))
+        {
+            return Err(format!("courts: {court:?} is not a court code"));
+        }
+        Ok(crate::auth::TrustedIssuer {
+            name: self.name.clone(),
+            keys: crate::auth::jwks::Jwks::parse(&jwks)?,
+            mapping: crate::auth::ClaimMapping {
+                names: self.claims.clone(),
+                roles: self.roles.clone(),
+                courts: self.courts.clone(),
+            },
+        })
+    }
 }
 
 impl AuthConfig {
+    pub fn policy(&self) -> crate::auth::TokenPolicy {
+        crate::auth::TokenPolicy {
+            audience: self.audience.clone(),
+            max_lifetime_secs: self.max_token_lifetime_secs,
+            skew_secs: self.clock_skew_secs,
+        }
+    }
+
     pub fn verifier(&self) -> Result<crate::auth::TokenVerifier, ConfigError> {
-        self.issuers
-            .iter()
-            .try_fold(crate::auth::TokenVerifier::default(), |v, i| {
-                v.trust(&i.name, &i.public_key)
-                    .map_err(|e| ConfigError::Invalid(format!("auth.issuers {}: {e}", i.name)))
-            })
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self.audience.trim().is_empty() {
+            return invalid("auth.audience must name the hub".into());
+        }
+        if self.max_token_lifetime_secs <= 0 || !(0..=3_600).contains(&self.clock_skew_secs) {
+            return invalid(
+                "auth.max_token_lifetime_secs must be > 0 and clock_skew_secs in 0..=3600".into(),
+            );
+        }
+        if !(1..=60_000).contains(&self.revocation_poll_ms) {
+            return invalid("auth.revocation_poll_ms must be in 1..=60000".into());
+        }
+        let mut names = HashSet::new();
+        let mut verifier = crate::auth::TokenVerifier::new(self.policy());
+        for issuer in &self.issuers {
+            if issuer.name.is_empty() || !names.insert(issuer.name.as_str()) {
+                return invalid(format!(
+                    "auth.issuers: name {:?} is empty or appears twice",
+                    issuer.name
+                ));
+            }
+            let trusted = issuer
+                .trusted()
+                .map_err(|e| ConfigError::Invalid(format!("auth.issuers {}: {e}", issuer.name)))?;
+            verifier = verifier.trust(trusted);
+        }
+        Ok(verifier)
     }
 }
 
@@ -572,6 +658,36 @@ impl HubConfig {
             );
         }
         Ok(())
+    }
+
+    /// The PUBLIC demo keys this configuration trusts or signs with: anyone can mint tokens,
+    /// sign instructions or forge checkpoints with them, so a hub serving beyond loopback
+    /// refuses to start with any (and warns on loopback).
+    pub fn demo_keys(&self) -> Vec<String> {
+        use assethub_connectors::signature::InstructionSigner;
+        let mut found: Vec<String> = self
+            .auth
+            .verifier()
+            .map(|v| {
+                v.issuers_with_ed25519(crate::auth::issue::DEMO_ISSUER_X)
+                    .into_iter()
+                    .map(|name| format!("auth.issuers {name} (the demo token issuer's key)"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let demo_signer = InstructionSigner::demo().public_key();
+        if self.trust.signer().map(|s| s.public_key()).ok() == Some(demo_signer) {
+            found.push("trust.instruction_key_seed (the demo instruction key)".into());
+        }
+        let demo_checkpoints =
+            crate::audit::CheckpointKey::demo(&self.trust.audit_checkpoint_key_id).public_key();
+        if self.trust.checkpoint_key().map(|k| k.public_key()).ok() == Some(demo_checkpoints) {
+            found.push("trust.audit_checkpoint_key_seed (the demo checkpoint key)".into());
+        }
+        if self.trust.audit_key.is_empty() {
+            found.push("trust.audit_key (the demo audit key)".into());
+        }
+        found
     }
 
     pub fn ttl_for(&self, source: &SourceConfig) -> Duration {

@@ -112,13 +112,14 @@ pub enum Method {
     UpdateCase,
     GetCase,
     ListCases,
+    RevokeToken,
 }
 
 /// The package of the hub's own services.
 pub const PACKAGE: &str = "assethub.v1";
 
 impl Method {
-    pub const ALL: [Method; 18] = [
+    pub const ALL: [Method; 19] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -137,6 +138,7 @@ impl Method {
         Self::UpdateCase,
         Self::GetCase,
         Self::ListCases,
+        Self::RevokeToken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -159,6 +161,7 @@ impl Method {
             Self::UpdateCase => "UpdateCase",
             Self::GetCase => "GetCase",
             Self::ListCases => "ListCases",
+            Self::RevokeToken => "RevokeToken",
         }
     }
 
@@ -175,6 +178,7 @@ impl Method {
             | Self::WatchEvents => "Orders",
             Self::VerifyAudit | Self::ListAudit | Self::CheckpointAudit => "Audit",
             Self::RegisterCase | Self::UpdateCase | Self::GetCase | Self::ListCases => "Cases",
+            Self::RevokeToken => "Tokens",
         }
     }
 

@@ -1,10 +1,12 @@
 //! Assembling and running the hub: builds the registry, cache and search from a configuration,
-//! the order desk and its ledger, and serves `assethub.v1.AssetHub`, `Orders`, `Cases` and
-//! `Audit` with the standard gRPC health and reflection (v1 and v1alpha) services so tools
+//! the order desk and its ledger, and serves `assethub.v1.AssetHub`, `Orders`, `Cases`,
+//! `Audit` and `Tokens` with the standard gRPC health and reflection (v1 and v1alpha) services so tools
 //! like grpcurl, grpcio-reflection and grpc_health_probe work against it.
 
 use crate::audit::{AuditLog, AuditService, CallAudit, CheckpointFile, Checkpointer};
 use crate::auth::limit::RateLimiter;
+use crate::auth::revoke::Revocations;
+use crate::auth::revoke_api::TokensService;
 use crate::auth::Authenticator;
 use crate::cache::AnswerCache;
 use crate::cases::{CaseBook, CaseStore, CasesService};
@@ -28,6 +30,7 @@ use assethub_proto::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::cases_server::CasesServer;
 use assethub_proto::v1::orders_server::OrdersServer;
+use assethub_proto::v1::tokens_server::TokensServer;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,10 +66,16 @@ pub struct Hub {
     tls: Option<crate::config::TlsConfig>,
     /// How connections are kept alive and when they are closed.
     connections: Connections,
+    /// The public demo keys the configuration uses ([`HubConfig::demo_keys`]).
+    demo_keys: Vec<String>,
     pub search: HubService,
     pub orders: OrdersService,
     pub audit: AuditService,
     pub cases: CasesService,
+    pub tokens: TokensService,
+    /// Revoked tokens, and how often other hubs' revocations are read from the ledger.
+    revocations: Arc<Revocations>,
+    revocation_poll: Duration,
     /// The case register (the demo registers its cases here before serving).
     pub case_book: Arc<CaseBook>,
     /// Authentication, authorization and audit in front of every service.
@@ -160,12 +169,18 @@ pub async fn build_with_clock(config: &HubConfig, clock: Arc<Clock>) -> Result<H
             "no token issuers configured ([[auth.issuers]]): every call will be refused"
         );
     }
+    let revocations = Revocations::load(ledger.pool().clone())
+        .await
+        .map_err(LedgerError::from)?;
     let auth = Authenticator::new(
         verifier,
+        revocations.clone(),
         RateLimiter::new(config.auth.requests_per_sec, config.auth.burst),
     );
+    let issuers = config.auth.issuers.iter().map(|i| i.name.clone()).collect();
     Ok(Hub {
         tls: config.server.tls.clone(),
+        demo_keys: config.demo_keys(),
         gate: GateLayer::new(auth, audit.clone(), gate_limits(config))
             .with_metrics(metrics.clone()),
         connections: Connections::from(&config.server),
@@ -174,6 +189,9 @@ pub async fn build_with_clock(config: &HubConfig, clock: Arc<Clock>) -> Result<H
             .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
         cases: CasesService::new(cases.clone(), ledger, clock.clone()),
+        tokens: TokensService::new(revocations.clone(), issuers),
+        revocations,
+        revocation_poll: Duration::from_millis(config.auth.revocation_poll_ms),
         case_book: cases,
         checkpoints,
         checkpoint_every: match config.audit.checkpoint_interval_secs {
@@ -305,6 +323,9 @@ pub async fn serve_hub(
     health_reporter
         .set_serving::<AuditServer<AuditService>>()
         .await;
+    health_reporter
+        .set_serving::<TokensServer<TokensService>>()
+        .await;
     // Both reflection versions: grpcurl speaks v1, Python's grpcio-reflection and many other
     // tools still v1alpha.
     let reflection = reflection_builder().build_v1()?;
@@ -323,6 +344,12 @@ pub async fn serve_hub(
     let cases = CasesServer::new(hub.cases)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let tokens = TokensServer::new(hub.tokens)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let _revocations = AbortOnDrop(tokio::spawn(
+        hub.revocations.clone().poll_every(hub.revocation_poll),
+    ));
     // Stops with the server, even when the serving task is aborted.
     let follow_up = AbortOnDrop(tokio::spawn(
         hub.desk
@@ -343,6 +370,7 @@ pub async fn serve_hub(
         .metrics_endpoint
         .map(|(listener, exporter)| AbortOnDrop(tokio::spawn(metrics::serve(listener, exporter))));
     let addr = listener.local_addr()?;
+    exposure(addr, hub.tls.is_some(), &hub.demo_keys)?;
     let connections = hub.connections;
     let mut builder = tonic::transport::Server::builder()
         .max_concurrent_streams(connections.max_calls)
@@ -353,14 +381,16 @@ pub async fn serve_hub(
             builder = builder.tls_config(server_tls(tls)?)?;
             tracing::info!(%addr, client_ca = tls.client_ca_file.is_some(), "assethub serving over TLS");
         }
-        None if addr.ip().is_loopback() => {
+        None => {
             tracing::warn!(%addr, "assethub serving PLAINTEXT on loopback: configure [server.tls] for anything else");
         }
-        None => {
-            return Err(ServeError::Invalid(format!(
-            "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
-        )))
-        }
+    }
+    if !hub.demo_keys.is_empty() {
+        tracing::warn!(
+            %addr,
+            keys = hub.demo_keys.join("; "),
+            "assethub trusts or signs with PUBLIC demo keys (anyone can mint tokens with them): loopback only, never in production"
+        );
     }
     let served = builder
         .layer(RpcMetricsLayer::new(hub.metrics))
@@ -373,6 +403,7 @@ pub async fn serve_hub(
         .add_service(orders)
         .add_service(audit)
         .add_service(cases)
+        .add_service(tokens)
         .serve_with_incoming_shutdown(guarded(listener, connections), shutdown)
         .await;
     gate.flush_refusals(true).await;
@@ -386,6 +417,25 @@ pub async fn serve_hub(
         );
     }
     served?;
+    Ok(())
+}
+
+/// Refuses a listener beyond loopback that would serve plaintext or trust public demo keys.
+fn exposure(addr: SocketAddr, tls: bool, demo_keys: &[String]) -> Result<(), ServeError> {
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if !tls {
+        return Err(ServeError::Invalid(format!(
+            "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
+        )));
+    }
+    if !demo_keys.is_empty() {
+        return Err(ServeError::Invalid(format!(
+            "refusing to serve on {addr}, which is not loopback, with public demo keys anyone can use: {}; configure your own",
+            demo_keys.join("; ")
+        )));
+    }
     Ok(())
 }
 
@@ -508,11 +558,7 @@ pub async fn spawn_with_clock(
     let hub = build_with_clock(&config, clock).await?;
     let (clock, desk) = (hub.clock.clone(), hub.desk.clone());
     let metrics_addr = hub.metrics_addr();
-    if config.server.tls.is_none() && !addr.ip().is_loopback() {
-        return Err(ServeError::Invalid(format!(
-            "refusing to serve plaintext on {addr}, which is not loopback: configure [server.tls]"
-        )));
-    }
+    exposure(addr, hub.tls.is_some(), &hub.demo_keys)?;
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();

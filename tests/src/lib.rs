@@ -58,12 +58,13 @@ pub type Authed = InterceptedService<Channel, Bearer>;
 /// A token of the demo issuer for `role` at `court`, valid for an hour.
 pub fn token(role: Role, court: &str) -> String {
     let now = assethub_hub::auth::now_secs();
-    assethub_hub::auth::TokenIssuer::demo().issue(assethub_hub::auth::Claims {
+    assethub_hub::auth::TokenIssuer::demo().issue(&assethub_hub::auth::Claims {
         iss: String::new(),
         sub: format!("{}@{court}", role.as_str()),
         officer: officer_of(role).into(),
         court: court.into(),
         role,
+        jti: String::new(),
         iat: now,
         exp: now + 3_600,
     })

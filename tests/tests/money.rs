@@ -264,12 +264,13 @@ async fn deductions_wait_for_four_eyes_and_go_only_into_the_case_account() {
 /// A token of the demo issuer for a supervisor of [`COURT`] with this subject and name.
 fn supervisor_token(sub: &str, officer: &str) -> String {
     let now = assethub_hub::auth::now_secs();
-    TokenIssuer::demo().issue(Claims {
+    TokenIssuer::demo().issue(&Claims {
         iss: String::new(),
         sub: sub.into(),
         officer: officer.into(),
         court: COURT.into(),
         role: Role::Supervisor,
+        jti: String::new(),
         iat: now,
         exp: now + 3_600,
     })

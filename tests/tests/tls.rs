@@ -128,3 +128,45 @@ async fn plaintext_beyond_loopback_refuses_to_start() {
     let message = refused.err().expect("refused").to_string();
     assert!(message.contains("not loopback"), "{message}");
 }
+
+#[tokio::test]
+async fn beyond_loopback_the_hub_refuses_public_demo_keys_even_over_tls() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    pki(dir.path());
+    let anywhere = "0.0.0.0:0".parse().unwrap();
+    let refused = spawn(config(dir.path(), false), anywhere).await;
+    let message = refused.err().expect("refused").to_string();
+    for key in [
+        "auth.issuers demo",
+        "trust.instruction_key_seed",
+        "trust.audit_checkpoint_key_seed",
+        "trust.audit_key",
+    ] {
+        assert!(message.contains(key), "{key}: {message}");
+    }
+    // The demo issuer's key under another name is still the demo's key.
+    let mut renamed = config(dir.path(), false);
+    renamed.auth.issuers[0].name = "court-ca".into();
+    let message = spawn(renamed, anywhere)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(message.contains("auth.issuers court-ca"), "{message}");
+
+    // Keys of its own: it serves.
+    let seed = |n: u8| base64::engine::general_purpose::STANDARD.encode([n; 32]);
+    let mut own = config(dir.path(), false);
+    own.auth.issuers[0].jwks = Some(
+        assethub_hub::auth::TokenIssuer::from_seed("demo", "k1", &seed(1))
+            .unwrap()
+            .jwks(),
+    );
+    own.trust.instruction_key_seed = seed(2);
+    own.trust.audit_checkpoint_key_seed = seed(3);
+    own.trust.audit_key = "a secret of this hub".into();
+    own.audit.checkpoint_file = dir.path().join("checkpoints.jsonl");
+    let hub = spawn(own, anywhere).await.expect("no demo key: it serves");
+    hub.shutdown().await.unwrap();
+}

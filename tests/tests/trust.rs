@@ -99,6 +99,20 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 }
             }
         }
+        Method::RevokeToken => code(
+            pb::tokens_client::TokensClient::with_interceptor(
+                world.channel.clone(),
+                bearer(&token(role, court)),
+            )
+            .revoke_token(pb::RevokeTokenRequest {
+                issuer: "demo".into(),
+                jti: format!("matrix-{}-{own}", role.as_str()),
+                subject: String::new(),
+                reason: "matrix".into(),
+            })
+            .await
+            .map(|_| ()),
+        ),
         Method::ListSources => code(
             search
                 .list_sources(pb::ListSourcesRequest {})
@@ -242,7 +256,7 @@ async fn fixtures(world: &mut World) -> Fixtures {
 /// `Y` the call passes authorization (whatever comes of it), `n` PERMISSION_DENIED. Court
 /// scoping shows in the second cell of each pair: every call names a case or order of
 /// [`COURT`], except the court-free methods (sources, audit, listing one's own cases).
-const MATRIX: [(Method, &str); 18] = [
+const MATRIX: [(Method, &str); 19] = [
     //                          cs  jd  sv  au  ad
     (Method::Query, /*          */ "Yn Yn Yn nn nn"),
     (Method::StreamQuery, /*    */ "Yn Yn Yn nn nn"),
@@ -262,6 +276,7 @@ const MATRIX: [(Method, &str); 18] = [
     (Method::UpdateCase, /*     */ "Yn nn nn nn nn"),
     (Method::GetCase, /*        */ "Yn Yn Yn nn nn"),
     (Method::ListCases, /*      */ "YY YY YY nn nn"),
+    (Method::RevokeToken, /*    */ "nn nn nn nn YY"),
 ];
 
 #[tokio::test]
@@ -309,7 +324,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             method.as_str()
         );
     }
-    assert_eq!(cells, 18 * 5 * 2);
+    assert_eq!(cells, 19 * 5 * 2);
 }
 
 #[tokio::test]
@@ -361,34 +376,44 @@ async fn missing_forged_and_expired_tokens_are_unauthenticated() {
     assert_eq!(status.code(), Code::Unauthenticated);
 
     let now = assethub_hub::auth::now_secs();
-    let claims = |exp: i64| Claims {
+    let claims = |iat: i64, exp: i64| Claims {
         iss: String::new(),
         sub: "judge-x".into(),
         officer: "王法官".into(),
         court: COURT.into(),
         role: Role::Judge,
-        iat: now - 10,
+        jti: String::new(),
+        iat,
         exp,
     };
-    let expired = TokenIssuer::demo().issue(claims(now - 1));
+    let demo = TokenIssuer::demo();
+    let expired = demo.issue(&claims(now - 7_200, now - 3_600));
+    let forever = demo.issue(&claims(now - 10, i64::MAX));
+    let elsewhere = TokenIssuer::demo()
+        .with_audience("another-hub")
+        .issue(&claims(now - 10, now + 600));
     use base64::Engine;
     let stranger = TokenIssuer::from_seed(
         "demo",
+        "demo-1",
         &base64::engine::general_purpose::STANDARD.encode([3u8; 32]),
     )
     .unwrap()
-    .issue(claims(now + 600));
-    for (what, token) in [
-        ("expired", expired),
-        ("forged", stranger),
-        ("garbage", "ahv1.x.y".into()),
+    .issue(&claims(now - 10, now + 600));
+    for (token, says) in [
+        (expired, "invalid token: expired"),
+        (forever, "longer than the 2592000 s the hub accepts"),
+        (elsewhere, "the audience (aud) is not \"assethub\""),
+        (stranger, "invalid token: bad signature"),
+        ("ahv1.x.y".into(), "not a JWT"),
     ] {
         let mut client = pb::asset_hub_client::AssetHubClient::with_interceptor(
             world.channel.clone(),
             bearer(&token),
         );
         let status = client.query(demo_person_query()).await.unwrap_err();
-        assert_eq!(status.code(), Code::Unauthenticated, "{what}");
+        assert_eq!(status.code(), Code::Unauthenticated, "{says}");
+        assert!(status.message().contains(says), "{says}: {status:?}");
         assert!(!status
             .message()
             .contains(assethub_mocks::population::DEMO_PERSON_ID));

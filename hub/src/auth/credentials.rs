@@ -1,14 +1,18 @@
 //! The operator's credentials file (`~/.config/assethub/credentials.toml`, or the path in
 //! `ASSETHUB_CREDENTIALS`): tokens by court and role. `assethub demo` writes development ones,
-//! `assethub issue-token --save` adds real ones, and `hubctl` picks the one a command needs.
+//! `assethub issue-token --save` adds others (never replacing another issuer's, so it cannot
+//! break the demo's), and `hubctl` picks the one a command needs.
 
-use super::token::{Claims, TokenIssuer};
+use super::{Claims, TokenIssuer};
 use crate::identity::Role;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
+    /// The token's issuer (`iss`).
+    #[serde(default)]
+    pub issuer: String,
     pub court: String,
     pub role: Role,
     pub officer: String,
@@ -60,6 +64,27 @@ impl CredentialsFile {
         self.credentials.push(credential);
     }
 
+    /// Adds `credential` like [`Self::put`], but refuses to replace another issuer's token
+    /// for the same court and role (e.g. the demo's, which the demo hub needs).
+    pub fn add(&mut self, credential: Credential) -> Result<(), String> {
+        if let Some(other) = self.credentials.iter().find(|c| {
+            c.court == credential.court
+                && c.role == credential.role
+                && c.issuer != credential.issuer
+        }) {
+            return Err(format!(
+                "the credentials file already holds a token of issuer {:?} for {} {}; \
+                 keep this one in a file of its own: ASSETHUB_CREDENTIALS=FILE with both \
+                 issue-token --save and hubctl",
+                other.issuer,
+                credential.court,
+                credential.role.as_str()
+            ));
+        }
+        self.put(credential);
+        Ok(())
+    }
+
     /// The first credential for `court` (any court when `None`) among `roles`, in that order
     /// of preference.
     pub fn pick(&self, roles: &[Role], court: Option<&str>) -> Option<&Credential> {
@@ -83,16 +108,18 @@ pub fn demo(courts: &[&str], now_secs: i64, days: i64) -> CredentialsFile {
                 Role::Supervisor => "李庭长",
                 _ => "",
             };
-            let token = issuer.issue(Claims {
+            let token = issuer.issue(&Claims {
                 iss: String::new(),
                 sub: format!("demo-{}@{court}", role.as_str()),
                 officer: officer.into(),
                 court: (*court).into(),
                 role,
+                jti: String::new(),
                 iat: now_secs,
                 exp: now_secs + days * 86_400,
             });
             file.put(Credential {
+                issuer: issuer.name().into(),
                 court: (*court).into(),
                 role,
                 officer: officer.into(),
@@ -124,5 +151,30 @@ mod tests {
             CredentialsFile::load(&dir.path().join("missing.toml")).unwrap(),
             CredentialsFile::default()
         );
+    }
+
+    #[test]
+    fn another_issuers_token_never_replaces_the_demos() {
+        let mut file = demo(&["鄂0116"], 1_000, 30);
+        let before = file.clone();
+        let mine = |issuer: &str| Credential {
+            issuer: issuer.into(),
+            court: "鄂0116".into(),
+            role: Role::Judge,
+            officer: "王法官".into(),
+            token: format!("{issuer}-token"),
+        };
+        let refused = file.add(mine("court-ca")).unwrap_err();
+        assert!(refused.contains("ASSETHUB_CREDENTIALS"), "{refused}");
+        assert_eq!(file, before, "nothing changed");
+        // Another court or role, or the same issuer again, is added or replaced.
+        file.add(Credential {
+            court: "鄂01".into(),
+            ..mine("court-ca")
+        })
+        .unwrap();
+        file.add(mine("demo")).unwrap();
+        let judge = file.pick(&[Role::Judge], Some("鄂0116")).unwrap();
+        assert_eq!(judge.token, "demo-token");
     }
 }

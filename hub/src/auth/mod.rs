@@ -1,6 +1,8 @@
 //! Who may call the hub and what they may do (DOMAIN rule 7).
 //!
-//! - `token`: signed bearer tokens (court, role, officer) and the issuers the hub trusts.
+//! - `token`: bearer tokens (JWTs) and the issuers the hub trusts; `jwks` their keys, `claims`
+//!   how their claims map to court, role and officer; `issue` a development issuer.
+//! - `revoke`: revoked tokens, kept in the ledger so every hub sharing it refuses them.
 //! - `role`: the permission matrix (role × method).
 //! - `limit`: per-caller rate limits.
 //! - here: the [`Authenticator`] the gate ([`crate::gate`]) uses to turn a request's bearer
@@ -10,15 +12,22 @@
 //! Identities (`Caller`, `Role`, `Method`) live in [`crate::identity`]; they are re-exported
 //! here for convenience.
 
+pub mod claims;
 pub mod credentials;
+pub mod issue;
+pub mod jwks;
 pub mod limit;
+pub mod revoke;
+pub mod revoke_api;
 pub mod role;
 pub mod token;
 mod verified;
 
 pub use crate::identity::{normalize_name, Caller, Method, Role};
+pub use claims::{ClaimMapping, ClaimNames, Claims};
+pub use issue::TokenIssuer;
 pub use role::allows;
-pub use token::{Claims, TokenError, TokenIssuer, TokenVerifier};
+pub use token::{TokenError, TokenPolicy, TokenVerifier, TrustedIssuer};
 
 use limit::RateLimiter;
 use std::sync::Arc;
@@ -42,13 +51,19 @@ impl From<Claims> for Caller {
 /// Authenticates requests and limits each caller's rate; shared by the gate.
 pub struct Authenticator {
     verifier: verified::VerifiedTokens,
+    revocations: Arc<revoke::Revocations>,
     limiter: RateLimiter,
 }
 
 impl Authenticator {
-    pub fn new(verifier: TokenVerifier, limiter: RateLimiter) -> Arc<Self> {
+    pub fn new(
+        verifier: TokenVerifier,
+        revocations: Arc<revoke::Revocations>,
+        limiter: RateLimiter,
+    ) -> Arc<Self> {
         Arc::new(Self {
             verifier: verified::VerifiedTokens::new(verifier),
+            revocations,
             limiter,
         })
     }
@@ -66,6 +81,7 @@ impl Authenticator {
             .ok_or_else(|| Status::unauthenticated("authorization must be `Bearer <token>`"))?;
         self.verifier
             .verify(token.trim(), now_secs())
+            .and_then(|claims| self.revocations.check(&claims).map(|()| claims))
             .map(Caller::from)
             .map_err(|e| Status::unauthenticated(format!("invalid token: {e}")))
     }

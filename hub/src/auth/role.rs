@@ -19,6 +19,6 @@ pub fn allows(role: Role, method: Method) -> bool {
             search || read_orders || read_cases || control || method == DecideApproval
         }
         Role::Auditor => matches!(method, VerifyAudit | ListAudit | CheckpointAudit),
-        Role::Admin => matches!(method, ListSources),
+        Role::Admin => matches!(method, ListSources | RevokeToken),
     }
 }

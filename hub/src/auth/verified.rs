@@ -1,83 +1,107 @@
-//! Tokens already verified, so a caller's every call does not pay for an Ed25519 check (it
+//! Tokens already verified, so a caller's every call does not pay for a signature check (it
 //! was ~65 % of the hub's CPU under sustained load). Only tokens that verified are kept, by
-//! their exact text; a hit still checks expiry against the clock (the one claim that changes
-//! with time: a token not yet valid was never kept). Bounded: when full it starts afresh.
+//! their exact text, in a bounded cache (moka: least recently used go first when full, each
+//! entry gone once its token expires); a hit still checks expiry against the clock (a token not
+//! yet valid was never kept). Revocation is checked after this, on every call.
 
-use super::token::{Claims, TokenError, TokenVerifier};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use super::claims::Claims;
+use super::token::{TokenError, TokenVerifier};
+use moka::sync::Cache;
+use std::time::{Duration, Instant};
 
 /// Most tokens kept (one per active caller in practice).
-const CAPACITY: usize = 10_000;
+const CAPACITY: u64 = 10_000;
 
 pub struct VerifiedTokens {
     verifier: TokenVerifier,
-    known: Mutex<HashMap<String, Claims>>,
+    known: Cache<String, Claims>,
+}
+
+/// Each entry lives until its token expires (plus the skew), judged when it is kept.
+struct UntilExpiry {
+    skew_secs: i64,
+}
+
+impl moka::Expiry<String, Claims> for UntilExpiry {
+    fn expire_after_create(&self, _: &String, claims: &Claims, _: Instant) -> Option<Duration> {
+        let left = claims
+            .exp
+            .saturating_add(self.skew_secs)
+            .saturating_sub(super::now_secs());
+        Some(Duration::from_secs(left.max(0) as u64))
+    }
 }
 
 impl VerifiedTokens {
     pub fn new(verifier: TokenVerifier) -> Self {
+        let skew_secs = verifier.policy().skew_secs;
         Self {
             verifier,
-            known: Mutex::default(),
+            known: Cache::builder()
+                .max_capacity(CAPACITY)
+                .expire_after(UntilExpiry { skew_secs })
+                .build(),
         }
     }
 
     /// The token's claims if it is valid at `now_secs`.
     pub fn verify(&self, token: &str, now_secs: i64) -> Result<Claims, TokenError> {
-        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(claims) = known.get(token) {
-            if claims.exp <= now_secs {
-                known.remove(token);
+        if let Some(claims) = self.known.get(token) {
+            if claims.exp.saturating_add(self.verifier.policy().skew_secs) <= now_secs {
+                self.known.invalidate(token);
                 return Err(TokenError::Expired);
             }
-            return Ok(claims.clone());
+            return Ok(claims);
         }
-        drop(known);
         let claims = self.verifier.verify(token, now_secs)?;
-        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        if known.len() >= CAPACITY {
-            known.clear();
-        }
-        known.insert(token.to_string(), claims.clone());
+        self.known.insert(token.to_string(), claims.clone());
         Ok(claims)
+    }
+
+    /// Tokens kept now (after pending evictions).
+    #[cfg(test)]
+    fn kept(&self) -> u64 {
+        self.known.run_pending_tasks();
+        self.known.entry_count()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::token::TokenIssuer;
+    use crate::auth::token::{TokenPolicy, TrustedIssuer};
+    use crate::auth::{jwks::Jwks, ClaimMapping, TokenIssuer};
     use crate::identity::Role;
 
-    fn issuer() -> TokenIssuer {
-        TokenIssuer::demo()
-    }
-
-    fn claims(exp: i64) -> Claims {
+    fn claims(sub: &str, iat: i64, exp: i64) -> Claims {
         Claims {
             iss: String::new(),
-            sub: "case-system-1".into(),
+            sub: sub.into(),
             officer: "王法官".into(),
             court: "鄂0116".into(),
             role: Role::Judge,
-            iat: 1_000,
+            jti: String::new(),
+            iat,
             exp,
         }
     }
 
     fn verified() -> VerifiedTokens {
-        VerifiedTokens::new(
-            TokenVerifier::default()
-                .trust("demo", &issuer().public_key())
-                .unwrap(),
-        )
+        let policy = TokenPolicy {
+            skew_secs: 0,
+            ..TokenPolicy::default()
+        };
+        VerifiedTokens::new(TokenVerifier::new(policy).trust(TrustedIssuer {
+            name: "demo".into(),
+            keys: Jwks::parse(&TokenIssuer::demo().jwks()).unwrap(),
+            mapping: ClaimMapping::default(),
+        }))
     }
 
     #[test]
     fn a_known_token_still_expires() {
         let tokens = verified();
-        let token = issuer().issue(claims(2_000));
+        let token = TokenIssuer::demo().issue(&claims("case-system-1", 1_000, 2_000));
         assert_eq!(tokens.verify(&token, 1_500).unwrap().sub, "case-system-1");
         assert_eq!(tokens.verify(&token, 1_999).unwrap().sub, "case-system-1");
         assert_eq!(tokens.verify(&token, 2_000), Err(TokenError::Expired));
@@ -86,9 +110,29 @@ mod tests {
     #[test]
     fn a_forged_token_is_never_kept() {
         let tokens = verified();
-        let token = issuer().issue(claims(2_000));
-        let forged = format!("{}A", &token[..token.len() - 1]);
+        let token = TokenIssuer::demo().issue(&claims("case-system-1", 1_000, 2_000));
+        // One signature character changed (not the last, whose low bits are padding).
+        let at = token.len() - 10;
+        let swap = if &token[at..=at] == "A" { "B" } else { "A" };
+        let forged = format!("{}{swap}{}", &token[..at], &token[at + 1..]);
         assert_eq!(tokens.verify(&forged, 1_500), Err(TokenError::BadSignature));
         assert_eq!(tokens.verify(&forged, 1_500), Err(TokenError::BadSignature));
+        assert_eq!(tokens.kept(), 0);
+    }
+
+    #[test]
+    fn past_capacity_old_tokens_go_and_recent_ones_stay() {
+        let tokens = verified();
+        let now = super::super::now_secs();
+        let issuer = TokenIssuer::demo();
+        let first = issuer.issue(&claims("caller-0", now, now + 3_600));
+        tokens.verify(&first, now).unwrap();
+        for n in 1..=CAPACITY + 500 {
+            let token = issuer.issue(&claims(&format!("caller-{n}"), now, now + 3_600));
+            tokens.verify(&token, now).unwrap();
+        }
+        // Bounded, and never emptied wholesale (the old cache cleared itself at 10,000).
+        let kept = tokens.kept();
+        assert!(kept <= CAPACITY && kept > CAPACITY / 2, "{kept}");
     }
 }

@@ -5,13 +5,15 @@
 //!   embedded example configuration on 127.0.0.1:50051, after writing development credentials
 //!   for every role (courts 鄂0116 and 鄂01) where `hubctl` finds them; nothing else needed.
 //!   Prometheus metrics at http://127.0.0.1:9464/metrics (`[metrics]` in the configuration).
-//! - `assethub issue-token`: sign a bearer token with an issuer's key (and save it for hubctl).
-//! - `assethub keygen`: a new Ed25519 key (seed and public key) for an issuer or for signing
-//!   instructions.
+//! - `assethub issue-token`: a development JWT issuer: signs a bearer token the hub accepts
+//!   (refusing what the hub would refuse) and with --save keeps it for hubctl.
+//! - `assethub keygen`: a new Ed25519 key (seed, public key and JWKS) for an issuer or for
+//!   signing instructions.
 
 use assethub_connectors::domain::{CaseNumber, DebtorId};
 use assethub_hub::auth::credentials::{self, Credential, CredentialsFile};
-use assethub_hub::auth::{normalize_name, now_secs, Claims, Role, TokenIssuer};
+use assethub_hub::auth::issue::TokenRequest;
+use assethub_hub::auth::{normalize_name, now_secs, Role, TokenIssuer, TokenPolicy};
 use assethub_hub::cases::model::{CaseDebtor, NewCase};
 use assethub_hub::cases::{CaseBook, CaseError};
 use assethub_hub::config::HubConfig;
@@ -58,34 +60,52 @@ enum Command {
         #[arg(long)]
         fresh: bool,
     },
-    /// Sign a bearer token: prints it, and with --save adds it to hubctl's credentials file.
-    IssueToken {
-        /// Issuer name, as the hub's [[auth.issuers]] lists it.
-        #[arg(long)]
-        issuer: String,
-        /// The issuer's base64 Ed25519 seed (or env ASSETHUB_ISSUER_SEED).
-        #[arg(long, env = "ASSETHUB_ISSUER_SEED", hide_env_values = true)]
-        seed: String,
-        /// Court code, e.g. 鄂0116.
-        #[arg(long)]
-        court: String,
-        /// case_system, judge, supervisor, auditor or admin.
-        #[arg(long, value_parser = parse_role)]
-        role: Role,
-        /// The caller id (a case system's client id, an officer's user id).
-        #[arg(long)]
-        subject: String,
-        /// The officer's name (required for judges and supervisors).
-        #[arg(long, default_value = "")]
-        officer: String,
-        #[arg(long, default_value_t = 30)]
-        days: i64,
-        /// Also write it to the credentials file hubctl reads.
-        #[arg(long)]
-        save: bool,
+    /// Sign a bearer token (an EdDSA JWT) for development: prints it, and with --save adds it
+    /// to hubctl's credentials file. Refuses what the hub would refuse.
+    IssueToken(IssueTokenArgs),
+    /// Print a new Ed25519 key: its seed (keep secret), public key and JWKS.
+    Keygen {
+        /// The key id the JWKS gives it (issue-token --kid).
+        #[arg(long, default_value = "key-1")]
+        kid: String,
     },
-    /// Print a new Ed25519 key: its seed (keep secret) and public key.
-    Keygen,
+}
+
+#[derive(clap::Args)]
+struct IssueTokenArgs {
+    /// Issuer name: the token's iss, as the hub's [[auth.issuers]] name lists it.
+    #[arg(long)]
+    issuer: String,
+    /// The issuer's base64 Ed25519 seed (or env ASSETHUB_ISSUER_SEED).
+    #[arg(long, env = "ASSETHUB_ISSUER_SEED", hide_env_values = true)]
+    seed: String,
+    /// The key's id in the issuer's JWKS (keygen --kid).
+    #[arg(long, default_value = "key-1")]
+    kid: String,
+    /// Court code, e.g. 鄂0116.
+    #[arg(long)]
+    court: String,
+    /// case_system, judge, supervisor, auditor or admin.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// The caller id (a case system's client id, an officer's user id).
+    #[arg(long)]
+    subject: String,
+    /// The officer's name (required for judges and supervisors).
+    #[arg(long, default_value = "")]
+    officer: String,
+    /// Days the token lives: 1 up to the hub's max_token_lifetime_secs.
+    #[arg(long, default_value_t = 30)]
+    days: i64,
+    /// The hub's configuration, for its audience, maximum lifetime and clock skew [default:
+    /// the defaults: audience "assethub", 30 days].
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Also add it to the credentials file hubctl reads ($ASSETHUB_CREDENTIALS or
+    /// ~/.config/assethub/credentials.toml); never replaces another issuer's token for the
+    /// same court and role (the demo's): use a file of its own for those.
+    #[arg(long)]
+    save: bool,
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -105,25 +125,19 @@ async fn main() {
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let demo = matches!(cli.command, Command::Demo { .. });
     let (config, listen, _agencies) = match cli.command {
-        Command::IssueToken {
-            issuer,
-            seed,
-            court,
-            role,
-            subject,
-            officer,
-            days,
-            save,
-        } => return issue_token(&issuer, &seed, court, role, subject, officer, days, save),
-        Command::Keygen => {
+        Command::IssueToken(args) => return issue_token(args),
+        Command::Keygen { kid } => {
             let mut seed = [0u8; 32];
             rand::fill(&mut seed);
             use base64::Engine;
             let seed = base64::engine::general_purpose::STANDARD.encode(seed);
-            let key = TokenIssuer::from_seed("new", &seed)?;
+            let key = TokenIssuer::from_seed("new", &kid, &seed)?;
+            let public = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(key.public_x())
+                .map(|b| base64::engine::general_purpose::STANDARD.encode(b))?;
             println!(
-                "seed (secret):  {seed}\npublic key:     {}",
-                key.public_key()
+                "seed (secret):  {seed}\npublic key:     {public}\njwks:           {}",
+                key.jwks()
             );
             return Ok(());
         }
@@ -289,38 +303,44 @@ fn write_demo_credentials() {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn issue_token(
-    issuer: &str,
-    seed: &str,
-    court: String,
-    role: Role,
-    subject: String,
-    officer: String,
-    days: i64,
-    save: bool,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let issuer = TokenIssuer::from_seed(issuer, seed)?;
-    let now = now_secs();
-    let token = issuer.issue(Claims {
-        iss: String::new(),
-        sub: subject,
-        officer: officer.clone(),
-        court: court.clone(),
-        role,
-        iat: now,
-        exp: now + days * 86_400,
-    });
+/// Issues a token the hub accepts, or says why the hub would refuse it.
+fn issue_token(args: IssueTokenArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let policy = match &args.config {
+        Some(path) => HubConfig::from_file(path)?.auth.policy(),
+        None => TokenPolicy::default(),
+    };
+    let issuer = TokenIssuer::from_seed(&args.issuer, &args.kid, &args.seed)?
+        .with_audience(&policy.audience);
+    let request = TokenRequest {
+        subject: args.subject,
+        court: args.court,
+        role: args.role,
+        officer: args.officer,
+        days: args.days,
+    };
+    let (token, claims) = issuer.issue_checked(&request, &policy, now_secs())?;
+    // The credentials file is checked before anything is printed: a refusal prints no token.
+    let saved = match args.save {
+        false => None,
+        true => {
+            let path = credentials::default_path().ok_or("no home directory")?;
+            let mut file = CredentialsFile::load(&path)?;
+            file.add(Credential {
+                issuer: claims.iss.clone(),
+                court: claims.court,
+                role: claims.role,
+                officer: claims.officer,
+                token: token.clone(),
+            })?;
+            Some((path, file))
+        }
+    };
     println!("{token}");
-    if save {
-        let path = credentials::default_path().ok_or("no home directory")?;
-        let mut file = CredentialsFile::load(&path)?;
-        file.put(Credential {
-            court,
-            role,
-            officer,
-            token,
-        });
+    eprintln!(
+        "jti {} (hubctl token revoke --issuer {} --jti {} --reason ...)",
+        claims.jti, claims.iss, claims.jti
+    );
+    if let Some((path, file)) = saved {
         file.save(&path)?;
         eprintln!("saved to {}", path.display());
     }

@@ -34,6 +34,9 @@
 //! hubctl ... audit verify [--checkpoint FILE]...
 //! hubctl ... audit list [--after N] [--limit N] [--case CASE] [--method METHOD]
 //! hubctl ... audit checkpoint [--now]                  # --json: the line to keep
+//!
+//! # Bearer tokens (admins)
+//! hubctl ... token revoke --issuer ISS (--jti ID | --subject SUB) --reason TEXT
 //! ```
 //!
 //! Exit codes: 0 success, 2 invalid arguments (local or the hub's INVALID_ARGUMENT), 1 any other
@@ -58,6 +61,7 @@ mod query;
 mod render;
 mod sources;
 mod tally;
+mod tokens;
 mod yuan;
 
 use std::io::{ErrorKind, Write};
@@ -165,6 +169,8 @@ enum Command {
     Audit(audit::AuditArgs),
     /// The court's enforcement cases: register, import, show, list, update, suspend, close.
     Case(cases::CaseArgs),
+    /// Bearer tokens: revoke one by its id, or a subject's (admins).
+    Token(tokens::TokenArgs),
 }
 
 impl Command {
@@ -174,7 +180,7 @@ impl Command {
         const READ: &[Role] = &[Role::CaseSystem, Role::Judge, Role::Supervisor];
         const ACT: &[Role] = &[Role::Judge, Role::Supervisor];
         match self {
-            Command::Sources => (&[Role::Admin], None),
+            Command::Sources | Command::Token(_) => (&[Role::Admin], None),
             Command::Audit(_) => (&[Role::Auditor], None),
             Command::Case(c) => match c.command.case_and_writes() {
                 (case, true) => (&[Role::CaseSystem], case),
@@ -203,6 +209,7 @@ impl Command {
                 | Command::Batch(_)
                 | Command::Audit(_)
                 | Command::Case(_)
+                | Command::Token(_)
         )
     }
 }
@@ -696,6 +703,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Case(args) => {
             let timeout = unary_timeout(cli.timeout_ms, None);
             cases::run(&cli.addr, timeout, args, cli.json, &mut out).await
+        }
+        Command::Token(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            tokens::run(&cli.addr, timeout, args, cli.json, &mut out).await
         }
     };
     out.flush()?;
