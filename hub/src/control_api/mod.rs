@@ -68,6 +68,27 @@ impl OrdersService {
     fn today(&self) -> i64 {
         self.clock.today().days()
     }
+
+    /// A listing's optional case filter: none when empty, a violation when malformed, and
+    /// PERMISSION_DENIED when the case is another court's.
+    fn case_filter(
+        &self,
+        caller: &Caller,
+        text: &str,
+        violations: &mut Vec<Violation>,
+    ) -> Result<Option<String>, Status> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let today = self.clock.today();
+        match crate::validate::case_number(text, "case_number", today, violations) {
+            Some(case) => {
+                auth::in_court(caller, case.court())?;
+                Ok(Some(case.as_str().to_string()))
+            }
+            None => Ok(None),
+        }
+    }
 }
 
 fn status(e: DeskError) -> Status {
@@ -452,22 +473,7 @@ impl OrdersService {
         let body = request.into_inner();
         note.case(&body.case_number);
         let mut violations = Vec::new();
-        let case_number = if body.case_number.is_empty() {
-            None
-        } else {
-            match crate::validate::case_number(
-                &body.case_number,
-                "case_number",
-                self.clock.today(),
-                &mut violations,
-            ) {
-                Some(case) => {
-                    auth::in_court(&caller, case.court())?;
-                    Some(case.as_str().to_string())
-                }
-                None => None,
-            }
-        };
+        let case_number = self.case_filter(&caller, &body.case_number, &mut violations)?;
         if body.states.len() > bounds::MAX_ENUM_ENTRIES {
             violations.push(Violation::new(
                 "states",
@@ -522,23 +528,11 @@ impl OrdersService {
         let note = CallNote::of(&request);
         let body = request.into_inner();
         note.case(&body.case_number);
-        let case = if body.case_number.is_empty() {
-            None
-        } else {
-            let mut violations = Vec::new();
-            match crate::validate::case_number(
-                &body.case_number,
-                "case_number",
-                self.clock.today(),
-                &mut violations,
-            ) {
-                Some(case) => {
-                    auth::in_court(&caller, case.court())?;
-                    Some(case.as_str().to_string())
-                }
-                None => return Err(invalid_argument(&violations)),
-            }
-        };
+        let mut violations = Vec::new();
+        let case = self.case_filter(&caller, &body.case_number, &mut violations)?;
+        if !violations.is_empty() {
+            return Err(invalid_argument(&violations));
+        }
         Ok(Response::new(feed::follow(
             self.desk.ledger().clone(),
             self.clock.clone(),
