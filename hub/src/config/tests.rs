@@ -1,0 +1,157 @@
+//! The configuration file: the example, defaults, and what validation refuses.
+
+use super::*;
+
+#[test]
+fn the_example_parses_with_every_family() {
+    let config = HubConfig::example();
+    assert_eq!(config.sources.len(), 6);
+    let bank = &config.sources[0];
+    assert_eq!(bank.connector_type, "bank");
+    assert_eq!(config.ttl_for(bank), Duration::from_secs(60));
+    // Hub keys are taken out; connector keys stay for the connector.
+    assert!(bank.settings.contains_key("api_key"));
+    assert!(!bank.settings.contains_key("cache_ttl_secs"));
+    assert!(!bank.settings.contains_key("id"));
+}
+
+#[test]
+fn a_written_config_reads_back_the_same() {
+    let mut config = HubConfig::example();
+    // Values away from the defaults, so a field that is written but not read back shows.
+    config.server.tls = Some(TlsConfig {
+        cert_file: "/etc/assethub/hub.pem".into(),
+        key_file: "/etc/assethub/hub.key".into(),
+        client_ca_file: Some("/etc/assethub/ca.pem".into()),
+        require_client_cert: true,
+    });
+    config.auth.approval.push(ApprovalRule {
+        court: "鄂0116".into(),
+        above_fen: 1_000_000,
+        seals: true,
+    });
+    config.control.max_days.vehicles = 100;
+    config.audit.checkpoint_file = "/var/lib/assethub/checkpoints.jsonl".into();
+    config.audit.checkpoint_interval_secs = 0;
+    config.trust.audit_checkpoint_key_id = "audit-2026".into();
+    config.sources[0].cache_ttl_secs = None;
+    config.sources[1].breaker_failures = 0;
+    let text = toml::to_string(&config).expect("the configuration serializes");
+    let back = HubConfig::from_toml(&text).expect("the written configuration parses");
+    let value = |c: &HubConfig| toml::Value::try_from(c).expect("serializes");
+    assert_eq!(value(&back), value(&config));
+    assert_eq!(back.control.max_days.vehicles, 100);
+    assert_eq!(back.sources[0].cache_ttl_secs, None);
+    assert_eq!(back.sources[1].breaker_failures, 0);
+    assert_eq!(
+        back.sources[2].settings["base_url"].as_str(),
+        Some("http://127.0.0.1:18083")
+    );
+    assert!(back.server.tls.is_some_and(|t| t.require_client_cert));
+    assert_eq!(back.audit.checkpoint_interval_secs, 0);
+    assert_eq!(back.trust.audit_checkpoint_key_id, "audit-2026");
+}
+
+#[test]
+fn the_audit_section_has_defaults_and_checks_the_checkpoint_key() {
+    const SEED: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let minimal = "[[sources]]\nid='a'\ntype='bank'\n";
+    let config = HubConfig::from_toml(minimal).expect("parses");
+    assert_eq!(
+        config.audit.checkpoint_file,
+        std::path::Path::new("data/audit-checkpoints.jsonl")
+    );
+    assert_eq!(config.audit.checkpoint_interval_secs, 60);
+    let demo = config.trust.checkpoint_key().expect("the demo key");
+    assert_eq!(demo.key_id(), "audit-demo-1");
+    let typo = format!("[audit]\ncheckpoint_every = 5\n{minimal}");
+    assert!(matches!(
+        HubConfig::from_toml(&typo),
+        Err(ConfigError::Parse(_))
+    ));
+    let short_seed = format!("[trust]\naudit_checkpoint_key_seed = 'AAAA'\n{minimal}");
+    assert!(matches!(
+        HubConfig::from_toml(&short_seed),
+        Err(ConfigError::Invalid(m)) if m.contains("audit_checkpoint_key_seed")
+    ));
+    let seeded = format!(
+        "[trust]\naudit_checkpoint_key_id = 'cp-1'\naudit_checkpoint_key_seed = '{SEED}'\n{minimal}"
+    );
+    let config = HubConfig::from_toml(&seeded).expect("a 32-byte seed");
+    let key = config.trust.checkpoint_key().unwrap();
+    assert_eq!(key.key_id(), "cp-1");
+    assert_ne!(key.public_key(), demo.public_key());
+    assert!(!format!("{:?}", config.trust).contains(SEED));
+}
+
+#[test]
+fn rejects_duplicates_and_typos() {
+    let dup = "[[sources]]\nid='a'\ntype='bank'\n[[sources]]\nid='a'\ntype='bank'\n";
+    assert!(matches!(
+        HubConfig::from_toml(dup),
+        Err(ConfigError::Invalid(_))
+    ));
+    let typo =
+        "[server]\nlisten='127.0.0.1:1'\ndefault_deadline='x'\n[[sources]]\nid='a'\ntype='bank'\n";
+    assert!(matches!(
+        HubConfig::from_toml(typo),
+        Err(ConfigError::Parse(_))
+    ));
+    let bad_id = "[[sources]]\nid='Bank A'\ntype='bank'\n";
+    assert!(matches!(
+        HubConfig::from_toml(bad_id),
+        Err(ConfigError::Parse(_))
+    ));
+}
+
+#[test]
+fn abuse_limits_have_defaults_and_zero_is_refused_where_it_means_nothing() {
+    let source = "[[sources]]\nid='a'\ntype='bank'\n";
+    let config = HubConfig::from_toml(source).unwrap();
+    assert_eq!(config.server.max_streams_per_caller, 16);
+    assert_eq!(config.server.header_read_timeout_secs, 10);
+    assert_eq!(config.server.idle_timeout_secs, 300);
+    assert_eq!(config.auth.refusal_audit_window_secs, 60);
+    for (section, key) in [
+        ("server", "max_streams_per_caller"),
+        ("server", "max_calls_per_connection"),
+        ("server", "header_read_timeout_secs"),
+        ("server", "keepalive_interval_secs"),
+        ("server", "keepalive_timeout_secs"),
+        ("auth", "refusal_audit_window_secs"),
+    ] {
+        let text = format!("[{section}]\n{key} = 0\n{source}");
+        match HubConfig::from_toml(&text) {
+            Err(ConfigError::Invalid(message)) => assert!(message.contains(key), "{message}"),
+            other => panic!("{section}.{key} = 0: {other:?}"),
+        }
+    }
+    for (section, key) in [
+        ("server", "idle_timeout_secs"),
+        ("server", "tcp_keepalive_secs"),
+        ("auth", "refusals_per_sec_per_peer"),
+    ] {
+        let text = format!("[{section}]\n{key} = 0\n{source}");
+        assert!(
+            HubConfig::from_toml(&text).is_ok(),
+            "{section}.{key} = 0 turns it off"
+        );
+    }
+}
+
+#[test]
+fn capabilities_narrow_a_source_only_with_known_words_and_always_with_query() {
+    let source = |words: &str| format!("[[sources]]\nid='a'\ntype='bank'\ncapabilities={words}\n");
+    let narrowed = HubConfig::from_toml(&source("['query', 'freeze']")).unwrap();
+    let words = narrowed.sources[0].capabilities.clone();
+    assert_eq!(words, Some(vec!["query".to_string(), "freeze".to_string()]));
+    for (words, says) in [
+        ("['query', 'thaw']", "unknown capability \"thaw\""),
+        ("['freeze']", "must include \"query\""),
+    ] {
+        match HubConfig::from_toml(&source(words)) {
+            Err(ConfigError::Invalid(why)) => assert!(why.contains(says), "{why}"),
+            other => panic!("{words}: {other:?}"),
+        }
+    }
+}
