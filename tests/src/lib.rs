@@ -240,6 +240,17 @@ fn uuid_like() -> String {
         .collect()
 }
 
+/// The demo line-up on ephemeral ports, answering at once (no latency, no jitter): for tests
+/// that run the hub themselves.
+pub async fn instant_agencies(population: Arc<Population>) -> Vec<RunningAgency> {
+    let mut lineup = demo_agencies(0);
+    for agency in &mut lineup {
+        agency.latency_ms = 0;
+        agency.jitter_ms = 0;
+    }
+    start_all(&lineup, population).await.expect("mocks start")
+}
+
 async fn start_agencies(
     lineup: &[AgencyConfig],
     population: Arc<Population>,

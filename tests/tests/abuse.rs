@@ -8,14 +8,14 @@
 #![cfg(unix)]
 
 use assethub_mocks::population::{DEFAULT_SEED, DEMO_PERSON_ID, DEMO_PERSON_NAME};
-use assethub_mocks::{demo_agencies, start_all, Population};
+use assethub_mocks::Population;
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::asset_hub_client::AssetHubClient;
 use assethub_proto::v1::orders_client::OrdersClient;
 use assethub_tests::hub_process::{rss_kib_of, HubProcess};
 use assethub_tests::{
-    bearer, clients_as, config_for, register_standard_cases, token, Role, CASE, COURT, OTHER_COURT,
-    OTHER_COURT_CASE,
+    bearer, clients_as, config_for, instant_agencies, register_standard_cases, token, Role, CASE,
+    COURT, OTHER_COURT, OTHER_COURT_CASE,
 };
 use sqlx::Row;
 use std::net::{IpAddr, Ipv4Addr};
@@ -258,14 +258,7 @@ async fn flood_audit(url: &str) -> (u64, Vec<u64>) {
 async fn one_courts_abuse_leaves_the_hub_responsive_to_another_court() {
     let started = Instant::now();
     let population = Arc::new(Population::generate(DEFAULT_SEED, 600));
-    let mut lineup = demo_agencies(0);
-    for agency in &mut lineup {
-        agency.latency_ms = 0;
-        agency.jitter_ms = 0;
-    }
-    let agencies = start_all(&lineup, population.clone())
-        .await
-        .expect("mocks start");
+    let agencies = instant_agencies(population.clone()).await;
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite://{}/ledger.db", dir.path().display());
     seed_events(&url).await;

@@ -48,6 +48,21 @@ async fn freeze_at_the_bank(world: &mut World, key: &str) -> pb::Order {
 }
 
 /// The bank's register entry for `hold`'s agency reference: its status word.
+/// How many orders the ledger holds for the case.
+async fn orders_of_the_case(world: &mut World) -> usize {
+    world
+        .orders
+        .list_orders(pb::ListOrdersRequest {
+            case_number: CASE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .orders
+        .len()
+}
+
 fn at_the_bank(world: &World, hold: &pb::Order) -> Option<String> {
     let register = world.agency(BANK).knobs.register().expect("a register");
     register
@@ -134,17 +149,7 @@ async fn an_instruction_the_source_does_not_take_is_refused_before_anything_is_r
 
     let hold = freeze_at_the_bank(&mut world, "cap-1").await;
     let calls = world.agency(BANK).knobs.requests();
-    let before = world
-        .orders
-        .list_orders(pb::ListOrdersRequest {
-            case_number: CASE.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .orders
-        .len();
+    let before = orders_of_the_case(&mut world).await;
     for (key, action) in [
         ("cap-2", pb::OrderAction::Renew),
         ("cap-3", pb::OrderAction::Deduct),
@@ -175,17 +180,7 @@ async fn an_instruction_the_source_does_not_take_is_refused_before_anything_is_r
             format!("source {BANK} takes no {word} instructions through the hub (it offers: query, freeze, release)")
         );
     }
-    let after = world
-        .orders
-        .list_orders(pb::ListOrdersRequest {
-            case_number: CASE.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .orders
-        .len();
+    let after = orders_of_the_case(&mut world).await;
     assert_eq!(after, before, "nothing recorded");
     assert_eq!(world.agency(BANK).knobs.requests(), calls, "nothing sent");
 }

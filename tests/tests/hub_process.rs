@@ -3,11 +3,12 @@
 #![cfg(unix)]
 
 use assethub_mocks::population::DEFAULT_SEED;
-use assethub_mocks::{demo_agencies, start_all, Population};
+use assethub_mocks::Population;
 use assethub_proto::v1 as pb;
 use assethub_tests::hub_process::HubProcess;
 use assethub_tests::{
-    clients_as, config_for, demo_person_query, register_standard_cases, Role, COURT,
+    clients_as, config_for, demo_person_query, instant_agencies, register_standard_cases, Role,
+    COURT,
 };
 use std::sync::Arc;
 use tonic::transport::Channel;
@@ -40,14 +41,7 @@ async fn query(channel: &Channel) -> Result<Vec<bool>, tonic::Status> {
 #[tokio::test]
 async fn a_killed_hub_restarts_on_its_address_and_a_terminated_one_exits_cleanly() {
     let population = Arc::new(Population::generate(DEFAULT_SEED, 200));
-    let mut lineup = demo_agencies(0);
-    for agency in &mut lineup {
-        agency.latency_ms = 0;
-        agency.jitter_ms = 0;
-    }
-    let agencies = start_all(&lineup, population.clone())
-        .await
-        .expect("mocks start");
+    let agencies = instant_agencies(population.clone()).await;
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut config = config_for(&agencies);
     // Relative to the hub's working directory, which is `dir`.
