@@ -225,5 +225,6 @@ fn answer_label(answer: &assethub_connectors::QueryAnswer) -> &'static str {
         assethub_connectors::QueryAnswer::Found(_) => "ok",
         assethub_connectors::QueryAnswer::NotFound => "not_found",
         assethub_connectors::QueryAnswer::NameMismatch => "name_mismatch",
+        assethub_connectors::QueryAnswer::Pending { .. } => "pending",
     }
 }

@@ -286,6 +286,8 @@ impl HubService {
             .map(|s| pb::SourceInfo {
                 id: s.id().to_string(),
                 kind: convert::kind(s.kind()) as i32,
+                kind_name: s.kind().to_string(),
+                kind_info: None,
                 connector_type: s.connector_type.clone(),
                 capabilities: s
                     .capabilities()

@@ -355,5 +355,6 @@ fn answer_label(answer: &QueryAnswer) -> &'static str {
         QueryAnswer::Found(_) => "ok",
         QueryAnswer::NotFound => "not_found",
         QueryAnswer::NameMismatch => "name_mismatch",
+        QueryAnswer::Pending { .. } => "pending",
     }
 }

@@ -34,7 +34,7 @@ impl Connector for Flaky {
         &self.id
     }
     fn kind(&self) -> AssetKind {
-        AssetKind::Bank
+        AssetKind::BANK
     }
     fn connector_type(&self) -> &'static str {
         "flaky"
@@ -206,6 +206,7 @@ fn control_calls_feed_lag_and_rpc_are_recorded() {
         status: HoldStatus::Effective,
         held: Fen(100),
         deducted: Fen(0),
+        held_quantity: 0,
         until: None,
         message: String::new(),
     };

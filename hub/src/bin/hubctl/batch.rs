@@ -43,6 +43,7 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let total = rows.len();
     let message = BatchQueryRequest {
+        kind_names: Default::default(),
         items: rows
             .iter()
             .map(|r| BatchItem {
