@@ -10,7 +10,9 @@ use std::path::Path;
 use std::time::Duration;
 
 mod auth;
+mod kinds;
 pub use auth::{ApprovalRule, AuthConfig, IssuerConfig, TrustConfig};
+pub use kinds::{KindConfig, LegacyMaxDays};
 
 /// The configuration `assethub demo` uses, matching `mock-agencies` on its default ports.
 pub const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
@@ -110,26 +112,6 @@ impl Default for LedgerConfig {
     }
 }
 
-/// Legal maximum hold periods in days (the policy table of DOMAIN rule 1).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MaxDays {
-    /// Deposits and payment balances.
-    pub funds: u32,
-    pub vehicles: u32,
-    pub real_estate: u32,
-}
-
-impl Default for MaxDays {
-    fn default() -> Self {
-        Self {
-            funds: 365,
-            vehicles: 730,
-            real_estate: 1095,
-        }
-    }
-}
-
 /// An exchange rate the court fixed: yuan per one unit of the currency (a decimal string, up
 /// to 6 places) and the date it was fixed (`[control.exchange_rates.USD]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -142,7 +124,13 @@ pub struct RateConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ControlConfig {
-    pub max_days: MaxDays,
+    /// The kinds of asset and their rules (`[control.kinds.<kind>]`), merged over the four
+    /// built-in kinds: see [`ControlConfig::kinds`].
+    pub kinds: std::collections::BTreeMap<String, KindConfig>,
+    /// The older policy table (`[control.max_days]`: funds, vehicles, real_estate), mapped onto
+    /// the kinds; `[control.kinds]` wins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_days: Option<LegacyMaxDays>,
     /// Rates at which foreign-currency holdings count toward a case's claim (none: they are
     /// left out of one-click freezes, and a freeze on one is refused).
     pub exchange_rates: std::collections::BTreeMap<String, RateConfig>,
@@ -157,10 +145,19 @@ pub struct ControlConfig {
     pub reconcile_batch: u32,
 }
 
+impl ControlConfig {
+    /// The kinds this configuration knows, with their rules (registering every configured
+    /// name). Sources may add kinds their connectors describe (the configuration wins).
+    pub fn kinds(&self) -> Result<assethub_connectors::domain::Kinds, String> {
+        kinds::kinds_of(&self.kinds, self.max_days.as_ref())
+    }
+}
+
 impl Default for ControlConfig {
     fn default() -> Self {
         Self {
-            max_days: MaxDays::default(),
+            kinds: Default::default(),
+            max_days: None,
             exchange_rates: Default::default(),
             follow_up_ms: 2_000,
             call_timeout_ms: 10_000,
@@ -411,15 +408,7 @@ impl HubConfig {
         if c.reconcile_batch == 0 {
             return invalid("control.reconcile_batch must be > 0".into());
         }
-        if [
-            c.max_days.funds,
-            c.max_days.vehicles,
-            c.max_days.real_estate,
-        ]
-        .contains(&0)
-        {
-            return invalid("control.max_days entries must be > 0".into());
-        }
+        c.kinds().map_err(ConfigError::Invalid)?;
         crate::orders::currency::ExchangeRates::from_config(&c.exchange_rates)
             .map_err(ConfigError::Invalid)?;
         if self.retry.max_attempts == 0 || self.retry.min_delay_ms > self.retry.max_delay_ms {

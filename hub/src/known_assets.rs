@@ -1,4 +1,5 @@
-//! What searches have reported, asset by asset: whose an asset is and, for money, its currency.
+//! What searches have reported, asset by asset: whose an asset is and, for money, its currency
+//! (for kinds counted in units, how many units the debtor holds).
 //! Filled by every answer an agency gives (not by cache hits: those were recorded when fetched),
 //! read by the order desk to confirm that a hold names the debtor's own asset, spelled exactly
 //! as its agency reports it — so an order can be recorded (and wait) while the agency is down,
@@ -27,6 +28,8 @@ pub struct KnownAsset {
     pub debtor_id: String,
     /// Deposits: the account's currency; payment balances: yuan; other assets: none.
     pub currency: Option<String>,
+    /// Kinds counted in units (shares): how many the debtor holds, where the agency said.
+    pub quantity: Option<u64>,
 }
 
 #[derive(Default)]
@@ -51,9 +54,14 @@ impl KnownAssets {
                 AssetDetail::Payment(_) => Some("CNY".to_string()),
                 _ => None,
             };
+            let quantity = match &asset.detail {
+                AssetDetail::Other(generic) => generic.quantity,
+                _ => None,
+            };
             let entry = KnownAsset {
                 debtor_id: debtor_id.to_string(),
                 currency,
+                quantity,
             };
             known.insert(asset.asset_ref.clone(), (now, entry));
         }

@@ -1,12 +1,14 @@
 //! The connector registry: every configured source, built once from the configuration through
 //! `assethub_connectors::build`, with the hub-side settings that wrap it: cache TTL and the
 //! protection layers of [`crate::guard`] (breaker, concurrency limit, rate gate, retry budget)
-//! and what the hub may ask of it (its capabilities, narrowed by configuration).
+//! and what the hub may ask of it (its capabilities, narrowed by configuration). It also holds
+//! the kinds table every source's kind is judged by: the configured kinds plus those the
+//! connectors describe (configuration wins); a source of a kind nobody describes does not start.
 
 use crate::breaker::Breaker;
 use crate::config::{HubConfig, RetryConfig};
 use crate::guard::{RateGate, RetryBudget};
-use assethub_connectors::domain::AssetKind;
+use assethub_connectors::domain::{AssetKind, Kinds};
 use assethub_connectors::{Capability, ConfigError, Connector};
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,14 +51,19 @@ impl Source {
     }
 }
 
-/// All sources, in configuration order.
+/// All sources, in configuration order, and the kinds they hold.
 pub struct Registry {
     sources: Vec<Arc<Source>>,
+    kinds: Kinds,
 }
 
 impl Registry {
     pub fn from_config(config: &HubConfig) -> Result<Self, ConfigError> {
-        let sources = config
+        let configured = config
+            .control
+            .kinds()
+            .map_err(|e| ConfigError::new("control.kinds", e))?;
+        let sources: Vec<Arc<Source>> = config
             .sources
             .iter()
             .map(|s| {
@@ -82,12 +89,24 @@ impl Registry {
                 }))
             })
             .collect::<Result<_, ConfigError>>()?;
-        Ok(Self { sources })
+        let kinds = kinds_of(configured, &sources)?;
+        Ok(Self { sources, kinds })
     }
 
-    /// Builds a registry from ready connectors (tests, embedding).
+    /// Builds a registry from ready connectors (tests, embedding) with the built-in kinds and
+    /// those the connectors describe. Panics when a connector's kind is described nowhere
+    /// (use [`Registry::with_kinds`] to configure it).
     pub fn from_connectors(connectors: Vec<(Arc<dyn Connector>, Duration, u32)>) -> Self {
-        let sources = connectors
+        Self::with_kinds(connectors, Kinds::default()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Builds a registry from ready connectors and the configured `kinds` (tests, embedding):
+    /// refused when a connector's kind is neither configured nor described by the connector.
+    pub fn with_kinds(
+        connectors: Vec<(Arc<dyn Connector>, Duration, u32)>,
+        kinds: Kinds,
+    ) -> Result<Self, ConfigError> {
+        let sources: Vec<Arc<Source>> = connectors
             .into_iter()
             .map(|(connector, cache_ttl, max_concurrency)| {
                 Arc::new(Source {
@@ -103,12 +122,38 @@ impl Registry {
                 })
             })
             .collect();
-        Self { sources }
+        let kinds = kinds_of(kinds, &sources)?;
+        Ok(Self { sources, kinds })
     }
 
     pub fn all(&self) -> &[Arc<Source>] {
         &self.sources
     }
+
+    /// Every kind the hub knows, with its rules.
+    pub fn kinds(&self) -> &Kinds {
+        &self.kinds
+    }
+}
+
+/// The `configured` kinds plus those the sources' connectors describe (configuration wins);
+/// refused when a source's kind is described nowhere.
+fn kinds_of(mut kinds: Kinds, sources: &[Arc<Source>]) -> Result<Kinds, ConfigError> {
+    for source in sources {
+        let kind = source.kind();
+        if let Some(spec) = source.connector.kind_spec().filter(|s| s.kind == kind) {
+            kinds.insert_if_absent(spec);
+        }
+        if kinds.get(kind).is_none() {
+            return Err(ConfigError::new(
+                source.id(),
+                format!(
+                    "its connector reports kind \"{kind}\", which is neither configured ([control.kinds.{kind}] with at least a class) nor described by the connector; the source cannot start"
+                ),
+            ));
+        }
+    }
+    Ok(kinds)
 }
 
 /// What a connector `declares`, narrowed to the words `allowed` when configured.

@@ -150,9 +150,7 @@ pub async fn build_with_clock(config: &HubConfig, clock: Arc<Clock>) -> Result<H
             ledger.clone(),
             registry.clone(),
             search.clone(),
-            HoldPolicy {
-                max_days: control.max_days.clone(),
-            },
+            HoldPolicy::new(registry.kinds().clone()),
             clock.clone(),
             executor,
         )

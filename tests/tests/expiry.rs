@@ -13,7 +13,6 @@ use assethub_hub::cache::AnswerCache;
 use assethub_hub::cases::model::{CaseDebtor, NewCase};
 use assethub_hub::cases::CaseStore;
 use assethub_hub::clock::Clock;
-use assethub_hub::config::MaxDays;
 use assethub_hub::orders::execute::Executor;
 use assethub_hub::orders::ledger::EventBody;
 use assethub_hub::orders::policy::HoldPolicy;
@@ -143,9 +142,7 @@ async fn story(clock: Arc<Clock>) -> Story {
         ledger.clone(),
         registry,
         search,
-        HoldPolicy {
-            max_days: MaxDays::default(),
-        },
+        HoldPolicy::default(),
         clock,
         executor,
     );
@@ -190,6 +187,7 @@ fn seal_request(key: &str, days: u32) -> HoldRequest {
         amount: assethub_connectors::domain::Fen(0),
         days,
         currency: String::new(),
+        quantity: 0,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The configuration file: the example, defaults, and what validation refuses.
 
 use super::*;
+use assethub_connectors::domain::AssetKind;
 
 #[test]
 fn the_example_parses_with_every_family() {
@@ -30,7 +31,22 @@ fn a_written_config_reads_back_the_same() {
         above_fen: 1_000_000,
         seals: true,
     });
-    config.control.max_days.vehicles = 100;
+    config.control.kinds.insert(
+        "vehicle".into(),
+        KindConfig {
+            max_days: Some(100),
+            ..Default::default()
+        },
+    );
+    config.control.kinds.insert(
+        "securities".into(),
+        KindConfig {
+            class: Some("other_rights".into()),
+            unit: Some("shares".into()),
+            label: Some("证券".into()),
+            ..Default::default()
+        },
+    );
     config.audit.checkpoint_file = "/var/lib/assethub/checkpoints.jsonl".into();
     config.audit.checkpoint_interval_secs = 0;
     config.trust.audit_checkpoint_key_id = "audit-2026".into();
@@ -40,7 +56,10 @@ fn a_written_config_reads_back_the_same() {
     let back = HubConfig::from_toml(&text).expect("the written configuration parses");
     let value = |c: &HubConfig| toml::Value::try_from(c).expect("serializes");
     assert_eq!(value(&back), value(&config));
-    assert_eq!(back.control.max_days.vehicles, 100);
+    let kinds = back.control.kinds().expect("the kinds table");
+    assert_eq!(kinds.get(AssetKind::VEHICLE).map(|k| k.max_days), Some(100));
+    let shares = AssetKind::lookup("securities").expect("registered at load");
+    assert_eq!(kinds.get(shares).map(|k| k.max_days), Some(1095));
     assert_eq!(back.sources[0].cache_ttl_secs, None);
     assert_eq!(back.sources[1].breaker_failures, 0);
     assert_eq!(
@@ -154,4 +173,41 @@ fn capabilities_narrow_a_source_only_with_known_words_and_always_with_query() {
             other => panic!("{words}: {other:?}"),
         }
     }
+}
+
+#[test]
+fn the_kinds_table_reads_new_kinds_and_refuses_bad_values_by_name() {
+    let source = "[[sources]]\nid='a'\ntype='bank'\n";
+    let text = format!(
+        "[control.kinds.ship]\nclass = 'movable'\nlabel = '船舶'\nactions = ['seal', 'release']\n\
+         [control.max_days]\nfunds = 200\n{source}"
+    );
+    let config = HubConfig::from_toml(&text).expect("parses");
+    let kinds = config.control.kinds().unwrap();
+    let ship = AssetKind::lookup("ship").expect("registered at load");
+    let spec = kinds.get(ship).unwrap();
+    assert_eq!((spec.max_days, spec.label.as_str()), (730, "船舶"));
+    assert_eq!(spec.unit, assethub_connectors::domain::HoldUnit::Whole);
+    assert_eq!(kinds.get(AssetKind::BANK).unwrap().max_days, 200);
+    for (table, words) in [
+        (
+            "[control.kinds.bank]\nmax_days = 366\n",
+            "control.kinds.bank",
+        ),
+        (
+            "[control.kinds.boat]\nclass = 'sea'\n",
+            "control.kinds.boat",
+        ),
+        ("[control.max_days]\nvehicles = 0\n", "control.max_days"),
+    ] {
+        match HubConfig::from_toml(&format!("{table}{source}")) {
+            Err(ConfigError::Invalid(message)) => assert!(message.contains(words), "{message}"),
+            other => panic!("{table}: {other:?}"),
+        }
+    }
+    let typo = format!("[control.kinds.ship]\nclass = 'movable'\nmaxdays = 3\n{source}");
+    assert!(matches!(
+        HubConfig::from_toml(&typo),
+        Err(ConfigError::Parse(_))
+    ));
 }

@@ -342,7 +342,16 @@ impl OrdersService {
             &mut violations,
         );
         let asset = validate::asset_ref(&body.asset_ref, &mut violations);
-        let amount = if action == Some(Action::Freeze) {
+        let quantity = validate::quantity(body.quantity, action, &mut violations);
+        let amount = if action == Some(Action::Freeze) && quantity > 0 {
+            if body.amount_fen != 0 {
+                violations.push(Violation::new(
+                    "amount_fen",
+                    "must be 0 when a quantity is named (a freeze counts in fen or in units, not both)",
+                ));
+            }
+            Fen(0)
+        } else if action == Some(Action::Freeze) {
             validate::amount(body.amount_fen, "amount_fen", &mut violations)
         } else {
             if body.amount_fen != 0 {
@@ -369,6 +378,7 @@ impl OrdersService {
             amount,
             days,
             currency,
+            quantity,
         };
         let order = self
             .desk

@@ -151,6 +151,29 @@ pub fn amount(fen: i64, field: &str, violations: &mut Vec<Violation>) -> Fen {
     Fen(fen)
 }
 
+/// The units of a freeze by quantity: for freezes only, at most
+/// [`MAX_QUANTITY`](crate::orders::desk::MAX_QUANTITY) (whether the asset's kind counts in units
+/// is the desk's to judge, with the source).
+pub fn quantity(
+    quantity: u64,
+    action: Option<crate::orders::model::Action>,
+    violations: &mut Vec<Violation>,
+) -> u64 {
+    use crate::orders::desk::MAX_QUANTITY;
+    if quantity == 0 {
+        return 0;
+    }
+    if action.is_some_and(|a| a != crate::orders::model::Action::Freeze) {
+        violations.push(Violation::new("quantity", "applies to freezes only"));
+    } else if quantity > MAX_QUANTITY {
+        violations.push(Violation::new(
+            "quantity",
+            format!("must be at most {MAX_QUANTITY} units"),
+        ));
+    }
+    quantity
+}
+
 pub fn days(days: u32, field: &str, violations: &mut Vec<Violation>) -> u32 {
     if days > MAX_DAYS {
         violations.push(Violation::new(

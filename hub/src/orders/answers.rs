@@ -16,10 +16,17 @@ use super::model::{Action, Order, State};
 use assethub_connectors::{ControlAnswer, HoldStatus};
 
 /// The order state an agency status stands for (`Effective` becomes `Partial` for a freeze
-/// holding less than it asked).
-fn state_of(order: &Order, status: HoldStatus, held: i64) -> State {
+/// holding less than it asked, in fen or, for a freeze by quantity, in units).
+fn state_of(order: &Order, status: HoldStatus, held: i64, held_quantity: i64) -> State {
     match status {
         HoldStatus::Pending => State::AwaitingAgency,
+        HoldStatus::Effective
+            if order.action == Action::Freeze
+                && order.quantity > 0
+                && held_quantity < order.quantity =>
+        {
+            State::Partial
+        }
         HoldStatus::Effective
             if order.action == Action::Freeze && held + order.deducted_fen < order.amount_fen =>
         {
@@ -41,6 +48,7 @@ fn take_view(order: &Order, answer: &ControlAnswer) -> Order {
         next.agency_ref = answer.hold.clone();
     }
     next.frozen_fen = answer.held.0;
+    next.held_quantity = i64::try_from(answer.held_quantity).unwrap_or(i64::MAX);
     next.queue_position = match answer.status {
         HoldStatus::Queued { position } => position,
         _ => 0,
@@ -50,7 +58,7 @@ fn take_view(order: &Order, answer: &ControlAnswer) -> Order {
     }
     // The agency's current words (a shortfall, a queue, a refusal); stale ones go.
     next.detail = answer.message.clone();
-    next.state = state_of(order, answer.status, answer.held.0);
+    next.state = state_of(order, answer.status, answer.held.0, next.held_quantity);
     next
 }
 
@@ -126,6 +134,7 @@ pub fn action_after(
         Action::Release => {
             hold.state = State::Released;
             hold.frozen_fen = 0;
+            hold.held_quantity = 0;
             hold.queue_position = 0;
         }
         Action::Deduct => {

@@ -8,16 +8,16 @@ use super::currency::{ExchangeRates, Rate};
 use super::execute::Executor;
 use super::ledger::{Ledger, LedgerError, NewRequest};
 use super::model::{Action, Order, State};
-use super::policy::{fits, HoldPolicy};
+use super::policy::{capability, HoldPolicy};
 use crate::cases::model::{CaseRecord, Purpose};
 use crate::clock::Clock;
 use crate::config::ApprovalRule;
 use crate::registry::{Registry, Source};
 use crate::search::{Outcome, Search, SearchHub};
 use assethub_connectors::domain::{
-    mask_id, AssetDetail, AssetRef, CaseNumber, CivilDate, Debtor, Fen,
+    mask_id, AssetDetail, AssetKind, AssetRef, CaseNumber, CivilDate, Debtor, Fen, HoldUnit,
 };
-use assethub_connectors::{Capability, QueryAnswer};
+use assethub_connectors::QueryAnswer;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,7 +46,13 @@ pub struct HoldRequest {
     pub days: u32,
     /// The currency the caller says the amount is in (empty: the account's own).
     pub currency: String,
+    /// A freeze of a kind counted in units (shares): how many (0 otherwise).
+    pub quantity: u64,
 }
+
+/// The most units one freeze may name (a bound on what a caller can send, far above any
+/// real holding).
+pub const MAX_QUANTITY: u64 = 1_000_000_000_000;
 
 /// Release, deduct from or renew a hold.
 #[derive(Debug, Clone)]
@@ -173,6 +179,66 @@ impl Desk {
             .ok_or_else(|| DeskError::NotFound(format!("no source {id:?} is configured")))
     }
 
+    /// Refuses, before anything is recorded, an action the source's kind does not allow
+    /// (`[control.kinds]`) or the source does not take (its connector's declared
+    /// capabilities, narrowed by configuration).
+    pub(super) fn allowed(&self, source: &Source, action: Action) -> Result<(), DeskError> {
+        let kind = source.kind();
+        if !self.policy.fits(action, kind) {
+            let allows: Vec<&str> = self
+                .policy
+                .spec(kind)
+                .map(|s| s.actions.iter().map(|c| c.as_str()).collect())
+                .unwrap_or_default();
+            return Err(DeskError::Refused(format!(
+                "a {kind} asset cannot take a {}: its kind allows {}",
+                action.as_str(),
+                if allows.is_empty() {
+                    "no control action".to_string()
+                } else {
+                    allows.join(", ")
+                }
+            )));
+        }
+        offered(source, action)
+    }
+
+    /// The amount or quantity of a hold against its kind's unit: a freeze of money names a
+    /// positive amount and no quantity; a freeze of units (shares) a quantity of at most
+    /// [`MAX_QUANTITY`] and no amount; seals and watches neither a quantity.
+    fn check_amounts(&self, req: &HoldRequest, kind: AssetKind) -> Result<(), DeskError> {
+        let refuse = |m: String| Err(DeskError::Refused(m));
+        match (req.action, self.policy.unit(kind)) {
+            (Action::Freeze, HoldUnit::Units(unit)) => {
+                if req.quantity == 0 {
+                    return refuse(format!(
+                        "a freeze of a {kind} asset names a quantity of {unit} (quantity), not an amount"
+                    ));
+                }
+                if req.amount.0 != 0 {
+                    return refuse(format!(
+                        "a freeze of a {kind} asset counts in {unit}: set quantity and leave amount_fen 0"
+                    ));
+                }
+                if req.quantity > MAX_QUANTITY {
+                    return refuse(format!(
+                        "quantity {} is more than {MAX_QUANTITY} {unit}",
+                        req.quantity
+                    ));
+                }
+                Ok(())
+            }
+            (_, unit) if req.quantity > 0 => refuse(format!(
+                "a {kind} asset counts in {}, not in units: a quantity applies only to freezes of kinds counted in units (such as shares)",
+                unit.as_str()
+            )),
+            (Action::Freeze, _) if req.amount.0 <= 0 => {
+                refuse("a freeze needs a positive amount".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The earlier result of this client key, if any: the same request gets its result id,
     /// a different one is refused.
     pub(super) async fn replay(
@@ -243,46 +309,49 @@ impl Desk {
         deadline: Instant,
     ) -> Result<Order, DeskError> {
         let a = &req.authority;
-        let hash = request_hash(&[
+        let quantity = quantity_field(req.quantity);
+        let (asset, amount, days) = (
+            req.asset.to_string(),
+            req.amount.0.to_string(),
+            req.days.to_string(),
+        );
+        let mut fields = vec![
             req.action.as_str(),
             a.case.as_str(),
             &a.ruling,
             &a.officer_id,
-            &req.asset.to_string(),
+            &asset,
             req.debtor.id.as_str(),
             &req.debtor.name,
-            &req.amount.0.to_string(),
+            &amount,
             &req.currency,
-            &req.days.to_string(),
-        ]);
+            &days,
+        ];
+        // Appended only for quantity freezes: requests without one keep their hashes.
+        if let Some(q) = &quantity {
+            fields.push(q.as_str());
+        }
+        let hash = request_hash(&fields);
         if let Some(order_id) = self.replay(a, &hash).await? {
             return self.settled(&order_id, deadline).await;
         }
         let source = self.source(req.asset.source.as_str())?;
-        offered(&source, req.action)?;
         let kind = source.kind();
-        if !fits(req.action, kind) {
-            return Err(DeskError::Refused(format!(
-                "a {} asset cannot take a {}",
-                kind,
-                req.action.as_str()
-            )));
-        }
-        if req.action == Action::Freeze && req.amount.0 <= 0 {
-            return Err(DeskError::Refused(
-                "a freeze needs a positive amount".into(),
-            ));
-        }
+        self.allowed(&source, req.action)?;
+        self.check_amounts(&req, kind)?;
         let days = self
             .policy
             .period(kind, req.days)
             .map_err(DeskError::Refused)?;
         let rate = self.confirm_asset(&req, &source, deadline).await?;
+        let quantity = i64::try_from(req.quantity).unwrap_or(i64::MAX);
         let lock = self.case_lock(a.case.as_str());
         let _one_at_a_time = lock.lock().await;
         let today = self.clock.today();
         let mut order = new_order(a, req.action, &req.asset, &req.debtor);
         order.amount_fen = req.amount.0;
+        order.kind = kind.as_str().to_string();
+        order.quantity = quantity;
         set_rate(&mut order, &rate);
         let (always, above) = self.approval(a.case.court(), req.action);
         if always {
@@ -308,12 +377,23 @@ impl Desk {
         deadline: Instant,
     ) -> Result<Rate, DeskError> {
         let known = self.search.known_assets().get(&req.asset);
-        let currency = match known.filter(|k| k.debtor_id == req.debtor.id.as_str()) {
+        let (currency, held) = match known.filter(|k| k.debtor_id == req.debtor.id.as_str()) {
             // A search reported it for this debtor: no need to ask the agency again (which
             // lets an order wait recorded while the agency is down).
-            Some(known) => known.currency,
+            Some(known) => (known.currency, known.quantity),
             None => self.asked_asset(req, source, deadline).await?,
         };
+        if req.quantity > 0 {
+            // No excess control by value for units (DOMAIN rule 2, see the README): never
+            // more units than the debtor holds, where the agency said how many.
+            if let Some(held) = held.filter(|held| req.quantity > *held) {
+                return Err(DeskError::Refused(format!(
+                    "{} units asked, but the latest search reports the debtor holds {held} of {}",
+                    req.quantity, req.asset
+                )));
+            }
+            return Ok(Rate::cny());
+        }
         if req.action != Action::Freeze {
             return Ok(Rate::cny());
         }
@@ -332,14 +412,15 @@ impl Desk {
         self.rates.rate(&currency).map_err(DeskError::Refused)
     }
 
-    /// The asset's currency (none for other assets) as a search of the debtor at `source`
-    /// reports it, or why it cannot be confirmed as the debtor's.
+    /// The asset's currency (none for other assets) and units held (kinds counted in units) as
+    /// a search of the debtor at `source` reports them, or why it cannot be confirmed as the
+    /// debtor's.
     async fn asked_asset(
         &self,
         req: &HoldRequest,
         source: &Arc<Source>,
         deadline: Instant,
-    ) -> Result<Option<String>, DeskError> {
+    ) -> Result<(Option<String>, Option<u64>), DeskError> {
         let search = Arc::new(Search {
             case: req.authority.case.clone(),
             debtor: req.debtor.clone(),
@@ -378,9 +459,10 @@ impl Desk {
                 ))
             })?;
         Ok(match &asset.detail {
-            AssetDetail::Deposit(d) => Some(d.currency.clone()),
-            AssetDetail::Payment(_) => Some(super::model::CNY.to_string()),
-            _ => None,
+            AssetDetail::Deposit(d) => (Some(d.currency.clone()), None),
+            AssetDetail::Payment(_) => (Some(super::model::CNY.to_string()), None),
+            AssetDetail::Other(generic) => (None, generic.quantity),
+            _ => (None, None),
         })
     }
 
@@ -407,7 +489,7 @@ impl Desk {
         }
         let target = self.target(&req).await?;
         let source = self.source(&target.source)?;
-        offered(&source, req.action)?;
+        self.allowed(&source, req.action)?;
         let kind = source.kind();
         let mut order = action_order(&target, a, req.action);
         let (always, above) = self.approval(a.case.court(), req.action);
@@ -588,6 +670,9 @@ pub(super) fn new_order(a: &Authority, action: Action, asset: &AssetRef, debtor:
         officer_id: a.officer_id.clone(),
         approver_id: String::new(),
         approver: String::new(),
+        kind: String::new(),
+        quantity: 0,
+        held_quantity: 0,
     }
 }
 
@@ -619,6 +704,8 @@ fn action_order(target: &Order, a: &Authority, action: Action) -> Order {
         case_account: String::new(),
         approver_id: String::new(),
         approver: String::new(),
+        quantity: 0,
+        held_quantity: 0,
         created_at_ms: now,
         updated_at_ms: now,
         ..target.clone()
@@ -627,6 +714,12 @@ fn action_order(target: &Order, a: &Authority, action: Action) -> Order {
 
 pub(super) fn new_order_id() -> String {
     format!("ord-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The hash field of a freeze's quantity: none when none, so requests without one keep the
+/// hashes they had before quantities existed.
+fn quantity_field(quantity: u64) -> Option<String> {
+    (quantity > 0).then(|| format!("quantity={quantity}"))
 }
 
 /// A digest of a request's canonical fields, to recognise a replay without storing them.
@@ -642,15 +735,7 @@ pub(super) fn request_hash(fields: &[&str]) -> String {
 /// Refuses an instruction the source does not take (its connector does not declare it, or
 /// the configuration narrows it away) before anything is recorded or sent.
 pub(super) fn offered(source: &Source, action: Action) -> Result<(), DeskError> {
-    let needed = match action {
-        Action::Freeze => Capability::Freeze,
-        Action::Seal => Capability::Seal,
-        Action::Watch => Capability::Watch,
-        Action::Release => Capability::Release,
-        Action::Deduct => Capability::Deduct,
-        Action::Renew => Capability::Renew,
-    };
-    if source.offers(needed) {
+    if source.offers(capability(action)) {
         return Ok(());
     }
     let offers: Vec<&str> = source.capabilities().iter().map(|c| c.as_str()).collect();

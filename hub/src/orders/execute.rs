@@ -298,6 +298,11 @@ impl Executor {
             }
         };
         let action = match order.action {
+            // A kind counted in units (shares) is frozen by quantity; the amount is then 0.
+            Action::Freeze if order.quantity > 0 => ControlAction::FreezeQuantity {
+                quantity: u64::try_from(order.quantity).unwrap_or(0),
+                until,
+            },
             Action::Freeze => ControlAction::Freeze {
                 amount: Fen(order.amount_fen),
                 until,

@@ -67,6 +67,7 @@ pub struct FundsReport {
 /// A fund account the plan may use, in its own currency.
 struct Account {
     asset: AssetRef,
+    kind: AssetKind,
     rate: Rate,
     balance: i64,
     frozen: i64,
@@ -102,10 +103,17 @@ impl Desk {
         if req.cap.0 < 0 {
             return Err(DeskError::Refused("the cap must be positive".into()));
         }
+        // The shortest legal period of the kinds frozen in fen (one period for the group).
         let days = self
             .policy
-            .period(AssetKind::BANK, req.days)
-            .map_err(DeskError::Refused)?;
+            .fund_kinds()
+            .into_iter()
+            .map(|kind| self.policy.period(kind, req.days))
+            .collect::<Result<Vec<u32>, String>>()
+            .map_err(DeskError::Refused)?
+            .into_iter()
+            .min()
+            .ok_or_else(|| DeskError::Refused("no kind of asset is frozen in fen".into()))?;
         let group_id = format!("grp-{}", uuid::Uuid::new_v4().simple());
         let lock = self.case_lock(a.case.as_str());
         let (orders, unavailable, excluded) = {
@@ -155,7 +163,7 @@ impl Desk {
         let search = Arc::new(Search {
             case: req.authority.case.clone(),
             debtor: req.debtor.clone(),
-            kinds: vec![AssetKind::BANK, AssetKind::PAYMENT],
+            kinds: self.policy.fund_kinds(),
             fresh: true,
             deadline,
             request_id: format!("freeze-{}", uuid::Uuid::new_v4().simple()),
@@ -182,7 +190,7 @@ impl Desk {
                     continue;
                 }
             };
-            let freezes = super::desk::offered(&report.source, Action::Freeze).err();
+            let freezes = self.allowed(&report.source, Action::Freeze).err();
             for asset in assets {
                 let (currency, balance, frozen) = match &asset.detail {
                     AssetDetail::Deposit(d) if d.status != AccountStatus::Closed => {
@@ -201,6 +209,7 @@ impl Desk {
                 match rate {
                     Ok(rate) => accounts.push(Account {
                         asset: asset.asset_ref.clone(),
+                        kind: asset.kind(),
                         rate,
                         balance: balance.0,
                         frozen: frozen.0,
@@ -264,6 +273,7 @@ impl Desk {
             order.order_id = format!("{group_id}-{:02}", orders.len());
             order.group_id = group_id.to_string();
             order.amount_fen = amount;
+            order.kind = acct.kind.as_str().to_string();
             set_rate(&mut order, &acct.rate);
             order.start_day = today.days();
             order.end_day = end.days();

@@ -186,6 +186,16 @@ pub struct Order {
     pub approver_id: String,
     #[serde(default)]
     pub approver: String,
+    /// The registered kind of the asset acted on ("bank", "securities"); empty for orders
+    /// recorded before kinds were kept (their source's kind).
+    #[serde(default)]
+    pub kind: String,
+    /// Freeze by quantity (kinds counted in units): units asked (0 for a freeze in fen) and
+    /// units the agency holds now.
+    #[serde(default)]
+    pub quantity: i64,
+    #[serde(default)]
+    pub held_quantity: i64,
 }
 
 pub const CNY: &str = "CNY";

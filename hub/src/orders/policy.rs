@@ -1,26 +1,53 @@
 //! The legal limits a control order must respect (DOMAIN rules 1 and 2): maximum hold periods
-//! per asset kind from the configured policy table, renewals only before expiry and never
-//! ending later than today + one period (renewals do not stack), and which actions each kind
-//! of asset takes.
+//! per asset kind from the kinds table (`[control.kinds]`), renewals only before expiry and
+//! never ending later than today + one period (renewals do not stack), and which actions each
+//! kind of asset takes — all read from the kinds' specs, never from a list of kinds.
 
 use super::model::Action;
-use crate::config::MaxDays;
-use assethub_connectors::domain::{AssetKind, CivilDate, LegalClass};
+use assethub_connectors::domain::{AssetKind, CivilDate, HoldUnit, KindSpec, Kinds};
+use assethub_connectors::Capability;
 
-#[derive(Debug, Clone)]
+/// The rules of every kind the hub knows (built in, configured, described by connectors).
+#[derive(Debug, Clone, Default)]
 pub struct HoldPolicy {
-    pub max_days: MaxDays,
+    pub kinds: Kinds,
 }
 
 impl HoldPolicy {
-    /// The longest period, in days, a hold on `kind` may have.
+    pub fn new(kinds: Kinds) -> Self {
+        Self { kinds }
+    }
+
+    /// The spec of `kind`; a kind nobody described takes the strictest rules (no actions).
+    pub fn spec(&self, kind: AssetKind) -> Option<&KindSpec> {
+        self.kinds.get(kind)
+    }
+
+    /// The longest period, in days, a hold on `kind` may have (the shortest legal period for
+    /// a kind without a spec, which the registry never lets a source have).
     pub fn max_days(&self, kind: AssetKind) -> u32 {
-        match kind {
-            AssetKind::BANK | AssetKind::PAYMENT => self.max_days.funds,
-            AssetKind::VEHICLE => self.max_days.vehicles,
-            AssetKind::REAL_ESTATE => self.max_days.real_estate,
-            _ => LegalClass::OtherRights.default_max_days(),
-        }
+        self.spec(kind).map_or(365, |spec| spec.max_days)
+    }
+
+    /// Whether `action` applies to assets of `kind` (its spec allows it).
+    pub fn fits(&self, action: Action, kind: AssetKind) -> bool {
+        self.spec(kind)
+            .is_some_and(|spec| spec.allows(capability(action)))
+    }
+
+    /// The unit a freeze of `kind` counts in (fen when unknown).
+    pub fn unit(&self, kind: AssetKind) -> HoldUnit {
+        self.spec(kind)
+            .map_or(HoldUnit::Fen, |spec| spec.unit.clone())
+    }
+
+    /// The kinds whose assets are money frozen in fen: what a one-click freeze searches.
+    pub fn fund_kinds(&self) -> Vec<AssetKind> {
+        self.kinds
+            .iter()
+            .filter(|s| s.holds_money && s.unit == HoldUnit::Fen && s.allows(Capability::Freeze))
+            .map(|s| s.kind)
+            .collect()
     }
 
     /// The period to use: `requested` (0: the maximum), refused when longer than the law allows.
@@ -76,14 +103,15 @@ impl HoldPolicy {
     }
 }
 
-/// Whether `action` applies to assets of `kind`.
-pub fn fits(action: Action, kind: AssetKind) -> bool {
-    let funds = matches!(kind, AssetKind::BANK | AssetKind::PAYMENT);
+/// The capability an agency needs to carry out `action`.
+pub fn capability(action: Action) -> Capability {
     match action {
-        Action::Freeze | Action::Deduct => funds,
-        Action::Seal => !funds,
-        Action::Watch => kind == AssetKind::VEHICLE,
-        Action::Release | Action::Renew => true,
+        Action::Freeze => Capability::Freeze,
+        Action::Seal => Capability::Seal,
+        Action::Watch => Capability::Watch,
+        Action::Release => Capability::Release,
+        Action::Deduct => Capability::Deduct,
+        Action::Renew => Capability::Renew,
     }
 }
 
@@ -92,9 +120,7 @@ mod tests {
     use super::*;
 
     fn policy() -> HoldPolicy {
-        HoldPolicy {
-            max_days: MaxDays::default(),
-        }
+        HoldPolicy::default()
     }
 
     #[test]
@@ -145,10 +171,29 @@ mod tests {
 
     #[test]
     fn actions_fit_their_assets() {
-        assert!(fits(Action::Freeze, AssetKind::PAYMENT));
-        assert!(!fits(Action::Freeze, AssetKind::VEHICLE));
-        assert!(fits(Action::Watch, AssetKind::VEHICLE));
-        assert!(!fits(Action::Watch, AssetKind::REAL_ESTATE));
-        assert!(!fits(Action::Seal, AssetKind::BANK));
+        let p = policy();
+        assert!(p.fits(Action::Freeze, AssetKind::PAYMENT));
+        assert!(!p.fits(Action::Freeze, AssetKind::VEHICLE));
+        assert!(p.fits(Action::Watch, AssetKind::VEHICLE));
+        assert!(!p.fits(Action::Watch, AssetKind::REAL_ESTATE));
+        assert!(!p.fits(Action::Seal, AssetKind::BANK));
+        assert_eq!(p.fund_kinds(), vec![AssetKind::BANK, AssetKind::PAYMENT]);
+    }
+
+    #[test]
+    fn a_configured_kind_brings_its_own_rules() {
+        use assethub_connectors::domain::LegalClass;
+        let ship = AssetKind::register("ship_policy_test").unwrap();
+        let mut kinds = Kinds::default();
+        let mut spec = KindSpec::new(ship, "船舶", LegalClass::Movable, &[Capability::Seal]);
+        spec.max_days = 500;
+        kinds.insert(spec);
+        let p = HoldPolicy::new(kinds);
+        assert_eq!(p.period(ship, 0), Ok(500));
+        assert!(p.period(ship, 501).is_err());
+        assert!(p.fits(Action::Seal, ship));
+        assert!(!p.fits(Action::Renew, ship));
+        let unknown = AssetKind::register("never_described_kind").unwrap();
+        assert!(!p.fits(Action::Release, unknown));
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-pub const SELECT_ORDER: &str = "SELECT order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver FROM control_orders";
+pub const SELECT_ORDER: &str = "SELECT order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver, kind, quantity, held_quantity FROM control_orders";
 
 /// A watched vehicle seen: the event payload of a sighting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,12 +77,15 @@ pub fn order_from(row: &AnyRow) -> Result<Order, LedgerError> {
         officer_id: row.try_get("officer_id")?,
         approver_id: row.try_get("approver_id")?,
         approver: row.try_get("approver")?,
+        kind: row.try_get("kind")?,
+        quantity: row.try_get("quantity")?,
+        held_quantity: row.try_get("held_quantity")?,
     })
 }
 
 pub async fn insert_order(tx: &mut Transaction<'_, Any>, o: &Order) -> Result<(), LedgerError> {
     sqlx::query(
-        "INSERT INTO control_orders (order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)",
+        "INSERT INTO control_orders (order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver, kind, quantity, held_quantity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)",
     )
     .bind(&o.order_id)
     .bind(o.action.as_str())
@@ -119,6 +122,9 @@ pub async fn insert_order(tx: &mut Transaction<'_, Any>, o: &Order) -> Result<()
     .bind(&o.officer_id)
     .bind(&o.approver_id)
     .bind(&o.approver)
+    .bind(&o.kind)
+    .bind(o.quantity)
+    .bind(o.held_quantity)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -131,7 +137,7 @@ pub async fn update_order(
     version: i64,
 ) -> Result<bool, LedgerError> {
     let done = sqlx::query(
-        "UPDATE control_orders SET state = $1, amount_fen = $2, frozen_fen = $3, deducted_fen = $4, reserved_fen = $5, start_day = $6, end_day = $7, queue_position = $8, agency_ref = $9, detail = $10, attempts = $11, updated_at_ms = $12, approver_id = $13, approver = $14, version = version + 1 WHERE order_id = $15 AND version = $16",
+        "UPDATE control_orders SET state = $1, amount_fen = $2, frozen_fen = $3, deducted_fen = $4, reserved_fen = $5, start_day = $6, end_day = $7, queue_position = $8, agency_ref = $9, detail = $10, attempts = $11, updated_at_ms = $12, approver_id = $13, approver = $14, held_quantity = $15, version = version + 1 WHERE order_id = $16 AND version = $17",
     )
     .bind(o.state.as_str())
     .bind(o.amount_fen)
@@ -147,6 +153,7 @@ pub async fn update_order(
     .bind(o.updated_at_ms)
     .bind(&o.approver_id)
     .bind(&o.approver)
+    .bind(o.held_quantity)
     .bind(&o.order_id)
     .bind(version)
     .execute(&mut **tx)

@@ -74,6 +74,9 @@ pub(crate) fn order(id: &str, case: &str, amount: i64) -> Order {
         officer_id: "test/judge-1".into(),
         approver_id: String::new(),
         approver: String::new(),
+        kind: "bank".into(),
+        quantity: 0,
+        held_quantity: 0,
     }
 }
 
