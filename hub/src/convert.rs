@@ -4,7 +4,7 @@
 use crate::search::{Outcome, SourceReport};
 use assethub_connectors::domain::{
     AccountStatus, Asset, AssetDetail, AssetKind, Attribute, AttributeValue, DepositType,
-    Encumbrance, EncumbranceKind, PaymentBalanceType,
+    Encumbrance, EncumbranceKind, KindSpec, PaymentBalanceType,
 };
 use assethub_connectors::QueryAnswer;
 use assethub_proto::v1 as pb;
@@ -25,7 +25,10 @@ pub fn source_result(report: &SourceReport) -> pb::SourceResult {
             QueryAnswer::Found(assets) => (
                 pb::SourceStatus::Ok,
                 String::new(),
-                assets.iter().map(asset).collect(),
+                assets
+                    .iter()
+                    .map(|a| asset(a, report.source.spec()))
+                    .collect(),
             ),
             QueryAnswer::NotFound => (pb::SourceStatus::NotFound, String::new(), vec![]),
             QueryAnswer::NameMismatch => (
@@ -63,7 +66,8 @@ pub fn source_result(report: &SourceReport) -> pb::SourceResult {
     }
 }
 
-pub fn asset(asset: &Asset) -> pb::Asset {
+/// An asset a source of kind `spec` reported.
+pub fn asset(asset: &Asset, spec: &KindSpec) -> pb::Asset {
     use pb::asset::Detail;
     let detail = match &asset.detail {
         AssetDetail::Other(_) => None,
@@ -113,22 +117,45 @@ pub fn asset(asset: &Asset) -> pb::Asset {
     pb::Asset {
         asset_ref: asset.asset_ref.to_string(),
         detail,
-        generic: Some(generic(asset)),
+        generic: Some(generic(asset, spec)),
     }
 }
 
-/// The asset as a client that knows no kind shows it.
-pub fn generic(asset: &Asset) -> pb::GenericDetail {
+/// The asset as a client that knows no kind shows it, labelled and counted as its kind's spec
+/// says (the asset's own kind when the hub knows it, else its source's).
+pub fn generic(asset: &Asset, spec: &KindSpec) -> pb::GenericDetail {
     let shown = asset.generic();
+    let (label, unit) = if shown.kind == spec.kind {
+        (spec.label.clone(), spec.unit.as_str().to_string())
+    } else {
+        (shown.kind.to_string(), String::new())
+    };
     pb::GenericDetail {
         kind_name: shown.kind.to_string(),
-        kind_label: String::new(),
+        kind_label: label,
         title: shown.title,
         attributes: shown.attributes.into_iter().map(attribute).collect(),
         value_fen: shown.value.map(|v| v.0),
         quantity: shown.quantity,
         frozen_quantity: shown.frozen_quantity,
-        unit: String::new(),
+        unit,
+    }
+}
+
+/// A kind's rules as the API shows them (`SourceInfo.kind_info`).
+pub fn kind_info(spec: &KindSpec) -> pb::KindInfo {
+    pb::KindInfo {
+        name: spec.kind.to_string(),
+        label: spec.label.clone(),
+        legal_class: spec.class.as_str().to_string(),
+        actions: spec
+            .actions
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
+        holds_money: spec.holds_money,
+        unit: spec.unit.as_str().to_string(),
+        max_days: spec.max_days,
     }
 }
 

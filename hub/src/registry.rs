@@ -8,7 +8,7 @@
 use crate::breaker::Breaker;
 use crate::config::{HubConfig, RetryConfig};
 use crate::guard::{RateGate, RetryBudget};
-use assethub_connectors::domain::{AssetKind, Kinds};
+use assethub_connectors::domain::{AssetKind, KindSpec, Kinds, LegalClass};
 use assethub_connectors::{Capability, ConfigError, Connector};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +30,8 @@ pub struct Source {
     pub budget: RetryBudget,
     /// What the hub may ask of it: what the connector declares, narrowed by configuration.
     capabilities: Vec<Capability>,
+    /// The rules of its kind (configured, built in or described by its connector).
+    spec: KindSpec,
 }
 
 impl Source {
@@ -49,6 +51,11 @@ impl Source {
     pub fn kind(&self) -> AssetKind {
         self.connector.kind()
     }
+
+    /// The rules of the source's kind.
+    pub fn spec(&self) -> &KindSpec {
+        &self.spec
+    }
 }
 
 /// All sources, in configuration order, and the kinds they hold.
@@ -63,18 +70,22 @@ impl Registry {
             .control
             .kinds()
             .map_err(|e| ConfigError::new("control.kinds", e))?;
-        let sources: Vec<Arc<Source>> = config
+        let built = config
             .sources
             .iter()
             .map(|s| {
-                let connector = assethub_connectors::build(
-                    s.id.clone(),
-                    &s.connector_type,
-                    s.settings.clone(),
-                )?;
+                assethub_connectors::build(s.id.clone(), &s.connector_type, s.settings.clone())
+                    .map(|connector| (s, connector))
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let kinds = kinds_of(configured, built.iter().map(|(_, c)| c))?;
+        let sources = built
+            .into_iter()
+            .map(|(s, connector)| {
                 let capabilities = narrowed(connector.capabilities(), s.capabilities.as_deref());
-                Ok(Arc::new(Source {
+                Arc::new(Source {
                     capabilities,
+                    spec: spec_of(&kinds, connector.kind()),
                     connector,
                     connector_type: s.connector_type.clone(),
                     cache_ttl: config.ttl_for(s),
@@ -86,10 +97,9 @@ impl Registry {
                     ),
                     rate: RateGate::new(s.rate_limit_per_sec, s.rate_limit_burst),
                     budget: budget_of(&config.retry),
-                }))
+                })
             })
-            .collect::<Result<_, ConfigError>>()?;
-        let kinds = kinds_of(configured, &sources)?;
+            .collect();
         Ok(Self { sources, kinds })
     }
 
@@ -106,11 +116,13 @@ impl Registry {
         connectors: Vec<(Arc<dyn Connector>, Duration, u32)>,
         kinds: Kinds,
     ) -> Result<Self, ConfigError> {
-        let sources: Vec<Arc<Source>> = connectors
+        let kinds = kinds_of(kinds, connectors.iter().map(|(c, _, _)| c))?;
+        let sources = connectors
             .into_iter()
             .map(|(connector, cache_ttl, max_concurrency)| {
                 Arc::new(Source {
                     capabilities: connector.capabilities().to_vec(),
+                    spec: spec_of(&kinds, connector.kind()),
                     connector_type: connector.connector_type().to_string(),
                     connector,
                     cache_ttl,
@@ -122,7 +134,6 @@ impl Registry {
                 })
             })
             .collect();
-        let kinds = kinds_of(kinds, &sources)?;
         Ok(Self { sources, kinds })
     }
 
@@ -138,15 +149,18 @@ impl Registry {
 
 /// The `configured` kinds plus those the sources' connectors describe (configuration wins);
 /// refused when a source's kind is described nowhere.
-fn kinds_of(mut kinds: Kinds, sources: &[Arc<Source>]) -> Result<Kinds, ConfigError> {
-    for source in sources {
-        let kind = source.kind();
-        if let Some(spec) = source.connector.kind_spec().filter(|s| s.kind == kind) {
+fn kinds_of<'a>(
+    mut kinds: Kinds,
+    connectors: impl Iterator<Item = &'a Arc<dyn Connector>>,
+) -> Result<Kinds, ConfigError> {
+    for connector in connectors {
+        let kind = connector.kind();
+        if let Some(spec) = connector.kind_spec().filter(|s| s.kind == kind) {
             kinds.insert_if_absent(spec);
         }
         if kinds.get(kind).is_none() {
             return Err(ConfigError::new(
-                source.id(),
+                connector.id().as_str(),
                 format!(
                     "its connector reports kind \"{kind}\", which is neither configured ([control.kinds.{kind}] with at least a class) nor described by the connector; the source cannot start"
                 ),
@@ -154,6 +168,14 @@ fn kinds_of(mut kinds: Kinds, sources: &[Arc<Source>]) -> Result<Kinds, ConfigEr
         }
     }
     Ok(kinds)
+}
+
+/// The spec of `kind`, which [`kinds_of`] made sure exists.
+fn spec_of(kinds: &Kinds, kind: AssetKind) -> KindSpec {
+    kinds
+        .get(kind)
+        .cloned()
+        .unwrap_or_else(|| KindSpec::new(kind, kind.as_str(), LegalClass::Funds, &[]))
 }
 
 /// What a connector `declares`, narrowed to the words `allowed` when configured.

@@ -98,6 +98,7 @@ impl HubService {
             &body.case_number,
             body.debtor.as_ref(),
             &body.kinds,
+            &body.kind_names,
             self.clock.today(),
         );
         let timeout = validate::deadline(
@@ -229,7 +230,7 @@ impl HubService {
         }
         // The kinds every item shares: refused once for the batch, not once per item.
         let mut violations = Vec::new();
-        validate::asset_kinds(&body.kinds, &mut violations);
+        validate::asset_kinds(&body.kinds, &body.kind_names, &mut violations);
         if !violations.is_empty() {
             return Err(invalid_argument(&violations));
         }
@@ -241,6 +242,7 @@ impl HubService {
             clock: self.clock.clone(),
             caller,
             kinds: body.kinds,
+            kind_names: body.kind_names,
             fresh: body.fresh,
             item_timeout,
             overall,
@@ -287,7 +289,7 @@ impl HubService {
                 id: s.id().to_string(),
                 kind: convert::kind(s.kind()) as i32,
                 kind_name: s.kind().to_string(),
-                kind_info: None,
+                kind_info: Some(convert::kind_info(s.spec())),
                 connector_type: s.connector_type.clone(),
                 capabilities: s
                     .capabilities()
@@ -352,6 +354,7 @@ struct Batch {
     clock: Arc<Clock>,
     caller: Caller,
     kinds: Vec<i32>,
+    kind_names: Vec<String>,
     fresh: bool,
     item_timeout: Duration,
     overall: Option<Instant>,
@@ -367,21 +370,26 @@ impl Batch {
             .map(|d| d.id_number.clone())
             .unwrap_or_default();
         let today = self.clock.today();
-        let admitted =
-            match validate::query(&item.case_number, item.debtor.as_ref(), &self.kinds, today) {
-                Err(violations) => Err(ItemRefusal::Invalid(violations)),
-                Ok(valid) => self
-                    .cases
-                    .admit(
-                        &self.caller,
-                        &valid.case,
-                        Some((&valid.debtor.id, &valid.debtor.name)),
-                        Purpose::Search,
-                    )
-                    .await
-                    .map(|_| valid)
-                    .map_err(ItemRefusal::Refused),
-            };
+        let admitted = match validate::query(
+            &item.case_number,
+            item.debtor.as_ref(),
+            &self.kinds,
+            &self.kind_names,
+            today,
+        ) {
+            Err(violations) => Err(ItemRefusal::Invalid(violations)),
+            Ok(valid) => self
+                .cases
+                .admit(
+                    &self.caller,
+                    &valid.case,
+                    Some((&valid.debtor.id, &valid.debtor.name)),
+                    Purpose::Search,
+                )
+                .await
+                .map(|_| valid)
+                .map_err(ItemRefusal::Refused),
+        };
         let verdict = match &admitted {
             Ok(_) => Ok(()),
             Err(ItemRefusal::Invalid(_)) => Err(Status::invalid_argument("invalid item")),

@@ -64,6 +64,7 @@ pub fn query(
     case_number: &str,
     debtor: Option<&pb::Debtor>,
     kinds: &[i32],
+    kind_names: &[String],
     today: CivilDate,
 ) -> Result<ValidQuery, Vec<Violation>> {
     let mut violations = Vec::new();
@@ -75,7 +76,7 @@ pub fn query(
         }
         Some(d) => self::debtor(d, "debtor", today, &mut violations),
     };
-    let kinds = asset_kinds(kinds, &mut violations);
+    let kinds = asset_kinds(kinds, kind_names, &mut violations);
     match (case, debtor) {
         (Some(case), Some(debtor)) if violations.is_empty() => Ok(ValidQuery {
             case,
@@ -127,7 +128,13 @@ pub fn debtor(
     id.filter(|_| name_ok).map(|id| Debtor { id, name })
 }
 
-pub fn asset_kinds(kinds: &[i32], violations: &mut Vec<Violation>) -> Vec<AssetKind> {
+/// The kinds a search is restricted to: the built-in enum values of `kinds` and the registered
+/// names of `kind_names` (`kind_names[i]`: an unknown name is refused, never registered).
+pub fn asset_kinds(
+    kinds: &[i32],
+    kind_names: &[String],
+    violations: &mut Vec<Violation>,
+) -> Vec<AssetKind> {
     let mut out = Vec::new();
     if kinds.len() > bounds::MAX_ENUM_ENTRIES {
         violations.push(Violation::new(
@@ -141,12 +148,9 @@ pub fn asset_kinds(kinds: &[i32], violations: &mut Vec<Violation>) -> Vec<AssetK
         return out;
     }
     for (i, raw) in kinds.iter().enumerate() {
-        let kind = match pb::AssetKind::try_from(*raw) {
-            Ok(pb::AssetKind::Bank) => AssetKind::BANK,
-            Ok(pb::AssetKind::RealEstate) => AssetKind::REAL_ESTATE,
-            Ok(pb::AssetKind::Vehicle) => AssetKind::VEHICLE,
-            Ok(pb::AssetKind::Payment) => AssetKind::PAYMENT,
-            _ => {
+        let kind = match AssetKind::from_wire_number(*raw) {
+            Some(kind) => kind,
+            None => {
                 violations.push(Violation::new(
                     format!("kinds[{i}]"),
                     "unknown or unspecified asset kind",
@@ -156,6 +160,24 @@ pub fn asset_kinds(kinds: &[i32], violations: &mut Vec<Violation>) -> Vec<AssetK
         };
         if !out.contains(&kind) {
             out.push(kind);
+        }
+    }
+    if kind_names.len() > bounds::MAX_ENUM_ENTRIES {
+        violations.push(Violation::new(
+            "kind_names",
+            format!(
+                "{} entries; at most {}",
+                kind_names.len(),
+                bounds::MAX_ENUM_ENTRIES
+            ),
+        ));
+        return out;
+    }
+    for (i, name) in kind_names.iter().enumerate() {
+        match name.parse::<AssetKind>() {
+            Ok(kind) if !out.contains(&kind) => out.push(kind),
+            Ok(_) => {}
+            Err(message) => violations.push(Violation::new(format!("kind_names[{i}]"), message)),
         }
     }
     out
@@ -238,10 +260,14 @@ mod tests {
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟")),
             &[1, 4, 1],
+            &["payment".to_string(), "vehicle".to_string()],
             today(),
         )
         .unwrap();
-        assert_eq!(q.kinds, vec![AssetKind::BANK, AssetKind::PAYMENT]);
+        assert_eq!(
+            q.kinds,
+            vec![AssetKind::BANK, AssetKind::PAYMENT, AssetKind::VEHICLE]
+        );
         assert_eq!(q.case.court(), "鄂0116");
     }
 
@@ -251,6 +277,7 @@ mod tests {
             "(2024)鄂0116民初1号",
             Some(&debtor("110105194912310021", " ")),
             &[0, 9],
+            &["never_registered_kind_x".to_string()],
             today(),
         )
         .unwrap_err();
@@ -262,13 +289,14 @@ mod tests {
                 "debtor.id_number",
                 "debtor.name",
                 "kinds[0]",
-                "kinds[1]"
+                "kinds[1]",
+                "kind_names[0]"
             ]
         );
         assert!(errs
             .iter()
             .all(|v| !v.description.contains("110105194912310021")));
-        let errs = query("(2024)鄂0116执1号", None, &[], today()).unwrap_err();
+        let errs = query("(2024)鄂0116执1号", None, &[], &[], today()).unwrap_err();
         assert_eq!(errs[0].field, "debtor");
     }
 
@@ -278,11 +306,18 @@ mod tests {
         let clock = crate::clock::Clock::starting_at(1_798_734_600_000);
         // Born on 2027-01-01 (check character computed with a Python reference).
         let born_today = debtor("110105202701010016", "张伟");
-        let valid = query("(2027)鄂0116执1号", Some(&born_today), &[], clock.today()).unwrap();
+        let valid = query(
+            "(2027)鄂0116执1号",
+            Some(&born_today),
+            &[],
+            &[],
+            clock.today(),
+        )
+        .unwrap();
         assert_eq!(valid.case.year(), 2027);
         // On the UTC date (still 2026-12-31) both were refused.
         let utc_date = CivilDate::parse("2026-12-31").unwrap();
-        let errs = query("(2027)鄂0116执1号", Some(&born_today), &[], utc_date).unwrap_err();
+        let errs = query("(2027)鄂0116执1号", Some(&born_today), &[], &[], utc_date).unwrap_err();
         let fields: Vec<_> = errs.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["case_number", "debtor.id_number"]);
         assert!(errs[1].description.contains("future"), "{errs:?}");
@@ -294,6 +329,7 @@ mod tests {
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟")),
             &[99; 100_000],
+            &[],
             today(),
         )
         .unwrap_err();
@@ -305,6 +341,7 @@ mod tests {
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟")),
             &[1; 16],
+            &[],
             today(),
         )
         .is_ok());
@@ -316,6 +353,7 @@ mod tests {
         let errs = query(
             &huge_case,
             Some(&debtor(&"1".repeat(1 << 20), "张伟")),
+            &[],
             &[],
             today(),
         )
@@ -330,6 +368,7 @@ mod tests {
         let errs = query(
             "(2024)鄂0116执1234号",
             Some(&debtor("11010519491231002X", "张伟\u{1b}[2J")),
+            &[],
             &[],
             today(),
         )

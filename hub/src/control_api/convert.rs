@@ -108,11 +108,11 @@ pub fn order(o: &Order, today: i64) -> pb::Order {
         officer_id: o.officer_id.clone(),
         approver_id: o.approver_id.clone(),
         approver: o.approver.clone(),
-        // Filled from the kind registry once orders record their kind and quantity.
-        kind_name: String::new(),
-        quantity: 0,
-        held_quantity: 0,
-        unit: String::new(),
+        // Orders recorded before kinds were kept: their kind is their source's (empty here).
+        kind_name: o.kind.clone(),
+        quantity: u64::try_from(o.quantity).unwrap_or(0),
+        held_quantity: u64::try_from(o.held_quantity).unwrap_or(0),
+        unit: o.unit.clone(),
     }
 }
 

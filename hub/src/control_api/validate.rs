@@ -38,7 +38,7 @@ pub fn authority(
         return (None, None);
     };
     let (case, debtor) = match debtor {
-        Some(_) => match validate::query(&i.case_number, debtor, &[], today) {
+        Some(_) => match validate::query(&i.case_number, debtor, &[], &[], today) {
             Ok(valid) => (Some(valid.case), Some(valid.debtor)),
             Err(found) => {
                 for mut v in found {

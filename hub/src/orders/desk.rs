@@ -351,6 +351,7 @@ impl Desk {
         let mut order = new_order(a, req.action, &req.asset, &req.debtor);
         order.amount_fen = req.amount.0;
         order.kind = kind.as_str().to_string();
+        order.unit = self.policy.unit(kind).as_str().to_string();
         order.quantity = quantity;
         set_rate(&mut order, &rate);
         let (always, above) = self.approval(a.case.court(), req.action);
@@ -673,6 +674,7 @@ pub(super) fn new_order(a: &Authority, action: Action, asset: &AssetRef, debtor:
         kind: String::new(),
         quantity: 0,
         held_quantity: 0,
+        unit: String::new(),
     }
 }
 

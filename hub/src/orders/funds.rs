@@ -274,6 +274,7 @@ impl Desk {
             order.group_id = group_id.to_string();
             order.amount_fen = amount;
             order.kind = acct.kind.as_str().to_string();
+            order.unit = self.policy.unit(acct.kind).as_str().to_string();
             set_rate(&mut order, &acct.rate);
             order.start_day = today.days();
             order.end_day = end.days();

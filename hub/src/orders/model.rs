@@ -196,6 +196,10 @@ pub struct Order {
     pub quantity: i64,
     #[serde(default)]
     pub held_quantity: i64,
+    /// What the kind counted in when the order was placed: "fen", "whole" or a unit name
+    /// ("shares"); empty for orders recorded before.
+    #[serde(default)]
+    pub unit: String,
 }
 
 pub const CNY: &str = "CNY";

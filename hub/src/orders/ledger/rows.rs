@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-pub const SELECT_ORDER: &str = "SELECT order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver, kind, quantity, held_quantity FROM control_orders";
+pub const SELECT_ORDER: &str = "SELECT order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver, kind, quantity, held_quantity, unit FROM control_orders";
 
 /// A watched vehicle seen: the event payload of a sighting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,12 +80,13 @@ pub fn order_from(row: &AnyRow) -> Result<Order, LedgerError> {
         kind: row.try_get("kind")?,
         quantity: row.try_get("quantity")?,
         held_quantity: row.try_get("held_quantity")?,
+        unit: row.try_get("unit")?,
     })
 }
 
 pub async fn insert_order(tx: &mut Transaction<'_, Any>, o: &Order) -> Result<(), LedgerError> {
     sqlx::query(
-        "INSERT INTO control_orders (order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver, kind, quantity, held_quantity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)",
+        "INSERT INTO control_orders (order_id, action, state, case_number, court, ruling, officer, source, asset_local, debtor_id, debtor_name, debtor_masked, amount_fen, frozen_fen, deducted_fen, reserved_fen, start_day, end_day, queue_position, agency_ref, target_order_id, group_id, case_account, detail, client_key, attempts, created_at_ms, updated_at_ms, version, currency, rate_micro, rate_date, officer_id, approver_id, approver, kind, quantity, held_quantity, unit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39)",
     )
     .bind(&o.order_id)
     .bind(o.action.as_str())
@@ -125,6 +126,7 @@ pub async fn insert_order(tx: &mut Transaction<'_, Any>, o: &Order) -> Result<()
     .bind(&o.kind)
     .bind(o.quantity)
     .bind(o.held_quantity)
+    .bind(&o.unit)
     .execute(&mut **tx)
     .await?;
     Ok(())

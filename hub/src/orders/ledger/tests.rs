@@ -77,6 +77,7 @@ pub(crate) fn order(id: &str, case: &str, amount: i64) -> Order {
         kind: "bank".into(),
         quantity: 0,
         held_quantity: 0,
+        unit: "fen".into(),
     }
 }
 
