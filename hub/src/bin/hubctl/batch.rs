@@ -21,6 +21,8 @@ use crate::tally::Tally;
 /// What the operator asked for.
 pub struct BatchInput {
     pub kinds: Vec<i32>,
+    /// Kinds by registered name, beside the built-in `kinds`.
+    pub kind_names: Vec<String>,
     pub fresh: bool,
     pub item_deadline_ms: u32,
     pub quiet: bool,
@@ -43,7 +45,7 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let total = rows.len();
     let message = BatchQueryRequest {
-        kind_names: Default::default(),
+        kind_names: input.kind_names,
         items: rows
             .iter()
             .map(|r| BatchItem {

@@ -48,6 +48,8 @@ pub struct HoldInput {
     pub name: String,
     /// `freeze-asset` only; 0 otherwise.
     pub amount_fen: i64,
+    /// `freeze-asset --quantity` (kinds counted in units); 0 otherwise.
+    pub quantity: u64,
     /// `freeze-asset --currency`; empty: the account's own.
     pub currency: String,
     pub days: u32,
@@ -56,7 +58,7 @@ pub struct HoldInput {
 impl HoldInput {
     pub fn request(self, stderr: &mut impl Write) -> Result<PlaceHoldRequest, CliError> {
         Ok(PlaceHoldRequest {
-            quantity: Default::default(),
+            quantity: self.quantity,
             instruction: Some(self.instruction.build(stderr)?),
             action: self.action as i32,
             asset_ref: self.asset_ref,
@@ -261,6 +263,7 @@ mod tests {
             id_number: "i".into(),
             name: "n".into(),
             amount_fen: 0,
+            quantity: 0,
             currency: String::new(),
             days: 30,
         }

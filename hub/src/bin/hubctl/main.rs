@@ -70,7 +70,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use assethub_proto::v1::{AssetKind, ListOrdersRequest, OrderAction};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::error::CliError;
 use crate::order_client::InstructionInput;
@@ -288,14 +288,19 @@ struct FreezeAssetArgs {
     asset: String,
     #[command(flatten)]
     debtor: DebtorArgs,
-    /// Amount to freeze in the account's currency (e.g. 12345.67).
+    /// Amount to freeze in the account's currency (e.g. 12345.67); 0 with --quantity.
     #[arg(
         long,
         value_name = "YUAN",
         value_parser = yuan::parse_amount,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        required_unless_present = "quantity",
+        conflicts_with = "quantity"
     )]
-    amount: i64,
+    amount: Option<i64>,
+    /// Units to freeze instead of an amount, for kinds counted in units (e.g. 12000 shares).
+    #[arg(long, value_name = "N")]
+    quantity: Option<u64>,
     /// The currency --amount is in (ISO 4217, e.g. USD); refused unless it is the account's.
     /// Default: the account's own.
     #[arg(long, value_name = "CODE", default_value = "")]
@@ -455,43 +460,63 @@ struct BatchArgs {
 
 #[derive(Debug, Args)]
 struct SearchArgs {
-    /// Only these kinds of source (repeatable or comma-separated); default: all.
-    #[arg(long = "kind", value_name = "KIND", value_delimiter = ',')]
-    kinds: Vec<KindArg>,
+    /// Only these kinds of source (repeatable or comma-separated), by the names the hub
+    /// registers: bank, real_estate, vehicle, payment, or any configured kind such as
+    /// securities (`hubctl sources` lists them); default: all.
+    #[arg(long = "kind", value_name = "KIND", value_delimiter = ',', value_parser = kind_arg)]
+    kinds: Vec<String>,
     /// Bypass the hub's cache and ask every agency afresh.
     #[arg(long)]
     fresh: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum KindArg {
-    Bank,
-    #[value(name = "real_estate", alias = "real-estate")]
-    RealEstate,
-    Vehicle,
-    Payment,
-}
-
-impl KindArg {
-    fn to_proto(self) -> i32 {
-        let kind = match self {
-            KindArg::Bank => AssetKind::Bank,
-            KindArg::RealEstate => AssetKind::RealEstate,
-            KindArg::Vehicle => AssetKind::Vehicle,
-            KindArg::Payment => AssetKind::Payment,
-        };
-        kind as i32
+/// A kind name as the hub registers them (`real-estate` is taken for `real_estate`); whether
+/// the hub knows it is the hub's to say.
+fn kind_arg(text: &str) -> Result<String, String> {
+    let name = text.trim().replace('-', "_");
+    let well_formed = (1..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if well_formed {
+        Ok(name)
+    } else {
+        Err("a kind is 1-32 characters of a-z, 0-9 and '_' (e.g. bank, securities)".into())
     }
 }
 
-fn kinds(args: &[KindArg]) -> Vec<i32> {
+/// The built-in kinds among `names`, as the API's enum values (understood by every hub).
+fn kinds(names: &[String]) -> Vec<i32> {
     let mut out: Vec<i32> = Vec::new();
-    for kind in args.iter().map(|k| k.to_proto()) {
+    for kind in names.iter().filter_map(|n| built_in(n)) {
         if !out.contains(&kind) {
             out.push(kind);
         }
     }
     out
+}
+
+/// The other kinds among `names`, sent by name (`kind_names`).
+fn kind_names(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names.iter().filter(|n| built_in(n).is_none()) {
+        if !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    out
+}
+
+fn built_in(name: &str) -> Option<i32> {
+    let kind = match name {
+        "bank" => AssetKind::Bank,
+        "real_estate" => AssetKind::RealEstate,
+        "vehicle" => AssetKind::Vehicle,
+        "payment" => AssetKind::Payment,
+        _ => return None,
+    };
+    Some(kind as i32)
 }
 
 /// The gRPC deadline for a unary call.
@@ -574,6 +599,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 id_number: args.id_number,
                 name: args.name,
                 kinds: kinds(&args.common.kinds),
+                kind_names: kind_names(&args.common.kinds),
                 fresh: args.common.fresh,
                 deadline_ms: args.deadline_ms.unwrap_or(0),
             };
@@ -583,6 +609,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let timeout = cli.timeout_ms.map(Duration::from_millis);
             let input = batch::BatchInput {
                 kinds: kinds(&args.common.kinds),
+                kind_names: kind_names(&args.common.kinds),
                 fresh: args.common.fresh,
                 item_deadline_ms: args.item_deadline_ms.unwrap_or(0),
                 quiet: args.quiet,
@@ -611,7 +638,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 asset_ref: args.asset,
                 id_number: args.debtor.id_number,
                 name: args.debtor.name,
-                amount_fen: args.amount,
+                amount_fen: args.amount.unwrap_or(0),
+                quantity: args.quantity.unwrap_or(0),
                 currency: args.currency,
                 days: args.days,
             };
@@ -722,6 +750,7 @@ impl HoldArgs {
             id_number: self.debtor.id_number,
             name: self.debtor.name,
             amount_fen: 0,
+            quantity: 0,
             currency: String::new(),
             days: self.days,
         }
@@ -826,9 +855,60 @@ mod tests {
     #[test]
     fn bad_kind_is_rejected() {
         let parsed = Cli::try_parse_from([
-            "hubctl", "query", "--case", "c", "--id", "i", "--name", "n", "--kind", "stocks",
+            "hubctl", "query", "--case", "c", "--id", "i", "--name", "n", "--kind", "Stocks!",
         ]);
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn any_registered_kind_is_sent_by_name_and_built_in_ones_by_number() {
+        let cli = Cli::try_parse_from([
+            "hubctl",
+            "query",
+            "--case",
+            "c",
+            "--id",
+            "i",
+            "--name",
+            "n",
+            "--kind",
+            "securities,bank,ship",
+            "--kind",
+            "securities",
+        ])
+        .expect("parses");
+        let Command::Query(q) = cli.command else {
+            panic!("query expected")
+        };
+        assert_eq!(kinds(&q.common.kinds), vec![AssetKind::Bank as i32]);
+        assert_eq!(kind_names(&q.common.kinds), vec!["securities", "ship"]);
+    }
+
+    #[test]
+    fn freeze_asset_takes_a_quantity_instead_of_an_amount() {
+        let cli = Cli::try_parse_from([
+            "hubctl",
+            "freeze-asset",
+            "--case",
+            "(2024)鄂0116执1234号",
+            "--ruling",
+            "r",
+            "--key",
+            "k",
+            "--asset",
+            "csdc:A1-600000",
+            "--id",
+            "11010519491231002X",
+            "--name",
+            "张伟",
+            "--quantity",
+            "12000",
+        ])
+        .expect("parses");
+        let Command::FreezeAsset(f) = cli.command else {
+            panic!("freeze-asset expected")
+        };
+        assert_eq!((f.amount, f.quantity), (None, Some(12_000)));
     }
 
     const INSTRUCTION: [&str; 8] = [
@@ -914,7 +994,7 @@ mod tests {
         };
         assert_eq!(
             (f.amount, f.days, f.asset.as_str()),
-            (10_000, 90, "bank-gongxin:6228")
+            (Some(10_000), 90, "bank-gongxin:6228")
         );
         for (word, action) in [("seal", OrderAction::Seal), ("watch", OrderAction::Watch)] {
             let cli =

@@ -19,6 +19,16 @@ pub fn asset_kind(value: i32) -> &'static str {
     }
 }
 
+/// A kind as the hub names it (`"securities"`), or the built-in enum's name for a hub that
+/// sends no name.
+pub fn kind_name(name: &str, value: i32) -> String {
+    if name.is_empty() {
+        asset_kind(value).to_string()
+    } else {
+        name.to_string()
+    }
+}
+
 /// `"ok"`, `"not_found"`, `"name_mismatch"`, `"error"`, `"timed_out"`.
 pub fn source_status(value: i32) -> &'static str {
     match SourceStatus::try_from(value) {

@@ -22,6 +22,8 @@ pub struct QueryInput {
     pub id_number: String,
     pub name: String,
     pub kinds: Vec<i32>,
+    /// Kinds by registered name (`--kind securities`), beside the built-in `kinds`.
+    pub kind_names: Vec<String>,
     pub fresh: bool,
     pub deadline_ms: u32,
 }
@@ -34,7 +36,7 @@ pub async fn run(
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let message = QueryRequest {
-        kind_names: Default::default(),
+        kind_names: input.kind_names.clone(),
         case_number: input.case_number.clone(),
         debtor: Some(Debtor {
             id_number: input.id_number.clone(),
@@ -86,7 +88,7 @@ pub fn render(response: &QueryResponse, id_number: &str, name: &str) -> String {
     for s in &response.sources {
         heads.push(vec![
             s.source.clone(),
-            names::asset_kind(s.kind).to_string(),
+            names::kind_name(&s.kind_name, s.kind),
             names::source_status(s.status).to_string(),
             answer_age(s),
             duration_ms(u64::from(s.latency_ms)),
@@ -160,8 +162,15 @@ pub fn asset_lines(assets: &[Asset]) -> Vec<String> {
         ("FROZEN", Align::Right),
         ("REF", Align::Left),
     ]);
-    let mut unknown = Table::new(&[("REF", Align::Left), ("NOTE", Align::Left)]);
-    // Table order = order of first appearance: 0 deposits, 1 properties, 2 vehicles, 3 payments, 4 unknown.
+    let mut unknown = Table::new(&[
+        ("KIND", Align::Left),
+        ("ASSET", Align::Left),
+        ("VALUE", Align::Right),
+        ("DETAILS", Align::Left),
+        ("REF", Align::Left),
+    ]);
+    // Table order = order of first appearance: 0 deposits, 1 properties, 2 vehicles, 3 payments,
+    // 4 kinds this hubctl does not know (shown from their generic detail).
     let mut order: Vec<usize> = Vec::new();
     for a in assets {
         let slot = match &a.detail {
@@ -212,10 +221,7 @@ pub fn asset_lines(assets: &[Asset]) -> Vec<String> {
                 3
             }
             None => {
-                unknown.push(vec![
-                    a.asset_ref.clone(),
-                    "asset of a type this hubctl does not know".to_string(),
-                ]);
+                unknown.push(generic_row(a));
                 4
             }
         };
@@ -230,6 +236,62 @@ pub fn asset_lines(assets: &[Asset]) -> Vec<String> {
         .filter(|t| !t.is_empty())
         .flat_map(|t| t.lines())
         .collect()
+}
+
+/// An asset of a kind this hubctl does not know, from its generic detail: kind label, title,
+/// value in yuan, then every attribute with its unit.
+fn generic_row(a: &Asset) -> Vec<String> {
+    let Some(g) = &a.generic else {
+        let note = "asset of a type this hubctl does not know".to_string();
+        return vec![
+            "-".into(),
+            note,
+            "-".into(),
+            String::new(),
+            a.asset_ref.clone(),
+        ];
+    };
+    let kind = match (g.kind_label.is_empty(), g.kind_name.is_empty()) {
+        (false, _) => g.kind_label.clone(),
+        (true, false) => g.kind_name.clone(),
+        (true, true) => "-".to_string(),
+    };
+    let value = g
+        .value_fen
+        .map_or_else(|| "-".to_string(), |fen| yuan(i128::from(fen)));
+    let details: Vec<String> = g.attributes.iter().map(attribute).collect();
+    vec![
+        kind,
+        g.title.clone(),
+        value,
+        details.join("; "),
+        a.asset_ref.clone(),
+    ]
+}
+
+/// `持有数量 50,000 shares`, `市值 435,000.00`, `到期日 2027-01-01`.
+fn attribute(a: &assethub_proto::v1::Attribute) -> String {
+    use assethub_proto::v1::attribute::Value;
+    let value = match &a.value {
+        Some(Value::Text(t)) | Some(Value::Date(t)) => t.clone(),
+        Some(Value::Integer(n)) => {
+            let grouped = crate::render::group_digits(u128::from(n.unsigned_abs()));
+            if *n < 0 {
+                format!("-{grouped}")
+            } else {
+                grouped
+            }
+        }
+        Some(Value::Centi(n)) | Some(Value::MoneyFen(n)) => yuan(i128::from(*n)),
+        Some(Value::Flag(b)) => if *b { "yes" } else { "no" }.to_string(),
+        None => "-".to_string(),
+    };
+    let unit = if a.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", a.unit)
+    };
+    format!("{} {value}{unit}", a.label)
 }
 
 /// Encumbrances in one cell: `mortgage 某银行 1,200,000.00 2021-03-01..2031-03-01; seal ...`.
@@ -417,6 +479,45 @@ mod tests {
                     ..Default::default()
                 },
             ],
+        }
+    }
+
+    #[test]
+    fn an_asset_of_an_unknown_kind_is_shown_from_its_generic_detail() {
+        use assethub_proto::v1::{attribute::Value, Attribute, GenericDetail};
+        let attribute = |key: &str, label: &str, value: Value, unit: &str| Attribute {
+            key: key.into(),
+            label: label.into(),
+            value: Some(value),
+            unit: unit.into(),
+        };
+        let position = Asset {
+            asset_ref: "csdc:A123456789-600000".into(),
+            detail: None,
+            generic: Some(GenericDetail {
+                kind_name: "securities".into(),
+                kind_label: "证券".into(),
+                title: "600000 浦发银行".into(),
+                attributes: vec![
+                    attribute("quantity", "持有数量", Value::Integer(50_000), "shares"),
+                    attribute("market_value", "市值", Value::MoneyFen(43_500_000), ""),
+                ],
+                value_fen: Some(43_500_000),
+                quantity: Some(50_000),
+                frozen_quantity: Some(0),
+                unit: "shares".into(),
+            }),
+        };
+        let lines = asset_lines(&[position]);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        for words in [
+            "证券",
+            "600000 浦发银行",
+            "435,000.00",
+            "持有数量 50,000 shares; 市值 435,000.00",
+            "csdc:A123456789-600000",
+        ] {
+            assert!(lines[1].contains(words), "{words}: {}", lines[1]);
         }
     }
 

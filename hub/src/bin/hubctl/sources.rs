@@ -53,7 +53,7 @@ pub fn render(sources: &[SourceInfo]) -> String {
     for s in sources {
         table.push(vec![
             s.id.clone(),
-            names::asset_kind(s.kind).to_string(),
+            names::kind_name(&s.kind_name, s.kind),
             s.connector_type.clone(),
             s.capabilities.join(","),
             ttl(s.cache_ttl_secs),
