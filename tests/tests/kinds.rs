@@ -24,7 +24,7 @@ use assethub_hub::config::HubConfig;
 use assethub_hub::orders::execute::Executor;
 use assethub_hub::orders::policy::HoldPolicy;
 use assethub_hub::orders::{
-    Action, ActRequest, Authority, Desk, DeskError, HoldRequest, Ledger, State,
+    ActRequest, Action, Authority, Desk, DeskError, HoldRequest, Ledger, State,
 };
 use assethub_hub::registry::Registry;
 use assethub_hub::retry::RetryPolicy;
@@ -320,7 +320,10 @@ async fn a_securities_position_is_searched_shown_generically_and_frozen_by_quant
     assert_eq!(result.kind_name, "securities");
     assert_eq!(result.kind, pb::AssetKind::Unspecified as i32);
     let asset = &result.assets[0];
-    assert!(asset.detail.is_none(), "no built-in detail for a fifth kind");
+    assert!(
+        asset.detail.is_none(),
+        "no built-in detail for a fifth kind"
+    );
     let shown = asset.generic.as_ref().expect("the generic detail");
     assert_eq!(
         (
@@ -364,7 +367,10 @@ async fn a_securities_position_is_searched_shown_generically_and_frozen_by_quant
         (order.quantity, order.held_quantity, order.amount_fen),
         (12_000, 12_000, 0)
     );
-    assert_eq!((order.kind.as_str(), order.unit.as_str()), ("securities", "shares"));
+    assert_eq!(
+        (order.kind.as_str(), order.unit.as_str()),
+        ("securities", "shares")
+    );
     let until = s.desk.ledger().get(&order.order_id).await.unwrap().unwrap();
     assert_eq!(
         (until.quantity, until.held_quantity, until.kind.as_str()),
@@ -491,8 +497,7 @@ fn a_source_of_a_kind_nobody_describes_does_not_start() {
         }
     }
     let kind = AssetKind::register("aircraft_undescribed").unwrap();
-    let stranger: Arc<dyn Connector> =
-        Arc::new(Stranger(SourceId::new("caac-x").unwrap(), kind));
+    let stranger: Arc<dyn Connector> = Arc::new(Stranger(SourceId::new("caac-x").unwrap(), kind));
     let refused = Registry::with_kinds(
         vec![(stranger, Duration::from_secs(1), 1)],
         Default::default(),

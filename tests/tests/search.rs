@@ -145,6 +145,19 @@ async fn kinds_select_sources() {
     let response = world.client.query(request).await.unwrap().into_inner();
     let ids: Vec<_> = response.sources.iter().map(|s| s.source.as_str()).collect();
     assert_eq!(ids, ["pay-xinfu", "pay-weiqian"]);
+    // The same by registered name; every answer names its kind.
+    let mut request = demo_person_query();
+    request.kind_names = vec!["payment".into()];
+    let response = world.client.query(request).await.unwrap().into_inner();
+    let named: Vec<_> = response
+        .sources
+        .iter()
+        .map(|s| (s.source.as_str(), s.kind_name.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [("pay-xinfu", "payment"), ("pay-weiqian", "payment")]
+    );
 }
 
 #[tokio::test]
@@ -420,6 +433,13 @@ async fn bad_identity_numbers_and_case_numbers_are_rejected_with_field_details()
                 ..demo_person_query()
             },
             "kinds[0]",
+        ),
+        (
+            pb::QueryRequest {
+                kind_names: vec!["payment".into(), "never_configured_kind".into()],
+                ..demo_person_query()
+            },
+            "kind_names[1]",
         ),
         (
             pb::QueryRequest {

@@ -198,6 +198,26 @@ mod tests {
     }
 
     #[test]
+    fn a_freeze_by_quantity_takes_the_units_held_and_is_partial_below_them() {
+        let asked = Order {
+            state: State::AwaitingAgency,
+            amount_fen: 0,
+            quantity: 12_000,
+            ..crate::orders::ledger::tests::order("shares", "c", 0)
+        };
+        // (units the agency holds, state written out)
+        for (held, want) in [(12_000, State::Effective), (9_000, State::Partial)] {
+            let answer = ControlAnswer {
+                held_quantity: held,
+                ..answer(HoldStatus::Effective, 0, 0, 20_365)
+            };
+            let next = hold_after(&asked, &answer);
+            assert_eq!((next.state, next.held_quantity), (want, held as i64));
+            assert_eq!(next.frozen_fen, 0);
+        }
+    }
+
+    #[test]
     fn crossed_deduction_answers_add_up_in_either_order() {
         // 10,000.00 asked first and answered last: the bank applied it first (84,655.40 left),
         // then 20,000.00 (64,655.40 left).
