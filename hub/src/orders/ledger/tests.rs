@@ -119,6 +119,37 @@ pub(crate) fn request(key: &str) -> NewRequest {
 }
 
 #[tokio::test]
+async fn a_freeze_by_quantity_keeps_its_kind_unit_and_units_held() {
+    for (backend, ledger, _keep) in ledgers().await {
+        register(&ledger, "case-q", 1_000).await;
+        let asked = Order {
+            kind: "securities".into(),
+            unit: "shares".into(),
+            quantity: 12_000,
+            ..order("oq", "case-q", 0)
+        };
+        ledger
+            .create(&request("kq"), std::slice::from_ref(&asked))
+            .await
+            .unwrap();
+        let stored = ledger.get("oq").await.unwrap().unwrap();
+        assert_eq!(
+            (stored.kind.as_str(), stored.unit.as_str(), stored.quantity),
+            ("securities", "shares", 12_000),
+            "{backend}"
+        );
+        let mut next = stored.clone();
+        next.state = State::Effective;
+        next.held_quantity = 12_000;
+        ledger.update(&[(stored, next)]).await.unwrap();
+        let held = ledger.get("oq").await.unwrap().unwrap();
+        assert_eq!(held.held_quantity, 12_000, "{backend}");
+        // Units hold no fen: nothing counts against the claim.
+        assert_eq!(reserved(&ledger, "case-q").await, 0, "{backend}");
+    }
+}
+
+#[tokio::test]
 async fn orders_and_their_events_are_recorded_together() {
     for (backend, ledger, _keep) in ledgers().await {
         register(&ledger, "case-1", 1_000).await;
