@@ -76,8 +76,50 @@ pub enum DetailJson<'a> {
         balance_fen: i64,
         frozen_fen: i64,
     },
+    /// An asset of a kind this build has no table for, as the hub describes any asset.
+    Generic {
+        kind: &'a str,
+        kind_label: &'a str,
+        title: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        value_fen: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        quantity: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        frozen_quantity: Option<u64>,
+        unit: &'a str,
+        attributes: Vec<AttributeJson<'a>>,
+    },
     /// An asset whose detail this build does not know (a newer hub).
     Unknown,
+}
+
+/// One attribute of a generic asset: its value as the API types it.
+#[derive(Debug, Serialize)]
+pub struct AttributeJson<'a> {
+    pub key: &'a str,
+    pub label: &'a str,
+    pub value: serde_json::Value,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub unit: &'a str,
+}
+
+fn attribute(a: &assethub_proto::v1::Attribute) -> AttributeJson<'_> {
+    use assethub_proto::v1::attribute::Value;
+    let value = match &a.value {
+        Some(Value::Text(t)) | Some(Value::Date(t)) => serde_json::json!(t),
+        Some(Value::Integer(n)) | Some(Value::Centi(n)) | Some(Value::MoneyFen(n)) => {
+            serde_json::json!(n)
+        }
+        Some(Value::Flag(b)) => serde_json::json!(b),
+        None => serde_json::Value::Null,
+    };
+    AttributeJson {
+        key: &a.key,
+        label: &a.label,
+        value,
+        unit: &a.unit,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -205,7 +247,19 @@ pub fn asset(a: &Asset) -> AssetJson<'_> {
             balance_fen: p.balance_fen,
             frozen_fen: p.frozen_fen,
         },
-        None => DetailJson::Unknown,
+        None => match &a.generic {
+            Some(g) => DetailJson::Generic {
+                kind: &g.kind_name,
+                kind_label: &g.kind_label,
+                title: &g.title,
+                value_fen: g.value_fen,
+                quantity: g.quantity,
+                frozen_quantity: g.frozen_quantity,
+                unit: &g.unit,
+                attributes: g.attributes.iter().map(attribute).collect(),
+            },
+            None => DetailJson::Unknown,
+        },
     };
     AssetJson {
         asset_ref: &a.asset_ref,
@@ -422,6 +476,33 @@ mod tests {
         assert_eq!(
             value(&asset(&none)),
             json!({"asset_ref": "x:1", "type": "unknown"})
+        );
+        let shares = Asset {
+            generic: Some(assethub_proto::v1::GenericDetail {
+                kind_name: "securities".into(),
+                kind_label: "证券".into(),
+                title: "600000 浦发银行".into(),
+                attributes: vec![assethub_proto::v1::Attribute {
+                    key: "quantity".into(),
+                    label: "持有数量".into(),
+                    value: Some(assethub_proto::v1::attribute::Value::Integer(50_000)),
+                    unit: "shares".into(),
+                }],
+                value_fen: Some(43_500_000),
+                quantity: Some(50_000),
+                frozen_quantity: None,
+                unit: "shares".into(),
+            }),
+            asset_ref: "csdc:A1-600000".into(),
+            detail: None,
+        };
+        assert_eq!(
+            value(&asset(&shares)),
+            json!({"asset_ref": "csdc:A1-600000", "type": "generic", "kind": "securities",
+                   "kind_label": "证券", "title": "600000 浦发银行", "value_fen": 43_500_000,
+                   "quantity": 50_000, "unit": "shares",
+                   "attributes": [{"key": "quantity", "label": "持有数量", "value": 50_000,
+                                   "unit": "shares"}]})
         );
     }
 

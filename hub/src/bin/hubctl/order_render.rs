@@ -94,11 +94,17 @@ pub fn order_block(o: &Order) -> String {
     text("court", &o.court);
     text("source", &o.source);
     text("asset", &o.asset_ref);
+    text("kind", &o.kind_name);
     text("debtor", &o.debtor_masked);
     if o.amount_fen != 0 {
         rows.push(("amount", amount_of(o, o.amount_fen)));
     }
-    if o.frozen_fen != 0 || action == "freeze" {
+    let units = |n: u64| format!("{} {}", crate::render::group_digits(u128::from(n)), o.unit);
+    if o.quantity != 0 {
+        // A freeze by quantity (shares): units, never money.
+        rows.push(("quantity", units(o.quantity)));
+        rows.push(("held", units(o.held_quantity)));
+    } else if o.frozen_fen != 0 || action == "freeze" {
         rows.push(("frozen", amount_of(o, o.frozen_fen)));
     }
     if o.deducted_fen != 0 || action == "deduct" {
@@ -314,6 +320,12 @@ pub fn event_line(e: &OrderEvent) -> String {
             if o.amount_fen != 0 {
                 parts.push(format!("asked {}", amount_of(o, o.amount_fen)));
             }
+            if o.quantity != 0 {
+                parts.push(format!(
+                    "asked {} {} held {} {}",
+                    o.quantity, o.unit, o.held_quantity, o.unit
+                ));
+            }
             if o.frozen_fen != 0 {
                 parts.push(format!("frozen {}", amount_of(o, o.frozen_fen)));
             }
@@ -368,6 +380,24 @@ mod tests {
             utc_time(951_782_400_000 + 86_399_999),
             "2000-02-29T23:59:59Z"
         );
+    }
+
+    #[test]
+    fn a_freeze_by_quantity_shows_units_not_money() {
+        let shares = Order {
+            kind_name: "securities".into(),
+            unit: "shares".into(),
+            quantity: 12_000,
+            held_quantity: 12_000,
+            amount_fen: 0,
+            frozen_fen: 0,
+            ..sample_order()
+        };
+        let text = order_block(&shares);
+        assert!(text.contains("kind:            securities\n"), "{text}");
+        assert!(text.contains("quantity:        12,000 shares\n"), "{text}");
+        assert!(text.contains("held:            12,000 shares\n"), "{text}");
+        assert!(!text.contains("frozen:"), "{text}");
     }
 
     #[test]
