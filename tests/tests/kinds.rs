@@ -10,7 +10,8 @@
 
 use assethub_connectors::domain::{
     AccountStatus, Asset, AssetDetail, AssetKind, AssetRef, Attribute, AttributeValue, CaseNumber,
-    Debtor, DebtorId, DepositAccount, DepositType, Fen, GenericDetail, SourceId,
+    Debtor, DebtorId, DepositAccount, DepositType, Fen, GenericDetail, KindSpec, LegalClass,
+    SourceId,
 };
 use assethub_connectors::{
     CallContext, Capability, Connector, ConnectorError, ControlAction, ControlAnswer,
@@ -473,6 +474,67 @@ async fn quantities_periods_and_actions_are_judged_by_the_kind_before_anything_i
     };
     let refused = refusal(desk.act_on_hold(renew, case, deadline()).await);
     assert!(refused.contains("takes no renew"), "{refused}");
+}
+
+/// A connector that describes its own kind (as a remote connector's Describe does).
+struct Describing(SourceId, KindSpec);
+
+#[async_trait]
+impl Connector for Describing {
+    fn id(&self) -> &SourceId {
+        &self.0
+    }
+    fn kind(&self) -> AssetKind {
+        self.1.kind
+    }
+    fn connector_type(&self) -> &'static str {
+        "describing"
+    }
+    fn capabilities(&self) -> &[Capability] {
+        &[Capability::Query]
+    }
+    fn kind_spec(&self) -> Option<KindSpec> {
+        Some(self.1.clone())
+    }
+    async fn query(&self, _: &CallContext, _: &Debtor) -> Result<QueryAnswer, ConnectorError> {
+        Ok(QueryAnswer::NotFound)
+    }
+}
+
+#[test]
+fn a_kind_a_connector_describes_is_added_and_the_configuration_wins() {
+    let ship = AssetKind::register("ship_described").unwrap();
+    let described = KindSpec::new(ship, "船舶", LegalClass::Movable, &[Capability::Seal]);
+    let source = |id: &str| -> (Arc<dyn Connector>, Duration, u32) {
+        let connector = Describing(SourceId::new(id).unwrap(), described.clone());
+        (Arc::new(connector), Duration::from_secs(1), 1)
+    };
+    // Described only: taken as described, and shown as such.
+    let registry = Registry::with_kinds(vec![source("msa-x")], Default::default()).unwrap();
+    let spec = registry.kinds().get(ship).expect("added");
+    assert_eq!((spec.max_days, spec.label.as_str()), (730, "船舶"));
+    let info = assethub_hub::convert::kind_info(registry.all()[0].spec());
+    assert_eq!(
+        (
+            info.name.as_str(),
+            info.legal_class.as_str(),
+            info.unit.as_str(),
+            info.max_days
+        ),
+        ("ship_described", "movable", "whole", 730)
+    );
+    assert_eq!(info.actions, ["seal"]);
+    // Configured as well: the configuration's rules win.
+    let config = HubConfig::from_toml(
+        "[control.kinds.ship_described]\nclass = 'movable'\nmax_days = 365\nlabel = '船'\n\
+         [[sources]]\nid = 'msa-x'\ntype = 'describing'\n",
+    )
+    .unwrap();
+    let kinds = config.control.kinds().unwrap();
+    let registry = Registry::with_kinds(vec![source("msa-x")], kinds).unwrap();
+    let spec = registry.kinds().get(ship).unwrap();
+    assert_eq!((spec.max_days, spec.label.as_str()), (365, "船"));
+    assert_eq!(registry.all()[0].spec().max_days, 365);
 }
 
 #[test]

@@ -24,7 +24,8 @@ pub struct QueryJson<'a> {
 #[derive(Debug, Serialize)]
 pub struct SourceJson<'a> {
     pub source: &'a str,
-    pub kind: &'static str,
+    /// The registered kind name (`securities`), or the built-in enum's name.
+    pub kind: String,
     pub status: &'static str,
     pub reason: &'a str,
     pub cached: bool,
@@ -135,7 +136,7 @@ pub struct EncumbranceJson<'a> {
 #[derive(Debug, Serialize)]
 pub struct SourceInfoJson<'a> {
     pub id: &'a str,
-    pub kind: &'static str,
+    pub kind: String,
     pub connector_type: &'a str,
     pub capabilities: &'a [String],
     pub cache_ttl_secs: u64,
@@ -203,7 +204,7 @@ pub fn query(response: &QueryResponse) -> QueryJson<'_> {
 pub fn source(s: &SourceResult) -> SourceJson<'_> {
     SourceJson {
         source: &s.source,
-        kind: names::asset_kind(s.kind),
+        kind: names::kind_name(&s.kind_name, s.kind),
         status: names::source_status(s.status),
         reason: &s.reason,
         cached: s.cached,
@@ -280,7 +281,7 @@ pub fn encumbrance(e: &Encumbrance) -> EncumbranceJson<'_> {
 pub fn source_info(s: &SourceInfo) -> SourceInfoJson<'_> {
     SourceInfoJson {
         id: &s.id,
-        kind: names::asset_kind(s.kind),
+        kind: names::kind_name(&s.kind_name, s.kind),
         connector_type: &s.connector_type,
         capabilities: &s.capabilities,
         cache_ttl_secs: s.cache_ttl_secs,
