@@ -18,7 +18,7 @@
 //! - `cases`: registered enforcement cases, and the admission of every search and control act.
 //! - `orders`: control orders, their ledger and the money rules.
 //! - `audit`: the tamper-evident audit log.
-//! - `private_files`: files holding personal data or secrets, owner-only (0600, 0700).
+//! - `private_files` (from assethub-client): files holding personal data or secrets, owner-only (0600, 0700).
 //! - `service`: the search gRPC service; `server`: assembling and running the hub.
 //! - `metrics`: the Prometheus series and their `/metrics` endpoint.
 
@@ -40,7 +40,7 @@ pub mod identity;
 pub mod known_assets;
 pub mod metrics;
 pub mod orders;
-pub mod private_files;
+pub use assethub_client::private_files;
 pub mod registry;
 pub mod retry;
 pub mod search;

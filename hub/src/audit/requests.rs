@@ -8,8 +8,7 @@ use crate::validate::Violation;
 use assethub_proto::v1 as pb;
 use tonic::Status;
 
-/// Most checkpoints one VerifyAudit request may carry.
-pub const MAX_CHECKPOINTS: usize = 1000;
+pub use assethub_client::checkpoint::MAX_CHECKPOINTS;
 
 /// The request's checkpoints, each well formed (whether signed by the hub is judged later).
 pub fn checkpoints(given: Vec<pb::AuditCheckpoint>) -> Result<Vec<Checkpoint>, Status> {

@@ -13,7 +13,7 @@
 //! here for convenience.
 
 pub mod claims;
-pub mod credentials;
+pub use assethub_client::credentials;
 pub mod issue;
 pub mod jwks;
 pub mod limit;

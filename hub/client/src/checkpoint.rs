@@ -7,14 +7,15 @@
 //!
 //! This module holds the checkpoint itself, its canonical signed encoding, its JSON line (the
 //! shape of the checkpoint file and of `hubctl --json audit checkpoint`) and the key. No
-//! database and no file: `checkpointer` signs and judges them, `checkpoint_file` keeps them.
+//! database and no file: the hub's `audit::checkpointer` signs and judges them, its
+//! `audit::checkpoint_file` keeps them; it lives in the client crate so auditors' tools read
+//! and verify checkpoints without the hub's code.
 //!
 //! The signed bytes are, for version 1, the fields `assethub-audit-checkpoint-v1`, key id,
 //! entries (decimal), head hash (64 lower-case hex), at_ms (decimal), each written as
 //! `<byte length>:<bytes>\n` — the entry encoding of `chain`, so no two checkpoints encode
 //! alike. The signature is Ed25519 over those bytes, base64 (standard alphabet).
 
-use super::chain;
 use assethub_proto::v1 as pb;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -27,6 +28,22 @@ pub const CHECKPOINT_VERSION: u32 = 1;
 
 /// Tag of version 1 of the signed encoding.
 const TAG_V1: &str = "assethub-audit-checkpoint-v1";
+
+/// Most checkpoints one VerifyAudit request may carry.
+pub const MAX_CHECKPOINTS: usize = 1000;
+
+/// Each field as `<byte length>:<bytes>\n`, in order: no two different field lists encode
+/// alike. Shared by the checkpoint encoding and the hub's audit entry encoding (`audit::chain`).
+pub fn length_prefixed(fields: &[&str]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(fields.iter().map(|f| f.len() + 8).sum());
+    for field in fields {
+        out.extend_from_slice(field.len().to_string().as_bytes());
+        out.push(b':');
+        out.extend_from_slice(field.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
 
 /// Longest key id accepted (configuration and checkpoints presented).
 pub const MAX_KEY_ID: usize = 64;
@@ -52,7 +69,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The bytes the signature covers.
     pub fn signed_bytes(&self) -> Vec<u8> {
-        chain::length_prefixed(&[
+        length_prefixed(&[
             TAG_V1,
             &self.key_id,
             &self.entries.to_string(),

@@ -1,10 +1,9 @@
 //! The operator's credentials file (`~/.config/assethub/credentials.toml`, or the path in
-//! `ASSETHUB_CREDENTIALS`): tokens by court and role. `assethub demo` writes development ones,
+//! `ASSETHUB_CREDENTIALS`): tokens by court and role. `assethub-demo` writes development ones,
 //! `assethub issue-token --save` adds others (never replacing another issuer's, so it cannot
 //! break the demo's), and `hubctl` picks the one a command needs.
 
-use super::{Claims, TokenIssuer};
-use crate::identity::Role;
+use crate::role::Role;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -96,47 +95,34 @@ impl CredentialsFile {
     }
 }
 
-/// Development credentials for every role at each of `courts`, signed by the demo issuer and
-/// valid for `days`.
-pub fn demo(courts: &[&str], now_secs: i64, days: i64) -> CredentialsFile {
-    let issuer = TokenIssuer::demo();
-    let mut file = CredentialsFile::default();
-    for court in courts {
-        for role in Role::ALL {
-            let officer = match role {
-                Role::Judge => "王法官",
-                Role::Supervisor => "李庭长",
-                _ => "",
-            };
-            let token = issuer.issue(&Claims {
-                iss: String::new(),
-                sub: format!("demo-{}@{court}", role.as_str()),
-                officer: officer.into(),
-                court: (*court).into(),
-                role,
-                jti: String::new(),
-                iat: now_secs,
-                exp: now_secs + days * 86_400,
-            });
-            file.put(Credential {
-                issuer: issuer.name().into(),
-                court: (*court).into(),
-                role,
-                officer: officer.into(),
-                token,
-            });
-        }
-    }
-    file
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A file as `assethub-demo` writes it: every role at each court, issued by "demo".
+    fn demo(courts: &[&str]) -> CredentialsFile {
+        let mut file = CredentialsFile::default();
+        for court in courts {
+            for role in Role::ALL {
+                file.put(Credential {
+                    issuer: "demo".into(),
+                    court: (*court).into(),
+                    role,
+                    officer: if role.acts() {
+                        "王法官".into()
+                    } else {
+                        String::new()
+                    },
+                    token: format!("{}-{court}", role.as_str()),
+                });
+            }
+        }
+        file
+    }
+
     #[test]
     fn demo_credentials_round_trip_and_are_picked_by_role_and_court() {
-        let file = demo(&["鄂0116", "鄂01"], 1_000, 30);
+        let file = demo(&["鄂0116", "鄂01"]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c/credentials.toml");
         file.save(&path).unwrap();
@@ -155,7 +141,7 @@ mod tests {
 
     #[test]
     fn another_issuers_token_never_replaces_the_demos() {
-        let mut file = demo(&["鄂0116"], 1_000, 30);
+        let mut file = demo(&["鄂0116"]);
         let before = file.clone();
         let mine = |issuer: &str| Credential {
             issuer: issuer.into(),
