@@ -7,7 +7,7 @@
 //! hubctl ... batch --file debtors.csv [--kind KIND]... [--fresh] [--item-deadline-ms N] [--quiet]
 //!
 //! # Every call carries a bearer token: --token, else the credentials file's token for the
-//! # command's role and the case's court (`assethub demo` writes development ones).
+//! # command's role and the case's court (`assethub-demo` writes development ones).
 //! # Control orders; each takes --case CASE --ruling RULING [--officer NAME] [--key KEY]
 //! # (the officer is the token's; without --key a UUID v4 key is made and printed on stderr,
 //! # so the request can be replayed); amounts are yuan, e.g. 12345.67
@@ -75,8 +75,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::error::CliError;
 use crate::order_client::InstructionInput;
 use crate::order_names::StateArg;
-use assethub_hub::auth::credentials::{self, CredentialsFile};
-use assethub_hub::auth::Role;
+use assethub_client::credentials::{self, CredentialsFile};
+use assethub_client::Role;
 
 /// gRPC deadline for `sources` and `query` when `--timeout-ms` is not given.
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -110,7 +110,7 @@ struct Cli {
     timeout_ms: Option<u64>,
 
     /// Bearer token to call with [default: the one the credentials file holds for the
-    /// command's role and court (`assethub demo` writes development ones)].
+    /// command's role and court (`assethub-demo` writes development ones)].
     #[arg(long, global = true, env = "ASSETHUB_TOKEN", hide_env_values = true)]
     token: Option<String>,
 

@@ -18,13 +18,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::client::{bounded, normalize_addr, request};
-use crate::error::{chain, CliError};
+use crate::client::{bounded, request};
+use crate::error::CliError;
 use crate::render::{money_in, pad, plural, sanitize, Align};
 use crate::{json, order_json, order_render, yuan};
 
-/// Longest wait for the TCP/HTTP2 connection itself.
-const MAX_CONNECT: Duration = Duration::from_secs(5);
 /// Registrations in flight at once during an import.
 const IMPORT_CONCURRENCY: usize = 8;
 /// Columns of the intake file.
@@ -178,13 +176,8 @@ pub struct StateArgs {
 type Client = CasesClient<crate::client::Conn>;
 
 async fn connect(addr: &str, timeout: Duration) -> Result<(Client, String), CliError> {
-    let addr = normalize_addr(addr);
-    let endpoint = crate::client::endpoint(&addr)?.connect_timeout(timeout.min(MAX_CONNECT));
-    let channel = endpoint.connect().await.map_err(|e| CliError::Connect {
-        addr: addr.clone(),
-        detail: chain(&e),
-    })?;
-    Ok((CasesClient::new(crate::client::authed(channel)), addr))
+    let (conn, addr) = crate::client::channel(addr, Some(timeout)).await?;
+    Ok((CasesClient::new(conn), addr))
 }
 
 fn debtors(list: Vec<(String, String)>) -> Vec<Debtor> {
@@ -588,7 +581,7 @@ async fn import(
                 "failed",
                 format!(
                     "{}: {}",
-                    assethub_hub::convert::code_name(status.code()),
+                    assethub_client::code_name(status.code()),
                     status.message()
                 ),
             ),

@@ -23,18 +23,13 @@ use assethub_proto::v1::{
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use crate::client::{bounded, normalize_addr, request};
-use crate::error::{chain, CliError};
+use crate::client::{bounded, request};
+use crate::error::CliError;
 use crate::json;
 use crate::render::{plural, sanitize};
 
 pub use checkpoints::{CheckpointReportJson, Kept};
 pub use entries::{record_json, table, RecordJson};
-
-/// Largest response message accepted (a long page of entries).
-const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
-/// Longest wait for the TCP/HTTP2 connection itself.
-const MAX_CONNECT: Duration = Duration::from_secs(5);
 
 /// Set when `verify` found the chain broken: the command printed its report and must exit 1.
 static BROKEN: AtomicBool = AtomicBool::new(false);
@@ -115,15 +110,9 @@ pub struct AuditHub {
 
 /// Connects eagerly, so that "nobody is listening" is reported as such before any call.
 pub async fn connect(addr: &str, timeout: Option<Duration>) -> Result<AuditHub, CliError> {
-    let addr = normalize_addr(addr);
-    let endpoint = crate::client::endpoint(&addr)?
-        .connect_timeout(timeout.map_or(MAX_CONNECT, |t| t.min(MAX_CONNECT)));
-    let channel = endpoint.connect().await.map_err(|e| CliError::Connect {
-        addr: addr.clone(),
-        detail: chain(&e),
-    })?;
-    let client = AuditClient::new(crate::client::authed(channel))
-        .max_decoding_message_size(MAX_RESPONSE_BYTES);
+    let (conn, addr) = crate::client::channel(addr, timeout).await?;
+    let client =
+        AuditClient::new(conn).max_decoding_message_size(crate::client::MAX_RESPONSE_BYTES);
     Ok(AuditHub { client, addr })
 }
 

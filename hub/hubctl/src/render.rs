@@ -156,7 +156,7 @@ pub fn yuan(fen: i128) -> String {
 /// An amount in minor units of `currency` with its code: `30,000.00 CNY`, `1,200 JPY`, exactly
 /// (decimals as the currency has them).
 pub fn money_in(minor: i64, currency: &str) -> String {
-    let digits = assethub_hub::orders::currency::minor_digits(currency);
+    let digits = assethub_client::currency::minor_digits(currency);
     let sign = if minor < 0 { "-" } else { "" };
     let abs = u128::from(minor.unsigned_abs());
     let unit = 10u128.pow(digits);

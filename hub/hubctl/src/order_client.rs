@@ -6,13 +6,8 @@ use std::time::Duration;
 use assethub_proto::v1::orders_client::OrdersClient;
 use assethub_proto::v1::Instruction;
 
-use crate::client::normalize_addr;
-use crate::error::{chain, CliError};
-
-/// Largest response message accepted (a case with very many orders).
-const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
-/// Longest wait for the TCP/HTTP2 connection itself.
-const MAX_CONNECT: Duration = Duration::from_secs(5);
+use crate::client::MAX_RESPONSE_BYTES;
+use crate::error::CliError;
 
 /// A connected Orders client and the address it talks to (for error messages).
 pub struct OrdersHub {
@@ -29,15 +24,8 @@ impl OrdersHub {
 
 /// Connects eagerly, so that "nobody is listening" is reported as such before any call.
 pub async fn connect(addr: &str, timeout: Option<Duration>) -> Result<OrdersHub, CliError> {
-    let addr = normalize_addr(addr);
-    let endpoint = crate::client::endpoint(&addr)?
-        .connect_timeout(timeout.map_or(MAX_CONNECT, |t| t.min(MAX_CONNECT)));
-    let channel = endpoint.connect().await.map_err(|e| CliError::Connect {
-        addr: addr.clone(),
-        detail: chain(&e),
-    })?;
-    let client = OrdersClient::new(crate::client::authed(channel))
-        .max_decoding_message_size(MAX_RESPONSE_BYTES);
+    let (conn, addr) = crate::client::channel(addr, timeout).await?;
+    let client = OrdersClient::new(conn).max_decoding_message_size(MAX_RESPONSE_BYTES);
     Ok(OrdersHub { client, addr })
 }
 

@@ -10,8 +10,8 @@ use assethub_proto::v1::tokens_client::TokensClient;
 use assethub_proto::v1::{Revocation, RevokeTokenRequest};
 use clap::{Args, Subcommand};
 
-use crate::client::{authed, bounded, endpoint, normalize_addr, request};
-use crate::error::{chain, CliError};
+use crate::client::{bounded, request};
+use crate::error::CliError;
 use crate::json;
 use crate::order_render::utc_time;
 
@@ -61,16 +61,8 @@ pub async fn run(
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let TokenCommand::Revoke(args) = args.command;
-    let addr = normalize_addr(addr);
-    let channel = endpoint(&addr)?
-        .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .connect()
-        .await
-        .map_err(|e| CliError::Connect {
-            addr: addr.clone(),
-            detail: chain(&e),
-        })?;
-    let mut client = TokensClient::new(authed(channel));
+    let (conn, addr) = crate::client::channel(addr, Some(timeout)).await?;
+    let mut client = TokensClient::new(conn);
     let call = client.revoke_token(request(
         RevokeTokenRequest {
             issuer: args.issuer,

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use assethub_hub::audit::{Checkpoint, MAX_CHECKPOINTS};
+use assethub_client::checkpoint::{Checkpoint, MAX_CHECKPOINTS};
 use assethub_proto::v1::{
     CheckpointAuditResponse, CheckpointReport, CheckpointVerdict, VerifyAuditResponse,
 };
@@ -170,7 +170,7 @@ pub fn reports_text(r: &VerifyAuditResponse, labels: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use assethub_hub::audit::CheckpointKey;
+    use assethub_client::checkpoint::CheckpointKey;
     use assethub_proto::v1 as pb;
 
     const HEAD: &str = "84cefd75bf1f608119a4d2b1d87278fa1941fffdb9191a15e32511ef47fd4209";

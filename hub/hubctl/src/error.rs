@@ -11,7 +11,7 @@ use tonic_types::StatusExt;
 use crate::json::{ErrorJson, FailureJson, ViolationJson};
 
 /// The command that starts the demo hub, quoted in connection errors.
-pub const DEMO_HINT: &str = "cargo run --release -p assethub-hub --bin assethub -- demo";
+pub const DEMO_HINT: &str = "cargo run --release -p assethub-demo";
 
 #[derive(Debug)]
 pub enum CliError {
@@ -164,22 +164,7 @@ pub fn status_json(status: &tonic::Status) -> ErrorJson {
     }
 }
 
-pub use assethub_hub::convert::code_name;
-
-/// An error and its sources, joined: "transport error: tcp connect error: Connection refused".
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        let next = e.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = e.source();
-    }
-    text
-}
+pub use assethub_client::code_name;
 
 #[cfg(test)]
 mod tests {
