@@ -12,7 +12,7 @@ use std::time::Duration;
 mod auth;
 pub use auth::{ApprovalRule, AuthConfig, IssuerConfig, TrustConfig};
 
-/// The configuration `assethub demo` uses, matching `mock-agencies` on its default ports.
+/// The configuration `assethub-demo` uses, matching `mock-agencies` on its default ports.
 pub const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
