@@ -426,7 +426,7 @@ impl Batch {
 /// An item refused after validation: its code, message and reason (ErrorInfo), if any.
 fn refused_item(status: &Status) -> pb::ItemError {
     pb::ItemError {
-        code: convert::code_name(status.code()).into(),
+        code: crate::grpc::code_name(status.code()).into(),
         message: bounds::cut(status.message(), bounds::MAX_ERROR_MESSAGE_BYTES),
         violations: vec![],
         reason: status
@@ -467,7 +467,7 @@ pub(crate) fn request_id<T>(request: &Request<T>) -> String {
 fn item_error(violations: &[Violation]) -> pb::ItemError {
     let (shown, summary) = summarise(violations);
     pb::ItemError {
-        code: convert::code_name(tonic::Code::InvalidArgument).into(),
+        code: crate::grpc::code_name(tonic::Code::InvalidArgument).into(),
         message: bounds::cut(
             &format!("invalid item: {summary}"),
             bounds::MAX_ERROR_MESSAGE_BYTES,
