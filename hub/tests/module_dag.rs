@@ -6,7 +6,8 @@
 //! line, a grouped `use crate::{b, ..}`, or an inline `crate::b::..`), comments aside. Code
 //! compiled only for tests (`#[cfg(test)] mod x;` files and `#[cfg(test)] mod x { .. }` blocks)
 //! is left out: unit tests may build a module together with the ones above it. The binaries
-//! (`src/bin/`) are not part of the library.
+//! (`src/bin/`) are not part of the library. A second test holds lib.rs's "# Layers" section to
+//! the same graph: it names every module, each after all the modules it imports.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -389,5 +390,53 @@ fn the_hub_library_is_a_dag() {
     assert!(
         report.is_empty(),
         "the hub's top-level modules import each other in cycles:\n{report}"
+    );
+}
+
+/// The modules lib.rs's "# Layers" section names, in the order it first names them.
+fn documented_order() -> Vec<String> {
+    let lib = fs::read_to_string(src().join("lib.rs")).expect("lib.rs is readable");
+    let doc: String = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .skip_while(|l| l.trim() != "# Layers")
+        .collect::<Vec<_>>()
+        .join("\n");
+    let modules = top_level_modules(&src());
+    let mut order: Vec<String> = Vec::new();
+    for (i, quoted) in doc.split('`').enumerate() {
+        if i % 2 == 1 && modules.contains(quoted) && !order.iter().any(|m| m == quoted) {
+            order.push(quoted.to_string());
+        }
+    }
+    order
+}
+
+#[test]
+fn lib_rs_lists_every_module_lowest_first_as_the_imports_have_it() {
+    let graph = module_graph();
+    let order = documented_order();
+    let missing: Vec<&String> = graph.keys().filter(|m| !order.contains(m)).collect();
+    assert!(
+        missing.is_empty(),
+        "lib.rs's # Layers does not name {missing:?}"
+    );
+    let position = |m: &str| order.iter().position(|o| o == m).unwrap();
+    let mut upward = Vec::new();
+    for (from, edges) in &graph {
+        for (to, files) in edges {
+            if position(to) > position(from) {
+                let files: Vec<&str> = files.iter().map(String::as_str).collect();
+                upward.push(format!(
+                    "{from} imports {to}, listed after it ({})",
+                    files.join(", ")
+                ));
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "lib.rs's # Layers lists modules before what they import:\n{}",
+        upward.join("\n")
     );
 }
