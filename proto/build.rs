@@ -1,6 +1,6 @@
 //! Compiles the .proto files with protox (a pure-Rust protobuf compiler), so a fresh machine
 //! builds with cargo alone, and keeps the encoded descriptor set of the services the hub
-//! serves (not the benchmark's echo) for gRPC reflection.
+//! serves (not the benchmark's echo nor the connector protocol) for gRPC reflection.
 use prost::Message;
 use std::{env, fs, path::PathBuf};
 
@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "assethub/v1/cases.proto",
     "assethub/v1/tokens.proto",
     "assethub/bench/v1/echo.proto",
+    "assethub/connector/v1/connector.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,11 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let descriptors = protox::compile(PROTOS, ["."])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    // Reflection describes what the hub serves: not the benchmark's echo baseline.
+    // Reflection describes what the hub serves: not the benchmark's echo baseline, nor the
+    // connector protocol (the hub is its client).
     let mut served = descriptors.clone();
-    served
-        .file
-        .retain(|f| !f.name().starts_with("assethub/bench/"));
+    served.file.retain(|f| f.name().starts_with("assethub/v1/"));
     fs::write(
         out_dir.join("assethub_descriptor.bin"),
         served.encode_to_vec(),

@@ -4,23 +4,19 @@
 //!
 //! Adding an agency family means one new folder here and one arm in [`build`].
 
-pub mod connector;
-pub mod control;
-pub mod domain;
-pub mod error;
+pub use assethub_core::{connector, control, domain, error, signature};
 pub mod http;
-pub mod signature;
 
 pub mod bank;
 pub mod payment;
 pub mod real_estate;
 pub mod vehicle;
 
-pub use connector::{CallContext, Capability, Connector, QueryAnswer};
-pub use control::{
+pub use assethub_core::{CallContext, Capability, Connector, QueryAnswer};
+pub use assethub_core::{ConfigError, ConnectorError, ErrorClass};
+pub use assethub_core::{
     ControlAction, ControlAnswer, ControlInstruction, HoldStatus, Sighting, SightingsPage,
 };
-pub use error::{ConfigError, ConnectorError, ErrorClass};
 
 use domain::SourceId;
 use std::sync::Arc;

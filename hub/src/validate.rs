@@ -142,10 +142,10 @@ pub fn asset_kinds(kinds: &[i32], violations: &mut Vec<Violation>) -> Vec<AssetK
     }
     for (i, raw) in kinds.iter().enumerate() {
         let kind = match pb::AssetKind::try_from(*raw) {
-            Ok(pb::AssetKind::Bank) => AssetKind::Bank,
-            Ok(pb::AssetKind::RealEstate) => AssetKind::RealEstate,
-            Ok(pb::AssetKind::Vehicle) => AssetKind::Vehicle,
-            Ok(pb::AssetKind::Payment) => AssetKind::Payment,
+            Ok(pb::AssetKind::Bank) => AssetKind::BANK,
+            Ok(pb::AssetKind::RealEstate) => AssetKind::REAL_ESTATE,
+            Ok(pb::AssetKind::Vehicle) => AssetKind::VEHICLE,
+            Ok(pb::AssetKind::Payment) => AssetKind::PAYMENT,
             _ => {
                 violations.push(Violation::new(
                     format!("kinds[{i}]"),
@@ -241,7 +241,7 @@ mod tests {
             today(),
         )
         .unwrap();
-        assert_eq!(q.kinds, vec![AssetKind::Bank, AssetKind::Payment]);
+        assert_eq!(q.kinds, vec![AssetKind::BANK, AssetKind::PAYMENT]);
         assert_eq!(q.case.court(), "鄂0116");
     }
 

@@ -1,6 +1,6 @@
 //! The assethub gRPC API: types and service stubs generated from `assethub/v1/assethub.proto`,
-//! `orders.proto`, `cases.proto`, `audit.proto` and `tokens.proto`
-//! (and the benchmark's baseline echo service). Owns no logic: the hub maps these to domain types.
+//! `orders.proto`, `cases.proto`, `audit.proto` and `tokens.proto`, the connector protocol
+//! `assethub/connector/v1/connector.proto` (and the benchmark's baseline echo service). Owns no logic: the hub maps these to domain types.
 
 /// `assethub.v1`: the hub's public API.
 #[allow(clippy::large_enum_variant)] // generated oneofs (an event carries a whole order)
@@ -11,6 +11,14 @@ pub mod v1 {
 /// `assethub.bench.v1`: a bare echo service, the benchmark's baseline.
 pub mod bench {
     tonic::include_proto!("assethub.bench.v1");
+}
+
+/// `assethub.connector.v1`: the protocol an out-of-process connector serves and the hub
+/// calls (`proto/assethub/connector/v1/connector.proto`).
+pub mod connector {
+    pub mod v1 {
+        tonic::include_proto!("assethub.connector.v1");
+    }
 }
 
 /// Encoded `FileDescriptorSet` of the hub's own services (`assethub.v1`), for gRPC reflection.

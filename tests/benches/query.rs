@@ -300,6 +300,7 @@ async fn watch_and_release(
     };
     let watch = orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction(format!("bench-w-{n}")),
             action: pb::OrderAction::Watch as i32,
             asset_ref: car.into(),

@@ -427,6 +427,7 @@ pub fn config_for(agencies: &[RunningAgency]) -> HubConfig {
 /// A query for one debtor under [`CASE`].
 pub fn query(id_number: &str, name: &str) -> pb::QueryRequest {
     pb::QueryRequest {
+        kind_names: Default::default(),
         case_number: CASE.into(),
         debtor: Some(pb::Debtor {
             id_number: id_number.into(),

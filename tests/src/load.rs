@@ -375,6 +375,7 @@ impl Worker {
 
     async fn batch(&mut self, debtors: &[&pb::Debtor]) -> Vec<String> {
         let request = pb::BatchQueryRequest {
+            kind_names: Default::default(),
             items: debtors
                 .iter()
                 .map(|d| pb::BatchItem {
@@ -446,6 +447,7 @@ impl Worker {
         let orders = &mut self.clients.1;
         let watch = orders
             .place_hold(pb::PlaceHoldRequest {
+                quantity: Default::default(),
                 instruction: instruction(format!("soak-w-{n}")),
                 action: pb::OrderAction::Watch as i32,
                 asset_ref: car.into(),
@@ -489,6 +491,7 @@ fn pick<'a, T>(rng: &mut StdRng, from: &'a [T]) -> &'a T {
 
 fn search(debtor: &pb::Debtor, fresh: bool) -> pb::QueryRequest {
     pb::QueryRequest {
+        kind_names: Default::default(),
         case_number: CASE.into(),
         debtor: Some(debtor.clone()),
         kinds: vec![],

@@ -133,6 +133,7 @@ async fn start_batches(
     for _ in 0..BATCHES {
         let stream = search
             .batch_query(pb::BatchQueryRequest {
+                kind_names: Default::default(),
                 items: items.clone(),
                 kinds: vec![],
                 fresh: true,
@@ -430,6 +431,7 @@ async fn every_streaming_method_counts_against_the_cap() {
     .await;
     let (mut search, mut orders) = clients_as(&world.channel, Role::Judge, COURT);
     let batch = pb::BatchQueryRequest {
+        kind_names: Default::default(),
         items: vec![pb::BatchItem {
             case_number: CASE.into(),
             debtor: assethub_tests::demo_debtor(),

@@ -25,6 +25,7 @@ fn fields(status: &tonic::Status) -> Vec<String> {
 
 fn place_hold(asset_ref: &str, key: &str) -> pb::PlaceHoldRequest {
     pb::PlaceHoldRequest {
+        quantity: Default::default(),
         instruction: instruction(CASE, key),
         action: pb::OrderAction::Freeze as i32,
         asset_ref: asset_ref.into(),
@@ -116,6 +117,7 @@ async fn a_hundred_thousand_kinds_get_a_short_answer() {
         .client
         .clone()
         .batch_query(pb::BatchQueryRequest {
+            kind_names: Default::default(),
             items: vec![pb::BatchItem {
                 case_number: CASE.into(),
                 debtor: demo_debtor(),

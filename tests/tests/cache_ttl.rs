@@ -81,8 +81,8 @@ async fn each_source_expires_after_its_own_ttl() {
     let bank_calls = Arc::new(AtomicU32::new(0));
     let registry_calls = Arc::new(AtomicU32::new(0));
     let registry = Registry::from_connectors(vec![
-        agency("bank-a", AssetKind::Bank, 60, &bank_calls),
-        agency("registry-a", AssetKind::RealEstate, 3600, &registry_calls),
+        agency("bank-a", AssetKind::BANK, 60, &bank_calls),
+        agency("registry-a", AssetKind::REAL_ESTATE, 3600, &registry_calls),
     ]);
     let retry = RetryPolicy {
         max_attempts: 1,

@@ -78,6 +78,7 @@ async fn after_midnight_in_beijing_on_new_year_s_day_the_new_year_has_begun() {
     let seal = world
         .orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction(NEW_CASE, "k-new-year"),
             action: pb::OrderAction::Seal as i32,
             asset_ref: car,

@@ -61,6 +61,7 @@ async fn a_case_that_exists_nowhere_finds_nothing_and_freezes_nothing() {
     let freeze = world
         .orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction(INVENTED, "invented-1"),
             action: pb::OrderAction::Freeze as i32,
             asset_ref: account,
@@ -275,6 +276,7 @@ async fn a_suspended_or_closed_case_releases_its_holds_and_does_nothing_else() {
         .await;
     let account = an_account(&mut world).await;
     let freeze = |key: &str| pb::PlaceHoldRequest {
+        quantity: Default::default(),
         instruction: instruction(case, key),
         action: pb::OrderAction::Freeze as i32,
         asset_ref: account.clone(),

@@ -23,6 +23,7 @@ fn freeze_funds(case: &str, key: &str, cap_fen: i64) -> pb::FreezeFundsRequest {
 
 fn place(case: &str, key: &str, action: pb::OrderAction, asset_ref: &str) -> pb::PlaceHoldRequest {
     pb::PlaceHoldRequest {
+        quantity: Default::default(),
         instruction: instruction(case, key),
         action: action as i32,
         asset_ref: asset_ref.into(),

@@ -43,7 +43,7 @@ impl Connector for SealingRegistry {
         &self.id
     }
     fn kind(&self) -> AssetKind {
-        AssetKind::RealEstate
+        AssetKind::REAL_ESTATE
     }
     fn connector_type(&self) -> &'static str {
         "sealing"
@@ -78,6 +78,7 @@ impl Connector for SealingRegistry {
             other => panic!("unexpected {other:?}"),
         };
         let answer = ControlAnswer {
+            held_quantity: Default::default(),
             hold: format!("CF-{}", instruction.key),
             status: HoldStatus::Effective,
             held: assethub_connectors::domain::Fen(0),

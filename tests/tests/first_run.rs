@@ -33,6 +33,7 @@ async fn freeze_at_the_bank(world: &mut World, key: &str) -> pb::Order {
     let hold = world
         .orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction(CASE, key),
             action: pb::OrderAction::Freeze as i32,
             asset_ref: account,

@@ -32,6 +32,7 @@ async fn place(world: &mut World, key: &str, action: pb::OrderAction, asset: &st
     world
         .orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction(CASE, key),
             action: action as i32,
             asset_ref: asset.into(),

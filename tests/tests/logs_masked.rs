@@ -65,6 +65,7 @@ async fn no_identity_number_or_name_reaches_the_logs() {
         .await;
     assert!(invalid.is_err());
     let batch = pb::BatchQueryRequest {
+        kind_names: Default::default(),
         items: vec![pb::BatchItem {
             case_number: CASE.into(),
             debtor: Some(pb::Debtor {
@@ -104,6 +105,7 @@ async fn no_identity_number_or_name_reaches_the_logs() {
     let _ = world
         .orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction("logs-seal"),
             action: pb::OrderAction::Seal as i32,
             asset_ref: "registry-wuhan:not-theirs".into(),

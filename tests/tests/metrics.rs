@@ -72,6 +72,7 @@ async fn searches_and_orders_show_in_the_metrics() {
     let seal = world
         .orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction(CASE, "k-metrics-seal"),
             action: pb::OrderAction::Seal as i32,
             asset_ref: flat,

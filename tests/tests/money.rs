@@ -70,6 +70,7 @@ async fn accounts(
     let response = world
         .client
         .query(pb::QueryRequest {
+            kind_names: Default::default(),
             case_number: case.into(),
             debtor: Some(debtor.clone()),
             kinds: vec![pb::AssetKind::Bank as i32, pb::AssetKind::Payment as i32],
@@ -105,6 +106,7 @@ fn person() -> pb::Debtor {
 
 fn freeze(case: &str, key: &str, asset: &str, amount_fen: i64) -> pb::PlaceHoldRequest {
     pb::PlaceHoldRequest {
+        quantity: Default::default(),
         instruction: instruction(case, key),
         action: pb::OrderAction::Freeze as i32,
         asset_ref: asset.into(),
@@ -738,6 +740,7 @@ async fn the_hub_never_instructs_an_agency_about_an_asset_not_the_debtors_or_spe
     let before = instructions(&world);
     let hold = |key: &str, action: pb::OrderAction, asset: &str, debtor: pb::Debtor| {
         pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction(CASE, key),
             action: action as i32,
             asset_ref: asset.into(),

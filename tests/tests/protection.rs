@@ -271,6 +271,7 @@ async fn a_control_order_waits_while_its_agency_is_cut_off_and_completes_once_it
     let order = world
         .orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: instruction(CASE, "cut-off-1"),
             action: pb::OrderAction::Freeze as i32,
             asset_ref: account,

@@ -483,6 +483,7 @@ async fn a_batch_streams_every_item_and_bounds_calls_per_agency() {
         },
     );
     let request = pb::BatchQueryRequest {
+        kind_names: Default::default(),
         items,
         kinds: vec![],
         fresh: false,

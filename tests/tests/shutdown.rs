@@ -61,6 +61,7 @@ async fn sigterm_lets_an_order_in_flight_reach_its_agency_and_records_the_answer
         ..FaultRule::on("*")
     }]);
     let mut request = tonic::Request::new(pb::PlaceHoldRequest {
+        quantity: Default::default(),
         instruction: Some(pb::Instruction {
             case_number: CASE.into(),
             ruling: format!("{CASE}之一"),

@@ -133,6 +133,7 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
         Method::PlaceHold => code(
             orders
                 .place_hold(pb::PlaceHoldRequest {
+                    quantity: Default::default(),
                     instruction,
                     action: pb::OrderAction::Watch as i32,
                     asset_ref: fixtures.car.clone(),
@@ -228,6 +229,7 @@ async fn fixtures(world: &mut World) -> Fixtures {
     let watch = world
         .orders
         .place_hold(pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: Some(pb::Instruction {
                 case_number: CASE.into(),
                 ruling: format!("{CASE}之一"),
@@ -563,6 +565,7 @@ async fn a_seal_waits_for_a_supervisor_who_is_not_its_author() {
     .await;
     let fixtures = fixtures(&mut world).await;
     let seal_of = |key: &str| pb::PlaceHoldRequest {
+        quantity: Default::default(),
         instruction: Some(pb::Instruction {
             case_number: CASE.into(),
             ruling: format!("{CASE}之一"),

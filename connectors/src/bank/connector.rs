@@ -99,7 +99,7 @@ impl Connector for BankConnector {
     }
 
     fn kind(&self) -> AssetKind {
-        AssetKind::Bank
+        AssetKind::BANK
     }
 
     fn connector_type(&self) -> &'static str {
@@ -174,6 +174,7 @@ fn outcome(answer: &QueryAnswer) -> String {
         QueryAnswer::Found(assets) => format!("found {} accounts", assets.len()),
         QueryAnswer::NotFound => "not found".into(),
         QueryAnswer::NameMismatch => "name mismatch".into(),
+        QueryAnswer::Pending { .. } => "pending".into(),
     }
 }
 

@@ -141,6 +141,12 @@ fn request<'a>(
             body.end_date = Some(until.compact());
             wire::FREEZE_PATH
         }
+        ControlAction::FreezeQuantity { .. } => {
+            return Err(ConnectorError::new(
+                ErrorClass::Unsupported,
+                "a bank freezes money in fen, not a quantity of units",
+            ))
+        }
         ControlAction::Release { hold } => {
             body.freeze_no = Some(hold);
             wire::UNFREEZE_PATH
@@ -282,6 +288,7 @@ pub(super) fn convert(key: &str, data: ControlData) -> Result<ControlAnswer, Con
         status,
         held,
         deducted,
+        held_quantity: 0,
         until,
         message: http::truncate(data.remark.trim(), MAX_REMARK),
     })

@@ -252,7 +252,7 @@ impl Connector for PaymentConnector {
     }
 
     fn kind(&self) -> AssetKind {
-        AssetKind::Payment
+        AssetKind::PAYMENT
     }
 
     fn connector_type(&self) -> &'static str {
@@ -279,6 +279,7 @@ impl Connector for PaymentConnector {
                 QueryAnswer::Found(assets) => format!("{} balances", assets.len()),
                 QueryAnswer::NotFound => "not found".into(),
                 QueryAnswer::NameMismatch => "name mismatch".into(),
+                QueryAnswer::Pending { .. } => "pending".into(),
             },
             "payment platform answered"
         );

@@ -71,6 +71,12 @@ fn route<'a>(source: &str, action: &'a ControlAction) -> Result<Route<'a>, Conne
             end_date: Some(until.to_string()),
             ..plain(FREEZES_PATH.to_string())
         },
+        ControlAction::FreezeQuantity { .. } => {
+            return Err(ConnectorError::new(
+                ErrorClass::Unsupported,
+                "a payment platform freezes money in fen, not a quantity of units",
+            ))
+        }
         ControlAction::Release { hold } => plain(on(hold, "release")?),
         ControlAction::Renew { hold, until } => Route {
             end_date: Some(until.to_string()),
@@ -358,6 +364,7 @@ fn convert(
         status,
         held: Fen(freeze.frozen_fen),
         deducted: Fen(freeze.deducted_fen),
+        held_quantity: 0,
         until,
         message: freeze.remark.unwrap_or_default(),
     })

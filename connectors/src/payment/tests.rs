@@ -138,7 +138,7 @@ async fn describes_itself() {
     let platform = Platform::demo().await;
     let connector = platform.connector();
     assert_eq!(connector.id().as_str(), SOURCE);
-    assert_eq!(connector.kind(), AssetKind::Payment);
+    assert_eq!(connector.kind(), AssetKind::PAYMENT);
     assert_eq!(connector.connector_type(), "payment");
     assert!(connector.capabilities().contains(&Capability::Query));
 }

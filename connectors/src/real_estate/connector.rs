@@ -84,7 +84,7 @@ impl Connector for RegistryConnector {
     }
 
     fn kind(&self) -> AssetKind {
-        AssetKind::RealEstate
+        AssetKind::REAL_ESTATE
     }
 
     fn connector_type(&self) -> &'static str {

@@ -107,6 +107,7 @@ fn convert(body: KzResponseBody) -> Result<ControlAnswer, ConnectorError> {
         status,
         held: Fen::ZERO,
         deducted: Fen::ZERO,
+        held_quantity: 0,
         until,
         message: body
             .sm

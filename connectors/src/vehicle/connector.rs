@@ -68,7 +68,7 @@ impl Connector for VehicleConnector {
     }
 
     fn kind(&self) -> AssetKind {
-        AssetKind::Vehicle
+        AssetKind::VEHICLE
     }
 
     fn connector_type(&self) -> &'static str {

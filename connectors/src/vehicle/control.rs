@@ -42,7 +42,9 @@ impl VehicleConnector {
             ControlAction::Watch { until } => (WATCH_PATH, Some(*until), None),
             ControlAction::Release { hold } => (RELEASE_PATH, None, Some(hold.as_str())),
             ControlAction::Renew { hold, until } => (RENEW_PATH, Some(*until), Some(hold.as_str())),
-            other @ (ControlAction::Freeze { .. } | ControlAction::Deduct { .. }) => {
+            other @ (ControlAction::Freeze { .. }
+            | ControlAction::FreezeQuantity { .. }
+            | ControlAction::Deduct { .. }) => {
                 return Err(ConnectorError::new(
                     ErrorClass::Unsupported,
                     format!(
@@ -238,6 +240,7 @@ fn answer(data: ControlData) -> Result<ControlAnswer, ConnectorError> {
         status,
         held: Fen::ZERO,
         deducted: Fen::ZERO,
+        held_quantity: 0,
         until,
         message: data.bz.unwrap_or_default().trim().to_string(),
     })

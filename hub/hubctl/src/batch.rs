@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use assethub_connectors::domain::{mask_id, mask_name};
+use assethub_core::domain::{mask_id, mask_name};
 use assethub_proto::v1::{
     batch_item_result::Outcome, BatchItem, BatchItemResult, BatchQueryRequest, Debtor, ItemError,
 };
@@ -43,6 +43,7 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let total = rows.len();
     let message = BatchQueryRequest {
+        kind_names: Default::default(),
         items: rows
             .iter()
             .map(|r| BatchItem {

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use assethub_connectors::domain::mask_name;
+use assethub_core::domain::mask_name;
 use assethub_proto::v1::cases_client::CasesClient;
 use assethub_proto::v1::{
     Case, CaseState, Debtor, GetCaseRequest, ListCasesRequest, RegisterCaseRequest,

@@ -56,6 +56,7 @@ pub struct HoldInput {
 impl HoldInput {
     pub fn request(self, stderr: &mut impl Write) -> Result<PlaceHoldRequest, CliError> {
         Ok(PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: Some(self.instruction.build(stderr)?),
             action: self.action as i32,
             asset_ref: self.asset_ref,

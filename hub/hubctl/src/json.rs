@@ -314,6 +314,7 @@ mod tests {
     #[test]
     fn deposit_shape() {
         let a = Asset {
+            generic: Default::default(),
             asset_ref: "bank-gongxin:6222".into(),
             detail: Some(Detail::Deposit(DepositAccount {
                 account_number: "6222".into(),
@@ -342,6 +343,7 @@ mod tests {
     #[test]
     fn property_shape() {
         let a = Asset {
+            generic: Default::default(),
             asset_ref: "re:1".into(),
             detail: Some(Detail::Property(RealEstateProperty {
                 certificate_number: "鄂(2020)武汉市不动产权第0001号".into(),
@@ -368,6 +370,7 @@ mod tests {
     #[test]
     fn vehicle_shape() {
         let a = Asset {
+            generic: Default::default(),
             asset_ref: "veh:1".into(),
             detail: Some(Detail::Vehicle(Vehicle {
                 plate: "鄂A12345".into(),
@@ -397,6 +400,7 @@ mod tests {
     #[test]
     fn payment_and_unknown_shapes() {
         let a = Asset {
+            generic: Default::default(),
             asset_ref: "pay:1".into(),
             detail: Some(Detail::PaymentBalance(PaymentBalance {
                 account_id: "138****0000".into(),
@@ -411,6 +415,7 @@ mod tests {
                    "balance_type": "wallet", "balance_fen": 5, "frozen_fen": 0})
         );
         let none = Asset {
+            generic: Default::default(),
             asset_ref: "x:1".into(),
             detail: None,
         };
@@ -422,6 +427,7 @@ mod tests {
 
     fn source_with(status: SourceStatus) -> SourceResult {
         SourceResult {
+            kind_name: Default::default(),
             source: "bank-gongxin".into(),
             kind: AssetKind::Bank as i32,
             status: status as i32,
@@ -486,6 +492,8 @@ mod tests {
                                              "description": "check character"}]}})
         );
         let info = SourceInfo {
+            kind_info: Default::default(),
+            kind_name: Default::default(),
             id: "bank-gongxin".into(),
             kind: AssetKind::Bank as i32,
             connector_type: "bank".into(),

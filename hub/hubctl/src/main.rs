@@ -532,7 +532,7 @@ fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
     }
     let (roles, case) = cli.command.caller();
     let case_court = case
-        .and_then(|c| assethub_connectors::domain::CaseNumber::parse(c).ok())
+        .and_then(|c| assethub_core::domain::CaseNumber::parse(c).ok())
         .map(|c| c.court().to_string());
     if let (Some(of_case), Some(asked)) = (&case_court, &cli.court) {
         if of_case != asked {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use assethub_connectors::domain::civil::civil_from_days;
+use assethub_core::domain::civil::civil_from_days;
 use assethub_proto::v1::{order_event::Body, FreezeFundsResponse, Order, OrderEvent};
 
 use crate::order_names;

@@ -34,6 +34,7 @@ pub async fn run(
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let message = QueryRequest {
+        kind_names: Default::default(),
         case_number: input.case_number.clone(),
         debtor: Some(Debtor {
             id_number: input.id_number.clone(),
@@ -318,6 +319,7 @@ mod tests {
                     attempts: 1,
                     assets: vec![
                         Asset {
+                            generic: Default::default(),
                             asset_ref: "bank-gongxin:6222001".into(),
                             detail: Some(Detail::Deposit(DepositAccount {
                                 account_number: "6222001".into(),
@@ -330,6 +332,7 @@ mod tests {
                             })),
                         },
                         Asset {
+                            generic: Default::default(),
                             asset_ref: "bank-gongxin:6222002".into(),
                             detail: Some(Detail::Deposit(DepositAccount {
                                 account_number: "6222002".into(),
@@ -351,6 +354,7 @@ mod tests {
                     cached: true,
                     age_ms: 245_000,
                     assets: vec![Asset {
+                        generic: Default::default(),
                         asset_ref: "re-wuhan:1".into(),
                         detail: Some(Detail::Property(RealEstateProperty {
                             certificate_number: "鄂(2020)武汉市不动产权第0001号".into(),
@@ -374,6 +378,7 @@ mod tests {
                     kind: AssetKind::Vehicle as i32,
                     status: SourceStatus::Ok as i32,
                     assets: vec![Asset {
+                        generic: Default::default(),
                         asset_ref: "vehicle-hubei:LSV".into(),
                         detail: Some(Detail::Vehicle(Vehicle {
                             plate: "鄂A12345".into(),
@@ -391,6 +396,7 @@ mod tests {
                     kind: AssetKind::Payment as i32,
                     status: SourceStatus::Ok as i32,
                     assets: vec![Asset {
+                        generic: Default::default(),
                         asset_ref: "pay-zhifu:w".into(),
                         detail: Some(Detail::PaymentBalance(PaymentBalance {
                             account_id: "138****0000".into(),

@@ -102,6 +102,8 @@ mod tests {
     fn table_of_sources() {
         let sources = vec![
             SourceInfo {
+                kind_info: Default::default(),
+                kind_name: Default::default(),
                 id: "bank-gongxin".into(),
                 kind: AssetKind::Bank as i32,
                 connector_type: "bank".into(),
@@ -115,6 +117,8 @@ mod tests {
                 retry_budget: 12,
             },
             SourceInfo {
+                kind_info: Default::default(),
+                kind_name: Default::default(),
                 id: "re-wuhan".into(),
                 kind: AssetKind::RealEstate as i32,
                 connector_type: "real_estate".into(),

@@ -96,6 +96,7 @@ mod tests {
 
     fn deposit(currency: &str, balance: i64, frozen: i64) -> Asset {
         Asset {
+            generic: Default::default(),
             asset_ref: "b:1".into(),
             detail: Some(Detail::Deposit(DepositAccount {
                 currency: currency.into(),
@@ -125,6 +126,7 @@ mod tests {
                     status: SourceStatus::Ok as i32,
                     assets: vec![
                         Asset {
+                            generic: Default::default(),
                             asset_ref: "p:1".into(),
                             detail: Some(Detail::PaymentBalance(PaymentBalance {
                                 balance_fen: i64::MAX,
@@ -133,6 +135,7 @@ mod tests {
                             })),
                         },
                         Asset {
+                            generic: Default::default(),
                             asset_ref: "v:1".into(),
                             detail: Some(Detail::Vehicle(Vehicle::default())),
                         },

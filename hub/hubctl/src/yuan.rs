@@ -2,7 +2,7 @@
 //! exactly to integer fen. No floating point anywhere; no signs, no thousands separators, no
 //! exponents, at most two decimals, strictly positive.
 
-use assethub_connectors::domain::{Fen, MoneyError};
+use assethub_core::domain::{Fen, MoneyError};
 
 /// Parses `--amount`: yuan → fen, exactly. Used as a clap value parser, so a bad amount is a
 /// usage error (exit 2) before anything is sent.

@@ -108,6 +108,11 @@ pub fn order(o: &Order, today: i64) -> pb::Order {
         officer_id: o.officer_id.clone(),
         approver_id: o.approver_id.clone(),
         approver: o.approver.clone(),
+        // Filled from the kind registry once orders record their kind and quantity.
+        kind_name: String::new(),
+        quantity: 0,
+        held_quantity: 0,
+        unit: String::new(),
     }
 }
 

@@ -182,6 +182,7 @@ mod tests {
             status,
             held: Fen(held),
             deducted: Fen(deducted),
+            held_quantity: 0,
             until: Some(CivilDate::from_days(until)),
             message: String::new(),
         }

@@ -104,7 +104,7 @@ impl Desk {
         }
         let days = self
             .policy
-            .period(AssetKind::Bank, req.days)
+            .period(AssetKind::BANK, req.days)
             .map_err(DeskError::Refused)?;
         let group_id = format!("grp-{}", uuid::Uuid::new_v4().simple());
         let lock = self.case_lock(a.case.as_str());
@@ -155,7 +155,7 @@ impl Desk {
         let search = Arc::new(Search {
             case: req.authority.case.clone(),
             debtor: req.debtor.clone(),
-            kinds: vec![AssetKind::Bank, AssetKind::Payment],
+            kinds: vec![AssetKind::BANK, AssetKind::PAYMENT],
             fresh: true,
             deadline,
             request_id: format!("freeze-{}", uuid::Uuid::new_v4().simple()),

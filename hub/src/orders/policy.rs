@@ -5,7 +5,7 @@
 
 use super::model::Action;
 use crate::config::MaxDays;
-use assethub_connectors::domain::{AssetKind, CivilDate};
+use assethub_connectors::domain::{AssetKind, CivilDate, LegalClass};
 
 #[derive(Debug, Clone)]
 pub struct HoldPolicy {
@@ -16,9 +16,10 @@ impl HoldPolicy {
     /// The longest period, in days, a hold on `kind` may have.
     pub fn max_days(&self, kind: AssetKind) -> u32 {
         match kind {
-            AssetKind::Bank | AssetKind::Payment => self.max_days.funds,
-            AssetKind::Vehicle => self.max_days.vehicles,
-            AssetKind::RealEstate => self.max_days.real_estate,
+            AssetKind::BANK | AssetKind::PAYMENT => self.max_days.funds,
+            AssetKind::VEHICLE => self.max_days.vehicles,
+            AssetKind::REAL_ESTATE => self.max_days.real_estate,
+            _ => LegalClass::OtherRights.default_max_days(),
         }
     }
 
@@ -77,11 +78,11 @@ impl HoldPolicy {
 
 /// Whether `action` applies to assets of `kind`.
 pub fn fits(action: Action, kind: AssetKind) -> bool {
-    let funds = matches!(kind, AssetKind::Bank | AssetKind::Payment);
+    let funds = matches!(kind, AssetKind::BANK | AssetKind::PAYMENT);
     match action {
         Action::Freeze | Action::Deduct => funds,
         Action::Seal => !funds,
-        Action::Watch => kind == AssetKind::Vehicle,
+        Action::Watch => kind == AssetKind::VEHICLE,
         Action::Release | Action::Renew => true,
     }
 }
@@ -99,10 +100,10 @@ mod tests {
     #[test]
     fn periods_follow_the_policy_table() {
         let p = policy();
-        assert_eq!(p.period(AssetKind::Bank, 0), Ok(365));
-        assert_eq!(p.period(AssetKind::Vehicle, 0), Ok(730));
-        assert_eq!(p.period(AssetKind::RealEstate, 1095), Ok(1095));
-        assert!(p.period(AssetKind::Payment, 366).is_err());
+        assert_eq!(p.period(AssetKind::BANK, 0), Ok(365));
+        assert_eq!(p.period(AssetKind::VEHICLE, 0), Ok(730));
+        assert_eq!(p.period(AssetKind::REAL_ESTATE, 1095), Ok(1095));
+        assert!(p.period(AssetKind::PAYMENT, 366).is_err());
     }
 
     #[test]
@@ -125,7 +126,7 @@ mod tests {
             (365, 1, None),
         ];
         for (end_in, days, want) in table {
-            let got = p.renewal(AssetKind::Bank, today.plus_days(end_in), today, days);
+            let got = p.renewal(AssetKind::BANK, today.plus_days(end_in), today, days);
             assert_eq!(
                 got.ok(),
                 want.map(|d| today.plus_days(d)),
@@ -135,7 +136,7 @@ mod tests {
         // Three renewals on the day of placing stay within one year.
         let mut until = end;
         for _ in 0..3 {
-            if let Ok(next) = p.renewal(AssetKind::Bank, until, today, 0) {
+            if let Ok(next) = p.renewal(AssetKind::BANK, until, today, 0) {
                 until = next;
             }
         }
@@ -144,10 +145,10 @@ mod tests {
 
     #[test]
     fn actions_fit_their_assets() {
-        assert!(fits(Action::Freeze, AssetKind::Payment));
-        assert!(!fits(Action::Freeze, AssetKind::Vehicle));
-        assert!(fits(Action::Watch, AssetKind::Vehicle));
-        assert!(!fits(Action::Watch, AssetKind::RealEstate));
-        assert!(!fits(Action::Seal, AssetKind::Bank));
+        assert!(fits(Action::Freeze, AssetKind::PAYMENT));
+        assert!(!fits(Action::Freeze, AssetKind::VEHICLE));
+        assert!(fits(Action::Watch, AssetKind::VEHICLE));
+        assert!(!fits(Action::Watch, AssetKind::REAL_ESTATE));
+        assert!(!fits(Action::Seal, AssetKind::BANK));
     }
 }

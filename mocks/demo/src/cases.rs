@@ -2,7 +2,7 @@
 //! as the courts' case systems would, so the README's searches and control commands work
 //! against a fresh demo.
 
-use assethub_connectors::domain::{CaseNumber, DebtorId};
+use assethub_core::domain::{CaseNumber, DebtorId};
 use assethub_hub::auth::normalize_name;
 use assethub_hub::cases::model::{CaseDebtor, NewCase};
 use assethub_hub::cases::{CaseBook, CaseError};

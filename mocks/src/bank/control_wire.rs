@@ -252,6 +252,7 @@ impl Instruction {
     /// The fields the seal covers, rebuilt from the body exactly as the hub signs them.
     pub(super) fn signed_fields(&self) -> SignedFields {
         SignedFields {
+            quantity: None,
             key: self.biz_no.clone(),
             case: self.case_no.clone(),
             court: self.court.clone(),

@@ -106,6 +106,7 @@ impl Instruction {
     /// the asset is `account_id:product`, as the connector received it.
     pub fn signed_fields(&self, key: &str) -> SignedFields {
         SignedFields {
+            quantity: None,
             key: key.to_string(),
             case: self.case.as_str().to_string(),
             court: self.case.court().to_string(),

@@ -48,6 +48,7 @@ pub(super) fn seal_of(qz: Option<&KzSeal>) -> Result<Option<InstructionSignature
 /// the action word, no amount, `Cfbh` and the end date in ISO form (`yyyy-MM-dd`).
 pub(super) fn signed_fields(op: Op, order: &Order) -> SignedFields {
     SignedFields {
+        quantity: None,
         key: order.key.clone(),
         case: order.case.as_str().to_string(),
         court: order.case.court().to_string(),

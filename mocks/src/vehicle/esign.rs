@@ -50,6 +50,7 @@ pub(super) fn seal_of(
 /// court, the VIN as sent (before upper-casing), ISO end date, hold; no amount.
 pub(super) fn signed_fields(order: &Order) -> SignedFields {
     SignedFields {
+        quantity: None,
         key: order.key.clone(),
         case: order.case.as_str().to_string(),
         court: order.case.court().to_string(),

@@ -179,6 +179,7 @@ impl Worker {
     async fn query(&mut self) {
         let debtor = self.rng.random_range(0..self.debtors.len());
         let request = pb::QueryRequest {
+            kind_names: Default::default(),
             case_number: self.caller.case.clone(),
             debtor: self.debtor(debtor),
             kinds: vec![],
@@ -203,6 +204,7 @@ impl Worker {
             .map(|_| self.rng.random_range(0..self.debtors.len()))
             .collect();
         let request = pb::BatchQueryRequest {
+            kind_names: Default::default(),
             items: picks
                 .iter()
                 .map(|&d| pb::BatchItem {
@@ -311,6 +313,7 @@ impl Worker {
         amount_fen: i64,
     ) -> pb::PlaceHoldRequest {
         pb::PlaceHoldRequest {
+            quantity: Default::default(),
             instruction: self.instruction(),
             action: action as i32,
             asset_ref: asset.asset_ref.clone(),

@@ -73,7 +73,7 @@ fn assert_matches_the_bank(assets: &[Asset], population: &Population, id_number:
 async fn finds_the_demo_person_with_exact_amounts() {
     let (agency, population) = start_mock(Settings::demo(0)).await;
     let connector = connector(&agency.base_url());
-    assert_eq!(connector.kind(), AssetKind::Bank);
+    assert_eq!(connector.kind(), AssetKind::BANK);
     assert_eq!(connector.connector_type(), "bank");
     assert!(connector.capabilities().contains(&Capability::Query));
     let answer = connector

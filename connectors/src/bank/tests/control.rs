@@ -203,6 +203,7 @@ async fn a_freeze_is_pending_then_effective_and_the_query_shows_it() {
             status: HoldStatus::Effective,
             held: Fen(5_000),
             deducted: Fen(0),
+            held_quantity: 0,
             until: Some(until(300)),
             message: String::new(),
         }

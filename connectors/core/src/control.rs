@@ -11,6 +11,9 @@ pub enum ControlAction {
     /// Freeze up to `amount` of a fund asset (deposit account, payment balance) until `until`
     /// (inclusive). The agency freezes what is available and says how much.
     Freeze { amount: Fen, until: CivilDate },
+    /// Freeze up to `quantity` units (shares of a security, units of a fund) of an asset whose
+    /// kind counts in units, until `until`. The agency freezes what is free and says how many.
+    FreezeQuantity { quantity: u64, until: CivilDate },
     /// Seal real estate or a vehicle (no transfer, no mortgage) until `until`.
     Seal { until: CivilDate },
     /// Put a vehicle on watch until `until`: the agency reports sightings.
@@ -30,7 +33,7 @@ pub enum ControlAction {
 impl ControlAction {
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Freeze { .. } => "freeze",
+            Self::Freeze { .. } | Self::FreezeQuantity { .. } => "freeze",
             Self::Seal { .. } => "seal",
             Self::Watch { .. } => "watch",
             Self::Release { .. } => "release",
@@ -117,6 +120,8 @@ pub struct ControlAnswer {
     pub held: Fen,
     /// Money this instruction moved to the court (deductions only).
     pub deducted: Fen,
+    /// Units frozen under the hold now, for kinds that count in units (zero otherwise).
+    pub held_quantity: u64,
     /// The hold's end date, when the agency states one.
     pub until: Option<CivilDate>,
     /// The agency's own words, e.g. why less was frozen than asked or why it refused.

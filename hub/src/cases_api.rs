@@ -1,19 +1,20 @@
 //! The tonic service for `assethub.v1.Cases`: the court's case system registers and changes
 //! its enforcement cases; judges and supervisors read them with what they hold now. Who may
-//! call which method is decided by the gate; each handler checks the case's court.
+//! call which method is decided by the gate; each handler checks the case's court. A service on
+//! top of `cases` (the records), `orders` (what each case holds now) and `audit`.
 
-use super::book::{store_status, CaseBook};
-use super::model::{
-    valid_account, CaseChange, CaseDebtor, CaseRecord, CaseState, NewCase, MAX_DEBTORS,
-};
-use super::store::CaseVersion;
 use crate::audit::CallNote;
 use crate::auth::{self, in_court, Method};
 use crate::bounds;
+use crate::cases::book::{store_status, CaseBook};
+use crate::cases::model::{
+    valid_account, CaseChange, CaseDebtor, CaseRecord, CaseState, NewCase, MAX_DEBTORS,
+};
+use crate::cases::store::CaseVersion;
 use crate::clock::Clock;
 use crate::control_api::convert;
+use crate::grpc::invalid_argument;
 use crate::orders::ledger::{CaseFigures, Ledger, LedgerError};
-use crate::service::invalid_argument;
 use crate::validate::{self, Violation};
 use assethub_connectors::domain::{CaseNumber, CivilDate};
 use assethub_proto::v1 as pb;

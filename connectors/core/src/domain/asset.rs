@@ -1,49 +1,13 @@
-//! What agencies report: assets of four kinds, each with a stable reference that later control
-//! actions accept, and the source (configured connector instance) that reported it.
+//! What agencies report: assets, each with a stable reference that later control actions
+//! accept, and the source (configured connector instance) that reported it. The four built-in
+//! kinds have typed details; an asset of any other kind carries a [`GenericDetail`], and every
+//! asset can be shown through one (see [`Asset::generic`]).
 
 use super::Fen;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
-/// The family of agency a source belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AssetKind {
-    Bank,
-    RealEstate,
-    Vehicle,
-    Payment,
-}
-
-impl AssetKind {
-    pub const ALL: [AssetKind; 4] = [Self::Bank, Self::RealEstate, Self::Vehicle, Self::Payment];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Bank => "bank",
-            Self::RealEstate => "real_estate",
-            Self::Vehicle => "vehicle",
-            Self::Payment => "payment",
-        }
-    }
-}
-
-impl fmt::Display for AssetKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AssetKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown kind {s:?} (bank, real_estate, vehicle, payment)"))
-    }
-}
+use super::kinds::AssetKind;
 
 /// Id of a configured source (connector instance), e.g. `bank-gongxin`: lowercase ASCII
 /// letters, digits and dashes, 1 to 64 characters.
@@ -132,6 +96,66 @@ pub enum AssetDetail {
     Property(RealEstateProperty),
     Vehicle(Vehicle),
     Payment(PaymentBalance),
+    /// An asset of a kind the hub has no typed detail for (securities positions, housing
+    /// provident fund balances, ship registrations...): described by typed attributes.
+    Other(GenericDetail),
+}
+
+/// An asset described without knowing its kind: what any client can show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenericDetail {
+    /// The registered kind, e.g. `securities`.
+    pub kind: AssetKind,
+    /// One line naming the asset for a person, e.g. "600000 浦发银行 (A 股)".
+    pub title: String,
+    pub attributes: Vec<Attribute>,
+    /// What the asset is worth in fen where the agency states it (a balance, a market value).
+    pub value: Option<Fen>,
+    /// How many units the debtor holds, for kinds counted in units (shares); None otherwise.
+    pub quantity: Option<u64>,
+    /// How many of those units are frozen already (by any court).
+    pub frozen_quantity: Option<u64>,
+}
+
+/// One labelled, typed fact about an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// Stable machine name, e.g. `security_code`.
+    pub key: String,
+    /// What a person reads, e.g. "证券代码".
+    pub label: String,
+    pub value: AttributeValue,
+    /// Unit of a number ("shares", "m²"); empty when none.
+    pub unit: String,
+}
+
+/// The value of an attribute, typed so a client can format it (money in yuan, dates as dates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeValue {
+    Text(String),
+    Integer(i64),
+    /// Hundredths of the unit (areas in centi-m², rates in basis points of a percent).
+    Centi(i64),
+    Money(Fen),
+    /// An ISO date, YYYY-MM-DD.
+    Date(String),
+    Flag(bool),
+}
+
+impl Attribute {
+    pub fn new(key: &str, label: &str, value: AttributeValue) -> Self {
+        Self {
+            key: key.to_string(),
+            label: label.to_string(),
+            value,
+            unit: String::new(),
+        }
+    }
+
+    pub fn with_unit(mut self, unit: &str) -> Self {
+        self.unit = unit.to_string();
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,11 +253,5 @@ mod tests {
         assert_eq!(r.to_string(), "bank-a:6222:0001");
         assert!(AssetRef::parse("Bank:1").is_err());
         assert!(AssetRef::parse("bank:").is_err());
-    }
-
-    #[test]
-    fn kinds_parse() {
-        assert_eq!("real_estate".parse(), Ok(AssetKind::RealEstate));
-        assert!("boat".parse::<AssetKind>().is_err());
     }
 }

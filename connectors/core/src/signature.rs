@@ -6,7 +6,10 @@
 //! another key, or stale (signed outside its window: a replay).
 //!
 //! The canonical form is a JSON array of strings in a fixed order, so both sides build the
-//! same bytes from their own representation of the instruction.
+//! same bytes from their own representation of the instruction: `["assethub-instruction-v1",
+//! key, case, court, ruling, officer, asset, debtor_id, debtor_name, action, amount_fen, hold,
+//! until, into_account, signed_at]`, and for a freeze by quantity one more element, the
+//! quantity (decimal). Absent values are empty strings; numbers are decimal strings.
 
 use crate::control::{ControlAction, ControlInstruction};
 use base64::engine::general_purpose::STANDARD as B64;
@@ -48,6 +51,9 @@ pub struct SignedFields {
     pub action: String,
     /// Fen; 0 when the action has no amount.
     pub amount_fen: i64,
+    /// Units of a freeze by quantity (shares); `None` for every other action. When present it
+    /// is appended to the canonical array, so money instructions sign exactly as before.
+    pub quantity: Option<u64>,
     /// The hold acted on (release, deduct, renew); empty otherwise.
     pub hold: String,
     /// ISO end date (freeze, seal, watch, renew); empty otherwise.
@@ -75,6 +81,10 @@ impl SignedFields {
                 fields.amount_fen = amount.0;
                 fields.until = until.to_string();
             }
+            ControlAction::FreezeQuantity { quantity, until } => {
+                fields.quantity = Some(*quantity);
+                fields.until = until.to_string();
+            }
             ControlAction::Seal { until } | ControlAction::Watch { until } => {
                 fields.until = until.to_string();
             }
@@ -98,7 +108,10 @@ impl SignedFields {
 
     /// The bytes that are signed.
     pub fn canonical(&self, signed_at: i64) -> Vec<u8> {
-        let values: [&str; 15] = [
+        let quantity = self.quantity.map(|q| q.to_string());
+        let amount = self.amount_fen.to_string();
+        let signed_at = signed_at.to_string();
+        let mut values: Vec<&str> = vec![
             DOMAIN_TAG,
             &self.key,
             &self.case,
@@ -109,12 +122,15 @@ impl SignedFields {
             &self.debtor_id,
             &self.debtor_name,
             &self.action,
-            &self.amount_fen.to_string(),
+            &amount,
             &self.hold,
             &self.until,
             &self.into_account,
-            &signed_at.to_string(),
+            &signed_at,
         ];
+        if let Some(quantity) = &quantity {
+            values.push(quantity);
+        }
         serde_json::to_vec(&values).unwrap_or_default()
     }
 }

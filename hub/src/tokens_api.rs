@@ -1,12 +1,14 @@
 //! The tonic service for `assethub.v1.Tokens`: an admin revokes a token by its id or every
 //! token of a subject (the gate has authenticated, authorized and will audit the call; the
 //! audit entry names what was revoked and why). Malformed input is INVALID_ARGUMENT naming the
-//! field, and nothing is recorded; a ledger failure is UNAVAILABLE.
+//! field, and nothing is recorded; a ledger failure is UNAVAILABLE. A service on top of `auth`
+//! (whose revocations it writes) and `audit` (whose call note it fills in).
 
-use super::revoke::{Revocation, Revocations, Target};
-use super::{authorize, now_secs, Method};
 use crate::audit::CallNote;
-use crate::service::invalid_argument;
+use crate::auth::revoke::{Revocation, Revocations, Target};
+use crate::auth::{authorize, Method};
+use crate::clock::now_secs;
+use crate::grpc::invalid_argument;
 use crate::validate::Violation;
 use assethub_proto::v1 as pb;
 use std::sync::Arc;

@@ -3,9 +3,10 @@
 //! attempts, retries, caching and concurrency limits are the hub's layers, not the connector's.
 
 use crate::control::{ControlAnswer, ControlInstruction, SightingsPage};
-use crate::domain::{Asset, AssetKind, CaseNumber, Debtor, SourceId};
+use crate::domain::{Asset, AssetKind, CaseNumber, Debtor, KindSpec, SourceId};
 use crate::error::{ConnectorError, ErrorClass};
 use async_trait::async_trait;
+use std::time::Duration;
 
 /// Something a source can do. Search is `Query`; the rest are control actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,6 +65,13 @@ pub enum QueryAnswer {
     NotFound,
     /// The agency knows the identifier under another name.
     NameMismatch,
+    /// The agency took the inquiry and will answer later (a bank answering in minutes, an
+    /// agency answering in days): ask [`Connector::query_status`] with `ticket`, or wait for
+    /// its notification. `expected_in` is the agency's own estimate, when it gives one.
+    Pending {
+        ticket: String,
+        expected_in: Option<Duration>,
+    },
 }
 
 /// One configured agency integration (a source).
@@ -81,12 +89,34 @@ pub trait Connector: Send + Sync + 'static {
     fn connector_type(&self) -> &'static str;
     /// What this source supports.
     fn capabilities(&self) -> &[Capability];
+    /// What the connector says about its kind when the kind is not built in (a remote
+    /// connector's description): legal class, actions, unit, maximum period. The hub's
+    /// configuration (`[control.kinds.<kind>]`) overrides it.
+    fn kind_spec(&self) -> Option<KindSpec> {
+        None
+    }
+    /// Whether the agency can be reached and accepts our credentials, without asking about
+    /// anyone (a connector's health check). One attempt.
+    async fn check(&self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
     /// Asks the agency what the debtor holds. One attempt: no retries inside.
     async fn query(
         &self,
         ctx: &CallContext,
         debtor: &Debtor,
     ) -> Result<QueryAnswer, ConnectorError>;
+
+    /// The answer to an inquiry the agency answered with [`QueryAnswer::Pending`], as it stands
+    /// now: `Pending` again while the agency is still working on it. One attempt.
+    async fn query_status(
+        &self,
+        ctx: &CallContext,
+        ticket: &str,
+    ) -> Result<QueryAnswer, ConnectorError> {
+        let _ = (ctx, ticket);
+        Err(unsupported(self.id(), "answers by ticket"))
+    }
 
     /// Sends one control instruction. One attempt, no retries inside: the hub retries with
     /// the same `instruction.key`, which the agency honours.
