@@ -122,8 +122,8 @@ class Agency:
 
     def _own(self, fields: SignedFields, act):
         """A release or renewal must name a freeze on the asset it names."""
-        hold = next((h for h in self.register.state.holds if h.id == fields.hold), None)
-        if hold is not None and hold.asset != fields.asset:
+        asset = self.register.asset_of(fields.hold)
+        if asset is not None and asset != fields.asset:
             raise Refusal("NO_SUCH_HOLD", "no such freeze on this position")
         return act()
 

@@ -134,6 +134,9 @@ def handled(method):
             context.abort_with_status(Failure.of(e).status())
         except Failure as f:
             context.abort_with_status(f.status())
+        except Exception as e:  # noqa: BLE001 - a bug here must not leak request data
+            failure = Failure(grpc.StatusCode.INTERNAL, "SERVER", f"connector error ({type(e).__name__})")
+            context.abort_with_status(failure.status())
 
     wrapper.__name__ = method.__name__
     return wrapper

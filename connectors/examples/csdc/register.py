@@ -178,6 +178,10 @@ class Register:
 
     # --- reading ------------------------------------------------------------------------
 
+    def asset_of(self, hold_id: str) -> str | None:
+        with self._lock:
+            return next((h.asset for h in self.state.holds if h.id == hold_id), None)
+
     def frozen_on(self, asset: str) -> int:
         """Shares frozen now on `asset` by any court."""
         with self._lock:
