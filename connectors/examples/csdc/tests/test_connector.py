@@ -3,6 +3,7 @@ assets), Control by quantity, ControlStatus, Notifications, and the error mappin
 below is the oracle (connector.proto's code → class table, read from the agency's side)."""
 
 import json
+import os
 import socket
 import unittest
 
@@ -17,6 +18,7 @@ pb2 = connector.pb2
 pb2_grpc = connector.pb2_grpc
 
 CASE = "(2024)鄂0116执1234号"
+VECTOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "signature_vector.json")
 
 # fault rule at the agency → (gRPC code, ErrorInfo reason, RetryInfo seconds or None)
 ERROR_TABLE = [
@@ -29,6 +31,8 @@ ERROR_TABLE = [
     ({"malformed_rate": 1.0}, grpc.StatusCode.DATA_LOSS, "MALFORMED", None),
     ({"truncated_rate": 1.0}, grpc.StatusCode.DATA_LOSS, "MALFORMED", None),
     ({"latency_ms": 1500}, grpc.StatusCode.DEADLINE_EXCEEDED, "TIMEOUT", None),
+    ({"hang_rate": 1.0}, grpc.StatusCode.DEADLINE_EXCEEDED, "TIMEOUT", None),
+    ({"reset_rate": 1.0}, grpc.StatusCode.UNAVAILABLE, "CONNECT", None),
 ]
 
 
@@ -169,6 +173,28 @@ class ConnectorTest(unittest.TestCase):
                 for personal in (ZHANG["id_number"], ZHANG["name"]):
                     self.assertNotIn(personal, error.details() or "")
         self.agency.call("DELETE", "/__admin/faults")
+
+    def test_an_instruction_signed_in_rust_passes_through_connector_and_agency(self):
+        with open(VECTOR, encoding="utf-8") as f:
+            vector = json.load(f)
+        case = next(c for c in vector["cases"] if c["name"] == "freeze_quantity")
+        fields = case["fields"]
+        self.agency.agency.trusted.add(vector["key_id"], vector["public_key"])
+        self.agency.agency.now_secs = lambda: case["signed_at"] + 1
+        instruction = pb2.Instruction(
+            key=fields["key"], case_number=fields["case"], court=fields["court"], ruling=fields["ruling"],
+            officer=fields["officer"], asset=fields["asset"],
+            debtor=pb2.Debtor(id_number=fields["debtor_id"], name=fields["debtor_name"]),
+            freeze_quantity=pb2.FreezeQuantity(quantity=fields["quantity"], until=fields["until"]),
+            signature=pb2.Signature(key_id=vector["key_id"], signed_at=case["signed_at"],
+                                    signature=case["signature"]))
+        answer = self.stub.Control(pb2.ControlRequest(context=self.ctx(), instruction=instruction))
+        self.assertEqual((answer.status, answer.held_quantity), (pb2.HOLD_STATUS_EFFECTIVE, 12_000))
+        instruction.freeze_quantity.quantity = 12_001
+        instruction.key = fields["key"] + "-altered"
+        with self.assertRaises(grpc.RpcError) as altered:
+            self.stub.Control(pb2.ControlRequest(context=self.ctx(), instruction=instruction))
+        self.assertEqual(altered.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
 
     def test_refusals_and_unsupported_actions(self):
         # Unsigned: the agency refuses it; the hub's key is the problem (auth).
