@@ -6,8 +6,10 @@ the proto tree (e.g. when this folder is copied out of the repository).
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
+import shutil
 import sys
 import tempfile
 
@@ -29,6 +31,7 @@ def load():
     if not os.path.exists(source):
         raise SystemExit(f"cannot find {PROTO_FILE} under {PROTO_ROOT}; set CSDC_PROTO_DIR")
     out = tempfile.mkdtemp(prefix="csdc-stubs-")
+    atexit.register(shutil.rmtree, out, True)
     include = os.path.join(os.path.dirname(protoc.__file__), "_proto")
     code = protoc.main([
         "grpc_tools.protoc", f"-I{PROTO_ROOT}", f"-I{include}",
