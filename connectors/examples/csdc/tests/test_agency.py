@@ -45,7 +45,7 @@ class AgencyTest(unittest.TestCase):
         _, _, other = self.post("/api/v1/inquiry", {"id_number": "11010519491231002X", "name": "张卫",
                                                     "case_number": "x"})
         self.assertEqual(other, {"result": "name_mismatch"})
-        _, _, nobody = self.post("/api/v1/inquiry", {"id_number": "110105194912310037", "name": "张伟",
+        _, _, nobody = self.post("/api/v1/inquiry", {"id_number": "110105198001010016", "name": "张伟",
                                                      "case_number": "x"})
         self.assertEqual(nobody, {"result": "not_found"})
         status, _, bad = self.post("/api/v1/inquiry", {"name": "张伟"})

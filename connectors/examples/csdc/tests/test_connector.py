@@ -127,7 +127,7 @@ class ConnectorTest(unittest.TestCase):
         self.assertEqual((moutai.quantity, moutai.frozen_quantity), (300, 300))
         self.assertEqual(self.query({"id_number": ZHANG["id_number"], "name": "张卫"}).WhichOneof("answer"),
                          "name_mismatch")
-        self.assertEqual(self.query({"id_number": "110105194912310037", "name": "某人"}).WhichOneof("answer"),
+        self.assertEqual(self.query({"id_number": "110105198001010016", "name": "某人"}).WhichOneof("answer"),
                          "not_found")
 
     def test_freeze_by_quantity_status_queue_release_and_notifications(self):
