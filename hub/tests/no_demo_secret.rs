@@ -15,10 +15,27 @@ fn binary() -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
-fn holds(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
+/// Which of `needles` occur in `haystack`: one pass, trying the needles only where one of
+/// their first bytes sits (the binary is tens of megabytes and tests build unoptimised).
+fn found<'a>(haystack: &[u8], needles: &'a [String]) -> Vec<&'a String> {
+    let mut first = [false; 256];
+    for needle in needles {
+        first[usize::from(needle.as_bytes()[0])] = true;
+    }
+    let mut seen = vec![false; needles.len()];
+    for (at, byte) in haystack.iter().enumerate() {
+        if first[usize::from(*byte)] {
+            for (n, needle) in needles.iter().enumerate() {
+                seen[n] |= haystack[at..].starts_with(needle.as_bytes());
+            }
+        }
+    }
+    needles
+        .iter()
+        .zip(seen)
+        .filter(|(_, s)| *s)
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// Every secret-looking value of the example configuration's sources (the mock agencies'
@@ -46,12 +63,14 @@ fn example_credentials() -> Vec<String> {
 #[test]
 fn the_assethub_binary_holds_no_demo_secret() {
     let bytes = binary();
-    assert!(
-        holds(&bytes, "assethub"),
-        "the oracle reads the binary's text"
+    let control = ["assethub keygen".to_string()];
+    assert_eq!(
+        found(&bytes, &control),
+        vec![&control[0]],
+        "the oracle reads the binary's text (its own help names keygen)"
     );
     let mut forbidden = vec!["assethub demo".to_string()];
     forbidden.extend(example_credentials());
-    let held: Vec<&String> = forbidden.iter().filter(|s| holds(&bytes, s)).collect();
+    let held = found(&bytes, &forbidden);
     assert!(held.is_empty(), "the assethub binary holds {held:?}");
 }
