@@ -3,7 +3,9 @@
 //! `Connector` trait.
 //!
 //! - `config`: the TOML configuration and its validation.
-//! - `registry`: configured sources (connector + TTL + concurrency limit).
+//! - `registry`: configured sources (connector + TTL + concurrency limit), built by the
+//!   registry of connector factories (`Factories`; `serve_with` / `spawn_with` take an
+//!   embedder's, `serve` / `spawn` the built-in ones).
 //! - `cache`: answers cached per source and debtor, coalescing identical calls (moka).
 //! - `retry`: backoff with jitter inside the caller's deadline (backon).
 //! - `search`: fan-out of one search to every selected source; `known_assets`: whose each
@@ -51,5 +53,6 @@ pub mod telemetry;
 pub mod validate;
 pub mod wire_errors;
 
+pub use assethub_connectors::{factories, ConnectorFactory, Factories};
 pub use config::HubConfig;
-pub use server::{serve, spawn, spawn_with_clock, RunningHub};
+pub use server::{serve, serve_with, spawn, spawn_with, spawn_with_clock, RunningHub};

@@ -1,6 +1,8 @@
 //! `assethub`: the hub server.
 //!
-//! - `assethub serve --config FILE`: serve the sources a configuration file lists.
+//! - `assethub serve --config FILE`: serve the sources a configuration file lists (of the
+//!   built-in connector types: bank, real_estate, vehicle, payment, and remote connectors
+//!   served out of process over assethub.connector.v1).
 //! - `assethub demo`: start the mock agencies in-process on their default ports and serve the
 //!   embedded example configuration on 127.0.0.1:50051, after writing development credentials
 //!   for every role (courts 鄂0116 and 鄂01) where `hubctl` finds them; nothing else needed.
@@ -17,7 +19,7 @@ use assethub_hub::auth::{normalize_name, now_secs, Role, TokenIssuer, TokenPolic
 use assethub_hub::cases::model::{CaseDebtor, NewCase};
 use assethub_hub::cases::{CaseBook, CaseError};
 use assethub_hub::config::HubConfig;
-use assethub_hub::server::{build, serve_hub, shutdown_signal};
+use assethub_hub::server::{build_with, serve_hub, shutdown_signal};
 use assethub_hub::telemetry;
 use assethub_mocks::demo_cases::demo_cases;
 use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
@@ -171,7 +173,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let hub = build(&config).await?;
+    // The built-in connector types: the four agency families and `remote`.
+    let hub = build_with(&config, &assethub_connectors::factories()).await?;
     if demo {
         register_demo_cases(&hub.case_book).await?;
     }
