@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tonic::transport::ServerTlsConfig;
 use tonic::{Request, Response, Status};
 
 pub const PERSON_ID: &str = "11010519491231002X";
@@ -414,6 +415,11 @@ impl Running {
 
 /// Serves a fake depository answering `protocol_version` on a free loopback port.
 pub async fn start(protocol_version: u32) -> Running {
+    start_with(protocol_version, None).await
+}
+
+/// [`start`] over TLS when `tls` is given.
+pub async fn start_with(protocol_version: u32, tls: Option<ServerTlsConfig>) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = Arc::new(Mutex::new(State {
@@ -422,8 +428,12 @@ pub async fn start(protocol_version: u32) -> Running {
     }));
     let service = ConnectorServer::new(Depository(state.clone()));
     let (stop, stopped) = oneshot::channel::<()>();
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls).unwrap();
+    }
     let task = tokio::spawn(async move {
-        let _ = tonic::transport::Server::builder()
+        let _ = builder
             .add_service(service)
             .serve_with_incoming_shutdown(
                 tonic::transport::server::TcpIncoming::from(listener),

@@ -5,6 +5,7 @@
 //! error details, deadlines, a closed port, malformed answers and another protocol version.
 
 mod agency;
+mod tls;
 
 use crate::connector::{CallContext, Capability, Connector, QueryAnswer};
 use crate::control::{ControlAction, ControlInstruction, HoldStatus};
