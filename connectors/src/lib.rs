@@ -1,47 +1,64 @@
-//! assethub connector SDK: the `Connector` trait, the domain types it speaks, shared HTTP
-//! plumbing, and one connector per agency family (one folder each). Nothing hub-specific:
-//! the hub knows connectors only through the trait and `build`.
+//! assethub connectors: the connector SDK re-exported from `assethub-core` (the `Connector`
+//! trait, domain types, factories), shared HTTP plumbing, one folder per built-in agency
+//! family, and the remote connector that speaks `assethub.connector.v1` to a connector served
+//! out of process. Nothing hub-specific: the hub knows connectors only through the trait and
+//! the registry of factories [`factories`] returns.
 //!
-//! Adding an agency family means one new folder here and one arm in [`build`].
+//! Adding an agency family in Rust means one new folder and one factory registered, here or
+//! by an embedder on top of [`factories`]; an agency served in another language needs no Rust
+//! at all (`type = "remote"`, see [`remote`]).
 
-pub use assethub_core::{connector, control, domain, error, signature};
+pub use assethub_core::{connector, control, domain, error, factory, signature};
 pub mod http;
 
 pub mod bank;
 pub mod payment;
 pub mod real_estate;
+pub mod remote;
 pub mod vehicle;
 
+pub use assethub_core::{BuildFn, ConnectorFactory, Factories, FnFactory};
 pub use assethub_core::{CallContext, Capability, Connector, QueryAnswer};
 pub use assethub_core::{ConfigError, ConnectorError, ErrorClass};
 pub use assethub_core::{
     ControlAction, ControlAnswer, ControlInstruction, HoldStatus, Sighting, SightingsPage,
 };
 
-use domain::SourceId;
-use std::sync::Arc;
+/// The built-in connector types: the four agency families (`bank`, `real_estate`, `vehicle`,
+/// `payment`) and `remote`. An embedder registers its own factories on top of these.
+pub fn factories() -> Factories {
+    Factories::new()
+        .with(FnFactory::new("bank", bank::build).with_settings(
+            "base_url, api_key, api_secret; optional timeout_ms (per attempt, default 5000)",
+        ))
+        .with(
+            FnFactory::new("real_estate", real_estate::build)
+                .with_settings("base_url, token; optional timeout_ms (per attempt, default 5000)"),
+        )
+        .with(FnFactory::new("vehicle", vehicle::build).with_settings(
+            "base_url, app_key, app_secret; optional timeout_ms (per attempt, default 5000)",
+        ))
+        .with(FnFactory::new("payment", payment::build).with_settings(
+            "base_url, client_id, client_secret; optional timeout_ms (per attempt, default 5000)",
+        ))
+        .with(remote::RemoteFactory)
+}
 
-/// Connector types that `build` knows, as named in configuration.
-pub const CONNECTOR_TYPES: [&str; 4] = ["bank", "real_estate", "vehicle", "payment"];
-
-/// Builds one connector instance from its configuration: the source id, the connector type
-/// and the type's own settings table (base URL, credentials, timeouts...).
-pub fn build(
-    id: SourceId,
-    connector_type: &str,
-    settings: toml::Table,
-) -> Result<Arc<dyn Connector>, ConfigError> {
-    match connector_type {
-        "bank" => bank::build(id, settings),
-        "real_estate" => real_estate::build(id, settings),
-        "vehicle" => vehicle::build(id, settings),
-        "payment" => payment::build(id, settings),
-        other => Err(ConfigError {
-            source_id: id.to_string(),
-            message: format!(
-                "unknown connector type {other:?} (known: {})",
-                CONNECTOR_TYPES.join(", ")
-            ),
-        }),
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_built_in_types_are_the_four_families_and_remote() {
+        let factories = super::factories();
+        assert_eq!(
+            factories.type_names(),
+            vec!["bank", "payment", "real_estate", "remote", "vehicle"]
+        );
+        for name in factories.type_names() {
+            let described = factories.get(name).unwrap().settings_description();
+            assert!(
+                described.is_some_and(|d| d.contains("timeout_ms")),
+                "{name}"
+            );
+        }
     }
 }

@@ -33,7 +33,9 @@
 //!    then `audit` (the tamper-evident audit log, and its Audit service).
 //! 5. **Configuration**: `config`, the TOML configuration and its validation; its sections are
 //!    types of the layers below it (`auth`, `audit`, `metrics`) or its own.
-//! 6. **Agencies**: `registry` (configured sources; one guarded call through a source's layers,
+//! 6. **Agencies**: `registry` (configured sources, built by the registry of connector
+//!    factories — `serve_with` / `spawn_with` take an embedder's `Factories`, `serve` /
+//!    `spawn` the built-in ones; one guarded call through a source's layers,
 //!    `registry::call`) and `retry` (backoff with jitter inside the caller's deadline, backon);
 //!    then `search` (fan-out of one search to every selected source) and `health`.
 //! 7. **Cases and orders**: `cases` (registered enforcement cases and the admission of every
@@ -76,5 +78,6 @@ pub mod tokens_api;
 pub mod validate;
 pub mod wire_errors;
 
+pub use assethub_connectors::{factories, ConnectorFactory, Factories};
 pub use config::HubConfig;
-pub use server::{serve, spawn, spawn_with_clock, RunningHub};
+pub use server::{serve, serve_with, spawn, spawn_with, spawn_with_clock, RunningHub};

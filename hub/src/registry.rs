@@ -1,5 +1,6 @@
-//! The connector registry: every configured source, built once from the configuration through
-//! `assethub_connectors::build`, with the hub-side settings that wrap it: cache TTL and the
+//! The connector registry: every configured source, built once from the configuration by the
+//! registry of connector factories ([`Factories`]: the built-in ones of
+//! `assethub_connectors::factories()`, or an embedder's), with the hub-side settings that wrap it: cache TTL and the
 //! protection layers of [`crate::guard`] (breaker, concurrency limit, rate gate, retry budget)
 //! and what the hub may ask of it (its capabilities, narrowed by configuration). It also holds
 //! the kinds table every source's kind is judged by: the configured kinds plus those the
@@ -13,7 +14,7 @@ use crate::config::{HubConfig, RetryConfig};
 use crate::guard::{RateGate, RetryBudget};
 use crate::metrics::{Metrics, ScrapeSource};
 use assethub_connectors::domain::{AssetKind, KindSpec, Kinds, LegalClass};
-use assethub_connectors::{Capability, ConfigError, Connector};
+use assethub_connectors::{Capability, ConfigError, Connector, Factories};
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,22 +71,37 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn from_config(config: &HubConfig) -> Result<Self, ConfigError> {
+    /// Builds every configured source with the built-in connector types.
+    pub async fn from_config(config: &HubConfig) -> Result<Self, ConfigError> {
+        Self::from_config_with(config, &assethub_connectors::factories()).await
+    }
+
+    /// Builds every configured source with `factories`. Every source's type is checked
+    /// before any is built (building a remote source is a call to its connector); sources
+    /// are built concurrently and kept in configuration order.
+    pub async fn from_config_with(
+        config: &HubConfig,
+        factories: &Factories,
+    ) -> Result<Self, ConfigError> {
         let configured = config
             .control
             .kinds()
             .map_err(|e| ConfigError::new("control.kinds", e))?;
-        let built = config
+        for s in &config.sources {
+            factories.check_type(&s.id, &s.connector_type)?;
+        }
+        let built = futures::future::try_join_all(
+            config
+                .sources
+                .iter()
+                .map(|s| factories.build(s.id.clone(), &s.connector_type, s.settings.clone())),
+        )
+        .await?;
+        let kinds = kinds_of(configured, built.iter())?;
+        let sources = config
             .sources
             .iter()
-            .map(|s| {
-                assethub_connectors::build(s.id.clone(), &s.connector_type, s.settings.clone())
-                    .map(|connector| (s, connector))
-            })
-            .collect::<Result<Vec<_>, ConfigError>>()?;
-        let kinds = kinds_of(configured, built.iter().map(|(_, c)| c))?;
-        let sources = built
-            .into_iter()
+            .zip(built)
             .map(|(s, connector)| {
                 let capabilities = narrowed(connector.capabilities(), s.capabilities.as_deref());
                 Arc::new(Source {

@@ -27,6 +27,7 @@ use crate::service::{HubService, ServiceLimits};
 use crate::tokens_api::TokensService;
 use crate::validate::DeadlinePolicy;
 use crate::wire_errors::WireErrorsLayer;
+use assethub_connectors::Factories;
 use assethub_proto::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::cases_server::CasesServer;
@@ -103,14 +104,29 @@ impl Hub {
     }
 }
 
-/// Builds the services from a configuration and opens (migrating) the order ledger.
+/// Builds the services from a configuration, its sources with the built-in connector types,
+/// and opens (migrating) the order ledger.
 pub async fn build(config: &HubConfig) -> Result<Hub, ServeError> {
     build_with_clock(config, Arc::new(Clock::new())).await
 }
 
+/// [`build`] with the connector types of `factories` (an embedder's own on top of
+/// `assethub_connectors::factories()`).
+pub async fn build_with(config: &HubConfig, factories: &Factories) -> Result<Hub, ServeError> {
+    assemble(config, factories, Arc::new(Clock::new())).await
+}
+
 /// [`build`] with its calendar: tests start a hub at a chosen instant.
 pub async fn build_with_clock(config: &HubConfig, clock: Arc<Clock>) -> Result<Hub, ServeError> {
-    let registry = Arc::new(Registry::from_config(config)?);
+    assemble(config, &assethub_connectors::factories(), clock).await
+}
+
+async fn assemble(
+    config: &HubConfig,
+    factories: &Factories,
+    clock: Arc<Clock>,
+) -> Result<Hub, ServeError> {
+    let registry = Arc::new(Registry::from_config_with(config, factories).await?);
     let cache = AnswerCache::new(config.cache.max_entries);
     let metrics = Arc::new(Metrics::new());
     let search = Arc::new(
@@ -277,13 +293,30 @@ fn limits(config: &HubConfig) -> ServiceLimits {
     }
 }
 
-/// Serves on `listener` until `shutdown` resolves, then drains in-flight calls.
+/// Serves on `listener` until `shutdown` resolves, then drains in-flight calls; sources are
+/// built with the built-in connector types.
 pub async fn serve(
     config: &HubConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let hub = build(config).await?;
+    serve_with(
+        config,
+        &assethub_connectors::factories(),
+        listener,
+        shutdown,
+    )
+    .await
+}
+
+/// [`serve`] with the connector types of `factories`.
+pub async fn serve_with(
+    config: &HubConfig,
+    factories: &Factories,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let hub = build_with(config, factories).await?;
     serve_hub(hub, listener, shutdown).await
 }
 
@@ -544,6 +577,16 @@ pub async fn spawn(config: HubConfig, addr: SocketAddr) -> Result<RunningHub, Se
     spawn_with_clock(config, addr, Arc::new(Clock::new())).await
 }
 
+/// [`spawn`] with the connector types of `factories`.
+pub async fn spawn_with(
+    config: HubConfig,
+    factories: &Factories,
+    addr: SocketAddr,
+) -> Result<RunningHub, ServeError> {
+    let hub = assemble(&config, factories, Arc::new(Clock::new())).await?;
+    run(hub, addr).await
+}
+
 /// [`spawn`] with its calendar: tests run a hub at a chosen instant.
 pub async fn spawn_with_clock(
     config: HubConfig,
@@ -551,6 +594,11 @@ pub async fn spawn_with_clock(
     clock: Arc<Clock>,
 ) -> Result<RunningHub, ServeError> {
     let hub = build_with_clock(&config, clock).await?;
+    run(hub, addr).await
+}
+
+/// Serves an assembled hub on `addr` in the background.
+async fn run(hub: Hub, addr: SocketAddr) -> Result<RunningHub, ServeError> {
     let (clock, desk) = (hub.clock.clone(), hub.desk.clone());
     let metrics_addr = hub.metrics_addr();
     exposure(addr, hub.tls.is_some(), &hub.demo_keys)?;

@@ -209,7 +209,7 @@ async fn an_edited_order_and_a_hold_the_hub_never_recorded_are_reported() {
 
     // A seal placed at the registry under a key no order has.
     let seal = orders.iter().find(|o| o.action == Action::Seal).unwrap();
-    let registry = Registry::from_config(&world.config).unwrap();
+    let registry = Registry::from_config(&world.config).await.unwrap();
     let source = registry
         .all()
         .iter()

@@ -1,6 +1,8 @@
 //! `assethub`: the hub server.
 //!
-//! - `assethub serve --config FILE`: serve the sources a configuration file lists.
+//! - `assethub serve --config FILE`: serve the sources a configuration file lists (of the
+//!   built-in connector types: bank, real_estate, vehicle, payment, and remote connectors
+//!   served out of process over assethub.connector.v1).
 //! - `assethub issue-token`: a development JWT issuer: signs a bearer token the hub accepts
 //!   (refusing what the hub would refuse) and with --save keeps it for hubctl.
 //! - `assethub keygen`: a new Ed25519 key (seed, public key and JWKS) for an issuer or for
@@ -13,7 +15,7 @@ use assethub_hub::auth::credentials::{self, Credential, CredentialsFile};
 use assethub_hub::auth::issue::TokenRequest;
 use assethub_hub::auth::{now_secs, Role, TokenIssuer, TokenPolicy};
 use assethub_hub::config::HubConfig;
-use assethub_hub::server::{build, serve_hub, shutdown_signal};
+use assethub_hub::server::{build_with, serve_hub, shutdown_signal};
 use assethub_hub::telemetry;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -129,7 +131,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let hub = build(&config).await?;
+    // The built-in connector types: the four agency families and `remote`.
+    let hub = build_with(&config, &assethub_connectors::factories()).await?;
     println!("assethub listening on {listen}");
     if let Some(addr) = hub.metrics_addr() {
         println!("metrics at http://{addr}/metrics");

@@ -267,7 +267,7 @@ fn rpc_methods_come_from_a_closed_set() {
 
 /// The example sources, pointed at a port nothing listens on; the first opens its breaker at
 /// its first failure, the others never do.
-fn unreachable_registry() -> Arc<Registry> {
+async fn unreachable_registry() -> Arc<Registry> {
     let mut config = crate::config::test_example();
     for (i, source) in config.sources.iter_mut().enumerate() {
         source.breaker_failures = if i == 0 { 1 } else { 0 };
@@ -277,13 +277,13 @@ fn unreachable_registry() -> Arc<Registry> {
             toml::Value::String("http://127.0.0.1:1".into()),
         );
     }
-    Arc::new(Registry::from_config(&config).unwrap())
+    Arc::new(Registry::from_config(&config).await.unwrap())
 }
 
 #[tokio::test]
 async fn breaker_state_and_calls_in_flight_are_read_at_scrape() {
     let metrics = Arc::new(Metrics::new());
-    let registry = unreachable_registry();
+    let registry = unreachable_registry().await;
     let exporter = Exporter::new(metrics.clone(), vec![registry.clone()]);
     let (first, second) = (registry.all()[0].clone(), registry.all()[1].clone());
     let (a, b) = (first.id().to_string(), second.id().to_string());
@@ -347,7 +347,10 @@ async fn orders_are_counted_by_state_and_action_at_scrape() {
         .await
         .unwrap();
     let metrics = Arc::new(Metrics::new());
-    let exporter = Exporter::new(metrics, vec![unreachable_registry(), Arc::new(ledger)]);
+    let exporter = Exporter::new(
+        metrics,
+        vec![unreachable_registry().await, Arc::new(ledger)],
+    );
     let text = exporter.render().await.unwrap();
     let samples = parse(&text).unwrap();
     let orders: Vec<&Sample> = samples
@@ -395,7 +398,7 @@ async fn the_endpoint_serves_the_exposition() {
     let addr = listener.local_addr().unwrap();
     let metrics = Arc::new(Metrics::new());
     metrics.rpc("ListSources", "OK");
-    let exporter = Exporter::new(metrics, vec![unreachable_registry()]);
+    let exporter = Exporter::new(metrics, vec![unreachable_registry().await]);
     let server = tokio::spawn(serve(listener, exporter));
     let (status, rest) = http_get(addr, "/metrics").await;
     assert_eq!(status, "HTTP/1.1 200 OK");
