@@ -7,12 +7,15 @@
 //! - `vehicle/`: a vehicle administration.
 //! - `payment/`: a payment platform (OAuth2 client credentials, fen integers, 429 quotas).
 //!
+//! - `csdc`: the Python securities depository example (`connectors/examples/csdc`) and its
+//!   out-of-process connector, started as child processes.
 //! - `demo_cases`: the enforcement cases the demo registers, and one per debtor for sweeps.
 //! - `demo_keys`: the demo's PUBLIC seeds (instruction, checkpoint, audit, token issuer).
 //!
 //! Run in-process with [`start_all`] or as the `mock-agencies` binary.
 
 pub mod bank;
+pub mod csdc;
 pub mod date;
 pub mod demo_cases;
 pub mod demo_keys;

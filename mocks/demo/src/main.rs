@@ -11,9 +11,12 @@
 //! - `state`: where the demo keeps its ledger, checkpoints and agency registers (`--fresh`).
 //! - `cases`: the walkthroughs' cases, registered as a court's case system would.
 //! - `credentials`: development tokens of the demo issuer for every role.
+//! - `securities`: the Python securities depository (source `csdc`, an out-of-process
+//!   connector) started beside the built-in agencies when Python and its packages are here.
 
 mod cases;
 mod credentials;
+mod securities;
 mod state;
 
 use assethub_hub::server::{build, serve_hub, shutdown_signal};
@@ -40,6 +43,9 @@ struct Cli {
     /// (under ./data) first. Without it the demo carries on where it stopped.
     #[arg(long)]
     fresh: bool,
+    /// Do not start the Python securities depository example (source `csdc`).
+    #[arg(long)]
+    no_csdc: bool,
 }
 
 #[tokio::main]
@@ -52,7 +58,7 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let config = assethub_demo::config();
+    let mut config = assethub_demo::config();
     let state = state::DemoState::of(&config);
     if cli.fresh {
         state.clear()?;
@@ -63,6 +69,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let _agencies = start_all_keeping(&lineup, population, &state.registers)
         .await
         .map_err(|e| format!("cannot start the mock agencies on ports {DEMO_BASE_PORT}..: {e}"))?;
+    // The securities depository runs out of process, in Python, when its runtime is here.
+    let _csdc = securities::start(&mut config, &state.registers, cli.no_csdc).await;
     credentials::write();
     state.describe(cli.fresh);
     let listen = cli.listen;
