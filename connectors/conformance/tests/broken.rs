@@ -61,11 +61,7 @@ impl Connector for Leaky {
         ctx: &CallContext,
         instruction: &ControlInstruction,
     ) -> Result<ControlAnswer, ConnectorError> {
-        let first = self
-            .seen
-            .lock()
-            .unwrap()
-            .insert(instruction.key.clone());
+        let first = self.seen.lock().unwrap().insert(instruction.key.clone());
         if first {
             return self.inner.control(ctx, instruction).await;
         }
