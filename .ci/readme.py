@@ -14,7 +14,8 @@ compared of it. A line starting with one space continues the line before (wrappe
 
 A block preceded by `<!-- readme: skip -->` is not run (e.g. it needs a second machine).
 
-Binaries come from BIN (default target/debug): `hubctl`, `assethub`, `mock-agencies`; the
+Binaries come from BIN (default target/debug): `hubctl`, `assethub-demo`, `assethub`,
+`mock-agencies`; the
 README's `cargo run ... --bin NAME --` and its `hubctl` alias are both mapped onto them.
 With README_SHOW=FILE, everything each command printed is written to FILE as well.
 Usage: python3 .ci/readme.py [README.md]
@@ -145,7 +146,7 @@ def main():
     os.makedirs(home)
     env = dict(os.environ, HOME=home, NO_COLOR="1", RUST_LOG="error")
     demo = subprocess.Popen(
-        [os.path.join(BIN, "assethub"), "demo", "--fresh"],
+        [os.path.join(BIN, "assethub-demo"), "--fresh"],
         cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )

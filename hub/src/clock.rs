@@ -4,6 +4,10 @@
 //! started, advanced by the tokio clock, so tests with paused time can move it forward and tests
 //! can start it at a chosen instant, plus an offset in days for demonstrations. Nothing else in
 //! the hub reads the system date for these.
+//!
+//! Also the wall-clock timestamps records carry ([`now_ms`], [`now_secs`]: when a ledger row,
+//! an audit entry or a revocation was written, when a token expires): the system clock, read
+//! here and nowhere else in the hub. A leaf: imports nothing of the hub.
 
 use assethub_connectors::domain::civil::now_unix_ms;
 use assethub_connectors::domain::CivilDate;
@@ -48,6 +52,18 @@ impl Clock {
     pub fn set_offset_days(&self, days: i64) {
         self.offset_days.store(days, Ordering::Relaxed);
     }
+}
+
+/// Now by the system clock, in milliseconds since the Unix epoch: the time records are stamped
+/// with (ledger rows, audit entries, events, checkpoints).
+pub fn now_ms() -> i64 {
+    now_unix_ms()
+}
+
+/// Now by the system clock, in seconds since the Unix epoch: what tokens' `iat`/`exp` and
+/// revocations are compared with.
+pub fn now_secs() -> i64 {
+    now_ms().div_euclid(1000)
 }
 
 impl Default for Clock {

@@ -12,7 +12,7 @@ use std::time::Duration;
 mod auth;
 pub use auth::{ApprovalRule, AuthConfig, IssuerConfig, TrustConfig};
 
-/// The configuration `assethub demo` uses, matching `mock-agencies` on its default ports.
+/// The configuration `assethub-demo` uses, matching `mock-agencies` on its default ports.
 pub const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -59,24 +59,8 @@ impl Default for AuditConfig {
     }
 }
 
-/// The Prometheus metrics endpoint (`GET /metrics`, plain HTTP; the series hold no personal
-/// data, so a listener off loopback is allowed with a warning).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MetricsConfig {
-    pub enabled: bool,
-    /// Port 0: any free port (tests).
-    pub listen: SocketAddr,
-}
-
-impl Default for MetricsConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
-        }
-    }
-}
+/// `[metrics]`, owned by the metrics endpoint (a sink below the configuration).
+pub use crate::metrics::MetricsConfig;
 
 /// The listener's certificate and, optionally, the CA whose client certificates it accepts.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -420,8 +404,8 @@ impl HubConfig {
         {
             return invalid("control.max_days entries must be > 0".into());
         }
-        crate::orders::currency::ExchangeRates::from_config(&c.exchange_rates)
-            .map_err(ConfigError::Invalid)?;
+        // The exchange rates are checked where the orders read them (`serve` refuses to start
+        // with a bad one): the money rules are `orders`', above the configuration.
         if self.retry.max_attempts == 0 || self.retry.min_delay_ms > self.retry.max_delay_ms {
             return invalid(
                 "retry.max_attempts must be > 0 and min_delay_ms <= max_delay_ms".into(),

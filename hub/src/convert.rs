@@ -1,6 +1,8 @@
 //! Mapping domain values onto the `assethub.v1` wire types. One direction only (domain → API);
 //! requests are mapped the other way, with validation, in `validate`.
 
+/// Kept here for existing callers (hubctl); [`crate::grpc`] owns it.
+pub use crate::grpc::code_name;
 use crate::search::{Outcome, SourceReport};
 use assethub_connectors::domain::{
     AccountStatus, Asset, AssetDetail, AssetKind, Attribute, AttributeValue, DepositType,
@@ -161,29 +163,5 @@ fn encumbrance(e: &Encumbrance) -> pb::Encumbrance {
         since: e.since.clone(),
         until: e.until.clone().unwrap_or_default(),
         amount_fen: e.amount.0,
-    }
-}
-
-/// The canonical gRPC code name (`PERMISSION_DENIED`), as `ItemError.code`, hubctl and the
-/// metrics spell it.
-pub fn code_name(code: tonic::Code) -> &'static str {
-    match code {
-        tonic::Code::Ok => "OK",
-        tonic::Code::Cancelled => "CANCELLED",
-        tonic::Code::Unknown => "UNKNOWN",
-        tonic::Code::InvalidArgument => "INVALID_ARGUMENT",
-        tonic::Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        tonic::Code::NotFound => "NOT_FOUND",
-        tonic::Code::AlreadyExists => "ALREADY_EXISTS",
-        tonic::Code::PermissionDenied => "PERMISSION_DENIED",
-        tonic::Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        tonic::Code::FailedPrecondition => "FAILED_PRECONDITION",
-        tonic::Code::Aborted => "ABORTED",
-        tonic::Code::OutOfRange => "OUT_OF_RANGE",
-        tonic::Code::Unimplemented => "UNIMPLEMENTED",
-        tonic::Code::Internal => "INTERNAL",
-        tonic::Code::Unavailable => "UNAVAILABLE",
-        tonic::Code::DataLoss => "DATA_LOSS",
-        tonic::Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }

@@ -28,9 +28,9 @@ use crate::audit::{CallAudit, CallNote, Refusal, RefusalWindows};
 use crate::auth::limit::RateLimiter;
 use crate::auth::{permitted, Authenticator};
 use crate::conn::{Activity, ConnInfo};
+use crate::grpc::GrpcTimeout;
 use crate::identity::{Caller, Method};
 use crate::metrics::Metrics;
-use crate::service::GrpcTimeout;
 use crate::streams::{Held, StreamCap, StreamPermit};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -131,9 +131,7 @@ impl GateLayer {
         if reason != "peer" {
             self.peers.admit(&peer_key(peer));
         }
-        let (refusal, ended) = self
-            .windows
-            .note(ip, crate::convert::code_name(status.code()));
+        let (refusal, ended) = self.windows.note(ip, crate::grpc::code_name(status.code()));
         if let Some(aggregate) = ended {
             self.audit.refusals(&aggregate).await;
         }

@@ -6,7 +6,6 @@
 //! name a token carries: two tokens of one subject are one person whatever their names say, and
 //! two people who happen to share a name are two.
 
-use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 /// The authenticated caller of one request.
@@ -47,49 +46,7 @@ pub fn normalize_name(name: &str) -> String {
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A court's case management system: registers cases, searches, reads its court's orders.
-    CaseSystem,
-    /// An enforcement judge: also places and acts on holds.
-    Judge,
-    /// Also approves other officers' orders (four-eyes).
-    Supervisor,
-    /// Reads and verifies the audit log.
-    Auditor,
-    /// Operates the hub: sources, health details.
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Self::CaseSystem,
-        Self::Judge,
-        Self::Supervisor,
-        Self::Auditor,
-        Self::Admin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CaseSystem => "case_system",
-            Self::Judge => "judge",
-            Self::Supervisor => "supervisor",
-            Self::Auditor => "auditor",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    /// Roles that order control actions, so their tokens must name the officer.
-    pub fn acts(self) -> bool {
-        matches!(self, Self::Judge | Self::Supervisor)
-    }
-}
+pub use assethub_client::Role;
 
 /// Every RPC of the hub's own services. A gRPC path that is not one of these is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,26 +1,48 @@
 //! The assethub hub: configuration, connector registry, fan-out, cache, retries and the tonic
-//! service that maps the `assethub.v1` API onto domain types. Knows agencies only through the
+//! services that map the `assethub.v1` API onto domain types. Knows agencies only through the
 //! `Connector` trait.
 //!
-//! - `config`: the TOML configuration and its validation.
-//! - `registry`: configured sources (connector + TTL + concurrency limit).
-//! - `cache`: answers cached per source and debtor, coalescing identical calls (moka).
-//! - `retry`: backoff with jitter inside the caller's deadline (backon).
-//! - `search`: fan-out of one search to every selected source; `known_assets`: whose each
-//!   asset a search reported is (for the desk's ownership check).
-//! - `bounds`: the length and character class of every text field a caller sends.
-//! - `validate` / `convert`: the edge between the API and the domain.
-//! - `identity`: who calls (caller, role, method): a leaf every other module may use.
-//! - `gate`: authentication, authorization, limits and audit, one layer in front of every
-//!   service; `streams`: each caller's open streams against its cap; `conn`: connections
-//!   closed when they start no call or stay idle; `wire_errors`: the transport's own refusals
-//!   (undecodable or oversized bodies) in the hub's status codes, and error texts bounded.
-//! - `cases`: registered enforcement cases, and the admission of every search and control act.
-//! - `orders`: control orders, their ledger and the money rules.
-//! - `audit`: the tamper-evident audit log.
-//! - `private_files`: files holding personal data or secrets, owner-only (0600, 0700).
-//! - `service`: the search gRPC service; `server`: assembling and running the hub.
-//! - `metrics`: the Prometheus series and their `/metrics` endpoint.
+//! # Layers
+//!
+//! The library's top-level modules form a DAG (`tests/module_dag.rs` reads every `crate::`
+//! path and fails on a cycle). Lowest first: a module imports only modules listed before it
+//! (unit tests aside); if two modules need each other, what they share belongs in a third,
+//! lower one.
+//!
+//! 1. **Leaves**, importing nothing of the hub:
+//!    - `clock`: every "now": Beijing civil dates for anything legal, and the wall-clock
+//!      timestamps records carry (`now_ms`, `now_secs`).
+//!    - `identity`: who calls (caller, role, method).
+//!    - `bounds`: the length and character class of every text field a caller sends.
+//!    - `breaker`, `guard`: the protection layers of an agency call (circuit breaker; rate gate
+//!      and retry budget).
+//!    - `cache`: answers cached per source and debtor, coalescing identical calls (moka).
+//!    - `known_assets`: whose each asset a search reported is (for the desk's ownership check).
+//!    - `private_files` (from `assethub-client`, which the credentials file shares): files
+//!      holding personal data or secrets, owner-only (0600, 0700).
+//!    - `conn`: connections closed when they start no call or stay idle; `streams`: each
+//!      caller's open streams against its cap; `telemetry`: logging setup.
+//! 2. **The edge**: `validate` (requests into domain types, over `bounds`, `clock`,
+//!    `identity`); `wire_errors` (the transport's own refusals in the hub's status codes);
+//!    `grpc` (what every service shares: INVALID_ARGUMENT with field violations, code names,
+//!    the caller's deadline).
+//! 3. **The sink**: `metrics`, the Prometheus series and their `/metrics` endpoint, called with
+//!    plain values; what a scrape reads (sources, orders) is pushed in by `ScrapeSource`s
+//!    implemented above it. Imports only `breaker`, `grpc` and `identity`.
+//! 4. **Who may call**: `auth` (tokens, issuers, revocations, the role matrix, rate limits),
+//!    then `audit` (the tamper-evident audit log, and its Audit service).
+//! 5. **Configuration**: `config`, the TOML configuration and its validation; its sections are
+//!    types of the layers below it (`auth`, `audit`, `metrics`) or its own.
+//! 6. **Agencies**: `registry` (configured sources; one guarded call through a source's layers,
+//!    `registry::call`) and `retry` (backoff with jitter inside the caller's deadline, backon);
+//!    then `search` (fan-out of one search to every selected source) and `health`.
+//! 7. **Cases and orders**: `cases` (registered enforcement cases and the admission of every
+//!    search and control act), then `orders` (control orders, their ledger and money rules).
+//! 8. **Services**: `convert` (domain → wire), `service` (the search service), `control_api`
+//!    (the Control service), `cases_api` (the Cases service), `tokens_api` (the Tokens
+//!    service), `gate` (authentication, authorization, limits and audit, one layer in front of
+//!    every service).
+//! 9. **Assembly**: `server`, building and running the hub.
 
 pub mod audit;
 pub mod auth;
@@ -28,19 +50,21 @@ pub mod bounds;
 pub mod breaker;
 pub mod cache;
 pub mod cases;
+pub mod cases_api;
 pub mod clock;
 pub mod config;
 pub mod conn;
 pub mod control_api;
 pub mod convert;
 pub mod gate;
+pub mod grpc;
 pub mod guard;
 pub mod health;
 pub mod identity;
 pub mod known_assets;
 pub mod metrics;
 pub mod orders;
-pub mod private_files;
+pub use assethub_client::private_files;
 pub mod registry;
 pub mod retry;
 pub mod search;
@@ -48,6 +72,7 @@ pub mod server;
 pub mod service;
 pub mod streams;
 pub mod telemetry;
+pub mod tokens_api;
 pub mod validate;
 pub mod wire_errors;
 

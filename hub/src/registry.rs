@@ -3,11 +3,16 @@
 //! protection layers of [`crate::guard`] (breaker, concurrency limit, rate gate, retry budget)
 //! and what the hub may ask of it (its capabilities, narrowed by configuration).
 
+mod call;
+pub use call::{call, circuit_open};
+
 use crate::breaker::Breaker;
 use crate::config::{HubConfig, RetryConfig};
 use crate::guard::{RateGate, RetryBudget};
+use crate::metrics::{Metrics, ScrapeSource};
 use assethub_connectors::domain::AssetKind;
 use assethub_connectors::{Capability, ConfigError, Connector};
+use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -126,4 +131,21 @@ fn budget_of(retry: &RetryConfig) -> RetryBudget {
         retry.budget_min_per_sec,
         retry.budget_max_saved,
     )
+}
+
+/// At each scrape: every source's breaker state, calls in flight and retry budget.
+impl ScrapeSource for Registry {
+    fn refresh<'a>(&'a self, metrics: &'a Metrics) -> BoxFuture<'a, ()> {
+        for source in self.all() {
+            let in_flight = source
+                .max_concurrency
+                .saturating_sub(u32::try_from(source.limiter.available_permits()).unwrap_or(0));
+            let budget = match source.budget.available() {
+                u32::MAX => None,
+                n => Some(n),
+            };
+            metrics.source_state(source.id(), source.breaker.state(), in_flight, budget);
+        }
+        Box::pin(std::future::ready(()))
+    }
 }

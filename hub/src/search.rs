@@ -4,9 +4,8 @@
 //! is reported as timed out when the deadline passes.
 
 use crate::cache::{AnswerCache, CacheKey, CachedAnswer};
-use crate::guard;
 use crate::known_assets::KnownAssets;
-use crate::metrics::Metrics;
+use crate::metrics::{CallOutcome, Metrics, SourceCall};
 use crate::registry::{Registry, Source};
 use crate::retry::{with_retries, RetryPolicy};
 use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor};
@@ -141,7 +140,7 @@ impl SearchHub {
             };
             let fetch = || async {
                 let answer = with_retries(&self.retry, &source.budget, search.deadline, || {
-                    guard::call(&source, search.deadline, || {
+                    crate::registry::call(&source, search.deadline, || {
                         // Counted only when made: a breaker or a quota may refuse first.
                         attempts.fetch_add(1, Ordering::Relaxed);
                         source.connector.query(&ctx, &search.debtor)
@@ -184,7 +183,7 @@ impl SearchHub {
             };
             log_report(&report);
             if let Some(metrics) = &self.metrics {
-                metrics.source_report(&report, search.fresh);
+                metrics.source_call(&metrics_call(&report, search.fresh));
             }
             report
         }
@@ -226,5 +225,22 @@ fn answer_label(answer: &assethub_connectors::QueryAnswer) -> &'static str {
         assethub_connectors::QueryAnswer::NotFound => "not_found",
         assethub_connectors::QueryAnswer::NameMismatch => "name_mismatch",
         assethub_connectors::QueryAnswer::Pending { .. } => "pending",
+    }
+}
+
+/// What the metrics record of one source's report (plain values; the metrics know no search).
+fn metrics_call(report: &SourceReport, fresh: bool) -> SourceCall<'_> {
+    SourceCall {
+        source: report.source.id(),
+        kind: report.source.kind().as_str(),
+        outcome: match &report.outcome {
+            Outcome::Answer(a) => CallOutcome::Answer(&a.answer),
+            Outcome::Failed(e) => CallOutcome::Failed(e),
+            Outcome::TimedOut => CallOutcome::TimedOut,
+        },
+        cached: report.cached,
+        fresh,
+        latency: report.latency,
+        attempts: report.attempts,
     }
 }

@@ -6,16 +6,16 @@
 use crate::audit::{AuditLog, AuditService, CallAudit, CheckpointFile, Checkpointer};
 use crate::auth::limit::RateLimiter;
 use crate::auth::revoke::Revocations;
-use crate::auth::revoke_api::TokensService;
 use crate::auth::Authenticator;
 use crate::cache::AnswerCache;
-use crate::cases::{CaseBook, CaseStore, CasesService};
+use crate::cases::{CaseBook, CaseStore};
+use crate::cases_api::CasesService;
 use crate::clock::Clock;
 use crate::config::HubConfig;
 use crate::conn::{ConnTimeouts, GuardedIo};
 use crate::control_api::OrdersService;
 use crate::gate::{GateLayer, GateLimits};
-use crate::metrics::{self, Exporter, Metrics, RpcMetricsLayer};
+use crate::metrics::{self, Exporter, Metrics, RpcMetricsLayer, ScrapeSource};
 use crate::orders::currency::ExchangeRates;
 use crate::orders::execute::Executor;
 use crate::orders::follow::Reconcile;
@@ -24,6 +24,7 @@ use crate::orders::{Desk, Ledger, LedgerError};
 use crate::registry::Registry;
 use crate::search::SearchHub;
 use crate::service::{HubService, ServiceLimits};
+use crate::tokens_api::TokensService;
 use crate::validate::DeadlinePolicy;
 use crate::wire_errors::WireErrorsLayer;
 use assethub_proto::v1::asset_hub_server::AssetHubServer;
@@ -206,8 +207,14 @@ pub async fn build_with_clock(config: &HubConfig, clock: Arc<Clock>) -> Result<H
         },
         drain: Duration::from_millis(control.call_timeout_ms),
         metrics_endpoint: crate::metrics::bind(&config.metrics).await.map(|listener| {
-            let ledger = Some(desk.ledger().clone());
-            (listener, Exporter::new(metrics.clone(), registry, ledger))
+            let ledger: Arc<dyn ScrapeSource> = Arc::new(desk.ledger().clone());
+            (
+                listener,
+                Exporter::new(
+                    metrics.clone(),
+                    vec![registry as Arc<dyn ScrapeSource>, ledger],
+                ),
+            )
         }),
         desk,
         metrics,

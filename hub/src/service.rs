@@ -11,6 +11,8 @@ use crate::bounds;
 use crate::cases::{CaseBook, Purpose};
 use crate::clock::Clock;
 use crate::convert;
+use crate::grpc::summarise;
+pub use crate::grpc::{grpc_timeout, invalid_argument, GrpcTimeout};
 use crate::search::{Search, SearchHub, SourceReport};
 use crate::validate::{self, DeadlinePolicy, ValidQuery, Violation};
 use assethub_connectors::domain::mask_name;
@@ -22,8 +24,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Code, Request, Response, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic::{Request, Response, Status};
+use tonic_types::StatusExt;
 use tracing::Instrument;
 
 type ResultStream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -426,7 +428,7 @@ impl Batch {
 /// An item refused after validation: its code, message and reason (ErrorInfo), if any.
 fn refused_item(status: &Status) -> pb::ItemError {
     pb::ItemError {
-        code: convert::code_name(status.code()).into(),
+        code: crate::grpc::code_name(status.code()).into(),
         message: bounds::cut(status.message(), bounds::MAX_ERROR_MESSAGE_BYTES),
         violations: vec![],
         reason: status
@@ -449,23 +451,6 @@ fn item_deadline(item_timeout: Duration, overall: Option<Instant>) -> Instant {
     overall.map_or(own, |o| o.min(own))
 }
 
-pub(crate) fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
-    // An interceptor's round trip drops the reserved `grpc-timeout` header; the auth
-    // interceptor keeps what it said in the extensions.
-    if let Some(GrpcTimeout(timeout)) = request.extensions().get::<GrpcTimeout>() {
-        return Some(*timeout);
-    }
-    request
-        .metadata()
-        .get("grpc-timeout")
-        .and_then(|v| v.to_str().ok())
-        .and_then(validate::parse_grpc_timeout)
-}
-
-/// The caller's gRPC deadline, as read before interceptors strip the header.
-#[derive(Debug, Clone, Copy)]
-pub struct GrpcTimeout(pub Duration);
-
 /// The caller's `x-request-id` if it is a sane token, else a new UUID.
 pub(crate) fn request_id<T>(request: &Request<T>) -> String {
     request
@@ -481,48 +466,10 @@ pub(crate) fn request_id<T>(request: &Request<T>) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-/// INVALID_ARGUMENT with the first [`bounds::MAX_FIELD_VIOLATIONS`] violations as a
-/// `google.rpc.BadRequest`, and a message of at most [`bounds::MAX_ERROR_MESSAGE_BYTES`] that
-/// lists them and says how many more there were.
-pub fn invalid_argument(violations: &[Violation]) -> Status {
-    let (shown, summary) = summarise(violations);
-    let mut details = ErrorDetails::new();
-    for v in shown {
-        details.add_bad_request_violation(v.field.clone(), v.description.clone());
-    }
-    Status::with_error_details(
-        Code::InvalidArgument,
-        bounds::cut(
-            &format!("invalid request: {summary}"),
-            bounds::MAX_ERROR_MESSAGE_BYTES,
-        ),
-        details,
-    )
-}
-
-/// The violations an error shows (each field and description bounded) and their summary.
-fn summarise(violations: &[Violation]) -> (Vec<Violation>, String) {
-    let shown: Vec<Violation> = violations
-        .iter()
-        .take(bounds::MAX_FIELD_VIOLATIONS)
-        .map(|v| Violation::new(bounds::cut(&v.field, 100), bounds::cut(&v.description, 300)))
-        .collect();
-    let mut summary = shown
-        .iter()
-        .map(|v| format!("{}: {}", v.field, v.description))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let more = violations.len() - shown.len();
-    if more > 0 {
-        summary.push_str(&format!(" (and {more} more)"));
-    }
-    (shown, summary)
-}
-
 fn item_error(violations: &[Violation]) -> pb::ItemError {
     let (shown, summary) = summarise(violations);
     pb::ItemError {
-        code: convert::code_name(tonic::Code::InvalidArgument).into(),
+        code: crate::grpc::code_name(tonic::Code::InvalidArgument).into(),
         message: bounds::cut(
             &format!("invalid item: {summary}"),
             bounds::MAX_ERROR_MESSAGE_BYTES,
@@ -543,30 +490,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn errors_show_ten_violations_in_at_most_a_kibibyte_and_count_the_rest() {
+    fn a_batch_item_shows_ten_violations_in_at_most_a_kibibyte() {
         let many: Vec<Violation> = (0..100_000)
             .map(|i| Violation::new(format!("kinds[{i}]"), "x".repeat(1000)))
             .collect();
-        let status = invalid_argument(&many);
-        assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(status.message().len() <= 1024, "{}", status.message().len());
-        assert!(status.message().starts_with("invalid request: kinds[0]: "));
-        let shown = status.get_details_bad_request().unwrap().field_violations;
-        assert_eq!(shown.len(), 10);
-        assert_eq!(shown[9].field, "kinds[9]");
-        assert!(shown[9].description.len() <= 300);
         let item = item_error(&many);
+        assert_eq!(item.code, "INVALID_ARGUMENT");
         assert!(item.message.len() <= 1024);
+        assert!(item.message.starts_with("invalid item: kinds[0]: "));
         assert_eq!(item.violations.len(), 10);
-        let few = invalid_argument(&many[..2]);
-        assert!(few
-            .message()
-            .ends_with(&format!("kinds[1]: {}…", "x".repeat(297))));
-        let three: Vec<Violation> = (0..12)
+        let twelve: Vec<Violation> = (0..12)
             .map(|i| Violation::new(format!("f{i}"), "bad"))
             .collect();
-        assert!(invalid_argument(&three)
-            .message()
+        assert!(item_error(&twelve)
+            .message
             .ends_with("f9: bad (and 2 more)"));
     }
 }

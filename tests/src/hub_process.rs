@@ -13,7 +13,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
@@ -264,11 +263,7 @@ fn free_port(addr: SocketAddr) -> SocketAddr {
 
 /// Whether the hub at `url` answers its health check with SERVING.
 async fn serving(url: &str) -> bool {
-    let Ok(endpoint) = Channel::from_shared(url.to_string()) else {
-        return false;
-    };
-    let endpoint = endpoint.connect_timeout(Duration::from_secs(1));
-    let Ok(channel) = endpoint.connect().await else {
+    let Ok(channel) = assethub_client::channel(url, Duration::from_secs(1), None).await else {
         return false;
     };
     let mut health = HealthClient::new(channel);

@@ -14,9 +14,7 @@ use assethub_proto::v1::asset_hub_client::AssetHubClient;
 use assethub_proto::v1::cases_client::CasesClient;
 use assethub_proto::v1::orders_client::OrdersClient;
 use std::sync::Arc;
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::service::interceptor::InterceptedService;
-use tonic::service::Interceptor;
+use std::time::Duration;
 use tonic::transport::Channel;
 
 pub use assethub_hub::auth::Role;
@@ -36,24 +34,8 @@ pub mod chaos;
 /// The court of [`CASE`].
 pub const COURT: &str = "鄂0116";
 
-/// Adds a bearer token to every call.
-#[derive(Clone)]
-pub struct Bearer(MetadataValue<Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        request
-            .metadata_mut()
-            .insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
-/// A channel whose calls carry one caller's token.
-pub type Authed = InterceptedService<Channel, Bearer>;
+/// The bearer interceptor and the channel type every client of the hub uses.
+pub use assethub_client::{Authed, Bearer};
 
 /// A token of the demo issuer for `role` at `court`, valid for an hour.
 pub fn token(role: Role, court: &str) -> String {
@@ -81,11 +63,7 @@ pub fn officer_of(role: Role) -> &'static str {
 
 /// The bearer interceptor for `token`.
 pub fn bearer(token: &str) -> Bearer {
-    Bearer(
-        format!("Bearer {token}")
-            .parse()
-            .expect("a token is valid metadata"),
-    )
+    Bearer::new(Some(token)).expect("a token is valid metadata")
 }
 
 /// A case number owned by a basic court in Wuhan, valid for every test. [`World`] registers it
@@ -410,9 +388,7 @@ impl World {
 }
 
 async fn channel(hub: &RunningHub) -> Channel {
-    Channel::from_shared(hub.url())
-        .expect("hub url")
-        .connect()
+    assethub_client::channel(&hub.url(), Duration::from_secs(5), None)
         .await
         .expect("client connects")
 }

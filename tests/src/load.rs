@@ -244,9 +244,7 @@ pub async fn run(
 }
 
 async fn connect(url: &str) -> Channel {
-    Channel::from_shared(url.to_string())
-        .expect("hub url")
-        .connect()
+    assethub_client::channel(url, Duration::from_secs(5), None)
         .await
         .expect("a load client connects")
 }

@@ -4,7 +4,7 @@
 //! narrowed when the hub starts; the credentials file is written owner-only.
 #![cfg(unix)]
 
-use assethub_hub::auth::credentials::CredentialsFile;
+use assethub_client::credentials::{Credential, CredentialsFile};
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::audit_client::AuditClient;
 use assethub_tests::{bearer, token, Role, World, WorldOptions, COURT};
@@ -73,7 +73,14 @@ async fn the_ledger_checkpoints_and_their_directories_are_owner_only() {
 fn the_credentials_file_is_written_owner_only() {
     let root = tempfile::tempdir().unwrap();
     let path = root.path().join("config/assethub/credentials.toml");
-    let demo = assethub_hub::auth::credentials::demo(&[COURT], 0, 30);
+    let mut demo = CredentialsFile::default();
+    demo.put(Credential {
+        issuer: "demo".into(),
+        court: COURT.into(),
+        role: Role::Judge,
+        officer: "王法官".into(),
+        token: token(Role::Judge, COURT),
+    });
     demo.save(&path).unwrap();
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&root.path().join("config/assethub")), 0o700);

@@ -1,13 +1,15 @@
 //! The listener's transport: TLS with the hub's certificate, optional and required client
 //! certificates, and the rule that plaintext is served on loopback only.
 
+use assethub_client::Tls;
 use assethub_hub::config::TlsConfig;
 use assethub_hub::{spawn, HubConfig};
 use assethub_proto::v1 as pb;
 use assethub_tests::{bearer, token, Role, COURT};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use std::path::Path;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use std::time::Duration;
+use tonic::transport::Channel;
 
 /// A CA, a server certificate for localhost/127.0.0.1 and a client certificate, as PEM files.
 fn pki(dir: &Path) {
@@ -58,23 +60,17 @@ async fn list_sources(channel: Channel) -> Result<usize, tonic::Status> {
     Ok(response.into_inner().sources.len())
 }
 
+/// A channel to `url` the way hubctl makes one: `assethub_client::channel` with the CA file
+/// (`--ca-cert`) and, if asked, the client certificate (`--client-cert`, `--client-key`).
 async fn tls_channel(url: &str, dir: &Path, with_client_cert: bool) -> Result<Channel, String> {
-    let mut tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(
-            std::fs::read(dir.join("ca.pem")).unwrap(),
-        ))
-        .domain_name("localhost");
-    if with_client_cert {
-        tls = tls.identity(Identity::from_pem(
-            std::fs::read(dir.join("client.pem")).unwrap(),
-            std::fs::read(dir.join("client.key")).unwrap(),
-        ));
-    }
-    Channel::from_shared(url.to_string())
-        .unwrap()
-        .tls_config(tls)
-        .map_err(|e| e.to_string())?
-        .connect()
+    let (cert, key) = (dir.join("client.pem"), dir.join("client.key"));
+    let tls = Tls::from_files(
+        Some(&dir.join("ca.pem")),
+        with_client_cert.then_some(cert.as_path()),
+        with_client_cert.then_some(key.as_path()),
+    )
+    .map_err(|e| e.to_string())?;
+    assethub_client::channel(url, Duration::from_secs(5), Some(&tls))
         .await
         .map_err(|e| e.to_string())
 }

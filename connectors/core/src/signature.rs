@@ -352,6 +352,148 @@ mod tests {
         }
     }
 
+    /// The shared signature vector `connectors/examples/csdc/tests/signature_vector.json`:
+    /// instructions signed here with a fixed test key, which the Python example checks byte for
+    /// byte (its canonical form and its Ed25519 verification), so both sides provably sign the
+    /// same bytes. Rewrite the file with `ASSETHUB_WRITE_SIGNATURE_VECTOR=1 cargo test -p
+    /// assethub-core signature_vector`.
+    fn signature_vector() -> serde_json::Value {
+        use crate::domain::CivilDate;
+        let seed = B64.encode(Sha256::digest(b"assethub shared signature vector"));
+        let signer = InstructionSigner::from_seed("vector-1", &seed).unwrap();
+        let date = |iso: &str| CivilDate::parse(iso).unwrap();
+        let company = Debtor {
+            id: DebtorId::parse("91350100M000100Y43").unwrap(),
+            name: "福建某某贸易有限公司".into(),
+        };
+        let cases = [
+            (
+                "freeze_quantity",
+                "A110105002-600000",
+                None,
+                ControlAction::FreezeQuantity {
+                    quantity: 12_000,
+                    until: date("2027-06-30"),
+                },
+            ),
+            (
+                "freeze_quantity_company_escapes",
+                "B350100001-600519",
+                Some(company),
+                ControlAction::FreezeQuantity {
+                    quantity: 300,
+                    until: date("2029-12-31"),
+                },
+            ),
+            (
+                "release",
+                "A110105002-600000",
+                None,
+                ControlAction::Release {
+                    hold: "CSDC-DJ000001".into(),
+                },
+            ),
+            (
+                "renew",
+                "A110105002-600000",
+                None,
+                ControlAction::Renew {
+                    hold: "CSDC-DJ000001".into(),
+                    until: date("2028-06-30"),
+                },
+            ),
+            (
+                "freeze_money_no_quantity",
+                "6222000011112222",
+                None,
+                ControlAction::Freeze {
+                    amount: Fen(100_000),
+                    until: date("2027-06-30"),
+                },
+            ),
+        ];
+        let signed_at = 1_790_000_000;
+        let cases: Vec<serde_json::Value> = cases
+            .into_iter()
+            .map(|(name, asset, debtor, action)| {
+                let mut i = instruction();
+                i.key = format!("ord-vector-{name}");
+                i.asset = asset.into();
+                if let Some(debtor) = debtor {
+                    i.debtor = debtor;
+                    i.officer = "陈 \"执行\" 法官\t\\".into();
+                }
+                i.action = action;
+                let f = SignedFields::of(&i);
+                let sig = signer.sign(&i, signed_at);
+                serde_json::json!({
+                    "name": name,
+                    "fields": {
+                        "key": f.key, "case": f.case, "court": f.court, "ruling": f.ruling,
+                        "officer": f.officer, "asset": f.asset, "debtor_id": f.debtor_id,
+                        "debtor_name": f.debtor_name, "action": f.action,
+                        "amount_fen": f.amount_fen, "quantity": f.quantity, "hold": f.hold,
+                        "until": f.until, "into_account": f.into_account,
+                    },
+                    "signed_at": signed_at,
+                    "canonical": String::from_utf8(f.canonical(signed_at)).unwrap(),
+                    "signature": sig.signature,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "about": "Instructions signed by connectors/core/src/signature.rs with a fixed TEST key (never trusted anywhere); the Python example checks the same canonical bytes and signatures.",
+            "key_id": signer.key_id(),
+            "seed": seed,
+            "public_key": signer.public_key(),
+            "cases": cases,
+        })
+    }
+
+    #[test]
+    fn the_shared_signature_vector_is_what_this_code_signs() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/csdc/tests/signature_vector.json"
+        );
+        let built = signature_vector();
+        if std::env::var_os("ASSETHUB_WRITE_SIGNATURE_VECTOR").is_some() {
+            let text = serde_json::to_string_pretty(&built).unwrap() + "\n";
+            std::fs::write(path, text).unwrap();
+        }
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(file, built, "{path} differs from what signature.rs signs");
+        let trusted = TrustedKeys::default()
+            .with("vector-1", built["public_key"].as_str().unwrap())
+            .unwrap();
+        let quantity = &built["cases"][0];
+        assert!(quantity["canonical"]
+            .as_str()
+            .unwrap()
+            .ends_with(",\"12000\"]"));
+        assert!(trusted
+            .verify(
+                &SignedFields::of(&{
+                    let mut i = instruction();
+                    i.key = "ord-vector-freeze_quantity".into();
+                    i.asset = "A110105002-600000".into();
+                    i.action = ControlAction::FreezeQuantity {
+                        quantity: 12_000,
+                        until: CivilDate::parse("2027-06-30").unwrap(),
+                    };
+                    i
+                }),
+                Some(&InstructionSignature {
+                    key_id: "vector-1".into(),
+                    signed_at: 1_790_000_000,
+                    signature: quantity["signature"].as_str().unwrap().into(),
+                }),
+                1_790_000_000,
+            )
+            .is_ok());
+    }
+
     #[test]
     fn fields_cannot_be_shifted_between_positions() {
         let a = SignedFields {

@@ -8,7 +8,7 @@
 //! the debtor, a short detail) to the call's [`CallNote`] on the way.
 
 use super::{AuditEntry, AuditLog};
-use crate::convert::code_name;
+use crate::grpc::code_name;
 use crate::identity::Caller;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -38,18 +38,7 @@ pub fn canonical(seq: u64, entry: &AuditEntry) -> Vec<u8> {
     length_prefixed(&fields)
 }
 
-/// Each field as `<byte length>:<bytes>\n`, in order: no two different field lists encode
-/// alike. Shared by the entry encoding and the checkpoint encoding (`checkpoint`).
-pub(crate) fn length_prefixed(fields: &[&str]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(fields.iter().map(|f| f.len() + 8).sum());
-    for field in fields {
-        out.extend_from_slice(field.len().to_string().as_bytes());
-        out.push(b':');
-        out.extend_from_slice(field.as_bytes());
-        out.push(b'\n');
-    }
-    out
-}
+pub(crate) use assethub_client::checkpoint::length_prefixed;
 
 /// The hash of entry `seq` following an entry whose hash is `prev_hash` (hex, as stored).
 pub fn entry_hash(prev_hash: &str, seq: u64, entry: &AuditEntry) -> String {

@@ -16,7 +16,7 @@
 use super::checkpoint::{Checkpoint, CheckpointKey};
 use super::checkpoint_file::CheckpointFile;
 use super::{AuditError, AuditLog, VerifyReport, GENESIS};
-use crate::orders::ledger::now_ms;
+use crate::clock::now_ms;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;

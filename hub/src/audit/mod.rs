@@ -9,7 +9,7 @@
 //! - `store`: [`AuditLog`], which appends entries (one transaction: entries + head).
 //! - `walk`: walking the chain to verify it (all of it, or what follows a checkpoint).
 //! - `list`: pages of entries for auditors, filtered, bounded by entries and bytes.
-//! - `checkpoint`: signed checkpoints (entries, head hash, time, key id), their encoding and
+//! - `checkpoint` (in assethub-client, for auditors' tools): signed checkpoints (entries, head hash, time, key id), their encoding and
 //!   the key; `checkpoint_file`: the JSON-lines file they are kept in; `checkpointer`: signing
 //!   them (on demand and at an interval) and judging kept ones against the log.
 //! - `service`: the tonic service `assethub.v1.Audit` (VerifyAudit, ListAudit,
@@ -27,7 +27,7 @@
 mod bounded;
 mod calls;
 mod chain;
-mod checkpoint;
+use assethub_client::checkpoint;
 mod checkpoint_file;
 mod checkpointer;
 mod list;

@@ -8,13 +8,12 @@ use crate::validate::Violation;
 use assethub_proto::v1 as pb;
 use tonic::Status;
 
-/// Most checkpoints one VerifyAudit request may carry.
-pub const MAX_CHECKPOINTS: usize = 1000;
+pub use assethub_client::checkpoint::MAX_CHECKPOINTS;
 
 /// The request's checkpoints, each well formed (whether signed by the hub is judged later).
 pub fn checkpoints(given: Vec<pb::AuditCheckpoint>) -> Result<Vec<Checkpoint>, Status> {
     if given.len() > MAX_CHECKPOINTS {
-        return Err(crate::service::invalid_argument(&[Violation::new(
+        return Err(crate::grpc::invalid_argument(&[Violation::new(
             "checkpoints",
             format!(
                 "{} checkpoints; at most {MAX_CHECKPOINTS} per request",
@@ -37,7 +36,7 @@ pub fn checkpoints(given: Vec<pb::AuditCheckpoint>) -> Result<Vec<Checkpoint>, S
     if violations.is_empty() {
         Ok(checkpoints)
     } else {
-        Err(crate::service::invalid_argument(&violations))
+        Err(crate::grpc::invalid_argument(&violations))
     }
 }
 
@@ -72,7 +71,7 @@ pub fn list_query(request: pb::ListAuditRequest) -> Result<ListQuery, Status> {
         violations.push(Violation::new("until_ms", "must be after since_ms"));
     }
     if !violations.is_empty() {
-        return Err(crate::service::invalid_argument(&violations));
+        return Err(crate::grpc::invalid_argument(&violations));
     }
     Ok(ListQuery {
         after_seq: request.after_seq,

@@ -10,7 +10,7 @@
 
 use super::chain;
 use super::{AuditEntry, AuditError, AuditRecord};
-use crate::orders::ledger::now_ms;
+use crate::clock::now_ms;
 use sqlx::{AnyPool, Row};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

@@ -55,7 +55,7 @@ impl TokenIssuer {
         })
     }
 
-    /// The development issuer of `assethub demo`: a fixed, PUBLIC key. Never trust it in
+    /// The development issuer of `assethub-demo`: a fixed, PUBLIC key. Never trust it in
     /// production.
     pub fn demo() -> Self {
         Self {

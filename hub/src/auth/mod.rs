@@ -2,7 +2,8 @@
 //!
 //! - `token`: bearer tokens (JWTs) and the issuers the hub trusts; `jwks` their keys, `claims`
 //!   how their claims map to court, role and officer; `issue` a development issuer.
-//! - `revoke`: revoked tokens, kept in the ledger so every hub sharing it refuses them.
+//! - `revoke`: revoked tokens, kept in the ledger so every hub sharing it refuses them (the
+//!   Tokens service that revokes them is [`crate::tokens_api`], above `audit`).
 //! - `role`: the permission matrix (role × method).
 //! - `limit`: per-caller rate limits.
 //! - here: the [`Authenticator`] the gate ([`crate::gate`]) uses to turn a request's bearer
@@ -13,12 +14,11 @@
 //! here for convenience.
 
 pub mod claims;
-pub mod credentials;
+pub use assethub_client::credentials;
 pub mod issue;
 pub mod jwks;
 pub mod limit;
 pub mod revoke;
-pub mod revoke_api;
 pub mod role;
 pub mod token;
 mod verified;
@@ -31,7 +31,6 @@ pub use token::{TokenError, TokenPolicy, TokenVerifier, TrustedIssuer};
 
 use limit::RateLimiter;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tonic::codegen::http::HeaderMap;
 use tonic::{Request, Status};
 
@@ -99,12 +98,8 @@ impl Authenticator {
     }
 }
 
-pub fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+/// Kept here for existing callers; the clock owns it.
+pub use crate::clock::now_secs;
 
 /// The caller of `request` as the gate authenticated it, checked once more against the
 /// matrix for `method` (the gate already refused anyone else; a service reached without the

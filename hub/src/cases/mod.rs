@@ -6,17 +6,17 @@
 //! - `store`: registration and versioned changes in the ledger's database.
 //! - `book`: the admission check (court, registered, state, party), with a short cache for
 //!   searches.
-//! - `service`: the `assethub.v1.Cases` gRPC service.
+//!
+//! The `assethub.v1.Cases` gRPC service is [`crate::cases_api`], above `orders` and `audit`:
+//! the orders ledger reads case records, so this module imports nothing of orders.
 //!
 //! The case's reservation against its claim is kept on the case row but moved only by the
 //! orders ledger, inside the transactions that record orders.
 
 pub mod book;
 pub mod model;
-pub mod service;
 pub mod store;
 
 pub use book::CaseBook;
 pub use model::{CaseRecord, CaseState, Purpose, Refusal};
-pub use service::CasesService;
 pub use store::{CaseError, CaseStore};

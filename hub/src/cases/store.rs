@@ -5,6 +5,7 @@
 //! registration from orders an earlier version of the hub recorded.
 
 use super::model::{CaseChange, CaseDebtor, CaseRecord, CaseState, NewCase};
+use crate::clock::now_ms;
 use sqlx::{AnyPool, Row};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,10 +48,6 @@ pub struct CaseStore {
 }
 
 const SELECT_CASE: &str = "SELECT case_number, court, state, claim_fen, account, reserved_fen, version, created_at_ms, updated_at_ms, updated_by FROM cases";
-
-fn now_ms() -> i64 {
-    crate::orders::ledger::now_ms()
-}
 
 impl CaseStore {
     pub fn new(pool: AnyPool) -> Self {

@@ -14,9 +14,10 @@
 //! (`assethub_event_feed_lag_seconds`); a replayed backlog is not lag and is not timed.
 
 use super::convert;
+use crate::clock::now_ms;
 use crate::clock::Clock;
 use crate::metrics::{Metrics, SubscriberGuard};
-use crate::orders::ledger::{now_ms, Event};
+use crate::orders::ledger::Event;
 use crate::orders::Ledger;
 use assethub_proto::v1 as pb;
 use std::collections::VecDeque;

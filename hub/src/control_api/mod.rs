@@ -15,13 +15,13 @@ use crate::bounds;
 use crate::cases::book::refusal_status;
 use crate::cases::{CaseBook, CaseRecord, Purpose};
 use crate::clock::Clock;
+use crate::grpc::{grpc_timeout, invalid_argument};
 use crate::metrics::Metrics;
 use crate::orders::ledger::OrderFilter;
 use crate::orders::{
     ActRequest, Action, Authority, Desk, DeskError, FundsReport, FundsRequest, HoldRequest,
     LedgerError,
 };
-use crate::service::{grpc_timeout, invalid_argument};
 use crate::validate::{deadline, DeadlinePolicy, Violation};
 use assethub_connectors::domain::{CaseNumber, Debtor, Fen};
 use assethub_proto::v1 as pb;

@@ -4,13 +4,33 @@
 //! never keeps the hub from answering.
 
 use super::{Exporter, CONTENT_TYPE};
-use crate::config::MetricsConfig;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use tokio::net::TcpListener;
+
+/// The Prometheus metrics endpoint (`GET /metrics`, plain HTTP; the series hold no personal
+/// data, so a listener off loopback is allowed with a warning).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// Port 0: any free port (tests).
+    pub listen: SocketAddr,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
+}
 
 /// The endpoint's listener, when metrics are enabled and the address could be bound.
 pub async fn bind(config: &MetricsConfig) -> Option<TcpListener> {

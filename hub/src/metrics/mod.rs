@@ -1,12 +1,17 @@
 //! The hub's Prometheus metrics (issue 5, observability). Owns the `Metrics` handle
 //! (shared as `Arc<Metrics>`): the series recorded as the hub works (per-source search latency
 //! and outcomes, retries, cache hits, control calls, event-feed lag, gRPC calls), the series
-//! read when scraped (`scrape`: breaker state, calls in flight, orders by state), the HTTP
+//! read when scraped (`scrape`: breaker state, calls in flight, orders by state, set by the
+//! registry and the ledger as [`ScrapeSource`]s), the HTTP
 //! endpoint serving them (`http`), and a strict reader of the exposition for tests (`text`).
 //!
 //! No label ever holds personal data: label values are source ids from the configuration and
 //! names from closed sets (asset kinds, outcomes, error classes, order states and actions,
 //! gRPC methods and codes). Debtors, cases and officers never appear.
+//!
+//! A sink: others call it with plain values (source ids, label names, durations); it imports
+//! no business module (only `identity` for method names, `grpc` for code names and `breaker`
+//! for its states).
 
 mod http;
 mod rpc;
@@ -15,11 +20,10 @@ mod scrape;
 mod tests;
 pub mod text;
 
-pub use http::{bind, serve};
+pub use http::{bind, serve, MetricsConfig};
 pub use rpc::RpcMetricsLayer;
-pub use scrape::Exporter;
+pub use scrape::{Exporter, ScrapeSource};
 
-use crate::search::{Outcome, SourceReport};
 use assethub_connectors::{ConnectorError, ControlAnswer, QueryAnswer};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -28,6 +32,28 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::time::Duration;
+
+/// One source's part in one search, in plain values (the fan-out owns what a report is).
+pub struct SourceCall<'a> {
+    pub source: &'a str,
+    /// The source's asset kind (`bank`, `vehicle`, ..).
+    pub kind: &'static str,
+    pub outcome: CallOutcome<'a>,
+    /// Answered from the cache.
+    pub cached: bool,
+    /// The caller bypassed the cache.
+    pub fresh: bool,
+    pub latency: Duration,
+    /// Agency calls made (0 when cached).
+    pub attempts: u32,
+}
+
+/// How a source's part in a search ended.
+pub enum CallOutcome<'a> {
+    Answer(&'a QueryAnswer),
+    Failed(&'a ConnectorError),
+    TimedOut,
+}
 
 /// Histogram buckets (seconds) for agency calls and feed lag: 1 ms to 1 min.
 const BUCKETS: [f64; 15] = [
@@ -228,19 +254,19 @@ impl Metrics {
         m
     }
 
-    /// Records one source's report of one search; `fresh`: the caller bypassed the cache.
-    pub fn source_report(&self, report: &SourceReport, fresh: bool) {
-        let source = report.source.id().to_string();
+    /// Records one source's part in one search.
+    pub fn source_call(&self, report: &SourceCall<'_>) {
+        let source = report.source.to_string();
         let (outcome, class) = match &report.outcome {
             _ if report.cached => ("cached", ""),
-            Outcome::Answer(a) => (answer_label(&a.answer), ""),
-            Outcome::Failed(e) => ("error", e.class.as_str()),
-            Outcome::TimedOut => ("timed_out", ""),
+            CallOutcome::Answer(answer) => (answer_label(answer), ""),
+            CallOutcome::Failed(e) => ("error", e.class.as_str()),
+            CallOutcome::TimedOut => ("timed_out", ""),
         };
         self.call_duration
             .get_or_create(&CallLabels {
                 source: source.clone(),
-                kind: report.source.kind().as_str(),
+                kind: report.kind,
                 outcome,
             })
             .observe(report.latency.as_secs_f64());
@@ -260,7 +286,7 @@ impl Metrics {
         }
         let result = if report.cached {
             "hit"
-        } else if fresh {
+        } else if report.fresh {
             "bypass"
         } else {
             "miss"

@@ -10,7 +10,7 @@
 //! other path `other`, so a caller cannot create series by inventing paths.
 
 use super::Metrics;
-use crate::auth::Method;
+use crate::identity::Method;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -97,7 +97,7 @@ pub(super) fn method_label(path: &str) -> &'static str {
 
 fn code_label<R>(response: &http::Response<R>) -> &'static str {
     match response.headers().get("grpc-status") {
-        Some(status) => crate::convert::code_name(Code::from_bytes(status.as_bytes())),
+        Some(status) => crate::grpc::code_name(Code::from_bytes(status.as_bytes())),
         None if response.status() == http::StatusCode::OK => "OK",
         None => "UNKNOWN",
     }

@@ -1,91 +1,79 @@
-//! What a scrape reads at that moment instead of having it pushed: each source's breaker state
-//! and calls in flight from the registry, and the orders by state and action from the ledger
-//! (one GROUP BY query), then the exposition of every series.
+//! What a scrape reads at that moment instead of having it pushed: each [`ScrapeSource`]
+//! (the registry's breaker states and calls in flight, the ledger's orders by state and
+//! action) sets its gauges through the plain-value setters here, then every series is encoded.
+//! The sources are implemented where that state lives; this module knows none of them.
 
 use super::{Metrics, OrderLabels, SourceLabels};
 use crate::breaker::BreakerState;
-use crate::orders::{Action, Ledger, State};
-use crate::registry::Registry;
+use futures::future::BoxFuture;
 use std::sync::Arc;
+
+/// State a scrape reads at that moment, owned by a module above the metrics.
+pub trait ScrapeSource: Send + Sync {
+    /// Sets this source's gauges in `metrics` (through [`Metrics::source_state`],
+    /// [`Metrics::order_count`], [`Metrics::order_counts_unknown`]).
+    fn refresh<'a>(&'a self, metrics: &'a Metrics) -> BoxFuture<'a, ()>;
+}
 
 /// Renders the hub's metrics for one scrape.
 #[derive(Clone)]
 pub struct Exporter {
     metrics: Arc<Metrics>,
-    registry: Arc<Registry>,
-    ledger: Option<Ledger>,
+    sources: Vec<Arc<dyn ScrapeSource>>,
 }
 
 impl Exporter {
-    /// `ledger`: where orders are counted (`None`: no orders series).
-    pub fn new(metrics: Arc<Metrics>, registry: Arc<Registry>, ledger: Option<Ledger>) -> Self {
-        Self {
-            metrics,
-            registry,
-            ledger,
-        }
+    /// `sources`: what is read at each scrape (the registry; the ledger, when orders are
+    /// counted).
+    pub fn new(metrics: Arc<Metrics>, sources: Vec<Arc<dyn ScrapeSource>>) -> Self {
+        Self { metrics, sources }
     }
 
     /// The exposition, with the scrape-time series refreshed first.
     pub async fn render(&self) -> Result<String, std::fmt::Error> {
         let _one_at_a_time = self.metrics.scrape.lock().await;
-        self.refresh_sources();
-        self.refresh_orders().await;
+        for source in &self.sources {
+            source.refresh(&self.metrics).await;
+        }
         self.metrics.encode()
     }
+}
 
-    fn refresh_sources(&self) {
-        for source in self.registry.all() {
-            let labels = SourceLabels {
-                source: source.id().to_string(),
-            };
-            self.metrics
-                .breaker_state
-                .get_or_create(&labels)
-                .set(breaker_value(source.breaker.state()));
-            let in_flight = source
-                .max_concurrency
-                .saturating_sub(u32::try_from(source.limiter.available_permits()).unwrap_or(0));
-            self.metrics
-                .in_flight
-                .get_or_create(&labels)
-                .set(i64::from(in_flight));
-            let budget = match source.budget.available() {
-                u32::MAX => -1,
-                n => i64::from(n),
-            };
-            self.metrics.retry_budget.get_or_create(&labels).set(budget);
-        }
+impl Metrics {
+    /// One source's scrape-time gauges: its breaker, calls in flight and the retries its
+    /// budget still allows (`None`: unlimited).
+    pub fn source_state(
+        &self,
+        source: &str,
+        breaker: BreakerState,
+        in_flight: u32,
+        retry_budget: Option<u32>,
+    ) {
+        let labels = SourceLabels {
+            source: source.to_string(),
+        };
+        self.breaker_state
+            .get_or_create(&labels)
+            .set(breaker_value(breaker));
+        self.in_flight
+            .get_or_create(&labels)
+            .set(i64::from(in_flight));
+        self.retry_budget
+            .get_or_create(&labels)
+            .set(retry_budget.map_or(-1, i64::from));
     }
 
-    /// Every (state, action) pair is exported, zero when there is no such order, so a state
-    /// emptying shows as 0 rather than as a vanished series. A ledger that cannot be read
-    /// drops the series (stale counts would mislead) and is logged.
-    async fn refresh_orders(&self) {
-        let Some(ledger) = &self.ledger else { return };
-        let orders = &self.metrics.orders;
-        match ledger.order_counts().await {
-            Ok(counts) => {
-                for state in State::ALL {
-                    for action in Action::ALL {
-                        let n = counts
-                            .iter()
-                            .find(|c| c.state == state && c.action == action)
-                            .map_or(0, |c| c.count);
-                        orders
-                            .get_or_create(&OrderLabels {
-                                state: state.as_str(),
-                                action: action.as_str(),
-                            })
-                            .set(n);
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "metrics: cannot count orders in the ledger");
-                orders.clear();
-            }
-        }
+    /// How many orders stand in `state` for `action` now (0 too: a state emptying shows as 0
+    /// rather than as a vanished series).
+    pub fn order_count(&self, state: &'static str, action: &'static str, count: i64) {
+        self.orders
+            .get_or_create(&OrderLabels { state, action })
+            .set(count);
+    }
+
+    /// The orders could not be counted: the series are dropped (stale counts would mislead).
+    pub fn order_counts_unknown(&self) {
+        self.orders.clear();
     }
 }
 

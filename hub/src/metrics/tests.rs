@@ -186,7 +186,7 @@ async fn no_personal_data_in_the_exposition() {
             format!("{NAME} {ID_NUMBER} has no such account"),
         )),
     );
-    let exporter = Exporter::new(metrics.clone(), registry, None);
+    let exporter = Exporter::new(metrics.clone(), vec![registry]);
     let text = exporter.render().await.unwrap();
     assert!(!text.contains(ID_NUMBER) && !text.contains(NAME), "{text}");
     assert!(!text.contains("鄂"), "no case numbers: {text}");
@@ -284,7 +284,7 @@ fn unreachable_registry() -> Arc<Registry> {
 async fn breaker_state_and_calls_in_flight_are_read_at_scrape() {
     let metrics = Arc::new(Metrics::new());
     let registry = unreachable_registry();
-    let exporter = Exporter::new(metrics.clone(), registry.clone(), None);
+    let exporter = Exporter::new(metrics.clone(), vec![registry.clone()]);
     let (first, second) = (registry.all()[0].clone(), registry.all()[1].clone());
     let (a, b) = (first.id().to_string(), second.id().to_string());
     let breaker = "assethub_source_breaker_state";
@@ -347,7 +347,7 @@ async fn orders_are_counted_by_state_and_action_at_scrape() {
         .await
         .unwrap();
     let metrics = Arc::new(Metrics::new());
-    let exporter = Exporter::new(metrics, unreachable_registry(), Some(ledger));
+    let exporter = Exporter::new(metrics, vec![unreachable_registry(), Arc::new(ledger)]);
     let text = exporter.render().await.unwrap();
     let samples = parse(&text).unwrap();
     let orders: Vec<&Sample> = samples
@@ -395,7 +395,7 @@ async fn the_endpoint_serves_the_exposition() {
     let addr = listener.local_addr().unwrap();
     let metrics = Arc::new(Metrics::new());
     metrics.rpc("ListSources", "OK");
-    let exporter = Exporter::new(metrics, unreachable_registry(), None);
+    let exporter = Exporter::new(metrics, vec![unreachable_registry()]);
     let server = tokio::spawn(serve(listener, exporter));
     let (status, rest) = http_get(addr, "/metrics").await;
     assert_eq!(status, "HTTP/1.1 200 OK");

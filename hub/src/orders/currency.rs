@@ -31,14 +31,7 @@ impl Rate {
     }
 }
 
-/// Decimal places of a currency's minor unit (ISO 4217): 2 unless listed.
-pub fn minor_digits(currency: &str) -> u32 {
-    match currency {
-        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "PYG" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
-        _ => 2,
-    }
-}
+pub use assethub_client::currency::minor_digits;
 
 /// The court's exchange rates, checked at start.
 #[derive(Debug, Clone, Default)]

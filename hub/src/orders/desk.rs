@@ -551,7 +551,7 @@ pub(super) fn set_rate(order: &mut Order, rate: &Rate) {
 
 /// A fresh order record (state requested) for `action` on `asset`.
 pub(super) fn new_order(a: &Authority, action: Action, asset: &AssetRef, debtor: &Debtor) -> Order {
-    let now = super::ledger::now_ms();
+    let now = crate::clock::now_ms();
     Order {
         order_id: new_order_id(),
         action,
@@ -594,7 +594,7 @@ pub(super) fn new_order(a: &Authority, action: Action, asset: &AssetRef, debtor:
 /// A release, deduct or renew order on `target` (state requested, nothing asked yet); it keeps
 /// the hold's asset, debtor and currency.
 fn action_order(target: &Order, a: &Authority, action: Action) -> Order {
-    let now = super::ledger::now_ms();
+    let now = crate::clock::now_ms();
     Order {
         order_id: new_order_id(),
         action,

@@ -22,7 +22,6 @@ use super::ledger::{Ledger, LedgerError};
 use super::model::{Action, Order, State};
 use crate::audit::CallAudit;
 use crate::cache::{AnswerCache, CacheKey};
-use crate::guard;
 use crate::metrics::Metrics;
 use crate::registry::{Registry, Source};
 use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
@@ -180,7 +179,7 @@ impl Executor {
             let sending = self.save(&[(order, sending)]).await?.remove(0);
             // Signed at each send: the agency refuses a stale signature as a replay.
             let mut instruction = instruction;
-            instruction.signature = Some(self.signer.sign(&instruction, crate::auth::now_secs()));
+            instruction.signature = Some(self.signer.sign(&instruction, crate::clock::now_secs()));
             let sent = self
                 .guarded(&source, || source.connector.control(&ctx, &instruction))
                 .await;
@@ -214,7 +213,7 @@ impl Executor {
         Fut: std::future::Future<Output = Result<T, ConnectorError>>,
     {
         let call_timeout = self.call_timeout;
-        guard::call(source, Instant::now() + call_timeout, || async move {
+        crate::registry::call(source, Instant::now() + call_timeout, || async move {
             tokio::time::timeout(call_timeout, call())
                 .await
                 .unwrap_or_else(|_| {

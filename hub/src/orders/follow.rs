@@ -138,7 +138,7 @@ impl Desk {
             request_id: order.order_id.clone(),
         };
         let deadline = Instant::now() + self.executor.call_timeout();
-        match crate::guard::call(&source, deadline, || {
+        match crate::registry::call(&source, deadline, || {
             source.connector.control_status(&ctx, order.agency_key())
         })
         .await
@@ -170,7 +170,7 @@ impl Desk {
             let cursor = self.ledger.sightings_cursor(source.id()).await?;
             // Agency calls of every kind share the source's protection layers.
             let deadline = Instant::now() + self.executor.call_timeout();
-            let page = match crate::guard::call(source, deadline, || {
+            let page = match crate::registry::call(source, deadline, || {
                 source.connector.sightings(&cursor)
             })
             .await

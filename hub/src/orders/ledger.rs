@@ -16,7 +16,7 @@ use super::model::{Order, State};
 use crate::cases::model::{Purpose, Refusal};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::watch;
 
 mod case_tx;
@@ -96,12 +96,8 @@ pub struct Ledger {
     latest: watch::Sender<u64>,
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+/// Kept here for existing callers; the clock owns it.
+pub use crate::clock::now_ms;
 
 impl Ledger {
     /// Opens (creating if needed) the ledger at `url` and applies pending migrations.

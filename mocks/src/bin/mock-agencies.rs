@@ -36,7 +36,7 @@ struct Args {
     #[arg(long, value_name = "N")]
     export_debtors: Option<usize>,
     /// Keep each agency's hold register in DIR/<agency>.json, read back at the next start (as
-    /// `assethub demo` does in data/agencies); without it registers start empty each run.
+    /// `assethub-demo` does in data/agencies); without it registers start empty each run.
     #[arg(long, value_name = "DIR")]
     keep_registers: Option<PathBuf>,
 }

@@ -1,6 +1,6 @@
 //! A register kept in a file, so that a demo's agencies remember their holds across restarts
 //! as the hub's ledger does (a real agency's register outlives any hub). Off unless asked for
-//! (`assethub demo`, `mock-agencies --keep-registers DIR`); tests and load runs keep nothing.
+//! (`assethub-demo`, `mock-agencies --keep-registers DIR`); tests and load runs keep nothing.
 //!
 //! The whole register is written after every change an instruction or a clerk makes, to a
 //! temporary file renamed over the old one: a crash leaves the register before or after the

@@ -1,8 +1,11 @@
 //! Counting orders by state and action (for the metrics endpoint): one GROUP BY query over
-//! the orders table, portable across SQLite and PostgreSQL.
+//! the orders table, portable across SQLite and PostgreSQL; read by the metrics at each scrape
+//! (the ledger is a [`ScrapeSource`]).
 
 use super::{Ledger, LedgerError};
+use crate::metrics::{Metrics, ScrapeSource};
 use crate::orders::model::{Action, State};
+use futures::future::BoxFuture;
 use sqlx::Row;
 
 /// How many orders stand in one state for one action.
@@ -33,6 +36,32 @@ impl Ledger {
                 })
             })
             .collect()
+    }
+}
+
+/// At each scrape: every (state, action) pair, zero when there is no such order. A ledger that
+/// cannot be read drops the series (stale counts would mislead) and is logged.
+impl ScrapeSource for Ledger {
+    fn refresh<'a>(&'a self, metrics: &'a Metrics) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            match self.order_counts().await {
+                Ok(counts) => {
+                    for state in State::ALL {
+                        for action in Action::ALL {
+                            let n = counts
+                                .iter()
+                                .find(|c| c.state == state && c.action == action)
+                                .map_or(0, |c| c.count);
+                            metrics.order_count(state.as_str(), action.as_str(), n);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics: cannot count orders in the ledger");
+                    metrics.order_counts_unknown();
+                }
+            }
+        })
     }
 }
 

@@ -1,0 +1,80 @@
+//! `assethub-demo`: the whole system on one machine for a newcomer. Starts the mock agencies
+//! in-process on their default ports (18081..) and serves the hub's embedded example
+//! configuration on 127.0.0.1:50051, after writing development credentials for every role
+//! (courts 鄂0116 and 鄂01) where `hubctl` finds them and registering the walkthroughs' cases.
+//! Prometheus metrics at http://127.0.0.1:9464/metrics (`[metrics]` in the configuration).
+//!
+//! It wires the mocks to the hub through the hub's library, so the production `assethub`
+//! binary links no mock agency and writes no demo credential.
+//!
+//! - `state`: where the demo keeps its ledger, checkpoints and agency registers (`--fresh`).
+//! - `cases`: the walkthroughs' cases, registered as a court's case system would.
+//! - `credentials`: development tokens of the demo issuer for every role.
+
+mod cases;
+mod credentials;
+mod state;
+
+use assethub_hub::config::HubConfig;
+use assethub_hub::server::{build, serve_hub, shutdown_signal};
+use assethub_hub::telemetry;
+use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
+use assethub_mocks::{demo_agencies, start_all_keeping, Population, DEMO_BASE_PORT};
+use clap::Parser;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "assethub-demo",
+    about = "Start the mock agencies in-process and serve the hub's example configuration against them"
+)]
+struct Cli {
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+    /// Debtors in the synthetic population.
+    #[arg(long, default_value_t = DEFAULT_SIZE)]
+    population: usize,
+    /// Start afresh: delete the demo's ledger, audit checkpoints and agency registers
+    /// (under ./data) first. Without it the demo carries on where it stopped.
+    #[arg(long)]
+    fresh: bool,
+}
+
+#[tokio::main]
+async fn main() {
+    telemetry::init();
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("assethub-demo: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let config = HubConfig::example();
+    let state = state::DemoState::of(&config);
+    if cli.fresh {
+        state.clear()?;
+    }
+    let population = Arc::new(Population::generate(DEFAULT_SEED, cli.population));
+    let lineup = demo_agencies(DEMO_BASE_PORT);
+    // Kept until the hub stops: dropping them stops the agencies.
+    let _agencies = start_all_keeping(&lineup, population, &state.registers)
+        .await
+        .map_err(|e| format!("cannot start the mock agencies on ports {DEMO_BASE_PORT}..: {e}"))?;
+    credentials::write();
+    state.describe(cli.fresh);
+    let listen = cli.listen;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let hub = build(&config).await?;
+    cases::register(&hub.case_book).await?;
+    println!("assethub listening on {listen}");
+    if let Some(addr) = hub.metrics_addr() {
+        println!("metrics at http://{addr}/metrics");
+    }
+    serve_hub(hub, listener, shutdown_signal()).await?;
+    Ok(())
+}
