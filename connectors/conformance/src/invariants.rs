@@ -6,7 +6,8 @@
 //! - every instruction the connector reported as taken is in the register under its key, once,
 //!   on the hold the connector named (`place` for freezes, seals and watches; `change` for
 //!   releases), with the status the connector reports for the key now;
-//! - a freeze's money (or units) held matches the connector's answer;
+//! - a freeze's money (or units, where the register states them) held matches the
+//!   connector's answer;
 //! - an instruction the connector reported as refused left nothing live under its key;
 //! - no hold appeared during the run that the kit did not place: none without a key, none
 //!   under a key the kit never sent (a connector inventing or rewriting keys), and no key
@@ -123,6 +124,11 @@ fn check_one(e: &Expected, after: &RegisterExport, found: &mut Vec<String>) {
             found.push(format!(
                 "key {}: the connector says {} fen held, the register {}",
                 e.key, now.held.0, k.held_fen
+            ));
+        } else if e.places && now.held_quantity != 0 && now.held_quantity != k.held_quantity {
+            found.push(format!(
+                "key {}: the connector says {} units held, the register {}",
+                e.key, now.held_quantity, k.held_quantity
             ));
         }
     }

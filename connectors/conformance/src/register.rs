@@ -33,6 +33,11 @@ pub struct HoldRow {
     pub held_fen: i64,
     /// Moved to courts from this hold so far (by its deduction instructions).
     pub deducted_fen: i64,
+    /// Units asked and frozen now, for kinds counted in units (shares); optional, 0 when absent.
+    #[serde(default)]
+    pub requested_quantity: u64,
+    #[serde(default)]
+    pub held_quantity: u64,
     /// ISO dates (`2026-12-02`).
     pub since: String,
     pub until: String,
@@ -60,6 +65,9 @@ pub struct KeyedHold {
     pub queue_position: u32,
     /// Frozen now under the hold.
     pub held_fen: i64,
+    /// Units frozen now under the hold (kinds counted in units); optional, 0 when absent.
+    #[serde(default)]
+    pub held_quantity: u64,
     /// Moved by this instruction (deductions); 0 otherwise.
     pub deducted_fen: i64,
     /// The hold's end date now (ISO).
