@@ -317,18 +317,18 @@ impl Kit {
         }
     }
 
-    /// Releases `hold` (placed in `case`) when the connector can, so later checks start clean.
-    pub async fn release(&mut self, during: &str, case: &CaseNumber, hold: &str) {
+    /// Releases `hold` (placed on `asset` in `case`) when the connector can, so later checks
+    /// start clean.
+    pub async fn release(&mut self, during: &str, case: &CaseNumber, asset: &str, hold: &str) {
         if !self.supports(Capability::Release) {
             return;
         }
         let debtor = self.fixture.known.clone();
-        let asset = self.asset.clone().unwrap_or_default();
         let ins = self.instruction(
             "release",
             case,
             &debtor,
-            &asset,
+            asset,
             ControlAction::Release {
                 hold: hold.to_string(),
             },

@@ -107,7 +107,8 @@ pub async fn idempotent_resend(kit: &mut Kit) -> Outcome {
         Err(AdminError::Missing(_)) => {}
         Err(e) => problems.push(format!("could not read the register: {e}")),
     }
-    kit.release("idempotent-resend", &case, &first.hold).await;
+    kit.release("idempotent-resend", &case, &asset, &first.hold)
+        .await;
     if problems.is_empty() {
         Outcome::Pass(format!(
             "one hold ({}) for the key, sent twice",
@@ -191,7 +192,7 @@ pub async fn queue_promotion(kit: &mut Kit) -> Outcome {
     for _ in 0..50 {
         match kit.status("queue-promotion", &ours, &ins.key).await {
             Ok(Some(a)) if a.status == HoldStatus::Effective => {
-                kit.release("queue-promotion", &ours, &a.hold).await;
+                kit.release("queue-promotion", &ours, &asset, &a.hold).await;
                 return Outcome::Pass(format!(
                     "{} then, {ahead} lifted, {}",
                     describe(&queued),
@@ -233,7 +234,7 @@ pub async fn expiry(kit: &mut Kit) -> Outcome {
         Err(why) => return Outcome::Fail(why),
     };
     if placed.status != HoldStatus::Effective {
-        kit.release("expiry", &case, &placed.hold).await;
+        kit.release("expiry", &case, &asset, &placed.hold).await;
         return Outcome::Fail(format!(
             "a hold ending tomorrow is {}, expected effective",
             describe(&placed)

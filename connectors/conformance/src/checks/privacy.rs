@@ -60,7 +60,8 @@ async fn refused_instruction(kit: &mut Kit) -> String {
         }
         Ok(answer) => {
             let hold = answer.hold.clone();
-            kit.release("a refused instruction", &case, &hold).await;
+            kit.release("a refused instruction", &case, &asset, &hold)
+                .await;
             format!(
                 " (note: the agency took a hold naming someone who does not own the asset: {})",
                 answer.status.as_str()
