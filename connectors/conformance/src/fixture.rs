@@ -197,3 +197,66 @@ impl FixtureFile {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Fixture;
+
+    const GOOD: &str = r#"
+[known]
+id = "11010519491231002X"
+name = "张伟"
+wrong_name = "张三"
+[unknown]
+id = "110101198001010010"
+name = "赵无名"
+"#;
+
+    #[test]
+    fn a_minimal_fixture_takes_the_defaults() {
+        let fixture = Fixture::parse(GOOD).expect("reads");
+        assert_eq!(fixture.case.as_str(), "(2024)鄂0116执1234号");
+        assert_eq!(fixture.other_court_case.court(), "鄂01");
+        assert_eq!(fixture.amount.0, 10_000);
+        assert_eq!((fixture.quantity, fixture.days), (100, 30));
+        assert_eq!(fixture.asset, None);
+        assert_eq!(fixture.signer.key_id(), "demo-1");
+        assert_eq!(
+            fixture.personal_data(),
+            [
+                "11010519491231002X",
+                "张伟",
+                "张三",
+                "110101198001010010",
+                "赵无名"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fixture_that_cannot_test_anything_is_refused() {
+        let cases = [
+            (GOOD.replace("张三", "张伟"), "wrong_name is the known name"),
+            (
+                GOOD.replace("110101198001010010", "11010519491231002X"),
+                "unknown.id is the known id",
+            ),
+            (
+                GOOD.replace("110101198001010010", "110101198001010011"),
+                "unknown.id",
+            ),
+            (
+                format!("other_court_case = \"(2024)鄂0116执9号\"\n{GOOD}"),
+                "another court",
+            ),
+            (format!("{GOOD}[control]\namount_fen = 0\n"), "positive"),
+            (format!("{GOOD}[control]\ncolour = 1\n"), "unknown field"),
+        ];
+        for (text, why) in cases {
+            match Fixture::parse(&text) {
+                Ok(_) => panic!("accepted a fixture where {why}"),
+                Err(e) => assert!(e.contains(why), "{e:?} does not say {why:?}"),
+            }
+        }
+    }
+}
