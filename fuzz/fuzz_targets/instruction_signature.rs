@@ -1,4 +1,4 @@
-//! TrustedKeys::demo().verify on instructions and signatures built from the input bytes (via
+//! TrustedKeys::verify (trusting the demo key) on instructions and signatures built from the input bytes (via
 //! `arbitrary`): arbitrary garbage, well-formed base64 of arbitrary 64 bytes, and genuine demo
 //! signatures that are then tampered with (a field, the amount, the signing time, a signature
 //! bit, the key id, another key). It must never panic, and must return exactly what an
@@ -92,13 +92,18 @@ struct Input {
 
 fn demo_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
-    // The documented demo seed (InstructionSigner::demo), derived independently here.
+    // The documented demo seed (`assethub_mocks::demo_keys`), derived independently here.
     KEY.get_or_init(|| SigningKey::from_bytes(&Sha256::digest(b"assethub demo instruction key").into()))
 }
 
 fn trusted() -> &'static TrustedKeys {
     static KEYS: OnceLock<TrustedKeys> = OnceLock::new();
-    KEYS.get_or_init(TrustedKeys::demo)
+    KEYS.get_or_init(|| {
+        let public = B64.encode(demo_key().verifying_key().as_bytes());
+        TrustedKeys::default()
+            .with(DEMO_KEY_ID, &public)
+            .expect("the demo key is a valid public key")
+    })
 }
 
 fn sign(key: &SigningKey, fields: &SignedFields, signed_at: i64) -> String {

@@ -11,9 +11,17 @@ use std::time::Duration;
 
 mod auth;
 pub use auth::{ApprovalRule, AuthConfig, IssuerConfig, TrustConfig};
+pub use auth::{DEMO_AUDIT_KEY_SHA256, DEMO_CHECKPOINT_PUBLIC_KEY, DEMO_INSTRUCTION_PUBLIC_KEY};
 
-/// The configuration `assethub-demo` uses, matching `mock-agencies` on its default ports.
-pub const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
+/// The example configuration file (`hub/config/example.toml`) for the hub's own tests, with
+/// their fixed keys; `assethub-demo` embeds the file with the demo's keys.
+#[cfg(test)]
+pub(crate) fn test_example() -> HubConfig {
+    HubConfig::from_toml_with(include_str!("../config/example.toml"), |config| {
+        config.trust = auth::test_trust();
+    })
+    .unwrap_or_else(|e| panic!("the example configuration: {e}"))
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -319,9 +327,14 @@ impl HubConfig {
         Ok(config)
     }
 
-    /// The embedded example configuration.
-    pub fn example() -> Self {
-        Self::from_toml(EXAMPLE_CONFIG).unwrap_or_else(|e| panic!("embedded config: {e}"))
+    /// Parses `text`, lets `fill` complete it (e.g. the demo's keys into a file that leaves
+    /// them empty), then validates.
+    pub fn from_toml_with(text: &str, fill: impl FnOnce(&mut Self)) -> Result<Self, ConfigError> {
+        let mut config: Self =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        fill(&mut config);
+        config.validate()?;
+        Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -380,8 +393,7 @@ impl HubConfig {
         if self.auth.refusal_audit_window_secs == 0 {
             return invalid("auth.refusal_audit_window_secs must be > 0".into());
         }
-        self.trust.signer()?;
-        self.trust.checkpoint_key()?;
+        self.trust.check()?;
         self.auth.verifier()?;
         if self.audit.checkpoint_file.as_os_str().is_empty() {
             return invalid("audit.checkpoint_file must name a file".into());
@@ -418,7 +430,6 @@ impl HubConfig {
     /// sign instructions or forge checkpoints with them, so a hub serving beyond loopback
     /// refuses to start with any (and warns on loopback).
     pub fn demo_keys(&self) -> Vec<String> {
-        use assethub_connectors::signature::InstructionSigner;
         let mut found: Vec<String> = self
             .auth
             .verifier()
@@ -429,18 +440,7 @@ impl HubConfig {
                     .collect()
             })
             .unwrap_or_default();
-        let demo_signer = InstructionSigner::demo().public_key();
-        if self.trust.signer().map(|s| s.public_key()).ok() == Some(demo_signer) {
-            found.push("trust.instruction_key_seed (the demo instruction key)".into());
-        }
-        let demo_checkpoints =
-            crate::audit::CheckpointKey::demo(&self.trust.audit_checkpoint_key_id).public_key();
-        if self.trust.checkpoint_key().map(|k| k.public_key()).ok() == Some(demo_checkpoints) {
-            found.push("trust.audit_checkpoint_key_seed (the demo checkpoint key)".into());
-        }
-        if self.trust.audit_key.is_empty() {
-            found.push("trust.audit_key (the demo audit key)".into());
-        }
+        found.extend(self.trust.demo_keys());
         found
     }
 

@@ -118,11 +118,6 @@ pub async fn build_with_clock(config: &HubConfig, clock: Arc<Clock>) -> Result<H
             .with_metrics(metrics.clone()),
     );
     let ledger = Ledger::open(&config.ledger.url).await?;
-    if config.trust.instruction_key_seed.is_empty() || config.trust.audit_key.is_empty() {
-        tracing::warn!(
-            "using the public demo instruction or audit key: set [trust] for production"
-        );
-    }
     let audit = CallAudit::new(AuditLog::new(
         ledger.pool().clone(),
         &config.trust.audit_key(),
@@ -224,11 +219,6 @@ pub async fn build_with_clock(config: &HubConfig, clock: Arc<Clock>) -> Result<H
 /// The audit checkpoint signer: its key (never in the database) and its file (directory
 /// created now, so a bad path fails at start).
 fn checkpointer(config: &HubConfig, log: &AuditLog) -> Result<Checkpointer, ServeError> {
-    if config.trust.audit_checkpoint_key_seed.is_empty() {
-        tracing::warn!(
-            "using the PUBLIC demo audit checkpoint key: anyone can forge checkpoints; set [trust] audit_checkpoint_key_seed for production"
-        );
-    }
     let key = config
         .trust
         .checkpoint_key()

@@ -8,12 +8,14 @@
 //! - `payment/`: a payment platform (OAuth2 client credentials, fen integers, 429 quotas).
 //!
 //! - `demo_cases`: the enforcement cases the demo registers, and one per debtor for sweeps.
+//! - `demo_keys`: the demo's PUBLIC seeds (instruction, checkpoint, audit, token issuer).
 //!
 //! Run in-process with [`start_all`] or as the `mock-agencies` binary.
 
 pub mod bank;
 pub mod date;
 pub mod demo_cases;
+pub mod demo_keys;
 pub mod faults;
 pub mod holds;
 pub mod instruction_keys;

@@ -40,7 +40,7 @@ pub use assethub_client::{Authed, Bearer};
 /// A token of the demo issuer for `role` at `court`, valid for an hour.
 pub fn token(role: Role, court: &str) -> String {
     let now = assethub_hub::auth::now_secs();
-    assethub_hub::auth::TokenIssuer::demo().issue(&assethub_hub::auth::Claims {
+    assethub_demo::token_issuer().issue(&assethub_hub::auth::Claims {
         iss: String::new(),
         sub: format!("{}@{court}", role.as_str()),
         officer: officer_of(role).into(),
@@ -408,7 +408,7 @@ pub fn clients_as(
 
 /// The example configuration with every source pointed at the running mock of the same name.
 pub fn config_for(agencies: &[RunningAgency]) -> HubConfig {
-    let mut config = HubConfig::example();
+    let mut config = assethub_demo::config();
     // Metrics on any free port (`RunningHub::metrics_addr`): hubs of parallel tests never
     // compete for the default one.
     config.metrics.listen = "127.0.0.1:0".parse().expect("loopback address");

@@ -136,7 +136,7 @@ async fn story(clock: Arc<Clock>) -> Story {
         cache,
         Duration::from_secs(5),
         Duration::from_millis(10),
-        assethub_connectors::signature::InstructionSigner::demo(),
+        assethub_mocks::demo_keys::instruction_signer(),
         None,
     ));
     let desk = Desk::new(

@@ -3,7 +3,6 @@
 //! an agency under a key the hub never recorded — is reported with its order or key.
 
 use assethub_connectors::domain::{CaseNumber, Debtor, DebtorId};
-use assethub_connectors::signature::InstructionSigner;
 use assethub_connectors::{CallContext, ControlAction, ControlInstruction};
 use assethub_hub::orders::{Action, Ledger, Order, State};
 use assethub_hub::registry::Registry;
@@ -233,7 +232,10 @@ async fn an_edited_order_and_a_hold_the_hub_never_recorded_are_reported() {
         },
         signature: None,
     };
-    stray.signature = Some(InstructionSigner::demo().sign(&stray, assethub_hub::auth::now_secs()));
+    stray.signature = Some(
+        assethub_mocks::demo_keys::instruction_signer()
+            .sign(&stray, assethub_hub::auth::now_secs()),
+    );
     let ctx = CallContext {
         case,
         request_id: "stray-1".into(),

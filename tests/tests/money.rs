@@ -6,7 +6,7 @@
 //! freeze report whose figures add up, and a hold lifted at the counter found by
 //! reconciliation. Oracles are the agencies' own registers and figures computed here.
 
-use assethub_hub::auth::{Claims, TokenIssuer};
+use assethub_hub::auth::Claims;
 use assethub_hub::config::{ApprovalRule, RateConfig};
 use assethub_mocks::population::{DEMO_COMPANY_ID, DEMO_COMPANY_NAME};
 use assethub_mocks::{FamilySettings, FaultRule};
@@ -266,7 +266,7 @@ async fn deductions_wait_for_four_eyes_and_go_only_into_the_case_account() {
 /// A token of the demo issuer for a supervisor of [`COURT`] with this subject and name.
 fn supervisor_token(sub: &str, officer: &str) -> String {
     let now = assethub_hub::auth::now_secs();
-    TokenIssuer::demo().issue(&Claims {
+    assethub_demo::token_issuer().issue(&Claims {
         iss: String::new(),
         sub: sub.into(),
         officer: officer.into(),

@@ -3,7 +3,7 @@
 //! a second hub sharing the ledger (SQLite, and PostgreSQL when ASSETHUB_TEST_PG_URL is set)
 //! within its revocation_poll_ms. Only admins may revoke, and the call is audited.
 
-use assethub_hub::auth::{now_secs, Claims, TokenIssuer};
+use assethub_hub::auth::{now_secs, Claims};
 use assethub_hub::spawn;
 use assethub_proto::v1 as pb;
 use assethub_tests::{
@@ -14,7 +14,7 @@ use tonic::transport::Channel;
 use tonic::Code;
 
 fn judge_token(sub: &str, iat: i64) -> String {
-    TokenIssuer::demo().issue(&Claims {
+    assethub_demo::token_issuer().issue(&Claims {
         iss: String::new(),
         sub: sub.into(),
         officer: "王法官".into(),

@@ -39,7 +39,7 @@ fn pki(dir: &Path) {
 }
 
 fn config(dir: &Path, require_client_cert: bool) -> HubConfig {
-    let mut config = HubConfig::example();
+    let mut config = assethub_demo::config();
     config.metrics.enabled = false;
     config.ledger.url = format!("sqlite://{}/ledger.db", dir.display());
     config.server.tls = Some(TlsConfig {
@@ -117,7 +117,7 @@ async fn a_required_client_certificate_is_required() {
 #[tokio::test]
 async fn plaintext_beyond_loopback_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = HubConfig::example();
+    let mut config = assethub_demo::config();
     config.metrics.enabled = false;
     config.ledger.url = format!("sqlite://{}/ledger.db", dir.path().display());
     let refused = spawn(config, "0.0.0.0:0".parse().unwrap()).await;

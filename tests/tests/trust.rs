@@ -388,10 +388,10 @@ async fn missing_forged_and_expired_tokens_are_unauthenticated() {
         iat,
         exp,
     };
-    let demo = TokenIssuer::demo();
+    let demo = assethub_demo::token_issuer();
     let expired = demo.issue(&claims(now - 7_200, now - 3_600));
     let forever = demo.issue(&claims(now - 10, i64::MAX));
-    let elsewhere = TokenIssuer::demo()
+    let elsewhere = assethub_demo::token_issuer()
         .with_audience("another-hub")
         .issue(&claims(now - 10, now + 600));
     use base64::Engine;

@@ -22,7 +22,6 @@ pub struct FixtureFile {
     pub unknown: Person,
     #[serde(default)]
     pub control: ControlFixture,
-    #[serde(default)]
     pub signing: Signing,
 }
 
@@ -73,22 +72,14 @@ impl Default for ControlFixture {
     }
 }
 
-/// The key the kit signs instructions with (the agency must trust it).
+/// The key the kit signs instructions with: one the agency trusts (for the mock agencies, the
+/// demo hub's key in `mocks/src/demo_keys.rs`). The kit carries no key of its own.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct Signing {
     pub key_id: String,
-    /// Base64 32-byte Ed25519 seed; empty: the public demo key the mock agencies trust.
+    /// Base64 32-byte Ed25519 seed.
     pub seed: String,
-}
-
-impl Default for Signing {
-    fn default() -> Self {
-        Self {
-            key_id: "demo-1".into(),
-            seed: String::new(),
-        }
-    }
 }
 
 fn default_case() -> String {
@@ -174,12 +165,8 @@ impl FixtureFile {
         if c.amount_fen <= 0 || c.days <= 0 || c.quantity == 0 {
             return Err("fixture control: amount_fen, quantity and days must be positive".into());
         }
-        let signer = if self.signing.seed.is_empty() {
-            InstructionSigner::demo()
-        } else {
-            InstructionSigner::from_seed(&self.signing.key_id, &self.signing.seed)
-                .map_err(|e| format!("fixture signing: {e}"))?
-        };
+        let signer = InstructionSigner::from_seed(&self.signing.key_id, &self.signing.seed)
+            .map_err(|e| format!("fixture signing.seed: {e}"))?;
         let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
         Ok(Fixture {
             case: case_number,
@@ -210,6 +197,9 @@ wrong_name = "张三"
 [unknown]
 id = "110101198001010010"
 name = "赵无名"
+[signing]
+key_id = "test-1"
+seed = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
 "#;
 
     #[test]
@@ -220,7 +210,7 @@ name = "赵无名"
         assert_eq!(fixture.amount.0, 10_000);
         assert_eq!((fixture.quantity, fixture.days), (100, 30));
         assert_eq!(fixture.asset, None);
-        assert_eq!(fixture.signer.key_id(), "demo-1");
+        assert_eq!(fixture.signer.key_id(), "test-1");
         assert_eq!(
             fixture.personal_data(),
             [
@@ -251,6 +241,11 @@ name = "赵无名"
             ),
             (format!("{GOOD}[control]\namount_fen = 0\n"), "positive"),
             (format!("{GOOD}[control]\ncolour = 1\n"), "unknown field"),
+            (GOOD.replace("AQEBAQEB", "AQEB"), "signing.seed"),
+            (
+                GOOD[..GOOD.find("[signing]").unwrap()].to_string(),
+                "signing",
+            ),
         ];
         for (text, why) in cases {
             match Fixture::parse(&text) {

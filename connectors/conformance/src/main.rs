@@ -50,9 +50,9 @@ The fixture (TOML) names the debtors and what to hold:
       quantity = 100
       days = 30
       queue_asset = \"\"        # empty: the same asset
-      [signing]               # optional; empty seed: the public demo key
-      key_id = \"demo-1\"
-      seed = \"\"
+      [signing]               # a key the agency trusts (base64 Ed25519 seed);
+      key_id = \"demo-1\"       # the mocks trust the demo hub key of
+      seed = \"...\"            # mocks/src/demo_keys.rs
 
 The kit places, releases and expires holds at the agency: run it against a test agency,
 never a production one.";

@@ -7,11 +7,11 @@ mod common;
 
 use assethub_conformance::{run, Fixture, Report, Target};
 use assethub_connectors::domain::{AssetKind, Debtor, SourceId};
-use assethub_connectors::signature::InstructionSigner;
 use assethub_connectors::{
     CallContext, Capability, Connector, ConnectorError, ControlAnswer, ControlInstruction,
     ErrorClass, QueryAnswer,
 };
+use assethub_mocks::demo_keys;
 use async_trait::async_trait;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -70,7 +70,7 @@ impl Connector for Leaky {
         again.key = format!("{}-again", instruction.key);
         // Signed anew, as the hub would sign an instruction with that key.
         let signed_at = instruction.signature.as_ref().map_or(0, |s| s.signed_at);
-        again.signature = Some(InstructionSigner::demo().sign(&again, signed_at));
+        again.signature = Some(demo_keys::instruction_signer().sign(&again, signed_at));
         self.inner.control(ctx, &again).await
     }
     async fn control_status(

@@ -15,7 +15,6 @@ use crate::control::{ControlAction, ControlInstruction};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
-use sha2::{Digest, Sha256};
 
 /// Version tag inside the signed bytes.
 const DOMAIN_TAG: &str = "assethub-instruction-v1";
@@ -182,16 +181,6 @@ impl InstructionSigner {
         })
     }
 
-    /// The demo key: derived from a fixed phrase, so the demo hub and the demo agencies agree
-    /// without any setup. Never for production.
-    pub fn demo() -> Self {
-        let seed: [u8; 32] = Sha256::digest(b"assethub demo instruction key").into();
-        Self {
-            key_id: "demo-1".into(),
-            key: SigningKey::from_bytes(&seed),
-        }
-    }
-
     pub fn key_id(&self) -> &str {
         &self.key_id
     }
@@ -232,14 +221,6 @@ impl TrustedKeys {
         Ok(self)
     }
 
-    /// The demo hub's key (see [`InstructionSigner::demo`]).
-    pub fn demo() -> Self {
-        let signer = InstructionSigner::demo();
-        Self::default()
-            .with(signer.key_id(), &signer.public_key())
-            .unwrap_or_default()
-    }
-
     /// Checks `signature` over `fields` and that it was made within the window around `now`.
     pub fn verify(
         &self,
@@ -278,6 +259,17 @@ mod tests {
     use super::*;
     use crate::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
 
+    /// A test key of this module's own (the demo's key lives with the mocks).
+    fn signer() -> InstructionSigner {
+        InstructionSigner::from_seed("test-1", &B64.encode([7u8; 32])).unwrap()
+    }
+
+    fn trusted() -> TrustedKeys {
+        TrustedKeys::default()
+            .with("test-1", &signer().public_key())
+            .unwrap()
+    }
+
     fn instruction() -> ControlInstruction {
         ControlInstruction {
             key: "ord-1".into(),
@@ -299,8 +291,8 @@ mod tests {
 
     #[test]
     fn a_signed_instruction_verifies_and_any_change_is_caught() {
-        let signer = InstructionSigner::demo();
-        let trusted = TrustedKeys::demo();
+        let signer = signer();
+        let trusted = trusted();
         let i = instruction();
         let sig = signer.sign(&i, 1_000);
         let fields = SignedFields::of(&i);
@@ -325,7 +317,7 @@ mod tests {
             trusted.verify(&fields, Some(&sig), 1_000 + FRESHNESS_SECS + 1),
             Err(SignatureError::Stale(-FRESHNESS_SECS - 1))
         );
-        let stranger = InstructionSigner::from_seed("demo-1", &B64.encode([9u8; 32])).unwrap();
+        let stranger = InstructionSigner::from_seed("test-1", &B64.encode([9u8; 32])).unwrap();
         assert_eq!(
             trusted.verify(&fields, Some(&stranger.sign(&i, 1_000)), 1_000),
             Err(SignatureError::Mismatch)
@@ -342,9 +334,9 @@ mod tests {
     fn a_signing_time_at_the_ends_of_time_is_stale_not_an_overflow() {
         // Found by the `instruction_signature` fuzz target.
         let i = instruction();
-        let trusted = TrustedKeys::demo();
+        let trusted = trusted();
         for at in [i64::MIN, i64::MIN + 1_000, i64::MAX] {
-            let sig = InstructionSigner::demo().sign(&i, at);
+            let sig = signer().sign(&i, at);
             assert!(matches!(
                 trusted.verify(&SignedFields::of(&i), Some(&sig), 1_000),
                 Err(SignatureError::Stale(_))
@@ -359,6 +351,7 @@ mod tests {
     /// assethub-core signature_vector`.
     fn signature_vector() -> serde_json::Value {
         use crate::domain::CivilDate;
+        use sha2::{Digest, Sha256};
         let seed = B64.encode(Sha256::digest(b"assethub shared signature vector"));
         let signer = InstructionSigner::from_seed("vector-1", &seed).unwrap();
         let date = |iso: &str| CivilDate::parse(iso).unwrap();

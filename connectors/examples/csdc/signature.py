@@ -134,7 +134,7 @@ def public_key_b64(private: Ed25519PrivateKey) -> str:
 
 
 def demo_private_key() -> Ed25519PrivateKey:
-    """The demo hub's key (InstructionSigner::demo in Rust): never for production."""
+    """The demo hub's key (assethub_mocks::demo_keys in Rust): never for production."""
     return private_key_from_seed(hashlib.sha256(b"assethub demo instruction key").digest())
 
 

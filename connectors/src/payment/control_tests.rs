@@ -142,7 +142,11 @@ fn sealed_by(
 
 /// `ins` (re)sealed by the demo hub key now.
 fn sealed(ins: ControlInstruction) -> ControlInstruction {
-    sealed_by(&InstructionSigner::demo(), now_secs(), ins)
+    sealed_by(
+        &assethub_mocks::demo_keys::instruction_signer(),
+        now_secs(),
+        ins,
+    )
 }
 
 fn free_balance(population: &Population) -> (DebtorRecord, Holding) {
@@ -485,7 +489,7 @@ async fn the_seal_travels_in_a_header_and_the_platform_refuses_bad_ones() {
     seal_refused(&p, &other_case, "SEAL_INVALID").await;
 
     let stale = sealed_by(
-        &InstructionSigner::demo(),
+        &assethub_mocks::demo_keys::instruction_signer(),
         now_secs() - FRESHNESS_SECS - 60,
         p.instruction("k-s", CASE, freeze(100)),
     );

@@ -89,7 +89,8 @@ fn now_secs() -> i64 {
 
 /// `instruction` sealed now with the demo hub's key, as the hub sends it.
 fn signed(mut instruction: ControlInstruction) -> ControlInstruction {
-    instruction.signature = Some(InstructionSigner::demo().sign(&instruction, now_secs()));
+    instruction.signature =
+        Some(assethub_mocks::demo_keys::instruction_signer().sign(&instruction, now_secs()));
     instruction
 }
 
@@ -463,7 +464,10 @@ async fn a_stale_instruction_is_rejected() {
     let f = fixture().await;
     let cert = f.certificate(DEMO_PERSON_ID);
     let mut old = unsigned("k-old", CASE, &cert, seal(365));
-    old.signature = Some(InstructionSigner::demo().sign(&old, now_secs() - FRESHNESS_SECS - 60));
+    old.signature = Some(
+        assethub_mocks::demo_keys::instruction_signer()
+            .sign(&old, now_secs() - FRESHNESS_SECS - 60),
+    );
     f.refused(&old, "4007").await;
     assert!(f.encumbrances(&cert).await.is_empty());
 }

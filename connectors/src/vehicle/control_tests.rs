@@ -98,7 +98,8 @@ fn now_secs() -> i64 {
 
 /// `instruction` sealed now with the demo hub's key, as the hub sends it.
 fn signed(mut instruction: ControlInstruction) -> ControlInstruction {
-    instruction.signature = Some(InstructionSigner::demo().sign(&instruction, now_secs()));
+    instruction.signature =
+        Some(assethub_mocks::demo_keys::instruction_signer().sign(&instruction, now_secs()));
     instruction
 }
 
@@ -491,7 +492,10 @@ async fn a_stale_instruction_is_rejected() {
             until: in_days(100),
         },
     );
-    old.signature = Some(InstructionSigner::demo().sign(&old, now_secs() - FRESHNESS_SECS - 60));
+    old.signature = Some(
+        assethub_mocks::demo_keys::instruction_signer()
+            .sign(&old, now_secs() - FRESHNESS_SECS - 60),
+    );
     f.refused(&old, "3009").await;
 }
 

@@ -21,7 +21,6 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer as _, SigningKey};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// The version of the signed encoding this hub writes and reads.
 pub const CHECKPOINT_VERSION: u32 = 1;
@@ -211,16 +210,6 @@ impl CheckpointKey {
         })
     }
 
-    /// The public demo key, derived from a fixed phrase like the other demo keys: anyone can
-    /// sign checkpoints with it. Never for production.
-    pub fn demo(key_id: &str) -> Self {
-        let seed: [u8; 32] = Sha256::digest(b"assethub demo audit checkpoint key").into();
-        Self {
-            key_id: key_id.to_string(),
-            key: SigningKey::from_bytes(&seed),
-        }
-    }
-
     pub fn key_id(&self) -> &str {
         &self.key_id
     }
@@ -388,7 +377,12 @@ mod tests {
         assert!(CheckpointKey::from_seed("has space", &B64.encode([7u8; 32])).is_err());
         assert!(CheckpointKey::from_seed("k", &B64.encode([7u8; 31])).is_err());
         assert!(CheckpointKey::from_seed("k", "!!").is_err());
-        assert_ne!(CheckpointKey::demo("k").public_key(), key().public_key());
+        assert_ne!(
+            CheckpointKey::from_seed("cp-1", &B64.encode([8u8; 32]))
+                .unwrap()
+                .public_key(),
+            key().public_key()
+        );
         assert!(!format!("{:?}", key()).contains(&B64.encode([7u8; 32])));
     }
 }

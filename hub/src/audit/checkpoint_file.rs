@@ -127,7 +127,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = CheckpointFile::new(dir.path().join("deep/er/checkpoints.jsonl"));
         assert_eq!(file.latest().unwrap(), None, "no file yet");
-        let key = CheckpointKey::demo("k");
+        let key =
+            CheckpointKey::from_seed("k", "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=").unwrap();
         let first = key.sign(0, HEAD, 1);
         let second = key.sign(3, HEAD, 2);
         file.append(&first).unwrap();
@@ -150,7 +151,8 @@ mod tests {
     fn a_torn_or_foreign_last_line_is_skipped_and_ended() {
         let dir = tempfile::tempdir().unwrap();
         let file = CheckpointFile::new(dir.path().join("c.jsonl"));
-        let key = CheckpointKey::demo("k");
+        let key =
+            CheckpointKey::from_seed("k", "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=").unwrap();
         let first = key.sign(1, HEAD, 1);
         file.append(&first).unwrap();
         let mut raw = std::fs::OpenOptions::new()
@@ -173,7 +175,11 @@ mod tests {
         std::fs::write(&path, "").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         CheckpointFile::new(&path)
-            .append(&CheckpointKey::demo("k").sign(0, HEAD, 1))
+            .append(
+                &CheckpointKey::from_seed("k", "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=")
+                    .unwrap()
+                    .sign(0, HEAD, 1),
+            )
             .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);

@@ -369,7 +369,9 @@ async fn the_service_signs_hands_out_and_verifies_checkpoints() {
         );
         assert_eq!(
             first.public_key,
-            CheckpointKey::demo("cp-test").public_key()
+            CheckpointKey::from_seed("cp-test", "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=")
+                .unwrap()
+                .public_key()
         );
         let kept = first.checkpoint.clone().unwrap();
         assert_eq!((kept.version, kept.entries), (1, 4));

@@ -102,7 +102,12 @@ mod tests {
 
     #[test]
     fn malformed_checkpoints_are_named_by_index_and_field() {
-        let good = crate::audit::CheckpointKey::demo("k").sign(1, &"a".repeat(64), 1);
+        let good = crate::audit::CheckpointKey::from_seed(
+            "k",
+            "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=",
+        )
+        .unwrap()
+        .sign(1, &"a".repeat(64), 1);
         let mut bad = pb::AuditCheckpoint::from(good.clone());
         bad.version = 7;
         bad.head_hash = "xyz".into();

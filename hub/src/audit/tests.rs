@@ -363,7 +363,8 @@ pub(super) fn service(log: &AuditLog, dir: &std::path::Path) -> AuditService {
 pub(super) fn checkpointer(log: &AuditLog, dir: &std::path::Path) -> Checkpointer {
     Checkpointer::new(
         log.clone(),
-        CheckpointKey::demo("cp-test"),
+        CheckpointKey::from_seed("cp-test", "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=")
+            .unwrap(),
         CheckpointFile::new(dir.join("checkpoints.jsonl")),
     )
 }

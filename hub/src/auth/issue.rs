@@ -1,8 +1,8 @@
 //! A development token issuer: signs EdDSA JWTs with an Ed25519 seed, in the claim names the
 //! hub reads by default (`sub`, `court`, `role`, `officer`, `aud`, `iat`, `nbf`, `exp`, `jti`).
 //! `assethub issue-token`, the demo's credentials and the tests use it; in production courts'
-//! identity providers issue the tokens. [`TokenIssuer::demo`] has a PUBLIC key: a hub that
-//! trusts it refuses to serve beyond loopback.
+//! identity providers issue the tokens. The demo's issuer (its seed is in `assethub-mocks`)
+//! has a PUBLIC key, [`DEMO_ISSUER_X`]: a hub that trusts it refuses to serve beyond loopback.
 
 use super::claims::{check_claims, ClaimMapping, Claims};
 use super::jwks::Jwks;
@@ -12,14 +12,15 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::SigningKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use sha2::{Digest, Sha256};
 
 /// The PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410): the seed follows.
 const ED25519_PKCS8_PREFIX: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
-/// The demo issuer's public key (base64url, a JWK's `x`), as `hub/config/example.toml` lists it.
+/// The demo issuer's PUBLIC key (base64url, a JWK's `x`), as `hub/config/example.toml` lists it:
+/// its seed lives with the demo (`assethub_mocks::demo_keys`), never in the hub; the hub only
+/// recognises the key, to refuse serving beyond loopback while trusting it.
 pub const DEMO_ISSUER_X: &str = "vXjnpXb2w9KF7UUC6tx8mwPamc2yhd0RYJRGFhBOqi0";
 
 /// What `assethub issue-token` is asked for.
@@ -53,17 +54,6 @@ impl TokenIssuer {
             audience: DEFAULT_AUDIENCE.into(),
             seed,
         })
-    }
-
-    /// The development issuer of `assethub-demo`: a fixed, PUBLIC key. Never trust it in
-    /// production.
-    pub fn demo() -> Self {
-        Self {
-            name: "demo".into(),
-            kid: "demo-1".into(),
-            audience: DEFAULT_AUDIENCE.into(),
-            seed: Sha256::digest(b"assethub demo token issuer").into(),
-        }
     }
 
     /// Tokens for another audience than [`DEFAULT_AUDIENCE`].
@@ -163,7 +153,7 @@ impl TokenIssuer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn request(role: Role, court: &str, officer: &str, days: i64) -> TokenRequest {
@@ -176,9 +166,14 @@ mod tests {
         }
     }
 
+    /// A fixed issuer for the hub's own tests (not the demo's).
+    pub(crate) fn test_issuer() -> TokenIssuer {
+        TokenIssuer::from_seed("test", "test-1", &STANDARD.encode([11u8; 32])).unwrap()
+    }
+
     #[test]
     fn issues_only_what_the_hub_accepts() {
-        let issuer = TokenIssuer::demo();
+        let issuer = test_issuer();
         let policy = TokenPolicy::default();
         let now = 1_800_000_000;
         let (token, claims) = issuer
@@ -223,11 +218,5 @@ mod tests {
         };
         let two_days = request(Role::Auditor, "鄂0116", "", 2);
         assert!(issuer.issue_checked(&two_days, &short, now).is_err());
-    }
-
-    #[test]
-    fn the_demo_key_is_the_one_the_example_configuration_lists() {
-        assert_eq!(TokenIssuer::demo().public_x(), DEMO_ISSUER_X);
-        assert!(crate::config::EXAMPLE_CONFIG.contains(DEMO_ISSUER_X));
     }
 }

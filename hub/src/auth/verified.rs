@@ -69,8 +69,9 @@ impl VerifiedTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::issue::tests::test_issuer;
     use crate::auth::token::{TokenPolicy, TrustedIssuer};
-    use crate::auth::{jwks::Jwks, ClaimMapping, TokenIssuer};
+    use crate::auth::{jwks::Jwks, ClaimMapping};
     use crate::identity::Role;
 
     fn claims(sub: &str, iat: i64, exp: i64) -> Claims {
@@ -92,8 +93,8 @@ mod tests {
             ..TokenPolicy::default()
         };
         VerifiedTokens::new(TokenVerifier::new(policy).trust(TrustedIssuer {
-            name: "demo".into(),
-            keys: Jwks::parse(&TokenIssuer::demo().jwks()).unwrap(),
+            name: test_issuer().name().into(),
+            keys: Jwks::parse(&test_issuer().jwks()).unwrap(),
             mapping: ClaimMapping::default(),
         }))
     }
@@ -101,7 +102,7 @@ mod tests {
     #[test]
     fn a_known_token_still_expires() {
         let tokens = verified();
-        let token = TokenIssuer::demo().issue(&claims("case-system-1", 1_000, 2_000));
+        let token = test_issuer().issue(&claims("case-system-1", 1_000, 2_000));
         assert_eq!(tokens.verify(&token, 1_500).unwrap().sub, "case-system-1");
         assert_eq!(tokens.verify(&token, 1_999).unwrap().sub, "case-system-1");
         assert_eq!(tokens.verify(&token, 2_000), Err(TokenError::Expired));
@@ -110,7 +111,7 @@ mod tests {
     #[test]
     fn a_forged_token_is_never_kept() {
         let tokens = verified();
-        let token = TokenIssuer::demo().issue(&claims("case-system-1", 1_000, 2_000));
+        let token = test_issuer().issue(&claims("case-system-1", 1_000, 2_000));
         // One signature character changed (not the last, whose low bits are padding).
         let at = token.len() - 10;
         let swap = if &token[at..=at] == "A" { "B" } else { "A" };
@@ -124,7 +125,7 @@ mod tests {
     fn past_capacity_old_tokens_go_and_recent_ones_stay() {
         let tokens = verified();
         let now = super::super::now_secs();
-        let issuer = TokenIssuer::demo();
+        let issuer = test_issuer();
         let first = issuer.issue(&claims("caller-0", now, now + 3_600));
         tokens.verify(&first, now).unwrap();
         for n in 1..=CAPACITY + 500 {

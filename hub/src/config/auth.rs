@@ -158,32 +158,41 @@ impl AuthConfig {
     }
 }
 
-/// Keys the hub proves itself with.
+/// Keys the hub proves itself with. None has a default: an empty seed or audit key is refused
+/// at start (`assethub keygen` prints a fresh seed). The demo fills them with its PUBLIC keys
+/// (`assethub_mocks::demo_keys`), which the hub recognises by their public halves below and
+/// refuses beyond loopback.
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrustConfig {
     /// Id of the instruction-signing key, as agencies know it.
     pub instruction_key_id: String,
-    /// Base64 32-byte Ed25519 seed of the key that signs every control instruction; empty
-    /// uses the public demo key (never in production).
+    /// Base64 32-byte Ed25519 seed of the key that signs every control instruction.
     pub instruction_key_seed: String,
     /// Secret for the audit log's keyed debtor references (so the log never holds an identity
-    /// number, yet one debtor's entries can be found); empty uses a public demo key.
+    /// number, yet one debtor's entries can be found).
     pub audit_key: String,
     /// Id of the key that signs the audit log's checkpoints, as auditors know it.
     pub audit_checkpoint_key_id: String,
-    /// Base64 32-byte Ed25519 seed of the checkpoint key (never in the database); empty uses
-    /// a public demo key, with which anyone can forge checkpoints.
+    /// Base64 32-byte Ed25519 seed of the checkpoint key (never in the database).
     pub audit_checkpoint_key_seed: String,
 }
+
+/// Public key (base64) of the demo instruction key: a hub signing with it is the demo's.
+pub const DEMO_INSTRUCTION_PUBLIC_KEY: &str = "fRMhVfSBTleCMgCvXyXHLDv4PT+lofwK2tuhWFlBW8M=";
+/// Public key (base64) of the demo audit checkpoint key.
+pub const DEMO_CHECKPOINT_PUBLIC_KEY: &str = "V7m2dw/pepweM2oshpFBN3IJrJuqQsaXPmAdm6oTc8Q=";
+/// SHA-256 (hex) of the demo audit key: the hub recognises the key without holding it.
+pub const DEMO_AUDIT_KEY_SHA256: &str =
+    "af9e1c13361acd03754d5e6a0c31a290194e36bbe9a5ca28f6b7733dd3da5a1c";
 
 impl Default for TrustConfig {
     fn default() -> Self {
         Self {
-            instruction_key_id: "demo-1".into(),
+            instruction_key_id: "key-1".into(),
             instruction_key_seed: String::new(),
             audit_key: String::new(),
-            audit_checkpoint_key_id: "audit-demo-1".into(),
+            audit_checkpoint_key_id: "audit-1".into(),
             audit_checkpoint_key_seed: String::new(),
         }
     }
@@ -201,25 +210,44 @@ impl std::fmt::Debug for TrustConfig {
     }
 }
 
+/// What to say about an empty key field.
+fn missing(field: &str, what: &str) -> ConfigError {
+    ConfigError::Invalid(format!(
+        "trust.{field} is empty: set {what} (`assethub keygen` prints a fresh seed; \
+         keep it secret, out of version control)"
+    ))
+}
+
 impl TrustConfig {
-    /// The audit key's bytes (the demo key when none is configured).
-    pub fn audit_key(&self) -> Vec<u8> {
-        if self.audit_key.is_empty() {
-            b"assethub demo audit key".to_vec()
-        } else {
-            self.audit_key.as_bytes().to_vec()
+    /// Checks every key is set and well formed.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.signer()?;
+        self.checkpoint_key()?;
+        if self.audit_key.trim().is_empty() {
+            return Err(missing(
+                "audit_key",
+                "a secret of at least 32 random bytes, e.g. a base64 seed",
+            ));
         }
+        Ok(())
     }
 
-    /// The key that signs the audit log's checkpoints (the public demo key when no seed is
-    /// configured).
+    /// The audit key's bytes (validation refuses an empty one).
+    pub fn audit_key(&self) -> Vec<u8> {
+        self.audit_key.as_bytes().to_vec()
+    }
+
+    /// The key that signs the audit log's checkpoints.
     pub fn checkpoint_key(&self) -> Result<crate::audit::CheckpointKey, ConfigError> {
         use crate::audit::CheckpointKey;
         let invalid = |field: &str, e: String| ConfigError::Invalid(format!("trust.{field}: {e}"));
         crate::audit::check_key_id(&self.audit_checkpoint_key_id)
             .map_err(|e| invalid("audit_checkpoint_key_id", e))?;
-        if self.audit_checkpoint_key_seed.is_empty() {
-            return Ok(CheckpointKey::demo(&self.audit_checkpoint_key_id));
+        if self.audit_checkpoint_key_seed.trim().is_empty() {
+            return Err(missing(
+                "audit_checkpoint_key_seed",
+                "a base64 32-byte Ed25519 seed",
+            ));
         }
         CheckpointKey::from_seed(
             &self.audit_checkpoint_key_id,
@@ -231,10 +259,60 @@ impl TrustConfig {
     /// The instruction signer this configuration names.
     pub fn signer(&self) -> Result<assethub_connectors::signature::InstructionSigner, ConfigError> {
         use assethub_connectors::signature::InstructionSigner;
-        if self.instruction_key_seed.is_empty() {
-            return Ok(InstructionSigner::demo());
+        if self.instruction_key_seed.trim().is_empty() {
+            return Err(missing(
+                "instruction_key_seed",
+                "a base64 32-byte Ed25519 seed",
+            ));
         }
         InstructionSigner::from_seed(&self.instruction_key_id, &self.instruction_key_seed)
             .map_err(|e| ConfigError::Invalid(format!("trust.instruction_key_seed: {e}")))
     }
+
+    /// The PUBLIC demo keys among these (compared by their public halves, so the hub holds
+    /// no demo secret), each named with its field.
+    pub fn demo_keys(&self) -> Vec<String> {
+        use sha2::{Digest, Sha256};
+        let mut found = Vec::new();
+        if self.signer().map(|s| s.public_key()).ok().as_deref()
+            == Some(DEMO_INSTRUCTION_PUBLIC_KEY)
+        {
+            found.push("trust.instruction_key_seed (the demo instruction key)".into());
+        }
+        if self
+            .checkpoint_key()
+            .map(|k| k.public_key())
+            .ok()
+            .as_deref()
+            == Some(DEMO_CHECKPOINT_PUBLIC_KEY)
+        {
+            found.push("trust.audit_checkpoint_key_seed (the demo checkpoint key)".into());
+        }
+        if hex::encode(Sha256::digest(self.audit_key.as_bytes())) == DEMO_AUDIT_KEY_SHA256 {
+            found.push("trust.audit_key (the demo audit key)".into());
+        }
+        found
+    }
+}
+
+/// Fixed keys for the hub's own unit tests (not the demo's), as a `[trust]` table.
+#[cfg(test)]
+pub(crate) const TEST_TRUST: &str = "[trust]
+instruction_key_id = 'test-1'
+instruction_key_seed = 'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE='
+audit_key = 'a test audit key, not the demo one'
+audit_checkpoint_key_id = 'audit-test-1'
+audit_checkpoint_key_seed = 'AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI='
+";
+
+/// [`TEST_TRUST`] as a value.
+#[cfg(test)]
+pub(crate) fn test_trust() -> TrustConfig {
+    #[derive(Deserialize)]
+    struct File {
+        trust: TrustConfig,
+    }
+    toml::from_str::<File>(TEST_TRUST)
+        .expect("the test keys parse")
+        .trust
 }

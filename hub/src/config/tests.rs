@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn the_example_parses_with_every_family() {
-    let config = HubConfig::example();
+    let config = test_example();
     assert_eq!(config.sources.len(), 6);
     let bank = &config.sources[0];
     assert_eq!(bank.connector_type, "bank");
@@ -17,7 +17,7 @@ fn the_example_parses_with_every_family() {
 
 #[test]
 fn a_written_config_reads_back_the_same() {
-    let mut config = HubConfig::example();
+    let mut config = test_example();
     // Values away from the defaults, so a field that is written but not read back shows.
     config.server.tls = Some(TlsConfig {
         cert_file: "/etc/assethub/hub.pem".into(),
@@ -52,36 +52,85 @@ fn a_written_config_reads_back_the_same() {
     assert_eq!(back.trust.audit_checkpoint_key_id, "audit-2026");
 }
 
+/// The sources of a minimal configuration: with the test keys ([`minimal`]) it is valid.
+const SOURCES: &str = "[[sources]]\nid='a'\ntype='bank'\n";
+
+fn minimal() -> String {
+    format!("{}{SOURCES}", auth::TEST_TRUST)
+}
+
+/// [`minimal`] with some `[trust]` fields set to other values.
+fn trust_with(changes: &[(&str, &str)]) -> String {
+    let lines: Vec<String> = auth::TEST_TRUST
+        .lines()
+        .map(|line| {
+            changes
+                .iter()
+                .find(|(key, _)| line.starts_with(&format!("{key} =")))
+                .map_or(line.to_string(), |(key, value)| {
+                    format!("{key} = '{value}'")
+                })
+        })
+        .collect();
+    format!("{}\n{SOURCES}", lines.join("\n"))
+}
+
 #[test]
 fn the_audit_section_has_defaults_and_checks_the_checkpoint_key() {
-    const SEED: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
-    let minimal = "[[sources]]\nid='a'\ntype='bank'\n";
-    let config = HubConfig::from_toml(minimal).expect("parses");
+    const SEED: &str = "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=";
+    let config = HubConfig::from_toml(&minimal()).expect("parses");
     assert_eq!(
         config.audit.checkpoint_file,
         std::path::Path::new("data/audit-checkpoints.jsonl")
     );
     assert_eq!(config.audit.checkpoint_interval_secs, 60);
-    let demo = config.trust.checkpoint_key().expect("the demo key");
-    assert_eq!(demo.key_id(), "audit-demo-1");
-    let typo = format!("[audit]\ncheckpoint_every = 5\n{minimal}");
+    let test_key = config.trust.checkpoint_key().expect("the test key");
+    assert_eq!(test_key.key_id(), "audit-test-1");
+    let typo = format!("[audit]\ncheckpoint_every = 5\n{}", minimal());
     assert!(matches!(
         HubConfig::from_toml(&typo),
         Err(ConfigError::Parse(_))
     ));
-    let short_seed = format!("[trust]\naudit_checkpoint_key_seed = 'AAAA'\n{minimal}");
+    let short_seed = trust_with(&[("audit_checkpoint_key_seed", "AAAA")]);
     assert!(matches!(
         HubConfig::from_toml(&short_seed),
         Err(ConfigError::Invalid(m)) if m.contains("audit_checkpoint_key_seed")
     ));
-    let seeded = format!(
-        "[trust]\naudit_checkpoint_key_id = 'cp-1'\naudit_checkpoint_key_seed = '{SEED}'\n{minimal}"
-    );
+    let seeded = trust_with(&[
+        ("audit_checkpoint_key_id", "cp-1"),
+        ("audit_checkpoint_key_seed", SEED),
+    ]);
     let config = HubConfig::from_toml(&seeded).expect("a 32-byte seed");
     let key = config.trust.checkpoint_key().unwrap();
     assert_eq!(key.key_id(), "cp-1");
-    assert_ne!(key.public_key(), demo.public_key());
+    assert_ne!(key.public_key(), test_key.public_key());
     assert!(!format!("{:?}", config.trust).contains(SEED));
+}
+
+#[test]
+fn every_hub_key_must_be_set_and_the_refusal_says_how() {
+    for field in [
+        "instruction_key_seed",
+        "audit_checkpoint_key_seed",
+        "audit_key",
+    ] {
+        match HubConfig::from_toml(&trust_with(&[(field, "")])) {
+            Err(ConfigError::Invalid(why)) => {
+                assert!(why.contains(&format!("trust.{field} is empty")), "{why}");
+                assert!(why.contains("assethub keygen"), "{why}");
+            }
+            other => panic!("{field} empty: {other:?}"),
+        }
+    }
+    // No [trust] at all: nothing falls back to a built-in key.
+    assert!(matches!(
+        HubConfig::from_toml(SOURCES),
+        Err(ConfigError::Invalid(why)) if why.contains("assethub keygen")
+    ));
+    assert_eq!(
+        HubConfig::from_toml(&minimal()).unwrap().demo_keys(),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -106,8 +155,8 @@ fn rejects_duplicates_and_typos() {
 
 #[test]
 fn abuse_limits_have_defaults_and_zero_is_refused_where_it_means_nothing() {
-    let source = "[[sources]]\nid='a'\ntype='bank'\n";
-    let config = HubConfig::from_toml(source).unwrap();
+    let source = minimal();
+    let config = HubConfig::from_toml(&source).unwrap();
     assert_eq!(config.server.max_streams_per_caller, 16);
     assert_eq!(config.server.header_read_timeout_secs, 10);
     assert_eq!(config.server.idle_timeout_secs, 300);
@@ -141,7 +190,7 @@ fn abuse_limits_have_defaults_and_zero_is_refused_where_it_means_nothing() {
 
 #[test]
 fn capabilities_narrow_a_source_only_with_known_words_and_always_with_query() {
-    let source = |words: &str| format!("[[sources]]\nid='a'\ntype='bank'\ncapabilities={words}\n");
+    let source = |words: &str| format!("{}capabilities={words}\n", minimal());
     let narrowed = HubConfig::from_toml(&source("['query', 'freeze']")).unwrap();
     let words = narrowed.sources[0].capabilities.clone();
     assert_eq!(words, Some(vec!["query".to_string(), "freeze".to_string()]));

@@ -4,7 +4,7 @@
 use super::text::{parse, value, Sample};
 use super::*;
 use crate::cache::AnswerCache;
-use crate::config::{HubConfig, MetricsConfig};
+use crate::config::MetricsConfig;
 use crate::orders::ledger::NewRequest;
 use crate::orders::{Action, Ledger, Order, State};
 use crate::registry::Registry;
@@ -268,7 +268,7 @@ fn rpc_methods_come_from_a_closed_set() {
 /// The example sources, pointed at a port nothing listens on; the first opens its breaker at
 /// its first failure, the others never do.
 fn unreachable_registry() -> Arc<Registry> {
-    let mut config = HubConfig::example();
+    let mut config = crate::config::test_example();
     for (i, source) in config.sources.iter_mut().enumerate() {
         source.breaker_failures = if i == 0 { 1 } else { 0 };
         source.breaker_cooldown_ms = 600_000;

@@ -3,7 +3,7 @@
 
 use assethub_client::credentials::{default_path, Credential, CredentialsFile};
 use assethub_client::Role;
-use assethub_hub::auth::{now_secs, Claims, TokenIssuer};
+use assethub_hub::auth::{now_secs, Claims};
 
 /// Development tokens for every role, valid 30 days, where hubctl finds them.
 pub fn write() {
@@ -27,7 +27,7 @@ pub fn write() {
 /// Development credentials for every role at each of `courts`, signed by the demo issuer and
 /// valid for `days`.
 pub fn demo(courts: &[&str], now_secs: i64, days: i64) -> CredentialsFile {
-    let issuer = TokenIssuer::demo();
+    let issuer = assethub_demo::token_issuer();
     let mut file = CredentialsFile::default();
     for court in courts {
         for role in Role::ALL {
@@ -61,7 +61,6 @@ pub fn demo(courts: &[&str], now_secs: i64, days: i64) -> CredentialsFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use assethub_hub::config::HubConfig;
 
     #[test]
     fn every_role_at_each_court_with_a_token_the_demo_hub_accepts() {
@@ -73,7 +72,7 @@ mod tests {
             ("王法官", "demo")
         );
         // The hub serving the embedded example configuration (the demo's) accepts it.
-        let verifier = HubConfig::example().auth.verifier().unwrap();
+        let verifier = assethub_demo::config().auth.verifier().unwrap();
         let claims = verifier.verify(&judge.token, 1_060).unwrap();
         assert_eq!((claims.role, claims.court.as_str()), (Role::Judge, "鄂01"));
         assert!(

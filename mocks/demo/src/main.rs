@@ -5,7 +5,8 @@
 //! Prometheus metrics at http://127.0.0.1:9464/metrics (`[metrics]` in the configuration).
 //!
 //! It wires the mocks to the hub through the hub's library, so the production `assethub`
-//! binary links no mock agency and writes no demo credential.
+//! binary links no mock agency, holds no demo key and writes no demo credential. The library
+//! (`lib.rs`) holds the demo's configuration and token issuer, for the tests too.
 //!
 //! - `state`: where the demo keeps its ledger, checkpoints and agency registers (`--fresh`).
 //! - `cases`: the walkthroughs' cases, registered as a court's case system would.
@@ -15,7 +16,6 @@ mod cases;
 mod credentials;
 mod state;
 
-use assethub_hub::config::HubConfig;
 use assethub_hub::server::{build, serve_hub, shutdown_signal};
 use assethub_hub::telemetry;
 use assethub_mocks::population::{DEFAULT_SEED, DEFAULT_SIZE};
@@ -52,7 +52,7 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let config = HubConfig::example();
+    let config = assethub_demo::config();
     let state = state::DemoState::of(&config);
     if cli.fresh {
         state.clear()?;

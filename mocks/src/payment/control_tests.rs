@@ -79,7 +79,13 @@ impl Platform {
 
     /// Posts an instruction sealed by the demo hub key now, as the hub sends it.
     async fn post(&self, path: &str, key: &str, body: &Value) -> (StatusCode, Value) {
-        let seal = seal_header(&InstructionSigner::demo(), now_secs(), path, key, body);
+        let seal = seal_header(
+            &crate::demo_keys::instruction_signer(),
+            now_secs(),
+            path,
+            key,
+            body,
+        );
         self.post_sealed(path, key, body, seal.as_deref()).await
     }
 
@@ -578,7 +584,7 @@ impl Platform {
 async fn refuses_unsealed_tampered_stale_and_foreign_instructions_before_acting() {
     let p = Platform::start(Settings::demo(0)).await;
     let (debtor, h) = p.debtor();
-    let demo = InstructionSigner::demo();
+    let demo = crate::demo_keys::instruction_signer();
     let now = now_secs();
     let body = freeze_body(CASE, &debtor, &h, 1_000);
     let seal = |signer: &InstructionSigner, at: i64, key: &str, body: &Value| {
@@ -659,13 +665,20 @@ async fn a_fresh_resend_is_a_replay_and_a_stale_one_is_refused() {
     let (debtor, h) = p.debtor();
     let body = freeze_body(CASE, &debtor, &h, 500);
     let now = now_secs();
-    let seal = seal_header(&InstructionSigner::demo(), now, FREEZES_PATH, "k", &body).unwrap();
+    let seal = seal_header(
+        &crate::demo_keys::instruction_signer(),
+        now,
+        FREEZES_PATH,
+        "k",
+        &body,
+    )
+    .unwrap();
     let (_, first) = p.post_sealed(FREEZES_PATH, "k", &body, Some(&seal)).await;
     let (status, again) = p.post_sealed(FREEZES_PATH, "k", &body, Some(&seal)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(first["freeze"], again["freeze"]);
     let old = seal_header(
-        &InstructionSigner::demo(),
+        &crate::demo_keys::instruction_signer(),
         now - FRESHNESS_SECS - 60,
         FREEZES_PATH,
         "k",
@@ -696,7 +709,7 @@ async fn trusts_the_configured_keys_instead_of_the_demo_key() {
     p.refused(FREEZES_PATH, "k", &body, None, "SEAL_MISSING")
         .await;
     let demo = seal_header(
-        &InstructionSigner::demo(),
+        &crate::demo_keys::instruction_signer(),
         now_secs(),
         FREEZES_PATH,
         "k",

@@ -62,7 +62,12 @@ impl Fixture {
 
     /// Posts `xml`, a control request sealed now with the demo hub's key (see [`sealed`]).
     async fn post(&self, path: &str, xml: String) -> (u16, String) {
-        let xml = sealed(path, &xml, &InstructionSigner::demo(), now_secs());
+        let xml = sealed(
+            path,
+            &xml,
+            &crate::demo_keys::instruction_signer(),
+            now_secs(),
+        );
         self.post_raw(path, xml).await
     }
 
@@ -459,7 +464,7 @@ async fn a_request_altered_after_signing_is_refused_and_registers_nothing() {
     let signed = sealed(
         SEAL_PATH,
         &kz("k-alt", CASE, PERSON, &cert, &until(365)),
-        &InstructionSigner::demo(),
+        &crate::demo_keys::instruction_signer(),
         now_secs(),
     );
     let end = CivilDate::today().plus_days(365).compact();
@@ -501,7 +506,7 @@ async fn a_stale_request_is_refused_and_a_prompt_resend_is_a_replay() {
     let f = fixture().await;
     let cert = f.certificate(DEMO_PERSON_ID);
     let request = kz("k-old", CASE, PERSON, &cert, &until(365));
-    let signer = InstructionSigner::demo();
+    let signer = crate::demo_keys::instruction_signer();
     for at in [
         now_secs() - FRESHNESS_SECS - 60,
         now_secs() + FRESHNESS_SECS + 60,

@@ -105,7 +105,7 @@ pub struct Settings {
     /// The access token courts must present in `X-BDC-Token`.
     pub token: String,
     /// Keys the court system seals control instructions with; empty: the demo hub's key
-    /// (`TrustedKeys::demo`).
+    /// (`demo_keys::trusted_keys`).
     #[serde(default)]
     pub instruction_keys: Vec<InstructionKey>,
 }

@@ -69,7 +69,12 @@ impl Fixture {
     async fn send(&self, path: &str, body: Value) -> Value {
         self.send_raw(
             path,
-            sealed(path, body, &InstructionSigner::demo(), now_secs()),
+            sealed(
+                path,
+                body,
+                &crate::demo_keys::instruction_signer(),
+                now_secs(),
+            ),
         )
         .await
     }
@@ -456,7 +461,12 @@ async fn an_unsigned_instruction_is_refused_and_nothing_is_done() {
     assert!(answer["data"].is_null());
     nothing_done(&f, "k-bare", &car.vin).await;
     // Part of a seal is no seal either.
-    let mut partial = sealed(SEAL_PATH, body, &InstructionSigner::demo(), now_secs());
+    let mut partial = sealed(
+        SEAL_PATH,
+        body,
+        &crate::demo_keys::instruction_signer(),
+        now_secs(),
+    );
     partial["qzz"] = json!("");
     assert_eq!(f.send_raw(SEAL_PATH, partial).await["code"], 3008);
     nothing_done(&f, "k-bare", &car.vin).await;
@@ -466,7 +476,7 @@ async fn an_unsigned_instruction_is_refused_and_nothing_is_done() {
 async fn an_instruction_altered_after_signing_is_refused_and_nothing_is_done() {
     let f = administration(None).await;
     let car = f.car();
-    let signer = InstructionSigner::demo();
+    let signer = crate::demo_keys::instruction_signer();
     let signed = sealed(
         SEAL_PATH,
         order("k-alt", CASE, &car.vin, Some(&in_days(100)), None),
@@ -501,7 +511,7 @@ async fn an_instruction_altered_after_signing_is_refused_and_nothing_is_done() {
 async fn a_stale_or_replayed_late_instruction_is_refused() {
     let f = administration(None).await;
     let car = f.car();
-    let signer = InstructionSigner::demo();
+    let signer = crate::demo_keys::instruction_signer();
     let body = order("k-old", CASE, &car.vin, Some(&in_days(100)), None);
     let old = sealed(
         SEAL_PATH,

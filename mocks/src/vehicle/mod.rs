@@ -98,7 +98,7 @@ pub struct Settings {
     #[serde(default)]
     pub sighting_interval_ms: Option<u64>,
     /// Keys the court system seals control instructions with; empty: the demo hub's key
-    /// (`TrustedKeys::demo`).
+    /// (`demo_keys::trusted_keys`).
     #[serde(default)]
     pub instruction_keys: Vec<InstructionKey>,
 }

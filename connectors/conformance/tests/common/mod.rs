@@ -1,9 +1,11 @@
 //! What the kit's tests share: one mock agency of a family started in process (as the tests
 //! crate starts them, with no latency), the connector file pointing at it, and the fixture
-//! naming the demo person (whom every mock family knows) and someone no mock knows.
+//! naming the demo person (whom every mock family knows), someone no mock knows, and the demo
+//! hub's instruction key (which the mocks trust).
 
 #![allow(dead_code)]
 
+use assethub_mocks::demo_keys::{INSTRUCTION_KEY_ID, INSTRUCTION_KEY_SEED};
 use assethub_mocks::population::{
     DEFAULT_SEED, DEMO_COMPANY_ID, DEMO_COMPANY_NAME, DEMO_PERSON_ID, DEMO_PERSON_NAME,
 };
@@ -32,6 +34,10 @@ wrong_name = "张三"
 [unknown]
 id = "{NOBODY_ID}"
 name = "赵无名"
+
+[signing]
+key_id = "{INSTRUCTION_KEY_ID}"
+seed = "{INSTRUCTION_KEY_SEED}"
 "#
     )
 }

@@ -166,7 +166,11 @@ fn instruction(
         action,
         signature: None,
     };
-    sealed_by(&InstructionSigner::demo(), now_secs(), ins)
+    sealed_by(
+        &assethub_mocks::demo_keys::instruction_signer(),
+        now_secs(),
+        ins,
+    )
 }
 
 fn freeze(key: &str, case: &str, who: &Debtor, asset: &str, fen: i64) -> ControlInstruction {
@@ -450,7 +454,7 @@ async fn the_seal_travels_in_the_body_and_the_bank_refuses_bad_ones() {
     seal_refused(&bank, &moved, "SEAL002").await;
 
     let stale = sealed_by(
-        &InstructionSigner::demo(),
+        &assethub_mocks::demo_keys::instruction_signer(),
         now_secs() - FRESHNESS_SECS - 60,
         freeze("s-s", CASE, &who, acct, 100),
     );

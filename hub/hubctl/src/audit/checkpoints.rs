@@ -176,7 +176,12 @@ mod tests {
     const HEAD: &str = "84cefd75bf1f608119a4d2b1d87278fa1941fffdb9191a15e32511ef47fd4209";
 
     fn signed(entries: u64) -> Checkpoint {
-        CheckpointKey::demo("audit-demo-1").sign(entries, HEAD, 1_714_521_600_000)
+        CheckpointKey::from_seed(
+            "audit-demo-1",
+            "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=",
+        )
+        .unwrap()
+        .sign(entries, HEAD, 1_714_521_600_000)
     }
 
     #[test]
@@ -223,7 +228,12 @@ mod tests {
     fn a_checkpoint_prints_as_its_json_line_or_for_people() {
         let response = CheckpointAuditResponse {
             checkpoint: Some(signed(12).into()),
-            public_key: CheckpointKey::demo("audit-demo-1").public_key(),
+            public_key: CheckpointKey::from_seed(
+                "audit-demo-1",
+                "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=",
+            )
+            .unwrap()
+            .public_key(),
             signed_now: true,
         };
         let line = json_line(&response).unwrap();

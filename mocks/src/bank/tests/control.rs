@@ -136,7 +136,12 @@ fn seal_with(signer: &InstructionSigner, signed_at: i64, path: &str, body: &Valu
 
 /// Posts an action body sealed by the demo hub key now, as the hub sends it.
 async fn act(agency: &RunningAgency, path: &str, body: &Value) -> (u16, Value) {
-    let sealed = seal_with(&InstructionSigner::demo(), now_secs(), path, body);
+    let sealed = seal_with(
+        &crate::demo_keys::instruction_signer(),
+        now_secs(),
+        path,
+        body,
+    );
     post(agency, path, &sealed).await
 }
 
@@ -465,7 +470,7 @@ async fn refuses_unsealed_tampered_stale_and_foreign_instructions_before_acting(
     let (agency, population) = start_bank(settings()).await;
     let (who, account) = customer_with(&population, plain);
     let acct = account.acct_no.as_str();
-    let demo = InstructionSigner::demo();
+    let demo = crate::demo_keys::instruction_signer();
     let now = now_secs();
 
     refused(
@@ -592,12 +597,17 @@ async fn a_stale_seal_is_refused_even_for_a_known_biz_no() {
     let first = frozen(&agency, &body).await;
     // A fresh resend of the same signed bytes is an idempotent retry.
     let now = now_secs();
-    let resent = seal_with(&InstructionSigner::demo(), now, FREEZE_PATH, &body);
+    let resent = seal_with(
+        &crate::demo_keys::instruction_signer(),
+        now,
+        FREEZE_PATH,
+        &body,
+    );
     let (_, replay) = post(&agency, FREEZE_PATH, &resent).await;
     assert_eq!(replay["data"], first["data"], "{replay}");
     // Captured bytes replayed after the window are refused, not answered.
     let old = seal_with(
-        &InstructionSigner::demo(),
+        &crate::demo_keys::instruction_signer(),
         now - FRESHNESS_SECS - 60,
         FREEZE_PATH,
         &body,
@@ -620,7 +630,12 @@ async fn trusts_the_configured_keys_instead_of_the_demo_key() {
     let (agency, population) = start_bank(settings).await;
     let (who, account) = customer_with(&population, plain);
     let body = freeze("k", CASE_A, &who, &account.acct_no, 100);
-    let demo = seal_with(&InstructionSigner::demo(), now_secs(), FREEZE_PATH, &body);
+    let demo = seal_with(
+        &crate::demo_keys::instruction_signer(),
+        now_secs(),
+        FREEZE_PATH,
+        &body,
+    );
     refused(&agency, FREEZE_PATH, &demo, "SEAL002").await;
     let sealed = seal_with(&court, now_secs(), FREEZE_PATH, &body);
     let (_, answer) = post(&agency, FREEZE_PATH, &sealed).await;
