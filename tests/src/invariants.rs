@@ -14,11 +14,13 @@
 //!   never exceeds the case's registered claim (no excess control, counted at the agencies).
 //!
 //! Input: the ledger (read after the hub stopped, or alongside an in-process hub) and each
-//! agency's [`RegisterExport`]; output: a [`Report`] of counts and [`Mismatch`]es.
+//! agency's [`RegisterExport`] in the documented hold-register export format
+//! ([`assethub_conformance::register`], the format `GET /__admin/holds` serves, which third-party
+//! mocks serve too); output: a [`Report`] of counts and [`Mismatch`]es.
 
+use assethub_conformance::register::{HoldRow, KeyedHold, RegisterExport};
 use assethub_hub::orders::ledger::OrderFilter;
 use assethub_hub::orders::{Action, Ledger, LedgerError, Order, State};
-use assethub_mocks::holds::{KeyedHold, RegisterExport};
 use assethub_mocks::RunningAgency;
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,17 +35,25 @@ pub struct AgencyRegister {
     pub export: RegisterExport,
 }
 
-/// Every running agency's register as of now (in process; the agencies keep running).
+/// Every running agency's register as of now (in process; the agencies keep running), read
+/// as the export format: what `GET /__admin/holds` would serve.
 pub fn registers(agencies: &[RunningAgency]) -> Vec<AgencyRegister> {
     agencies
         .iter()
         .filter_map(|a| {
             a.knobs.register().map(|export| AgencyRegister {
                 source: a.name.clone(),
-                export,
+                export: exported(&export),
             })
         })
         .collect()
+}
+
+/// A mock's register in the documented export format (through its JSON, as an outside checker
+/// reads it).
+pub fn exported(register: &assethub_mocks::holds::RegisterExport) -> RegisterExport {
+    let json = serde_json::to_value(register).expect("a register serialises");
+    serde_json::from_value(json).expect("the mocks serve the documented export format")
 }
 
 /// Every order in the ledger at `url`.
@@ -164,7 +174,7 @@ pub fn check(orders: &[Order], registers: &[AgencyRegister]) -> Report {
                 .map(move |k| ((r.source.as_str(), k.key.as_str()), k))
         })
         .collect();
-    let holds: HashMap<(&str, &str), &assethub_mocks::holds::HoldRow> = registers
+    let holds: HashMap<(&str, &str), &HoldRow> = registers
         .iter()
         .flat_map(|r| {
             r.export
@@ -198,7 +208,7 @@ fn check_hold_order(
     report: &mut Report,
     order: &Order,
     at: Option<&KeyedHold>,
-    row: Option<&assethub_mocks::holds::HoldRow>,
+    row: Option<&HoldRow>,
 ) {
     let id = order.order_id.as_str();
     let state = order.state.as_str();
@@ -285,12 +295,7 @@ fn check_hold_order(
 }
 
 /// Money and period of a hold order the agency answered.
-fn check_amounts(
-    report: &mut Report,
-    order: &Order,
-    k: &KeyedHold,
-    row: Option<&assethub_mocks::holds::HoldRow>,
-) {
+fn check_amounts(report: &mut Report, order: &Order, k: &KeyedHold, row: Option<&HoldRow>) {
     let id = order.order_id.as_str();
     if order.state == State::AwaitingAgency {
         return;
@@ -496,7 +501,7 @@ fn check_registers(
             let Some(order) = by_id.get(hold.placed_by.as_str()) else {
                 continue;
             };
-            let kind = format!("{:?}", hold.kind);
+            let kind = hold.kind.clone();
             requests
                 .entry((&hold.asset, &hold.case, &hold.ruling, kind.clone()))
                 .or_default()
