@@ -110,6 +110,6 @@ async fn start(args: &Args) -> Result<assethub_conformance::Report, String> {
         (None, Some(base)) => base,
         (None, None) => return Err("no --admin URL and the connector names no base_url".into()),
     };
-    let connector = target.build()?;
+    let connector = target.build().await?;
     Ok(run(connector, &admin, fixture).await)
 }

@@ -5,7 +5,7 @@
 //! connector directly, one attempt per call, as the hub's layers would.
 
 use assethub_connectors::domain::SourceId;
-use assethub_connectors::Connector;
+use assethub_connectors::{Connector, Factories};
 use std::sync::Arc;
 
 /// Keys of a `[[sources]]` entry that are the hub's, not the connector's.
@@ -60,9 +60,17 @@ impl Target {
             .map(str::to_string)
     }
 
-    /// Builds the connector the way the hub does.
-    pub fn build(&self) -> Result<Arc<dyn Connector>, String> {
-        assethub_connectors::build(self.id.clone(), &self.connector_type, self.settings.clone())
+    /// Builds the connector the way the hub does: with the built-in factories, `remote`
+    /// included (an out-of-process connector is described at build).
+    pub async fn build(&self) -> Result<Arc<dyn Connector>, String> {
+        self.build_with(&assethub_connectors::factories()).await
+    }
+
+    /// Builds the connector with an embedder's factories.
+    pub async fn build_with(&self, factories: &Factories) -> Result<Arc<dyn Connector>, String> {
+        factories
+            .build(self.id.clone(), &self.connector_type, self.settings.clone())
+            .await
             .map_err(|e| e.to_string())
     }
 }

@@ -126,6 +126,7 @@ async fn payment_connector(file: &str) -> Arc<dyn Connector> {
     Target::parse(file)
         .expect("the connector file reads")
         .build()
+        .await
         .expect("the payment connector builds")
 }
 

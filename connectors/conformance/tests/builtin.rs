@@ -8,7 +8,7 @@ use assethub_conformance::{run, Fixture, Outcome, Target};
 async fn passes(family: &str) {
     let (agency, file) = common::agency(family).await;
     let target = Target::parse(&file).expect("the connector file reads");
-    let connector = target.build().expect("the connector builds");
+    let connector = target.build().await.expect("the connector builds");
     let fixture = Fixture::parse(&common::fixture(family)).expect("the fixture reads");
     let report = run(connector, &agency.base_url(), fixture).await;
     println!("{}", report.table());
