@@ -3,8 +3,6 @@
 //! `type = "remote"` with the address of a connector served out of process. The hub's own keys
 //! (cache, concurrency, breaker, rate gate, capabilities) are left out: the kit talks to the
 //! connector directly, one attempt per call, as the hub's layers would.
-//! Types come from the registry of connector factories, so an embedder's own types (and
-//! `remote`) build here exactly as in the hub.
 
 use assethub_connectors::domain::SourceId;
 use assethub_connectors::{Connector, Factories};
@@ -62,23 +60,16 @@ impl Target {
             .map(str::to_string)
     }
 
-    /// Builds the connector the way the hub does, from the built-in factories
-    /// ([`assethub_connectors::factories`]: the agency families and `remote`).
+    /// Builds the connector the way the hub does: with the built-in factories, `remote`
+    /// included (an out-of-process connector is described at build).
     pub async fn build(&self) -> Result<Arc<dyn Connector>, String> {
         self.build_with(&assethub_connectors::factories()).await
     }
 
-    /// Builds the connector from `factories` (an embedder's registry, with its own types).
+    /// Builds the connector with an embedder's factories.
     pub async fn build_with(&self, factories: &Factories) -> Result<Arc<dyn Connector>, String> {
-        let Some(factory) = factories.get(&self.connector_type) else {
-            return Err(format!(
-                "unknown connector type {:?} (known: {})",
-                self.connector_type,
-                factories.type_names().join(", ")
-            ));
-        };
-        factory
-            .build(self.id.clone(), self.settings.clone())
+        factories
+            .build(self.id.clone(), &self.connector_type, self.settings.clone())
             .await
             .map_err(|e| e.to_string())
     }
