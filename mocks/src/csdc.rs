@@ -81,6 +81,9 @@ impl Csdc {
             .arg(options.agency_port.to_string())
             .arg("--demo-key");
         if let Some(register) = &options.register {
+            // The processes run in the example's folder: a relative path would land there.
+            let register = std::path::absolute(register)
+                .map_err(|e| format!("register file {}: {e}", register.display()))?;
             agency.arg("--register").arg(register);
         }
         if let Some(today) = &options.today {
