@@ -47,6 +47,7 @@ mod batch;
 mod cases;
 mod client;
 mod control;
+mod deadlines;
 mod debtors;
 mod error;
 mod json;
@@ -72,19 +73,12 @@ use std::time::Duration;
 use assethub_proto::v1::{AssetKind, ListOrdersRequest, OrderAction};
 use clap::{Args, Parser, Subcommand};
 
+use crate::deadlines::{unary_timeout, FREEZE_TIMEOUT_MS};
 use crate::error::CliError;
 use crate::order_client::InstructionInput;
 use crate::order_names::StateArg;
 use assethub_client::credentials::{self, CredentialsFile};
 use assethub_client::Role;
-
-/// gRPC deadline for `sources` and `query` when `--timeout-ms` is not given.
-const DEFAULT_TIMEOUT_MS: u64 = 10_000;
-/// Margin above `--deadline-ms` for the gRPC deadline, so the hub can answer with what it has.
-const DEADLINE_MARGIN_MS: u64 = 2_000;
-/// gRPC deadline for `freeze` when `--timeout-ms` is not given: the hub waits for the
-/// agencies' answers up to the deadline and reports what is still pending.
-const FREEZE_TIMEOUT_MS: u64 = 30_000;
 
 /// Operator's client for the assethub debtor asset-search hub.
 #[derive(Debug, Parser)]
@@ -518,16 +512,6 @@ fn built_in(name: &str) -> Option<i32> {
     };
     Some(kind as i32)
 }
-
-/// The gRPC deadline for a unary call.
-fn unary_timeout(explicit: Option<u64>, deadline_ms: Option<u32>) -> Duration {
-    let ms = explicit.unwrap_or_else(|| {
-        let wanted = deadline_ms.map_or(0, |d| u64::from(d) + DEADLINE_MARGIN_MS);
-        DEFAULT_TIMEOUT_MS.max(wanted)
-    });
-    Duration::from_millis(ms)
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -836,19 +820,6 @@ mod tests {
         assert_eq!(
             unary_timeout(cli.timeout_ms, q.deadline_ms),
             Duration::from_millis(17_000)
-        );
-    }
-
-    #[test]
-    fn timeouts() {
-        assert_eq!(unary_timeout(None, None), Duration::from_millis(10_000));
-        assert_eq!(
-            unary_timeout(None, Some(500)),
-            Duration::from_millis(10_000)
-        );
-        assert_eq!(
-            unary_timeout(Some(300), Some(50_000)),
-            Duration::from_millis(300)
         );
     }
 
