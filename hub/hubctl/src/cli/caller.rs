@@ -1,0 +1,65 @@
+//! Who a command calls the hub as: the roles that may run it and the case it names, and so
+//! the bearer token it carries — `--token`, else the credentials file's for that role and the
+//! case's court (or `--court`).
+
+use assethub_client::credentials::{self, CredentialsFile};
+use assethub_client::Role;
+
+use super::{Cli, Command};
+use crate::error::CliError;
+
+impl Command {
+    /// The roles that may run this command, preferred first, and the case it names (whose
+    /// court picks the credential).
+    fn caller(&self) -> (&'static [Role], Option<&str>) {
+        const READ: &[Role] = &[Role::CaseSystem, Role::Judge, Role::Supervisor];
+        const ACT: &[Role] = &[Role::Judge, Role::Supervisor];
+        match self {
+            Command::Sources | Command::Token(_) => (&[Role::Admin], None),
+            Command::Audit(_) => (&[Role::Auditor], None),
+            Command::Case(c) => match c.command.case_and_writes() {
+                (case, true) => (&[Role::CaseSystem], case),
+                (case, false) => (READ, case),
+            },
+            Command::Query(q) => (READ, Some(&q.case_number)),
+            Command::Batch(_) | Command::Order(_) => (READ, None),
+            Command::Approve(_) | Command::Reject(_) => (&[Role::Supervisor], None),
+            Command::Orders(o) => (READ, o.case_number.as_deref()),
+            Command::Events(e) => (READ, e.case_number.as_deref()),
+            Command::Freeze(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::FreezeAsset(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::Seal(a) | Command::Watch(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::Release(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::Deduct(a) => (ACT, Some(&a.instruction.case_number)),
+            Command::Renew(a) => (ACT, Some(&a.instruction.case_number)),
+        }
+    }
+}
+
+/// The token this command calls with: `--token`, else the credentials file's for the role and
+/// court (the named case's court, else `--court`). None: the call goes unauthenticated and the
+/// hub says so.
+pub fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
+    if let Some(token) = &cli.token {
+        return Ok(Some(token.clone()));
+    }
+    let (roles, case) = cli.command.caller();
+    let case_court = case
+        .and_then(|c| assethub_core::domain::CaseNumber::parse(c).ok())
+        .map(|c| c.court().to_string());
+    if let (Some(of_case), Some(asked)) = (&case_court, &cli.court) {
+        if of_case != asked {
+            eprintln!("note: the case belongs to court {of_case}; --court {asked} applies only to commands that name no case");
+        }
+    }
+    let court = case_court.or_else(|| cli.court.clone());
+    let Some(path) = credentials::default_path() else {
+        return Ok(None);
+    };
+    let file = CredentialsFile::load(&path).map_err(CliError::Input)?;
+    // No credential for that court: call as what we have, and let the hub say why not.
+    let picked = file
+        .pick(roles, court.as_deref())
+        .or_else(|| file.pick(roles, None));
+    Ok(picked.map(|c| c.token.clone()))
+}
