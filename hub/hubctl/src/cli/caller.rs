@@ -63,3 +63,48 @@ pub fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
         .or_else(|| file.pick(roles, None));
     Ok(picked.map(|c| c.token.clone()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn caller_of(argv: &[&str]) -> (Vec<Role>, Option<String>) {
+        let mut full = vec!["hubctl"];
+        full.extend_from_slice(argv);
+        let cli = Cli::try_parse_from(full).expect("parses");
+        let (roles, case) = cli.command.caller();
+        (roles.to_vec(), case.map(str::to_string))
+    }
+
+    #[test]
+    fn each_command_calls_as_the_roles_allowed_to_run_it() {
+        let case = "(2024)鄂0116执1234号";
+        let readers = vec![Role::CaseSystem, Role::Judge, Role::Supervisor];
+        let officers = vec![Role::Judge, Role::Supervisor];
+        assert_eq!(caller_of(&["sources"]), (vec![Role::Admin], None));
+        assert_eq!(caller_of(&["audit", "verify"]), (vec![Role::Auditor], None));
+        assert_eq!(
+            caller_of(&["query", "--case", case, "--id", "i", "--name", "n"]),
+            (readers.clone(), Some(case.to_string()))
+        );
+        assert_eq!(caller_of(&["order", "o-1"]), (readers.clone(), None));
+        assert_eq!(
+            caller_of(&["approve", "o-1"]),
+            (vec![Role::Supervisor], None)
+        );
+        assert_eq!(
+            caller_of(&["release", "--order", "o", "--case", case, "--ruling", "r"]),
+            (officers, Some(case.to_string()))
+        );
+        // A case system registers cases; the court's officers read them.
+        assert_eq!(
+            caller_of(&["case", "suspend", case]),
+            (vec![Role::CaseSystem], Some(case.to_string()))
+        );
+        assert_eq!(
+            caller_of(&["case", "show", case]),
+            (readers, Some(case.to_string()))
+        );
+    }
+}
