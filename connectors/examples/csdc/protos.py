@@ -29,7 +29,9 @@ def load():
 
     source = os.path.join(PROTO_ROOT, PROTO_FILE)
     if not os.path.exists(source):
-        raise SystemExit(f"cannot find {PROTO_FILE} under {PROTO_ROOT}; set CSDC_PROTO_DIR")
+        raise SystemExit(f"cannot find {PROTO_FILE} under {PROTO_ROOT}: set CSDC_PROTO_DIR to the "
+                         "assethub repository's proto folder (e.g. CSDC_PROTO_DIR=/src/assethub/proto), "
+                         "or copy that folder beside your connector and point CSDC_PROTO_DIR at it")
     out = tempfile.mkdtemp(prefix="csdc-stubs-")
     atexit.register(shutil.rmtree, out, True)
     include = os.path.join(os.path.dirname(protoc.__file__), "_proto")

@@ -61,13 +61,46 @@ pub fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
     let picked = file
         .pick(roles, court.as_deref())
         .or_else(|| file.pick(roles, None));
+    if picked.is_none() {
+        eprintln!("{}", no_credential_note(roles, &path));
+    }
     Ok(picked.map(|c| c.token.clone()))
+}
+
+/// What to do when the credentials file holds no token for any of `roles`: the hub will only
+/// say that a bearer token is required.
+fn no_credential_note(roles: &[Role], path: &std::path::Path) -> String {
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    format!(
+        "note: {} holds no token for role {}, so this call goes without one: pass --token \
+         (or ASSETHUB_TOKEN), or add one with `assethub issue-token --role {} ... --save` \
+         (README, \"Calling the hub you started\"); `assethub-demo` writes them for its own hub",
+        path.display(),
+        names.join(" or "),
+        names[0]
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn a_missing_credential_names_the_file_the_role_and_the_way_to_get_one() {
+        let path = std::path::Path::new("/tmp/creds.toml");
+        let note = no_credential_note(&[Role::Admin], path);
+        assert_eq!(
+            note,
+            "note: /tmp/creds.toml holds no token for role admin, so this call goes without one: \
+             pass --token (or ASSETHUB_TOKEN), or add one with `assethub issue-token --role admin \
+             ... --save` (README, \"Calling the hub you started\"); `assethub-demo` writes them \
+             for its own hub"
+        );
+        let note = no_credential_note(&[Role::CaseSystem, Role::Judge], path);
+        assert!(note.contains("for role case_system or judge,"), "{note}");
+        assert!(note.contains("--role case_system "), "{note}");
+    }
 
     fn caller_of(argv: &[&str]) -> (Vec<Role>, Option<String>) {
         let mut full = vec!["hubctl"];
