@@ -148,7 +148,8 @@ impl SearchHub {
                 })
                 .await?;
                 if let QueryAnswer::Found(assets) = &answer {
-                    self.known.record(search.debtor.id.as_str(), assets);
+                    self.known
+                        .record(search.debtor.id.as_str(), assets, source.spec());
                 }
                 Ok((answer, attempts.load(Ordering::Relaxed)))
             };

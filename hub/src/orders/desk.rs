@@ -12,10 +12,11 @@ use super::policy::{capability, HoldPolicy};
 use crate::cases::model::{CaseRecord, Purpose};
 use crate::clock::Clock;
 use crate::config::ApprovalRule;
+use crate::known_assets::KnownAsset;
 use crate::registry::{Registry, Source};
 use crate::search::{Outcome, Search, SearchHub};
 use assethub_connectors::domain::{
-    mask_id, AssetDetail, AssetKind, AssetRef, CaseNumber, CivilDate, Debtor, Fen, HoldUnit,
+    mask_id, AssetKind, AssetRef, CaseNumber, CivilDate, Debtor, Fen, HoldUnit,
 };
 use assethub_connectors::QueryAnswer;
 use sha2::{Digest, Sha256};
@@ -459,12 +460,8 @@ impl Desk {
                     req.asset
                 ))
             })?;
-        Ok(match &asset.detail {
-            AssetDetail::Deposit(d) => (Some(d.currency.clone()), None),
-            AssetDetail::Payment(_) => (Some(super::model::CNY.to_string()), None),
-            AssetDetail::Other(generic) => (None, generic.quantity),
-            _ => (None, None),
-        })
+        let known = KnownAsset::of(req.debtor.id.as_str(), asset, source.spec());
+        Ok((known.currency, known.quantity))
     }
 
     /// Release, deduct from or renew a hold `case` placed (admitted by the caller).
