@@ -7,16 +7,25 @@
 //!   expiry, set to the same TTL, only reclaims memory.
 //! - A caller may demand a fresh answer: any entry fetched before it asked is replaced, but an
 //!   answer fetched after it asked (by a concurrent fresh caller) is shared.
+//! - The coalesced fetch runs on a task of its own, not inside the caller that happened to ask
+//!   first: that caller may stop being polled (a batch waiting for a client that does not read
+//!   its stream), and every other caller waiting on the same key would then wait for ever (up
+//!   to its deadline). The task is cancelled when that caller is dropped, as the fetch was
+//!   before (a waiter then takes the fetch over).
 
-use assethub_connectors::{ConnectorError, QueryAnswer};
+use assethub_connectors::{ConnectorError, ErrorClass, QueryAnswer};
 use moka::future::Cache;
 use moka::ops::compute::Op;
 use moka::Expiry;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey {
@@ -88,8 +97,8 @@ impl AnswerCache {
     }
 
     /// Returns a fresh cached answer, or runs `fetch` (once for all concurrent identical
-    /// lookups) and caches its answer for `ttl`. `fetch` returns the answer and the number of
-    /// agency calls it took.
+    /// lookups, on a task of its own) and caches its answer for `ttl`. `fetch` returns the
+    /// answer and the number of agency calls it took.
     pub async fn get_or_fetch<F, Fut>(
         &self,
         key: CacheKey,
@@ -98,8 +107,8 @@ impl AnswerCache {
         fetch: F,
     ) -> Result<Lookup, Arc<ConnectorError>>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<(QueryAnswer, u32), ConnectorError>>,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(QueryAnswer, u32), ConnectorError>> + Send + 'static,
     {
         let asked_at = Instant::now();
         if !fresh {
@@ -123,31 +132,60 @@ impl AnswerCache {
                 }
             })
             .await;
-        let fetched_here = AtomicBool::new(false);
-        let answer = self
-            .inner
-            .try_get_with(key, async {
-                fetched_here.store(true, Ordering::Relaxed);
-                let (answer, attempts) = fetch().await?;
-                Ok::<_, ConnectorError>(Arc::new(CachedAnswer {
-                    answer,
-                    fetched_at: Instant::now(),
-                    ttl,
-                    attempts,
-                }))
+        let inner = self.inner.clone();
+        let lookup = async move {
+            let fetched_here = AtomicBool::new(false);
+            let answer = inner
+                .try_get_with(key, async {
+                    fetched_here.store(true, Ordering::Relaxed);
+                    let (answer, attempts) = fetch().await?;
+                    Ok::<_, ConnectorError>(Arc::new(CachedAnswer {
+                        answer,
+                        fetched_at: Instant::now(),
+                        ttl,
+                        attempts,
+                    }))
+                })
+                .await?;
+            Ok(Lookup {
+                answer,
+                from_cache: !fetched_here.load(Ordering::Relaxed),
             })
-            .await?;
-        Ok(Lookup {
-            answer,
-            from_cache: !fetched_here.load(Ordering::Relaxed),
+        };
+        Driven(tokio::spawn(lookup.in_current_span())).await
+    }
+}
+
+/// A lookup running on its own task: awaited like the lookup itself, and cancelled with it
+/// when the caller drops it (a timed-out search), so the task never outlives its caller.
+struct Driven(JoinHandle<Result<Lookup, Arc<ConnectorError>>>);
+
+impl Future for Driven {
+    type Output = Result<Lookup, Arc<ConnectorError>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(lookup) => lookup,
+            // A fetch that panicked panics its caller, as it did when it ran inline.
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // Only the runtime shutting down cancels the task while its caller still waits.
+            Err(_) => Err(Arc::new(ConnectorError::new(
+                ErrorClass::Server,
+                "the hub is shutting down",
+            ))),
         })
+    }
+}
+
+impl Drop for Driven {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use assethub_connectors::ErrorClass;
     use std::sync::atomic::AtomicU32;
 
     fn key() -> CacheKey {
@@ -158,9 +196,10 @@ mod tests {
         }
     }
 
-    async fn lookup(cache: &AnswerCache, calls: &AtomicU32, fresh: bool) -> Lookup {
+    async fn lookup(cache: &AnswerCache, calls: &Arc<AtomicU32>, fresh: bool) -> Lookup {
+        let calls = calls.clone();
         cache
-            .get_or_fetch(key(), Duration::from_secs(60), fresh, || async {
+            .get_or_fetch(key(), Duration::from_secs(60), fresh, || async move {
                 calls.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 Ok((QueryAnswer::NotFound, 1))
@@ -172,7 +211,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn serves_within_ttl_and_refetches_after() {
         let cache = AnswerCache::new(100);
-        let calls = AtomicU32::new(0);
+        let calls = Arc::new(AtomicU32::new(0));
         assert!(!lookup(&cache, &calls, false).await.from_cache);
         tokio::time::advance(Duration::from_secs(59)).await;
         let hit = lookup(&cache, &calls, false).await;
@@ -186,7 +225,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn coalesces_concurrent_identical_lookups() {
         let cache = AnswerCache::new(100);
-        let calls = AtomicU32::new(0);
+        let calls = Arc::new(AtomicU32::new(0));
         let lookups =
             futures::future::join_all((0..100).map(|_| lookup(&cache, &calls, false))).await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -196,7 +235,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn fresh_bypasses_but_concurrent_fresh_lookups_share() {
         let cache = AnswerCache::new(100);
-        let calls = AtomicU32::new(0);
+        let calls = Arc::new(AtomicU32::new(0));
         lookup(&cache, &calls, false).await;
         tokio::time::advance(Duration::from_secs(1)).await;
         futures::future::join_all((0..10).map(|_| lookup(&cache, &calls, true))).await;
@@ -206,15 +245,72 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn errors_are_shared_but_not_cached() {
         let cache = AnswerCache::new(100);
-        let calls = AtomicU32::new(0);
-        let failing = || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(ConnectorError::new(ErrorClass::Server, "down"))
+        let calls = Arc::new(AtomicU32::new(0));
+        let failing = {
+            let calls = calls.clone();
+            || async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(ConnectorError::new(ErrorClass::Server, "down"))
+            }
         };
         assert!(cache
             .get_or_fetch(key(), Duration::from_secs(60), false, failing)
             .await
             .is_err());
+        assert!(!lookup(&cache, &calls, false).await.from_cache);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    /// A batch whose client stops reading stops polling its items, among them a lookup that
+    /// leads a fetch: another caller of the same key is answered all the same, when the fetch
+    /// is done, not at its deadline.
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_first_caller_does_not_hold_up_the_others() {
+        let cache = AnswerCache::new(100);
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut stalled = Box::pin(lookup(&cache, &calls, false));
+        while calls.load(Ordering::SeqCst) == 0 {
+            assert!(futures::poll!(stalled.as_mut()).is_pending());
+            tokio::task::yield_now().await;
+        }
+        // `stalled` leads the fetch and is never polled again.
+        let started = Instant::now();
+        let other = tokio::time::timeout(Duration::from_secs(5), lookup(&cache, &calls, false))
+            .await
+            .expect("answered while the first caller is stalled");
+        assert!(other.from_cache, "it shares the fetch in flight");
+        assert!(started.elapsed() <= Duration::from_millis(50));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        drop(stalled);
+    }
+
+    /// A caller that gives up (its deadline) cancels the fetch it leads; the next caller fetches.
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_first_caller_cancels_its_fetch() {
+        let cache = AnswerCache::new(100);
+        let calls = Arc::new(AtomicU32::new(0));
+        let finished = Arc::new(AtomicU32::new(0));
+        let slow = {
+            let (calls, finished) = (calls.clone(), finished.clone());
+            || async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+                Ok((QueryAnswer::NotFound, 1))
+            }
+        };
+        let gave_up = tokio::time::timeout(
+            Duration::from_secs(1),
+            cache.get_or_fetch(key(), Duration::from_secs(60), false, slow),
+        )
+        .await;
+        assert!(gave_up.is_err());
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            0,
+            "the fetch was cancelled"
+        );
         assert!(!lookup(&cache, &calls, false).await.from_cache);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }

@@ -128,7 +128,7 @@ impl SearchHub {
         );
         async move {
             let started = Instant::now();
-            let attempts = AtomicU32::new(0);
+            let attempts = Arc::new(AtomicU32::new(0));
             let key = CacheKey {
                 source: source.id().to_string(),
                 debtor_id: search.debtor.id.as_str().to_string(),
@@ -138,20 +138,25 @@ impl SearchHub {
                 case: search.case.clone(),
                 request_id: search.request_id.clone(),
             };
-            let fetch = || async {
-                let answer = with_retries(&self.retry, &source.budget, search.deadline, || {
-                    crate::registry::call(&source, search.deadline, || {
-                        // Counted only when made: a breaker or a quota may refuse first.
-                        attempts.fetch_add(1, Ordering::Relaxed);
-                        source.connector.query(&ctx, &search.debtor)
+            // Owns what it uses: the cache runs it on a task of its own.
+            let fetch = {
+                let (hub, source, search) = (self.clone(), source.clone(), search.clone());
+                let attempts = attempts.clone();
+                move || async move {
+                    let answer = with_retries(&hub.retry, &source.budget, search.deadline, || {
+                        crate::registry::call(&source, search.deadline, || {
+                            // Counted only when made: a breaker or a quota may refuse first.
+                            attempts.fetch_add(1, Ordering::Relaxed);
+                            source.connector.query(&ctx, &search.debtor)
+                        })
                     })
-                })
-                .await?;
-                if let QueryAnswer::Found(assets) = &answer {
-                    self.known
-                        .record(search.debtor.id.as_str(), assets, source.spec());
+                    .await?;
+                    if let QueryAnswer::Found(assets) = &answer {
+                        hub.known
+                            .record(search.debtor.id.as_str(), assets, source.spec());
+                    }
+                    Ok((answer, attempts.load(Ordering::Relaxed)))
                 }
-                Ok((answer, attempts.load(Ordering::Relaxed)))
             };
             let lookup = self
                 .cache

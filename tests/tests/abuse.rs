@@ -108,8 +108,8 @@ async fn open_streams(
     (held, refused)
 }
 
-/// `BATCHES` batches of `BATCH_ITEMS` debtors of [`CASE`], started now and read to the end by
-/// the returned task: the items answered.
+/// `BATCHES` batches of `BATCH_ITEMS` debtors of [`CASE`], started now and read to the end,
+/// all at once, by the returned task: the items answered.
 async fn start_batches(
     hub: &HubProcess,
     population: &Population,
@@ -144,14 +144,18 @@ async fn start_batches(
             .into_inner();
         streams.push(stream);
     }
+    // All read at once, as any client of several streams on one HTTP/2 connection must: the
+    // streams share the connection's receive window (5 MiB), and the bytes of streams left
+    // unread keep it from the one being read (8 × 400 items of ~3 kB would stall for ever).
     tokio::spawn(async move {
-        let mut answered = 0;
-        for mut stream in streams {
+        let drained = streams.into_iter().map(|mut stream| async move {
+            let mut answered = 0;
             while let Ok(Some(_)) = stream.message().await {
                 answered += 1;
             }
-        }
-        answered
+            answered
+        });
+        futures::future::join_all(drained).await.into_iter().sum()
     })
 }
 
