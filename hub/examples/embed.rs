@@ -14,7 +14,7 @@
 
 use assethub_connectors::domain::{
     Asset, AssetDetail, AssetKind, AssetRef, Attribute, AttributeValue, Debtor, Fen, GenericDetail,
-    SourceId,
+    KindSpec, LegalClass, SourceId,
 };
 use assethub_connectors::{
     CallContext, Capability, ConfigError, Connector, ConnectorError, ConnectorFactory, QueryAnswer,
@@ -47,6 +47,16 @@ impl Connector for LandOffice {
     }
     fn capabilities(&self) -> &[Capability] {
         &[Capability::Query]
+    }
+    /// The kind's rules, for a hub whose configuration does not name it: land-contract rights
+    /// are a property right (three years at most), searched only here.
+    fn kind_spec(&self) -> Option<KindSpec> {
+        Some(KindSpec::new(
+            self.kind,
+            "土地承包经营权",
+            LegalClass::OtherRights,
+            &[],
+        ))
     }
     async fn query(&self, _: &CallContext, who: &Debtor) -> Result<QueryAnswer, ConnectorError> {
         if who.id.as_str() != "11010519491231002X" {
