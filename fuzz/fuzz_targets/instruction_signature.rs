@@ -34,6 +34,8 @@ struct Fields {
     hold: String,
     until: String,
     into_account: String,
+    /// A freeze by quantity signs one more element.
+    quantity: Option<u64>,
 }
 
 impl Fields {
@@ -52,6 +54,7 @@ impl Fields {
             hold: self.hold.clone(),
             until: self.until.clone(),
             into_account: self.into_account.clone(),
+            quantity: self.quantity,
         }
     }
 }
@@ -62,6 +65,7 @@ enum Tamper {
     /// Replace one of the 12 text fields.
     Field(u8, String),
     Amount(i64),
+    Quantity(Option<u64>),
     SignedAt(i64),
     /// Flip bits of one signature byte.
     SignatureBit(u8, u8),
@@ -74,11 +78,21 @@ enum Tamper {
 enum Presented {
     Missing,
     /// Anything at all in the signature's fields.
-    Garbage { key_id: String, signed_at: i64, signature: String },
+    Garbage {
+        key_id: String,
+        signed_at: i64,
+        signature: String,
+    },
     /// Well-formed: the demo key id and base64 of 64 arbitrary bytes.
-    Raw { signed_at: i64, bytes: [u8; 64] },
+    Raw {
+        signed_at: i64,
+        bytes: [u8; 64],
+    },
     /// A genuine demo signature, made `age` seconds before `now` (any i64), then tampered.
-    Genuine { age: i64, tamper: Tamper },
+    Genuine {
+        age: i64,
+        tamper: Tamper,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -93,7 +107,9 @@ struct Input {
 fn demo_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
     // The documented demo seed (`assethub_mocks::demo_keys`), derived independently here.
-    KEY.get_or_init(|| SigningKey::from_bytes(&Sha256::digest(b"assethub demo instruction key").into()))
+    KEY.get_or_init(|| {
+        SigningKey::from_bytes(&Sha256::digest(b"assethub demo instruction key").into())
+    })
 }
 
 fn trusted() -> &'static TrustedKeys {
@@ -135,7 +151,11 @@ fuzz_target!(|input: Input| {
 
     let signature = match input.presented {
         Presented::Missing => None,
-        Presented::Garbage { key_id, signed_at, signature } => Some(InstructionSignature {
+        Presented::Garbage {
+            key_id,
+            signed_at,
+            signature,
+        } => Some(InstructionSignature {
             key_id,
             signed_at,
             signature,
@@ -156,6 +176,7 @@ fuzz_target!(|input: Input| {
                 Tamper::None => {}
                 Tamper::Field(which, value) => set_field(&mut fields, which, value),
                 Tamper::Amount(amount) => fields.amount_fen = amount,
+                Tamper::Quantity(quantity) => fields.quantity = quantity,
                 Tamper::SignedAt(at) => sig.signed_at = at,
                 Tamper::SignatureBit(at, flip) => {
                     let mut bytes = B64.decode(&sig.signature).expect("own base64");
@@ -182,7 +203,9 @@ fuzz_target!(|input: Input| {
 
     // Oracle. Ed25519 signing is deterministic and the fuzzer holds no key but the ones above,
     // so "really matches" means: the demo key's own signature over these bytes.
-    let skew = signature.as_ref().map(|s| i128::from(s.signed_at) - i128::from(now));
+    let skew = signature
+        .as_ref()
+        .map(|s| i128::from(s.signed_at) - i128::from(now));
     let expected = match &signature {
         None => Err(SignatureError::Missing),
         Some(s) if s.key_id != DEMO_KEY_ID => Err(SignatureError::UnknownKey(s.key_id.clone())),
@@ -200,5 +223,8 @@ fuzz_target!(|input: Input| {
         },
     };
     let got = trusted().verify(&fields, signature.as_ref(), now);
-    assert_eq!(got, expected, "fields {fields:?}, signature {signature:?}, now {now}");
+    assert_eq!(
+        got, expected,
+        "fields {fields:?}, signature {signature:?}, now {now}"
+    );
 });
