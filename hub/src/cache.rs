@@ -5,6 +5,9 @@
 //!   from that call is handed to every waiter but never stored: errors are not answers.
 //! - Freshness is judged on the tokio clock (so tests can pause time); moka's own per-entry
 //!   expiry, set to the same TTL, only reclaims memory.
+//! - A `Pending` answer (the agency will answer later, by ticket) is handed to every waiter of
+//!   the call but never stored: it is not an answer. The inquiry's answer is put in later
+//!   ([`AnswerCache::put`]) by whoever follows the ticket.
 //! - A caller may demand a fresh answer: any entry fetched before it asked is replaced, but an
 //!   answer fetched after it asked (by a concurrent fresh caller) is shared.
 //! - The coalesced fetch runs on a task of its own, not inside the caller that happened to ask
@@ -135,24 +138,61 @@ impl AnswerCache {
         let inner = self.inner.clone();
         let lookup = async move {
             let fetched_here = AtomicBool::new(false);
-            let answer = inner
+            let found = inner
                 .try_get_with(key, async {
                     fetched_here.store(true, Ordering::Relaxed);
-                    let (answer, attempts) = fetch().await?;
-                    Ok::<_, ConnectorError>(Arc::new(CachedAnswer {
+                    let (answer, attempts) = fetch().await.map_err(Uncached::Failed)?;
+                    let answer = Arc::new(CachedAnswer {
                         answer,
                         fetched_at: Instant::now(),
                         ttl,
                         attempts,
-                    }))
+                    });
+                    if matches!(answer.answer, QueryAnswer::Pending { .. }) {
+                        return Err(Uncached::Pending(answer));
+                    }
+                    Ok(answer)
                 })
-                .await?;
-            Ok(Lookup {
-                answer,
-                from_cache: !fetched_here.load(Ordering::Relaxed),
-            })
+                .await;
+            let from_cache = !fetched_here.load(Ordering::Relaxed);
+            match found {
+                Ok(answer) => Ok(Lookup { answer, from_cache }),
+                Err(uncached) => match &*uncached {
+                    Uncached::Pending(answer) => Ok(Lookup {
+                        answer: answer.clone(),
+                        from_cache,
+                    }),
+                    Uncached::Failed(error) => Err(Arc::new(error.clone())),
+                },
+            }
         };
         Driven(tokio::spawn(lookup.in_current_span())).await
+    }
+}
+
+/// What a coalesced call hands its waiters without storing it.
+enum Uncached {
+    Failed(ConnectorError),
+    Pending(Arc<CachedAnswer>),
+}
+
+impl AnswerCache {
+    /// Stores `answer` for `key` as fetched `age` ago (an inquiry answered later, or read back
+    /// from the inquiry store after a restart), replacing what was there. `Pending` is not
+    /// stored.
+    pub async fn put(&self, key: CacheKey, answer: QueryAnswer, ttl: Duration, age: Duration) {
+        if matches!(answer, QueryAnswer::Pending { .. }) || age >= ttl {
+            return;
+        }
+        let now = Instant::now();
+        let fetched_at = now.checked_sub(age).unwrap_or(now);
+        let entry = Arc::new(CachedAnswer {
+            answer,
+            fetched_at,
+            ttl,
+            attempts: 0,
+        });
+        self.inner.insert(key, entry).await;
     }
 }
 

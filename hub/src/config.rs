@@ -276,9 +276,28 @@ pub struct SourceConfig {
     /// source does not offer are refused before anything is recorded.
     #[serde(default)]
     pub capabilities: Option<Vec<String>>,
+    /// The agency answers inquiries later (a ticket now, the answer in minutes or hours):
+    /// each inquiry is recorded before it is sent and followed until answered or expired.
+    /// A source not so configured that answers with a ticket is followed too, recorded when
+    /// the ticket arrives.
+    #[serde(default)]
+    pub asynchronous: bool,
+    /// How long an inquiry to this source may stay unanswered before it is reported expired
+    /// (seconds; default one day).
+    #[serde(default = "default_inquiry_expiry_secs")]
+    pub inquiry_expiry_secs: u64,
     #[serde(flatten)]
     pub settings: toml::Table,
 }
+
+fn default_inquiry_expiry_secs() -> u64 {
+    DEFAULT_INQUIRY_EXPIRY_SECS
+}
+
+/// How long an inquiry may stay unanswered, unless the source says otherwise: one day.
+pub const DEFAULT_INQUIRY_EXPIRY_SECS: u64 = 24 * 3600;
+/// The longest an inquiry may be configured to stay unanswered: 30 days.
+pub const MAX_INQUIRY_EXPIRY_SECS: u64 = 30 * 24 * 3600;
 
 fn default_max_concurrency() -> u32 {
     16
@@ -346,6 +365,12 @@ impl HubConfig {
             }
             if source.max_concurrency == 0 {
                 return invalid(format!("source {}: max_concurrency must be > 0", source.id));
+            }
+            if !(60..=MAX_INQUIRY_EXPIRY_SECS).contains(&source.inquiry_expiry_secs) {
+                return invalid(format!(
+                    "source {}: inquiry_expiry_secs must be 60 to {MAX_INQUIRY_EXPIRY_SECS} (30 days)",
+                    source.id
+                ));
             }
             if source
                 .capabilities

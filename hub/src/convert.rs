@@ -3,7 +3,8 @@
 
 /// Kept here for existing callers (hubctl); [`crate::grpc`] owns it.
 pub use crate::grpc::code_name;
-use crate::search::{Outcome, SourceReport};
+use crate::inquiries::{Inquiry, InquiryState};
+use crate::search::{OpenInquiry, Outcome, SourceReport};
 use assethub_connectors::domain::{
     AccountStatus, Asset, AssetDetail, AssetKind, Attribute, AttributeValue, DepositType,
     Encumbrance, EncumbranceKind, KindSpec, PaymentBalanceType,
@@ -38,9 +39,9 @@ pub fn source_result(report: &SourceReport) -> pb::SourceResult {
                 "the agency holds this identity number under another name".to_string(),
                 vec![],
             ),
-            QueryAnswer::Pending { .. } => (
-                pb::SourceStatus::Error,
-                "the agency will answer later; answers by ticket are not followed yet".to_string(),
+            QueryAnswer::Pending { ticket, .. } => (
+                pb::SourceStatus::Pending,
+                pending_reason(ticket, report.inquiry.as_ref()),
                 vec![],
             ),
         },
@@ -54,7 +55,18 @@ pub fn source_result(report: &SourceReport) -> pb::SourceResult {
             vec![],
         ),
     };
+    let (ticket, expected_at_ms, inquiry_id) = match &report.inquiry {
+        Some(open) => (
+            open.ticket.clone(),
+            open.expected_at_ms,
+            open.inquiry_id.clone(),
+        ),
+        None => (String::new(), 0, String::new()),
+    };
     pb::SourceResult {
+        ticket,
+        expected_at_ms,
+        inquiry_id,
         source: report.source.id().to_string(),
         kind: kind(report.source.kind()) as i32,
         kind_name: report.source.kind().to_string(),
@@ -66,6 +78,62 @@ pub fn source_result(report: &SourceReport) -> pb::SourceResult {
         latency_ms: millis(report.latency),
         attempts: report.attempts,
     }
+}
+
+/// "the agency answers inquiry T later, expected by HH:MM" (Beijing time).
+fn pending_reason(ticket: &str, open: Option<&OpenInquiry>) -> String {
+    let ticket = open.map_or(ticket, |o| o.ticket.as_str());
+    let named = if ticket.is_empty() {
+        "the agency is being sent the inquiry; it answers later".to_string()
+    } else {
+        format!("the agency answers inquiry {ticket} later")
+    };
+    match open.map(|o| o.expected_at_ms).filter(|ms| *ms > 0) {
+        Some(ms) => format!("{named}, expected by {} (Beijing time)", beijing_hh_mm(ms)),
+        None => named,
+    }
+}
+
+/// The time of day in Beijing (UTC+8 all year) of a Unix-ms instant, as `HH:MM`.
+pub fn beijing_hh_mm(unix_ms: i64) -> String {
+    let minutes = (unix_ms.div_euclid(60_000) + 8 * 60).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// An inquiry as the API lists it (personal data masked).
+pub fn inquiry(i: &Inquiry) -> pb::Inquiry {
+    pb::Inquiry {
+        inquiry_id: i.inquiry_id.clone(),
+        source: i.source.clone(),
+        case_number: i.case_number.clone(),
+        debtor_masked: i.debtor_masked.clone(),
+        state: inquiry_state(i.state) as i32,
+        ticket: i.ticket.clone(),
+        expected_at_ms: i.expected_at_ms,
+        expires_at_ms: i.expires_at_ms,
+        asset_count: i.asset_count(),
+        reason: i.reason.clone(),
+        created_at_ms: i.created_at_ms,
+        updated_at_ms: i.updated_at_ms,
+        attempts: i.attempts,
+    }
+}
+
+pub fn inquiry_state(state: InquiryState) -> pb::InquiryState {
+    match state {
+        InquiryState::Sending => pb::InquiryState::Sending,
+        InquiryState::Pending => pb::InquiryState::Pending,
+        InquiryState::Answered => pb::InquiryState::Answered,
+        InquiryState::Expired => pb::InquiryState::Expired,
+        InquiryState::Failed => pb::InquiryState::Failed,
+    }
+}
+
+/// The state a listing names; `None` for UNSPECIFIED or an unknown number.
+pub fn inquiry_state_from(raw: i32) -> Option<InquiryState> {
+    InquiryState::ALL
+        .into_iter()
+        .find(|s| inquiry_state(*s) as i32 == raw)
 }
 
 /// An asset a source of kind `spec` reported.

@@ -55,6 +55,7 @@ pub enum Method {
     StreamQuery,
     BatchQuery,
     ListSources,
+    ListInquiries,
     FreezeFunds,
     PlaceHold,
     ActOnHold,
@@ -76,11 +77,12 @@ pub enum Method {
 pub const PACKAGE: &str = "assethub.v1";
 
 impl Method {
-    pub const ALL: [Method; 19] = [
+    pub const ALL: [Method; 20] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
         Self::ListSources,
+        Self::ListInquiries,
         Self::FreezeFunds,
         Self::PlaceHold,
         Self::ActOnHold,
@@ -104,6 +106,7 @@ impl Method {
             Self::StreamQuery => "StreamQuery",
             Self::BatchQuery => "BatchQuery",
             Self::ListSources => "ListSources",
+            Self::ListInquiries => "ListInquiries",
             Self::FreezeFunds => "FreezeFunds",
             Self::PlaceHold => "PlaceHold",
             Self::ActOnHold => "ActOnHold",
@@ -125,7 +128,11 @@ impl Method {
     /// The service (without the package) that serves the method.
     pub fn service(self) -> &'static str {
         match self {
-            Self::Query | Self::StreamQuery | Self::BatchQuery | Self::ListSources => "AssetHub",
+            Self::Query
+            | Self::StreamQuery
+            | Self::BatchQuery
+            | Self::ListSources
+            | Self::ListInquiries => "AssetHub",
             Self::FreezeFunds
             | Self::PlaceHold
             | Self::ActOnHold

@@ -39,7 +39,10 @@
 //!    `registry::call`) and `retry` (backoff with jitter inside the caller's deadline, backon);
 //!    then `search` (fan-out of one search to every selected source) and `health`.
 //! 7. **Cases and orders**: `cases` (registered enforcement cases and the admission of every
-//!    search and control act), then `orders` (control orders, their ledger and money rules).
+//!    search and control act), then `orders` (control orders, their ledger and money rules),
+//!    then `inquiries` (inquiries agencies answer later: recorded in the ledger's database
+//!    with their events, followed until answered or expired; plugged into `search` as its
+//!    `InquiryBook`).
 //! 8. **Services**: `convert` (domain → wire), `service` (the search service), `control_api`
 //!    (the Control service), `cases_api` (the Cases service), `tokens_api` (the Tokens
 //!    service), `gate` (authentication, authorization, limits and audit, one layer in front of
@@ -63,6 +66,7 @@ pub mod grpc;
 pub mod guard;
 pub mod health;
 pub mod identity;
+pub mod inquiries;
 pub mod known_assets;
 pub mod metrics;
 pub mod orders;

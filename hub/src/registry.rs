@@ -34,6 +34,10 @@ pub struct Source {
     pub rate: RateGate,
     /// Retries this source may still make (shared by every caller).
     pub budget: RetryBudget,
+    /// The agency answers inquiries later: each is recorded before it is sent.
+    pub asynchronous: bool,
+    /// How long an inquiry may stay unanswered before it is expired.
+    pub inquiry_expiry: Duration,
     /// What the hub may ask of it: what the connector declares, narrowed by configuration.
     capabilities: Vec<Capability>,
     /// The rules of its kind (configured, built in or described by its connector).
@@ -118,6 +122,8 @@ impl Registry {
                     ),
                     rate: RateGate::new(s.rate_limit_per_sec, s.rate_limit_burst),
                     budget: budget_of(&config.retry),
+                    asynchronous: s.asynchronous,
+                    inquiry_expiry: Duration::from_secs(s.inquiry_expiry_secs),
                 })
             })
             .collect();
@@ -152,10 +158,29 @@ impl Registry {
                     breaker: Breaker::new(0, Duration::ZERO),
                     rate: RateGate::new(0, 0),
                     budget: RetryBudget::unlimited(),
+                    asynchronous: false,
+                    inquiry_expiry: Duration::from_secs(crate::config::DEFAULT_INQUIRY_EXPIRY_SECS),
                 })
             })
             .collect();
         Ok(Self { sources, kinds })
+    }
+
+    /// Makes source `id` asynchronous with inquiries expiring after `expiry` (tests,
+    /// embedding; configuration says `asynchronous = true`). Only before the registry is
+    /// shared: a source already handed out is left as it is (and `false` returned).
+    pub fn set_asynchronous(&mut self, id: &str, expiry: Duration) -> bool {
+        let Some(source) = self.sources.iter_mut().find(|s| s.id() == id) else {
+            return false;
+        };
+        match Arc::get_mut(source) {
+            Some(source) => {
+                source.asynchronous = true;
+                source.inquiry_expiry = expiry;
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn all(&self) -> &[Arc<Source>] {

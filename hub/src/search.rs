@@ -2,6 +2,13 @@
 //! the retry policy, and yields each source's report the moment it is ready. Each source is
 //! bounded by the caller's deadline on its own, so a slow agency never delays the others and
 //! is reported as timed out when the deadline passes.
+//!
+//! Agencies that answer later (a ticket now, the answer in minutes): a source with an open
+//! inquiry for the debtor is reported pending with that inquiry, without asking the agency
+//! again (fresh or not); an inquiry to an asynchronous source is recorded before it is sent,
+//! under the key the agency receives. The recording and following is the [`InquiryBook`]'s,
+//! implemented above this module (`crate::inquiries`) and plugged in with
+//! [`SearchHub::with_inquiries`].
 
 use crate::cache::{AnswerCache, CacheKey, CachedAnswer};
 use crate::known_assets::KnownAssets;
@@ -10,6 +17,7 @@ use crate::registry::{Registry, Source};
 use crate::retry::{with_retries, RetryPolicy};
 use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor};
 use assethub_connectors::{CallContext, ConnectorError, QueryAnswer};
+use async_trait::async_trait;
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -37,6 +45,43 @@ pub enum Outcome {
     TimedOut,
 }
 
+/// An inquiry the agency answers later, as a search reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenInquiry {
+    pub inquiry_id: String,
+    pub ticket: String,
+    /// When the agency expects to answer (Unix ms by the hub's clock; 0 when unknown).
+    pub expected_at_ms: i64,
+}
+
+/// The durable record of inquiries agencies answer later, as the search uses it.
+#[async_trait]
+pub trait InquiryBook: Send + Sync + 'static {
+    /// The open inquiry (sending or pending) to `source` about `debtor`, if any.
+    fn open(&self, source: &str, debtor: &Debtor) -> Option<OpenInquiry>;
+    /// Records an inquiry about to be sent to the asynchronous `source`; the key to send it
+    /// under (the agency answers a repeated key with the same ticket). An error means it
+    /// could not be recorded, and so must not be sent.
+    async fn before_send(
+        &self,
+        source: &Source,
+        case: &CaseNumber,
+        debtor: &Debtor,
+    ) -> Result<String, ConnectorError>;
+    /// What the agency answered an inquiry sent under `key` (`None`: a source not configured
+    /// asynchronous, which recorded nothing before sending). A `Pending` answer is recorded
+    /// and followed; the open inquiry it became is returned.
+    async fn after_send(
+        &self,
+        source: &Source,
+        case: &CaseNumber,
+        debtor: &Debtor,
+        key: Option<&str>,
+        result: &Result<QueryAnswer, ConnectorError>,
+        attempts: u32,
+    ) -> Option<OpenInquiry>;
+}
+
 /// One source's report for one search.
 #[derive(Clone)]
 pub struct SourceReport {
@@ -48,6 +93,8 @@ pub struct SourceReport {
     pub age: Duration,
     pub latency: Duration,
     pub attempts: u32,
+    /// The inquiry a pending answer belongs to (or the one an answer settled).
+    pub inquiry: Option<OpenInquiry>,
 }
 
 pub struct SearchHub {
@@ -56,6 +103,7 @@ pub struct SearchHub {
     retry: RetryPolicy,
     metrics: Option<Arc<Metrics>>,
     known: KnownAssets,
+    inquiries: Option<Arc<dyn InquiryBook>>,
 }
 
 impl SearchHub {
@@ -66,7 +114,19 @@ impl SearchHub {
             retry,
             metrics: None,
             known: KnownAssets::default(),
+            inquiries: None,
         }
+    }
+
+    /// Records and follows inquiries agencies answer later in `book`.
+    pub fn with_inquiries(mut self, book: Arc<dyn InquiryBook>) -> Self {
+        self.inquiries = Some(book);
+        self
+    }
+
+    /// The answer cache (inquiries answered later are put in it).
+    pub fn cache(&self) -> &AnswerCache {
+        &self.cache
     }
 
     /// What searches reported of each asset (whose it is, its currency).
@@ -134,29 +194,20 @@ impl SearchHub {
                 debtor_id: search.debtor.id.as_str().to_string(),
                 name: search.debtor.name.clone(),
             };
-            let ctx = CallContext {
-                case: search.case.clone(),
-                request_id: search.request_id.clone(),
-            };
+            if let Some(open) = self
+                .inquiries
+                .as_ref()
+                .and_then(|book| book.open(source.id(), &search.debtor))
+            {
+                let report = pending_report(source.clone(), position, open, started);
+                log_report(&report);
+                return report;
+            }
             // Owns what it uses: the cache runs it on a task of its own.
             let fetch = {
                 let (hub, source, search) = (self.clone(), source.clone(), search.clone());
                 let attempts = attempts.clone();
-                move || async move {
-                    let answer = with_retries(&hub.retry, &source.budget, search.deadline, || {
-                        crate::registry::call(&source, search.deadline, || {
-                            // Counted only when made: a breaker or a quota may refuse first.
-                            attempts.fetch_add(1, Ordering::Relaxed);
-                            source.connector.query(&ctx, &search.debtor)
-                        })
-                    })
-                    .await?;
-                    if let QueryAnswer::Found(assets) = &answer {
-                        hub.known
-                            .record(search.debtor.id.as_str(), assets, source.spec());
-                    }
-                    Ok((answer, attempts.load(Ordering::Relaxed)))
-                }
+                move || async move { hub.fetch(&source, &search, &attempts).await }
             };
             let lookup = self
                 .cache
@@ -174,6 +225,13 @@ impl SearchHub {
                     Ok(Err(error)) => (Outcome::Failed(error), false, Duration::ZERO),
                     Err(_) => (Outcome::TimedOut, false, Duration::ZERO),
                 };
+            let inquiry = match &outcome {
+                Outcome::Answer(a) if matches!(a.answer, QueryAnswer::Pending { .. }) => self
+                    .inquiries
+                    .as_ref()
+                    .and_then(|book| book.open(source.id(), &search.debtor)),
+                _ => None,
+            };
             let report = SourceReport {
                 source: source.clone(),
                 position,
@@ -186,6 +244,7 @@ impl SearchHub {
                 } else {
                     attempts.load(Ordering::Relaxed)
                 },
+                inquiry,
             };
             log_report(&report);
             if let Some(metrics) = &self.metrics {
@@ -195,6 +254,87 @@ impl SearchHub {
         }
         .instrument(span)
         .await
+    }
+}
+
+impl SearchHub {
+    /// Asks the agency (through the source's layers and the retry policy), recording the
+    /// inquiry before it is sent to an asynchronous source and what came of it after.
+    async fn fetch(
+        &self,
+        source: &Arc<Source>,
+        search: &Search,
+        attempts: &AtomicU32,
+    ) -> Result<(QueryAnswer, u32), ConnectorError> {
+        let book = self.inquiries.as_ref();
+        let key = match book.filter(|_| source.asynchronous) {
+            Some(book) => Some(
+                book.before_send(source, &search.case, &search.debtor)
+                    .await?,
+            ),
+            None => None,
+        };
+        let ctx = CallContext {
+            case: search.case.clone(),
+            request_id: key.clone().unwrap_or_else(|| search.request_id.clone()),
+        };
+        let result = with_retries(&self.retry, &source.budget, search.deadline, || {
+            crate::registry::call(source, search.deadline, || {
+                // Counted only when made: a breaker or a quota may refuse first.
+                attempts.fetch_add(1, Ordering::Relaxed);
+                source.connector.query(&ctx, &search.debtor)
+            })
+        })
+        .await;
+        let made = attempts.load(Ordering::Relaxed);
+        if let Some(book) = book {
+            let pending = matches!(result, Ok(QueryAnswer::Pending { .. }));
+            if key.is_some() || pending {
+                book.after_send(
+                    source,
+                    &search.case,
+                    &search.debtor,
+                    key.as_deref(),
+                    &result,
+                    made,
+                )
+                .await;
+            }
+        }
+        let answer = result?;
+        if let QueryAnswer::Found(assets) = &answer {
+            self.known
+                .record(search.debtor.id.as_str(), assets, source.spec());
+        }
+        Ok((answer, made))
+    }
+}
+
+/// The report of a source with an inquiry still open: pending, nothing asked.
+fn pending_report(
+    source: Arc<Source>,
+    position: usize,
+    open: OpenInquiry,
+    started: Instant,
+) -> SourceReport {
+    let answer = Arc::new(CachedAnswer {
+        answer: QueryAnswer::Pending {
+            ticket: open.ticket.clone(),
+            expected_in: None,
+        },
+        fetched_at: Instant::now(),
+        ttl: Duration::ZERO,
+        attempts: 0,
+    });
+    SourceReport {
+        source,
+        position,
+        outcome: Outcome::Answer(answer),
+        cached: false,
+        age: Duration::ZERO,
+        latency: started.elapsed(),
+        attempts: 0,
+        inquiry: Some(open),
     }
 }
 

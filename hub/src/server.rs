@@ -15,6 +15,7 @@ use crate::config::HubConfig;
 use crate::conn::{ConnTimeouts, GuardedIo};
 use crate::control_api::OrdersService;
 use crate::gate::{GateLayer, GateLimits};
+use crate::inquiries::{FollowPolicy, Inquiries};
 use crate::metrics::{self, Exporter, Metrics, RpcMetricsLayer, ScrapeSource};
 use crate::orders::currency::ExchangeRates;
 use crate::orders::execute::Executor;
@@ -86,6 +87,8 @@ pub struct Hub {
     pub checkpoints: Checkpointer,
     checkpoint_every: Option<Duration>,
     pub desk: Arc<Desk>,
+    /// Inquiries agencies answer later, resumed when the hub starts serving.
+    pub inquiries: Arc<Inquiries>,
     pub clock: Arc<Clock>,
     follow_up: Duration,
     reconcile: Reconcile,
@@ -129,11 +132,19 @@ async fn assemble(
     let registry = Arc::new(Registry::from_config_with(config, factories).await?);
     let cache = AnswerCache::new(config.cache.max_entries);
     let metrics = Arc::new(Metrics::new());
+    let ledger = Ledger::open(&config.ledger.url).await?;
+    let inquiries = Inquiries::new(
+        ledger.clone(),
+        registry.clone(),
+        cache.clone(),
+        clock.clone(),
+        FollowPolicy::default(),
+    );
     let search = Arc::new(
         SearchHub::new(registry.clone(), cache.clone(), (&config.retry).into())
-            .with_metrics(metrics.clone()),
+            .with_metrics(metrics.clone())
+            .with_inquiries(inquiries.clone()),
     );
-    let ledger = Ledger::open(&config.ledger.url).await?;
     let audit = CallAudit::new(AuditLog::new(
         ledger.pool().clone(),
         &config.trust.audit_key(),
@@ -194,7 +205,9 @@ async fn assemble(
         gate: GateLayer::new(auth, audit.clone(), gate_limits(config))
             .with_metrics(metrics.clone()),
         connections: Connections::from(&config.server),
-        search: HubService::new(search, limits, audit.clone(), cases.clone(), clock.clone()),
+        search: HubService::new(search, limits, audit.clone(), cases.clone(), clock.clone())
+            .with_inquiries(inquiries.clone()),
+        inquiries,
         orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
             .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
@@ -378,6 +391,12 @@ pub async fn serve_hub(
     let _revocations = AbortOnDrop(tokio::spawn(
         hub.revocations.clone().poll_every(hub.revocation_poll),
     ));
+    // Open inquiries are followed again (and answers within their TTL cached) before serving.
+    hub.inquiries
+        .resume()
+        .await
+        .map_err(|e| ServeError::Invalid(format!("cannot resume the open inquiries: {e}")))?;
+    let inquiries = hub.inquiries.clone();
     // Stops with the server, even when the serving task is aborted.
     let follow_up = AbortOnDrop(tokio::spawn(
         hub.desk
@@ -436,6 +455,7 @@ pub async fn serve_hub(
         .await;
     gate.flush_refusals(true).await;
     drop(follow_up);
+    inquiries.stop();
     drop(checkpoints);
     let unfinished = hub.desk.drain(hub.drain).await;
     if unfinished > 0 {

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::convert;
 use crate::grpc::summarise;
 pub use crate::grpc::{grpc_timeout, invalid_argument, GrpcTimeout};
+use crate::inquiries::{Inquiries, InquiryFilter};
 use crate::search::{Search, SearchHub, SourceReport};
 use crate::validate::{self, DeadlinePolicy, ValidQuery, Violation};
 use assethub_connectors::domain::mask_name;
@@ -27,6 +28,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 use tonic_types::StatusExt;
 use tracing::Instrument;
+
+mod answers_later;
 
 type ResultStream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -44,6 +47,7 @@ pub struct HubService {
     audit: CallAudit,
     cases: Arc<CaseBook>,
     clock: Arc<Clock>,
+    inquiries: Option<Arc<Inquiries>>,
 }
 
 impl HubService {
@@ -62,7 +66,15 @@ impl HubService {
             audit,
             cases,
             clock,
+            inquiries: None,
         }
+    }
+
+    /// Lists inquiries from `inquiries`, and keeps a StreamQuery with pending sources open
+    /// for their answers.
+    pub fn with_inquiries(mut self, inquiries: Arc<Inquiries>) -> Self {
+        self.inquiries = Some(inquiries);
+        self
     }
 
     /// Notes the query's case and debtor for the audit, validates it and admits its case.
@@ -191,15 +203,24 @@ impl HubService {
             .await?;
         let span = call_span("StreamQuery", &search);
         let (tx, rx) = mpsc::channel(16);
+        let deadline = search.deadline;
         let reports = self.search.stream(search);
+        let inquiries = self.inquiries.clone();
         tokio::spawn(
             async move {
                 let mut reports = std::pin::pin!(reports);
+                let mut pending = Vec::new();
                 while let Some(report) = reports.next().await {
+                    if let Some(open) = &report.inquiry {
+                        pending.push((report.clone(), open.inquiry_id.clone()));
+                    }
                     if tx.send(Ok(convert::source_result(&report))).await.is_err() {
                         tracing::info!("client went away; remaining sources cancelled");
                         return;
                     }
+                }
+                if let Some(inquiries) = inquiries.filter(|_| !pending.is_empty()) {
+                    answers_later::answers(&inquiries, pending, deadline, &tx).await;
                 }
             }
             .instrument(span),
@@ -311,6 +332,72 @@ impl HubService {
             .collect();
         Ok(Response::new(pb::ListSourcesResponse { sources }))
     }
+
+    async fn list_inquiries_impl(
+        &self,
+        request: Request<pb::ListInquiriesRequest>,
+    ) -> Result<Response<pb::ListInquiriesResponse>, Status> {
+        let caller = auth::authorize(&request, Method::ListInquiries)?;
+        let note = CallNote::of(&request);
+        let body = request.into_inner();
+        note.case(&body.case_number);
+        let mut violations = Vec::new();
+        let case_number = if body.case_number.is_empty() {
+            None
+        } else {
+            validate::case_number(
+                &body.case_number,
+                "case_number",
+                self.clock.today(),
+                &mut violations,
+            )
+            .map(|case| auth::in_court(&caller, case.court()).map(|_| case.as_str().to_string()))
+            .transpose()?
+        };
+        if body.states.len() > bounds::MAX_ENUM_ENTRIES {
+            violations.push(Violation::new(
+                "states",
+                format!("at most {} entries", bounds::MAX_ENUM_ENTRIES),
+            ));
+        }
+        let mut states = Vec::new();
+        for (i, raw) in body
+            .states
+            .iter()
+            .enumerate()
+            .take(bounds::MAX_ENUM_ENTRIES)
+        {
+            match convert::inquiry_state_from(*raw) {
+                Some(state) => states.push(state),
+                None => violations.push(Violation::new(format!("states[{i}]"), "unknown state")),
+            }
+        }
+        if body.limit > crate::inquiries::MAX_LIST {
+            violations.push(Violation::new(
+                "limit",
+                format!("must be at most {}", crate::inquiries::MAX_LIST),
+            ));
+        }
+        if !violations.is_empty() {
+            return Err(invalid_argument(&violations));
+        }
+        let Some(inquiries) = &self.inquiries else {
+            return Ok(Response::new(pb::ListInquiriesResponse::default()));
+        };
+        let filter = InquiryFilter {
+            court: Some(caller.court.clone()),
+            case_number,
+            states,
+            limit: if body.limit == 0 { 100 } else { body.limit },
+        };
+        let listed = inquiries.list(&filter).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot list inquiries");
+            Status::unavailable("the inquiry store cannot be read now")
+        })?;
+        Ok(Response::new(pb::ListInquiriesResponse {
+            inquiries: listed.iter().map(convert::inquiry).collect(),
+        }))
+    }
 }
 
 #[tonic::async_trait]
@@ -345,6 +432,13 @@ impl pb::asset_hub_server::AssetHub for HubService {
         request: Request<pb::ListSourcesRequest>,
     ) -> Result<Response<pb::ListSourcesResponse>, Status> {
         self.list_sources_impl(request).await
+    }
+
+    async fn list_inquiries(
+        &self,
+        request: Request<pb::ListInquiriesRequest>,
+    ) -> Result<Response<pb::ListInquiriesResponse>, Status> {
+        self.list_inquiries_impl(request).await
     }
 }
 

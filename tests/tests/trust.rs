@@ -119,6 +119,15 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .await
                 .map(|_| ()),
         ),
+        Method::ListInquiries => code(
+            search
+                .list_inquiries(pb::ListInquiriesRequest {
+                    case_number: CASE.into(),
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ()),
+        ),
         Method::FreezeFunds => code(
             orders
                 .freeze_funds(pb::FreezeFundsRequest {
@@ -258,12 +267,13 @@ async fn fixtures(world: &mut World) -> Fixtures {
 /// `Y` the call passes authorization (whatever comes of it), `n` PERMISSION_DENIED. Court
 /// scoping shows in the second cell of each pair: every call names a case or order of
 /// [`COURT`], except the court-free methods (sources, audit, listing one's own cases).
-const MATRIX: [(Method, &str); 19] = [
+const MATRIX: [(Method, &str); 20] = [
     //                          cs  jd  sv  au  ad
     (Method::Query, /*          */ "Yn Yn Yn nn nn"),
     (Method::StreamQuery, /*    */ "Yn Yn Yn nn nn"),
     (Method::BatchQuery, /*     */ "Yn Yn Yn nn nn"),
     (Method::ListSources, /*    */ "nn nn nn nn YY"),
+    (Method::ListInquiries, /*  */ "Yn Yn Yn nn nn"),
     (Method::FreezeFunds, /*    */ "nn Yn Yn nn nn"),
     (Method::PlaceHold, /*      */ "nn Yn Yn nn nn"),
     (Method::ActOnHold, /*      */ "nn Yn Yn nn nn"),

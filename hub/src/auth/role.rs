@@ -7,7 +7,8 @@ use crate::identity::{Method, Role};
 /// Whether `role` may call `method`.
 pub fn allows(role: Role, method: Method) -> bool {
     use Method::*;
-    let search = matches!(method, Query | StreamQuery | BatchQuery);
+    // Listing inquiries is part of searching: whoever may search may see what is pending.
+    let search = matches!(method, Query | StreamQuery | BatchQuery | ListInquiries);
     let read_orders = matches!(method, GetOrder | ListOrders | WatchEvents);
     let read_cases = matches!(method, GetCase | ListCases);
     let write_cases = matches!(method, RegisterCase | UpdateCase);

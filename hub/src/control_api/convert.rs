@@ -129,6 +129,14 @@ pub fn event(e: &Event, today: i64) -> pb::OrderEvent {
                 place: s.place.clone(),
                 seen_at: s.seen_at.clone(),
             }),
+            EventBody::Inquiry(i) => pb::order_event::Body::Inquiry(pb::InquiryEvent {
+                inquiry_id: i.inquiry_id.clone(),
+                source: i.source.clone(),
+                state: i.state.clone(),
+                debtor_masked: i.debtor_masked.clone(),
+                asset_count: i.asset_count,
+                reason: i.reason.clone(),
+            }),
         }),
     }
 }

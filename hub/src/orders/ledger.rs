@@ -26,7 +26,7 @@ mod rows;
 
 pub use counts::OrderCount;
 pub use figures::CaseFigures;
-pub use rows::{Event, EventBody, SightingPayload};
+pub use rows::{append_inquiry, Event, EventBody, InquiryPayload, SightingPayload};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -154,6 +154,18 @@ impl Ledger {
     /// Notified with the newest event number after each commit that added events.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.latest.subscribe()
+    }
+
+    /// A transaction on the ledger's database, for another store living in it that appends
+    /// events in the transaction of its own change (inquiries: [`append_inquiry`]); call
+    /// [`Ledger::committed`] with the event number after committing.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, LedgerError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Tells the feed's followers that event `seq` was committed.
+    pub fn committed(&self, seq: u64) {
+        self.notify(seq);
     }
 
     fn notify(&self, seq: u64) {

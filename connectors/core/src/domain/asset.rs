@@ -77,6 +77,20 @@ impl AssetRef {
     }
 }
 
+/// As its text `<source>:<id>` (the answers the hub stores for asynchronous inquiries).
+impl Serialize for AssetRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for AssetRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for AssetRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.source, self.local)
@@ -84,13 +98,13 @@ impl fmt::Display for AssetRef {
 }
 
 /// One asset found at one source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Asset {
     pub asset_ref: AssetRef,
     pub detail: AssetDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AssetDetail {
     Deposit(DepositAccount),
     Property(RealEstateProperty),
@@ -102,7 +116,7 @@ pub enum AssetDetail {
 }
 
 /// An asset described without knowing its kind: what any client can show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenericDetail {
     /// The registered kind, e.g. `securities`.
     pub kind: AssetKind,
@@ -118,7 +132,7 @@ pub struct GenericDetail {
 }
 
 /// One labelled, typed fact about an asset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribute {
     /// Stable machine name, e.g. `security_code`.
     pub key: String,
@@ -130,7 +144,7 @@ pub struct Attribute {
 }
 
 /// The value of an attribute, typed so a client can format it (money in yuan, dates as dates).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AttributeValue {
     Text(String),
     Integer(i64),
@@ -158,7 +172,7 @@ impl Attribute {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DepositType {
     /// 活期
     Demand,
@@ -166,7 +180,7 @@ pub enum DepositType {
     Time,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AccountStatus {
     Normal,
     Frozen,
@@ -174,7 +188,7 @@ pub enum AccountStatus {
     Closed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DepositAccount {
     pub account_number: String,
     pub deposit_type: DepositType,
@@ -186,7 +200,7 @@ pub struct DepositAccount {
     pub branch: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RealEstateProperty {
     pub certificate_number: String,
     pub address: String,
@@ -197,7 +211,7 @@ pub struct RealEstateProperty {
     pub encumbrances: Vec<Encumbrance>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Vehicle {
     pub plate: String,
     pub vin: String,
@@ -207,13 +221,13 @@ pub struct Vehicle {
     pub encumbrances: Vec<Encumbrance>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PaymentBalanceType {
     Wallet,
     Fund,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentBalance {
     pub account_id: String,
     pub balance_type: PaymentBalanceType,
@@ -221,7 +235,7 @@ pub struct PaymentBalance {
     pub frozen: Fen,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EncumbranceKind {
     Mortgage,
     Seal,
@@ -229,7 +243,7 @@ pub enum EncumbranceKind {
 }
 
 /// A right someone else already holds over an asset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Encumbrance {
     pub kind: EncumbranceKind,
     pub holder: String,

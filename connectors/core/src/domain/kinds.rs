@@ -6,7 +6,7 @@
 //! registered: requests only [`AssetKind::lookup`] names that exist.
 
 use crate::connector::Capability;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -149,6 +149,15 @@ impl FromStr for AssetKind {
 impl Serialize for AssetKind {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0)
+    }
+}
+
+/// A kind by its name, which must be built in or registered (configuration registers kinds
+/// before anything stored is read back).
+impl<'de> Deserialize<'de> for AssetKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 

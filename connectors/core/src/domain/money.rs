@@ -5,7 +5,19 @@ use std::fmt;
 
 /// An amount in fen (1 yuan = 100 fen). Signed so differences can be expressed; balances
 /// reported by agencies are never negative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Fen(pub i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -18,11 +18,24 @@ pub struct SightingPayload {
     pub seen_at: String,
 }
 
+/// An inquiry to an agency that answers later changed state: the event payload (masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InquiryPayload {
+    pub inquiry_id: String,
+    pub source: String,
+    /// "pending", "answered", "expired", "failed".
+    pub state: String,
+    pub debtor_masked: String,
+    pub asset_count: u32,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventBody {
     /// The order as it stood after the change (personal data masked).
     Order(Box<Order>),
     Sighting(SightingPayload),
+    Inquiry(InquiryPayload),
 }
 
 /// One entry of the event feed.
@@ -204,6 +217,17 @@ pub async fn append_sighting(
     append(tx, &watch.case_number, &watch.order_id, "sighting", payload).await
 }
 
+/// Appends an inquiry's change of state to the feed of its case (in the transaction that
+/// records the change); returns the event number.
+pub async fn append_inquiry(
+    tx: &mut Transaction<'_, Any>,
+    case: &str,
+    inquiry: &InquiryPayload,
+) -> Result<u64, LedgerError> {
+    let payload = serde_json::to_string(inquiry).map_err(|e| bad(&e.to_string()))?;
+    append(tx, case, &inquiry.inquiry_id, "inquiry", payload).await
+}
+
 pub fn event_from(row: &AnyRow) -> Result<Event, LedgerError> {
     let kind: String = row.try_get("kind")?;
     let payload: String = row.try_get("payload")?;
@@ -213,6 +237,9 @@ pub fn event_from(row: &AnyRow) -> Result<Event, LedgerError> {
         )),
         "sighting" => {
             EventBody::Sighting(serde_json::from_str(&payload).map_err(|e| bad(&e.to_string()))?)
+        }
+        "inquiry" => {
+            EventBody::Inquiry(serde_json::from_str(&payload).map_err(|e| bad(&e.to_string()))?)
         }
         other => return Err(bad(&format!("unknown event kind {other}"))),
     };
