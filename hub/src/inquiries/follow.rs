@@ -53,7 +53,8 @@ enum Step {
     Wait(Duration),
 }
 
-pub(super) async fn run(book: Weak<Inquiries>, inquiry_id: String) {
+pub(super) async fn run(book: Weak<Inquiries>, inquiry_id: String, first_wait: Duration) {
+    tokio::time::sleep(first_wait).await;
     let mut looks = 0u32;
     loop {
         let Some(strong) = book.upgrade() else { return };
@@ -65,7 +66,10 @@ pub(super) async fn run(book: Weak<Inquiries>, inquiry_id: String) {
             }
         };
         let wait = match step {
-            Step::Done => return,
+            Step::Done => {
+                strong.unfollow(&inquiry_id);
+                return;
+            }
             Step::Wait(wait) => wait,
         };
         drop(strong);

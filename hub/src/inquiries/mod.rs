@@ -66,6 +66,8 @@ pub struct Inquiries {
     /// Bumped after every settlement (answered, expired, failed).
     settled: watch::Sender<u64>,
     followers: Mutex<JoinSet<()>>,
+    /// Inquiries with a follower now (one each).
+    following: Mutex<std::collections::HashSet<String>>,
     me: Weak<Inquiries>,
 }
 
@@ -113,6 +115,7 @@ impl Inquiries {
             open: Mutex::new(HashMap::new()),
             settled: watch::channel(0).0,
             followers: Mutex::new(JoinSet::new()),
+            following: Mutex::new(std::collections::HashSet::new()),
             me: me.clone(),
         })
     }
@@ -137,7 +140,7 @@ impl Inquiries {
         let count = open.len();
         for inquiry in open {
             self.index(&inquiry);
-            self.spawn_follower(inquiry.inquiry_id.clone());
+            self.spawn_follower(inquiry.inquiry_id.clone(), Duration::ZERO);
         }
         tracing::info!(open = count, "inquiries resumed");
         Ok(count)
@@ -147,6 +150,10 @@ impl Inquiries {
     /// recorded for the next run.
     pub fn stop(&self) {
         self.lock_followers().abort_all();
+        self.following
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// One inquiry by id.
@@ -162,17 +169,20 @@ impl Inquiries {
     }
 
     /// The inquiry once it is settled (answered, expired or failed), as recorded then.
-    /// Resolves at once for one already settled; fails for an unknown id.
+    /// Resolves at once for one already settled; fails for an unknown id. Waits through
+    /// ledger errors (bound it with a timeout).
     pub async fn wait_settled(&self, inquiry_id: &str) -> Result<Inquiry, InquiryError> {
         let mut settled = self.settled.subscribe();
         loop {
             settled.borrow_and_update();
-            let inquiry = self
-                .get(inquiry_id)
-                .await?
-                .ok_or_else(|| InquiryError::Unknown(inquiry_id.to_string()))?;
-            if !inquiry.state.is_open() {
-                return Ok(inquiry);
+            match self.get(inquiry_id).await {
+                Ok(None) => return Err(InquiryError::Unknown(inquiry_id.to_string())),
+                Ok(Some(inquiry)) if !inquiry.state.is_open() => return Ok(inquiry),
+                Ok(Some(_)) => {}
+                // A ledger hiccup ends no wait: read again at the next settlement or soon.
+                Err(e) => {
+                    tracing::warn!(error = %e, inquiry = %inquiry_id, "cannot read an awaited inquiry now")
+                }
             }
             // Re-read now and then too: another hub sharing the ledger may settle it.
             tokio::select! {
@@ -202,12 +212,29 @@ impl Inquiries {
         }
     }
 
-    fn spawn_follower(&self, inquiry_id: String) {
+    /// Follows the inquiry after `first_wait`, unless a follower already does.
+    fn spawn_follower(&self, inquiry_id: String, first_wait: Duration) {
+        if !self
+            .following
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(inquiry_id.clone())
+        {
+            return;
+        }
         let me = self.me.clone();
         let mut followers = self.lock_followers();
         // Reap the finished ones so the set holds only live followers.
         while followers.try_join_next().is_some() {}
-        followers.spawn(follow::run(me, inquiry_id));
+        followers.spawn(follow::run(me, inquiry_id, first_wait));
+    }
+
+    /// The follower of `inquiry_id` ended.
+    fn unfollow(&self, inquiry_id: &str) {
+        self.following
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(inquiry_id);
     }
 
     fn source(&self, id: &str) -> Option<Arc<Source>> {
@@ -346,6 +373,9 @@ impl InquiryBook for Inquiries {
                 )
             })?;
         self.index(&inquiry);
+        // Should the send never come back (a crash of the call, a cancelled search), the
+        // follower resends it under its key; otherwise it finds it pending and follows it.
+        self.spawn_follower(inquiry.inquiry_id.clone(), self.policy.first_poll);
         Ok(inquiry.inquiry_key)
     }
 
@@ -380,12 +410,12 @@ impl InquiryBook for Inquiries {
             Ok(false) => return None,
             Err(e) => {
                 tracing::error!(error = %e, inquiry = %current.inquiry_id, "cannot record what the agency answered; the follow-up will ask again by key");
-                self.spawn_follower(current.inquiry_id.clone());
+                self.spawn_follower(current.inquiry_id.clone(), self.policy.first_poll);
                 return None;
             }
         }
         if next.state.is_open() {
-            self.spawn_follower(next.inquiry_id.clone());
+            self.spawn_follower(next.inquiry_id.clone(), Duration::ZERO);
             Some(open_of(&next))
         } else {
             None
