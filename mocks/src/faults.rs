@@ -58,6 +58,10 @@ pub struct FaultRule {
     /// Bank only, on the freeze path: probability that an accepted freeze (answered `00`
     /// with a ticket) is never decided.
     pub never_decide_rate: f64,
+    /// Bank only, on the inquiry path of a bank answering later (`answer_delay_ms`):
+    /// probability that an accepted inquiry's ticket is lost (the status endpoint answers
+    /// `BIZ1004`, ticket unknown).
+    pub lose_ticket_rate: f64,
 }
 
 impl Default for FaultRule {
@@ -80,6 +84,7 @@ impl Default for FaultRule {
             slow_body_chunk_bytes: 64,
             slow_body_delay_ms: 100,
             never_decide_rate: 0.0,
+            lose_ticket_rate: 0.0,
         }
     }
 }
@@ -124,6 +129,7 @@ pub struct FaultCounts {
     pub truncated: u64,
     pub slow_body: u64,
     pub never_decided: u64,
+    pub lost_tickets: u64,
     pub total: u64,
 }
 
@@ -139,9 +145,10 @@ pub(crate) enum Kind {
     Truncated,
     SlowBody,
     NeverDecided,
+    LostTicket,
 }
 
-const KINDS: usize = 10;
+const KINDS: usize = 11;
 
 /// The fault state of one agency: rules, seeded RNG and counters.
 #[derive(Debug)]
@@ -269,6 +276,7 @@ impl Faults {
             truncated: n(Kind::Truncated),
             slow_body: n(Kind::SlowBody),
             never_decided: n(Kind::NeverDecided),
+            lost_tickets: n(Kind::LostTicket),
             total: 0,
         };
         counts.total = counts.long_tail
@@ -279,7 +287,8 @@ impl Faults {
             + counts.malformed
             + counts.truncated
             + counts.slow_body
-            + counts.never_decided;
+            + counts.never_decided
+            + counts.lost_tickets;
         counts
     }
 
@@ -305,6 +314,21 @@ impl Faults {
         drop(state);
         if hit {
             self.count(Kind::NeverDecided);
+        }
+        hit
+    }
+
+    /// Whether the ticket of an inquiry accepted on `path` should be lost (drawn and counted).
+    pub fn lose_ticket(&self, path: &str) -> bool {
+        let mut state = self.state();
+        let Inner { rng, rules, .. } = &mut *state;
+        let mut hit = false;
+        for rule in rules.iter().filter(|r| r.matches(path)) {
+            hit |= draw(rng, rule.lose_ticket_rate);
+        }
+        drop(state);
+        if hit {
+            self.count(Kind::LostTicket);
         }
         hit
     }

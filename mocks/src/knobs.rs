@@ -133,6 +133,8 @@ pub struct Knobs {
     faults: Faults,
     /// The agency's hold register, attached by its router (read-only view).
     register: OnceLock<RegisterView>,
+    /// Distinct inquiries taken per (debtor id, case number), by an agency answering later.
+    distinct: std::sync::Mutex<std::collections::HashMap<(String, String), u64>>,
 }
 
 /// A snapshot / update of the knobs, as JSON on the admin API.
@@ -181,6 +183,24 @@ impl Knobs {
     /// Called by an agency's inquiry handler each time it answers an asset inquiry.
     pub fn count_inquiry(&self) {
         self.inquiries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Called by an agency answering later each time it takes a new inquiry (not a repeated
+    /// request id) about `debtor_id` in `case`.
+    pub fn count_distinct_inquiry(&self, debtor_id: &str, case: &str) {
+        let mut distinct = self.distinct.lock().unwrap_or_else(|e| e.into_inner());
+        *distinct
+            .entry((debtor_id.to_string(), case.to_string()))
+            .or_default() += 1;
+    }
+
+    /// Distinct inquiries taken about `debtor_id` in `case` (tests' "asked once" oracle).
+    pub fn distinct_inquiries(&self, debtor_id: &str, case: &str) -> u64 {
+        let distinct = self.distinct.lock().unwrap_or_else(|e| e.into_inner());
+        distinct
+            .get(&(debtor_id.to_string(), case.to_string()))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Asset inquiries answered so far (token, health and admin calls not counted).

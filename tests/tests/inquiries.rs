@@ -196,12 +196,23 @@ async fn hub(
     clock: Arc<Clock>,
     expiry: Duration,
 ) -> Hub {
+    let connector: Arc<dyn Connector> = bank.clone();
+    hub_over(dir, connector, clock, expiry).await
+}
+
+/// The hub with `connector` as its one (asynchronous) source.
+async fn hub_over(
+    dir: &tempfile::TempDir,
+    connector: Arc<dyn Connector>,
+    clock: Arc<Clock>,
+    expiry: Duration,
+) -> Hub {
     let ledger = Ledger::open(&format!("sqlite://{}/ledger.db", dir.path().display()))
         .await
         .unwrap();
-    let connector: Arc<dyn Connector> = bank.clone();
+    let id = connector.id().to_string();
     let mut registry = Registry::from_connectors(vec![(connector, Duration::from_secs(3600), 4)]);
-    assert!(registry.set_asynchronous(SOURCE, expiry));
+    assert!(registry.set_asynchronous(&id, expiry));
     let registry = Arc::new(registry);
     let cache = AnswerCache::new(100);
     let inquiries = Inquiries::new(
@@ -611,4 +622,53 @@ async fn a_stream_query_open_when_the_answer_arrives_receives_it() {
         .await
         .unwrap()
         .is_none());
+}
+
+#[tokio::test]
+async fn the_mock_bank_answering_later_is_followed_through_its_connector() {
+    use assethub_mocks::bank::Settings;
+    use assethub_mocks::{AgencyConfig, FamilySettings, Population};
+
+    let config = AgencyConfig {
+        name: "bank-later".into(),
+        host: "127.0.0.1".into(),
+        port: 0,
+        latency_ms: 0,
+        jitter_ms: 0,
+        settings: FamilySettings::Bank(Settings {
+            answer_delay_ms: Some(600_000),
+            ..Settings::demo(0)
+        }),
+    };
+    let agency = assethub_mocks::start(&config, Arc::new(Population::generate(7, 50)))
+        .await
+        .unwrap();
+    let mut settings = toml::Table::new();
+    settings.insert("base_url".into(), agency.base_url().into());
+    settings.insert("api_key".into(), "gx-demo-key".into());
+    settings.insert("api_secret".into(), "gx-demo-secret".into());
+    let connector = assethub_connectors::factories()
+        .build(SourceId::new(SOURCE).unwrap(), "bank", settings)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = hub_over(
+        &dir,
+        connector,
+        Arc::new(Clock::new()),
+        Duration::from_secs(86_400),
+    )
+    .await;
+
+    let first = ask(&hub, false).await;
+    let open = first.inquiry.clone().expect("pending");
+    assert!(open.ticket.starts_with("365CX"), "{}", open.ticket);
+    assert!(open.expected_at_ms >= hub.clock.now_ms() + 590_000);
+    skip(Duration::from_secs(601)).await;
+    let done = settled(&hub, &open.inquiry_id).await;
+    assert_eq!(done.state, InquiryState::Answered, "{}", done.reason);
+    assert!(done.asset_count() > 0);
+    let cached = ask(&hub, false).await;
+    assert!(cached.cached);
+    assert_eq!(agency.knobs.distinct_inquiries(ID, CASE), 1);
 }

@@ -84,11 +84,11 @@ impl BankConnector {
         ctx: &CallContext,
         debtor: &Debtor,
     ) -> Result<(QueryAnswer, Option<String>), ConnectorError> {
-        let envelope: Envelope = self
+        let envelope: Envelope<serde_json::Value> = self
             .post(INQUIRY_PATH, &InquiryRequest::new(ctx, debtor))
             .await?;
         let serial_no = envelope.serial_no.clone();
-        interpret(&self.id, ctx, envelope).map(|answer| (answer, serial_no))
+        super::later::interpret_any(&self.id, ctx, envelope).map(|answer| (answer, serial_no))
     }
 }
 
@@ -130,6 +130,21 @@ impl Connector for BankConnector {
         key: &str,
     ) -> Result<Option<ControlAnswer>, ConnectorError> {
         self.ask_status(ctx, key).await
+    }
+
+    async fn query_status(
+        &self,
+        ctx: &CallContext,
+        ticket: &str,
+    ) -> Result<QueryAnswer, ConnectorError> {
+        let request = super::later::ResultRequest {
+            req_id: &ctx.request_id,
+            case_no: ctx.case.as_str(),
+            ticket_no: ticket,
+        };
+        let envelope: Envelope<serde_json::Value> =
+            self.post(wire::INQUIRY_RESULT_PATH, &request).await?;
+        super::later::interpret_any(&self.id, ctx, envelope)
     }
 
     async fn query(

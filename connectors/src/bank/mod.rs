@@ -20,6 +20,7 @@
 mod config;
 mod connector;
 mod control;
+mod later;
 mod sign;
 #[cfg(test)]
 mod tests;
@@ -45,7 +46,7 @@ pub mod fuzzing {
         ctx: &CallContext,
         body: &[u8],
     ) -> Result<QueryAnswer, ConnectorError> {
-        super::connector::interpret(source, ctx, http::decode_json(body)?)
+        super::later::interpret_any(source, ctx, http::decode_json(body)?)
     }
 
     /// A control or status answer body about `key`, as `control` / `control_status` read it

@@ -15,6 +15,8 @@ pub const UNFREEZE_PATH: &str = "/gateway/v2/judicial/unfreeze";
 pub const DEDUCT_PATH: &str = "/gateway/v2/judicial/deduct";
 pub const RENEW_PATH: &str = "/gateway/v2/judicial/renew";
 pub const CONTROL_QUERY_PATH: &str = "/gateway/v2/judicial/control/query";
+/// The result of an inquiry answered later, by ticket.
+pub const INQUIRY_RESULT_PATH: &str = "/gateway/v2/judicial/inquiry/result";
 
 /// The bank's return codes (`retCode`).
 pub mod ret {
@@ -24,6 +26,10 @@ pub mod ret {
     pub const NOT_FOUND: &str = "BIZ1001";
     /// The identifier belongs to a customer of another name.
     pub const NAME_MISMATCH: &str = "BIZ1002";
+    /// The inquiry was taken and is answered later (受理成功，处理中), with a ticket.
+    pub const PROCESSING: &str = "0001";
+    /// The bank does not know the ticket (查询流水号不存在).
+    pub const UNKNOWN_TICKET: &str = "BIZ1004";
     /// Prefix of authentication refusals (unknown key, bad signature, stale timestamp, replay).
     pub const AUTH_PREFIX: &str = "AUTH";
     /// Prefix of input validation refusals.

@@ -65,6 +65,8 @@ pub(super) struct Gateway {
     pub(super) decision_delay: Duration,
     /// The keys whose seals on control instructions the bank accepts.
     pub(super) trusted: TrustedKeys,
+    /// Inquiries taken to be answered later, when the bank answers so.
+    pub(super) later: Option<super::later::Later>,
 }
 
 impl Gateway {
@@ -87,6 +89,9 @@ impl Gateway {
             book,
             decision_delay: Duration::from_millis(settings.freeze_decision_ms),
             trusted,
+            later: settings
+                .answer_delay_ms
+                .map(|ms| super::later::Later::new(Duration::from_millis(ms))),
         }
     }
 
@@ -159,7 +164,7 @@ impl Gateway {
     }
 
     /// The bank's business answer to a valid inquiry.
-    fn answer(&self, inquiry: &Inquiry) -> Envelope<CustomerData> {
+    pub(super) fn answer(&self, inquiry: &Inquiry) -> Envelope<CustomerData> {
         let serial_no = Some(self.serial_no());
         let req_id = Some(inquiry.req_id.clone());
         let record = match self.customer(&inquiry.id_no, &inquiry.cust_name) {
@@ -211,6 +216,9 @@ pub(super) async fn inquiry(
             Ok(admitted) => admitted,
             Err(refused) => return *refused,
         };
+    if let Some(later) = &gateway.later {
+        return later.take(&gateway, &inquiry);
+    }
     gateway.knobs.count_inquiry();
     let envelope = gateway.answer(&inquiry);
     tracing::debug!(
@@ -246,11 +254,13 @@ struct InquiryRequest {
 }
 
 /// A validated inquiry.
-struct Inquiry {
-    req_id: String,
+pub(super) struct Inquiry {
+    pub(super) req_id: String,
+    /// Normalised case number.
+    pub(super) case_no: String,
     /// Normalised identifier (uppercase check character).
-    id_no: String,
-    cust_name: String,
+    pub(super) id_no: String,
+    pub(super) cust_name: String,
 }
 
 /// Why a request was refused: a PARM code, its message, and the request id if readable.
@@ -284,7 +294,10 @@ impl Inquiry {
             return Err(bad("reqId", "1-128位字母、数字或-_.:"));
         }
         let case_no = present(&request.case_no).ok_or_else(|| missing("caseNo"))?;
-        CaseNumber::parse(case_no).map_err(|_| bad("caseNo", "不是有效的执行案号"))?;
+        let case_no = CaseNumber::parse(case_no)
+            .map_err(|_| bad("caseNo", "不是有效的执行案号"))?
+            .as_str()
+            .to_string();
         let cust_type = present(&request.cust_type).ok_or_else(|| missing("custType"))?;
         let id_type = present(&request.id_type).ok_or_else(|| missing("idType"))?;
         let id_no = present(&request.id_no).ok_or_else(|| missing("idNo"))?;
@@ -295,6 +308,7 @@ impl Inquiry {
         }
         Ok(Self {
             req_id: req_id.to_string(),
+            case_no,
             id_no,
             cust_name: cust_name.to_string(),
         })

@@ -17,6 +17,14 @@
 //!   `frozenAmt` adds the money its freezes hold, `bal` drops what was deducted, and `status`
 //!   becomes `1` (frozen) while one of its freezes is in force.
 //!
+//! Inquiries answered later ([`later`]), when `answer_delay_ms` is set: the inquiry is taken
+//! with `0001` (受理成功，处理中) and `data: {ticketNo, expectedSecs}`; a repeated `reqId` gets
+//! the same ticket (and counts once). `POST /gateway/v2/judicial/inquiry/result` with
+//! `{reqId, caseNo, ticketNo}` answers `0001` again until the delay has passed, then exactly
+//! as the inquiry would have (`0000` with data, `BIZ1001`, `BIZ1002`, echoing this `reqId`);
+//! an unknown (or lost, fault `lose_ticket_rate`) ticket is `BIZ1004`. Delays run on tokio's
+//! clock, so a test with paused time running the mock in its runtime skips them.
+//!
 //! Control endpoints ([`control`]), all `POST`, signed and answered exactly like the inquiry:
 //!
 //! | path | action | extra fields |
@@ -82,6 +90,7 @@ mod auth;
 mod control;
 mod control_wire;
 mod data;
+mod later;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -104,6 +113,8 @@ pub const UNFREEZE_PATH: &str = "/gateway/v2/judicial/unfreeze";
 pub const DEDUCT_PATH: &str = "/gateway/v2/judicial/deduct";
 pub const RENEW_PATH: &str = "/gateway/v2/judicial/renew";
 pub const CONTROL_QUERY_PATH: &str = "/gateway/v2/judicial/control/query";
+/// Path of the result of an inquiry answered later, by ticket.
+pub const INQUIRY_RESULT_PATH: &str = "/gateway/v2/judicial/inquiry/result";
 
 /// Default delay before the bank decides a freeze.
 pub const DEFAULT_FREEZE_DECISION_MS: u64 = 1_500;
@@ -132,6 +143,10 @@ pub struct Settings {
     /// Keys whose seals on control instructions the bank accepts; none = the demo hub key.
     #[serde(default)]
     pub instruction_keys: Vec<InstructionKey>,
+    /// Answer inquiries later: each is taken with a ticket (`0001` processing) and answered
+    /// this many milliseconds later at the result endpoint. Absent: answered at once.
+    #[serde(default)]
+    pub answer_delay_ms: Option<u64>,
 }
 
 pub use crate::instruction_keys::InstructionKey;
@@ -146,6 +161,7 @@ impl fmt::Debug for Settings {
             .field("max_in_flight", &self.max_in_flight)
             .field("freeze_decision_ms", &self.freeze_decision_ms)
             .field("instruction_keys", &self.instruction_keys)
+            .field("answer_delay_ms", &self.answer_delay_ms)
             .finish()
     }
 }
@@ -181,6 +197,7 @@ impl Settings {
             max_in_flight: None,
             freeze_decision_ms: DEFAULT_FREEZE_DECISION_MS,
             instruction_keys: Vec::new(),
+            answer_delay_ms: None,
         }
     }
 
@@ -213,5 +230,6 @@ pub fn router(
         .route(DEDUCT_PATH, post(control::deduct))
         .route(RENEW_PATH, post(control::renew))
         .route(CONTROL_QUERY_PATH, post(control::status))
+        .route(INQUIRY_RESULT_PATH, post(later::result))
         .with_state(Arc::new(gateway))
 }

@@ -2,6 +2,7 @@
 //! HTTP with reqwest, exactly as a client would; the control endpoints in [`control`].
 
 mod control;
+mod later;
 
 use super::auth::{canonical_string, unix_now};
 use super::data::{luhn_valid, AccountStatus, Bank};
@@ -17,7 +18,7 @@ use sha2::Sha256;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-const CASE: &str = "(2024)鄂0116执1234号";
+pub(super) const CASE: &str = "(2024)鄂0116执1234号";
 
 pub(super) async fn start_bank(settings: Settings) -> (RunningAgency, Arc<Population>) {
     let population = Arc::new(Population::generate(7, 200));
