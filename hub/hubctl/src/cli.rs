@@ -73,6 +73,8 @@ pub enum Command {
     Sources,
     /// Search one debtor's assets at every source (or the chosen kinds).
     Query(QueryArgs),
+    /// List the inquiries agencies answer later (pending, answered, expired, failed).
+    Inquiries(crate::inquiries::InquiriesArgs),
     /// Search every debtor of a CSV file (header: case_number,id_number,name).
     Batch(BatchArgs),
     /// One-click freeze of a debtor's funds at every bank and payment platform, up to --amount.
@@ -114,6 +116,7 @@ impl Command {
             self,
             Command::Sources
                 | Command::Query(_)
+                | Command::Inquiries(_)
                 | Command::Batch(_)
                 | Command::Audit(_)
                 | Command::Case(_)

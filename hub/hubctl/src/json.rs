@@ -33,6 +33,18 @@ pub struct SourceJson<'a> {
     pub latency_ms: u32,
     pub attempts: u32,
     pub assets: Vec<AssetJson<'a>>,
+    /// PENDING: the agency's ticket, when it expects to answer (Unix ms) and the hub's
+    /// inquiry id; absent otherwise.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub ticket: &'a str,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub expected_at_ms: i64,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub inquiry_id: &'a str,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// One asset: `asset_ref`, `type`, then the type's fields.
@@ -212,6 +224,9 @@ pub fn source(s: &SourceResult) -> SourceJson<'_> {
         latency_ms: s.latency_ms,
         attempts: s.attempts,
         assets: s.assets.iter().map(asset).collect(),
+        ticket: &s.ticket,
+        expected_at_ms: s.expected_at_ms,
+        inquiry_id: &s.inquiry_id,
     }
 }
 
@@ -519,6 +534,7 @@ mod tests {
             assets: vec![],
             latency_ms: 3,
             attempts: 0,
+            ..Default::default()
         }
     }
 

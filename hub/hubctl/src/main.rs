@@ -52,6 +52,7 @@ mod control;
 mod deadlines;
 mod debtors;
 mod error;
+mod inquiries;
 mod json;
 mod names;
 mod order_client;
@@ -127,6 +128,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 deadline_ms: args.deadline_ms.unwrap_or(0),
             };
             query::run(&mut hub, Some(timeout), input, cli.json, &mut out).await
+        }
+        Command::Inquiries(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            let mut hub = client::connect(&cli.addr, Some(timeout)).await?;
+            inquiries::run(&mut hub, Some(timeout), args, cli.json, &mut out).await
         }
         Command::Batch(args) => {
             let timeout = cli.timeout_ms.map(Duration::from_millis);

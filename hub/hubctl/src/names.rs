@@ -29,7 +29,8 @@ pub fn kind_name(name: &str, value: i32) -> String {
     }
 }
 
-/// `"ok"`, `"not_found"`, `"name_mismatch"`, `"error"`, `"timed_out"`.
+/// `"ok"`, `"not_found"`, `"name_mismatch"`, `"error"`, `"timed_out"`, `"pending"`,
+/// `"expired"`.
 pub fn source_status(value: i32) -> &'static str {
     match SourceStatus::try_from(value) {
         Ok(SourceStatus::Ok) => "ok",
@@ -37,6 +38,8 @@ pub fn source_status(value: i32) -> &'static str {
         Ok(SourceStatus::NameMismatch) => "name_mismatch",
         Ok(SourceStatus::Error) => "error",
         Ok(SourceStatus::TimedOut) => "timed_out",
+        Ok(SourceStatus::Pending) => "pending",
+        Ok(SourceStatus::Expired) => "expired",
         Ok(SourceStatus::Unspecified) => "unspecified",
         Err(_) => "unknown",
     }

@@ -85,6 +85,19 @@ pub struct EventJson<'a> {
     pub order: Option<OrderJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sighting: Option<SightingJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inquiry: Option<InquiryEventJson<'a>>,
+}
+
+/// An inquiry's change of state (debtor masked by the hub).
+#[derive(Debug, Serialize)]
+pub struct InquiryEventJson<'a> {
+    pub inquiry_id: &'a str,
+    pub source: &'a str,
+    pub state: &'a str,
+    pub debtor_masked: &'a str,
+    pub asset_count: u32,
+    pub reason: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -174,7 +187,18 @@ pub fn event(e: &OrderEvent) -> EventJson<'_> {
     let (order_body, sighting_body) = match &e.body {
         Some(Body::Order(o)) => (Some(order(o)), None),
         Some(Body::Sighting(s)) => (None, Some(sighting(s))),
-        None => (None, None),
+        Some(Body::Inquiry(_)) | None => (None, None),
+    };
+    let inquiry = match &e.body {
+        Some(Body::Inquiry(i)) => Some(InquiryEventJson {
+            inquiry_id: &i.inquiry_id,
+            source: &i.source,
+            state: &i.state,
+            debtor_masked: &i.debtor_masked,
+            asset_count: i.asset_count,
+            reason: &i.reason,
+        }),
+        _ => None,
     };
     EventJson {
         cursor: e.cursor,
@@ -182,6 +206,7 @@ pub fn event(e: &OrderEvent) -> EventJson<'_> {
         case_number: &e.case_number,
         order: order_body,
         sighting: sighting_body,
+        inquiry,
     }
 }
 

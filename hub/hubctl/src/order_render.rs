@@ -360,6 +360,19 @@ pub fn event_line(e: &OrderEvent) -> String {
                 parts.push(format!("watch {}", s.order_id));
             }
         }
+        Some(Body::Inquiry(i)) => {
+            parts.push("INQUIRY".to_string());
+            parts.push(or_dash(&i.inquiry_id));
+            parts.push(or_dash(&i.source));
+            parts.push(or_dash(&i.state));
+            parts.push(or_dash(&i.debtor_masked));
+            if i.state == "answered" {
+                parts.push(format!("{} assets", i.asset_count));
+            }
+            if !i.reason.is_empty() {
+                parts.push(format!("({})", i.reason));
+            }
+        }
         None => parts.push("(event of a kind this hubctl does not know)".to_string()),
     }
     sanitize(&parts.join(" "))
@@ -535,6 +548,23 @@ mod tests {
         assert_eq!(
             event_line(&s),
             "#43 2024-05-01T00:00:00Z c SIGHTING 鄂A12345 洪山区 路口 2024-05-02T08:15:00Z watch ord-7"
+        );
+        let i = OrderEvent {
+            cursor: 44,
+            at_ms: 1_714_521_600_000,
+            case_number: "c".into(),
+            body: Some(Body::Inquiry(assethub_proto::v1::InquiryEvent {
+                inquiry_id: "inq-1".into(),
+                source: "bank-xiecheng".into(),
+                state: "answered".into(),
+                debtor_masked: "110105********002X 张*".into(),
+                asset_count: 2,
+                reason: String::new(),
+            })),
+        };
+        assert_eq!(
+            event_line(&i),
+            "#44 2024-05-01T00:00:00Z c INQUIRY inq-1 bank-xiecheng answered 110105********002X 张* 2 assets"
         );
     }
 }

@@ -326,6 +326,8 @@ pub fn totals(t: &Tally) -> String {
         (t.name_mismatch, "name mismatch"),
         (t.error, "error"),
         (t.timed_out, "timed out"),
+        (t.pending, "pending (answer later)"),
+        (t.expired, "expired"),
         (t.other, "unknown status"),
     ]
     .iter()

@@ -13,6 +13,9 @@ pub struct Tally {
     pub name_mismatch: usize,
     pub error: usize,
     pub timed_out: usize,
+    /// Agencies that answer later (the answer arrives in the event feed and the cache).
+    pub pending: usize,
+    pub expired: usize,
     /// Sources whose status this build does not know.
     pub other: usize,
     pub assets: usize,
@@ -40,6 +43,8 @@ impl Tally {
             Ok(SourceStatus::NameMismatch) => self.name_mismatch += 1,
             Ok(SourceStatus::Error) => self.error += 1,
             Ok(SourceStatus::TimedOut) => self.timed_out += 1,
+            Ok(SourceStatus::Pending) => self.pending += 1,
+            Ok(SourceStatus::Expired) => self.expired += 1,
             Ok(SourceStatus::Unspecified) | Err(_) => self.other += 1,
         }
         self.assets += source.assets.len();
