@@ -12,8 +12,10 @@
 use super::{bounded, new_id, Inquiries, Inquiry, InquiryState};
 use assethub_connectors::domain::{Debtor, DebtorId};
 use assethub_connectors::{CallContext, ConnectorError, ErrorClass, QueryAnswer};
-use std::sync::Weak;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// When and how often open inquiries are asked for their answer.
@@ -47,14 +49,31 @@ impl FollowPolicy {
     }
 }
 
+/// What wakes a follower before its wait is over.
+#[derive(Debug, Default)]
+pub struct Wake {
+    /// The inquiry changed, or the agency notified.
+    pub(super) changed: Notify,
+    /// The agency notified that the answer is ready.
+    pub(super) ready: AtomicBool,
+}
+
 /// What to do next with an inquiry.
 enum Step {
     Done,
     Wait(Duration),
 }
 
-pub(super) async fn run(book: Weak<Inquiries>, inquiry_id: String, first_wait: Duration) {
-    tokio::time::sleep(first_wait).await;
+pub(super) async fn run(
+    book: Weak<Inquiries>,
+    inquiry_id: String,
+    first_wait: Duration,
+    wake: Arc<Wake>,
+) {
+    tokio::select! {
+        _ = tokio::time::sleep(first_wait) => {}
+        _ = wake.changed.notified() => {}
+    }
     let mut looks = 0u32;
     loop {
         let Some(strong) = book.upgrade() else { return };
@@ -73,7 +92,16 @@ pub(super) async fn run(book: Weak<Inquiries>, inquiry_id: String, first_wait: D
             Step::Wait(wait) => wait,
         };
         drop(strong);
-        tokio::time::sleep(wait).await;
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            // Woken early: the inquiry changed (its ticket arrived: step again), or the agency
+            // said its answer is ready (look now, even before the expected time).
+            _ = wake.changed.notified() => {
+                if wake.ready.swap(false, Ordering::Relaxed) {
+                    looks = looks.max(1);
+                }
+            }
+        }
     }
 }
 

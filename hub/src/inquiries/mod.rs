@@ -66,8 +66,8 @@ pub struct Inquiries {
     /// Bumped after every settlement (answered, expired, failed).
     settled: watch::Sender<u64>,
     followers: Mutex<JoinSet<()>>,
-    /// Inquiries with a follower now (one each).
-    following: Mutex<std::collections::HashSet<String>>,
+    /// Inquiries with a follower now (one each), and what wakes it early.
+    following: Mutex<HashMap<String, Arc<follow::Wake>>>,
     me: Weak<Inquiries>,
 }
 
@@ -115,7 +115,7 @@ impl Inquiries {
             open: Mutex::new(HashMap::new()),
             settled: watch::channel(0).0,
             followers: Mutex::new(JoinSet::new()),
-            following: Mutex::new(std::collections::HashSet::new()),
+            following: Mutex::new(HashMap::new()),
             me: me.clone(),
         })
     }
@@ -212,21 +212,44 @@ impl Inquiries {
         }
     }
 
-    /// Follows the inquiry after `first_wait`, unless a follower already does.
+    /// Follows the inquiry after `first_wait`; a follower it already has is woken instead,
+    /// to look at the inquiry now (it changed, or the agency said it is ready).
     fn spawn_follower(&self, inquiry_id: String, first_wait: Duration) {
-        if !self
-            .following
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(inquiry_id.clone())
-        {
-            return;
-        }
+        let wake = {
+            let mut following = self.following.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(wake) = following.get(&inquiry_id) {
+                wake.changed.notify_one();
+                return;
+            }
+            let wake = Arc::new(follow::Wake::default());
+            following.insert(inquiry_id.clone(), wake.clone());
+            wake
+        };
         let me = self.me.clone();
         let mut followers = self.lock_followers();
         // Reap the finished ones so the set holds only live followers.
         while followers.try_join_next().is_some() {}
-        followers.spawn(follow::run(me, inquiry_id, first_wait));
+        followers.spawn(follow::run(me, inquiry_id, first_wait, wake));
+    }
+
+    /// Wakes the follower of the open inquiry to `source` with `ticket` (the agency notified
+    /// that its answer is ready); whether there was one.
+    pub fn ready(&self, source: &str, ticket: &str) -> bool {
+        let id = self
+            .lock_open()
+            .iter()
+            .find(|(key, open)| key.source == source && open.ticket == ticket)
+            .map(|(_, open)| open.inquiry_id.clone());
+        let Some(id) = id else { return false };
+        let following = self.following.lock().unwrap_or_else(|e| e.into_inner());
+        match following.get(&id) {
+            Some(wake) => {
+                wake.ready.store(true, std::sync::atomic::Ordering::Relaxed);
+                wake.changed.notify_one();
+                true
+            }
+            None => false,
+        }
     }
 
     /// The follower of `inquiry_id` ended.

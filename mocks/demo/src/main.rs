@@ -13,9 +13,12 @@
 //! - `credentials`: development tokens of the demo issuer for every role.
 //! - `securities`: the Python securities depository (source `csdc`, an out-of-process
 //!   connector) started beside the built-in agencies when Python and its packages are here.
+//! - `later`: a bank answering inquiries after about 20 seconds (source `bank-xiecheng`,
+//!   `asynchronous = true`).
 
 mod cases;
 mod credentials;
+mod later;
 mod securities;
 mod state;
 
@@ -66,11 +69,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let population = Arc::new(Population::generate(DEFAULT_SEED, cli.population));
     let lineup = demo_agencies(DEMO_BASE_PORT);
     // Kept until the hub stops: dropping them stops the agencies.
-    let _agencies = start_all_keeping(&lineup, population, &state.registers)
+    let _agencies = start_all_keeping(&lineup, population.clone(), &state.registers)
         .await
         .map_err(|e| format!("cannot start the mock agencies on ports {DEMO_BASE_PORT}..: {e}"))?;
     // The securities depository runs out of process, in Python, when its runtime is here.
     let _csdc = securities::start(&mut config, &state.registers, cli.no_csdc).await;
+    let _later = later::start(&mut config, population).await;
     credentials::write();
     state.describe(cli.fresh);
     let listen = cli.listen;
