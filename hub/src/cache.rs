@@ -283,6 +283,60 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_ticket_is_handed_to_every_waiter_but_never_stored_and_put_answers_are() {
+        let cache = AnswerCache::new(100);
+        let calls = Arc::new(AtomicU32::new(0));
+        let ticket = || {
+            let calls = calls.clone();
+            move || async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok((
+                    QueryAnswer::Pending {
+                        ticket: "T1".into(),
+                        expected_in: None,
+                    },
+                    1,
+                ))
+            }
+        };
+        let ttl = Duration::from_secs(60);
+        let both = futures::future::join(
+            cache.get_or_fetch(key(), ttl, false, ticket()),
+            cache.get_or_fetch(key(), ttl, false, ticket()),
+        )
+        .await;
+        for lookup in [both.0.unwrap(), both.1.unwrap()] {
+            assert!(matches!(lookup.answer.answer, QueryAnswer::Pending { .. }));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "coalesced");
+        // Not stored: the next lookup asks again.
+        cache
+            .get_or_fetch(key(), ttl, false, ticket())
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // The answer put in later is served, with its age, until its TTL.
+        cache
+            .put(key(), QueryAnswer::NotFound, ttl, Duration::from_secs(50))
+            .await;
+        let hit = lookup(&cache, &calls, false).await;
+        assert!(hit.from_cache);
+        assert!(hit.answer.age() >= Duration::from_secs(50));
+        tokio::time::advance(Duration::from_secs(11)).await;
+        assert!(!lookup(&cache, &calls, false).await.from_cache);
+        // A ticket or an answer already past its TTL is not put.
+        cache
+            .put(key(), QueryAnswer::NotFound, ttl, Duration::from_secs(61))
+            .await;
+        cache.invalidate(&key()).await;
+        cache
+            .put(key(), QueryAnswer::NotFound, ttl, Duration::from_secs(61))
+            .await;
+        assert!(!lookup(&cache, &calls, false).await.from_cache);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn errors_are_shared_but_not_cached() {
         let cache = AnswerCache::new(100);
         let calls = Arc::new(AtomicU32::new(0));

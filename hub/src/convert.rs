@@ -260,3 +260,23 @@ fn encumbrance(e: &Encumbrance) -> pb::Encumbrance {
         amount_fen: e.amount.0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::beijing_hh_mm;
+
+    /// Instants as Unix ms (computed with Python's `datetime`) and their time of day in Beijing.
+    #[test]
+    fn expected_times_are_shown_in_beijing() {
+        for (unix_ms, shown) in [
+            (0, "08:00"),
+            (1_714_521_600_000, "08:00"), // 2024-05-01T00:00:00Z
+            (1_714_579_199_999, "23:59"), // 2024-05-01T15:59:59.999Z
+            (1_714_579_200_000, "00:00"), // 2024-05-01T16:00:00Z
+            (1_764_732_030_000, "11:20"), // 2025-12-03T03:20:30Z
+            (-60_000, "07:59"),
+        ] {
+            assert_eq!(beijing_hh_mm(unix_ms), shown, "{unix_ms}");
+        }
+    }
+}

@@ -336,7 +336,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             method.as_str()
         );
     }
-    assert_eq!(cells, 19 * 5 * 2);
+    assert_eq!(cells, 20 * 5 * 2);
 }
 
 #[tokio::test]

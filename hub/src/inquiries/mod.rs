@@ -19,6 +19,8 @@
 
 pub mod follow;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 use crate::cache::{AnswerCache, CacheKey};
 use crate::clock::Clock;
