@@ -59,6 +59,7 @@ pub enum Method {
     PlaceHold,
     ActOnHold,
     DecideApproval,
+    RecordAnswer,
     GetOrder,
     ListOrders,
     WatchEvents,
@@ -76,7 +77,7 @@ pub enum Method {
 pub const PACKAGE: &str = "assethub.v1";
 
 impl Method {
-    pub const ALL: [Method; 19] = [
+    pub const ALL: [Method; 20] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -85,6 +86,7 @@ impl Method {
         Self::PlaceHold,
         Self::ActOnHold,
         Self::DecideApproval,
+        Self::RecordAnswer,
         Self::GetOrder,
         Self::ListOrders,
         Self::WatchEvents,
@@ -108,6 +110,7 @@ impl Method {
             Self::PlaceHold => "PlaceHold",
             Self::ActOnHold => "ActOnHold",
             Self::DecideApproval => "DecideApproval",
+            Self::RecordAnswer => "RecordAnswer",
             Self::GetOrder => "GetOrder",
             Self::ListOrders => "ListOrders",
             Self::WatchEvents => "WatchEvents",
@@ -130,6 +133,7 @@ impl Method {
             | Self::PlaceHold
             | Self::ActOnHold
             | Self::DecideApproval
+            | Self::RecordAnswer
             | Self::GetOrder
             | Self::ListOrders
             | Self::WatchEvents => "Orders",

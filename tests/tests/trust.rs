@@ -168,6 +168,19 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .await
                 .map(|_| ()),
         ),
+        // The watch is an online agency's order: refused by the rules once authorized.
+        Method::RecordAnswer => code(
+            orders
+                .record_answer(pb::RecordAnswerRequest {
+                    order_id: fixtures.watch.clone(),
+                    idempotency_key: format!("matrix-answer-{}-{own}", role.as_str()),
+                    outcome: pb::AnswerOutcome::Released as i32,
+                    answered_on: "2024-01-02".into(),
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ()),
+        ),
         Method::GetOrder => code(
             orders
                 .get_order(pb::GetOrderRequest {
@@ -258,7 +271,7 @@ async fn fixtures(world: &mut World) -> Fixtures {
 /// `Y` the call passes authorization (whatever comes of it), `n` PERMISSION_DENIED. Court
 /// scoping shows in the second cell of each pair: every call names a case or order of
 /// [`COURT`], except the court-free methods (sources, audit, listing one's own cases).
-const MATRIX: [(Method, &str); 19] = [
+const MATRIX: [(Method, &str); 20] = [
     //                          cs  jd  sv  au  ad
     (Method::Query, /*          */ "Yn Yn Yn nn nn"),
     (Method::StreamQuery, /*    */ "Yn Yn Yn nn nn"),
@@ -268,6 +281,7 @@ const MATRIX: [(Method, &str); 19] = [
     (Method::PlaceHold, /*      */ "nn Yn Yn nn nn"),
     (Method::ActOnHold, /*      */ "nn Yn Yn nn nn"),
     (Method::DecideApproval, /* */ "nn nn Yn nn nn"),
+    (Method::RecordAnswer, /*   */ "nn Yn Yn nn nn"),
     (Method::GetOrder, /*       */ "Yn Yn Yn nn nn"),
     (Method::ListOrders, /*     */ "Yn Yn Yn nn nn"),
     (Method::WatchEvents, /*    */ "Yn Yn Yn nn nn"),
@@ -326,7 +340,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             method.as_str()
         );
     }
-    assert_eq!(cells, 19 * 5 * 2);
+    assert_eq!(cells, 20 * 5 * 2);
 }
 
 #[tokio::test]
@@ -558,6 +572,7 @@ async fn a_seal_waits_for_a_supervisor_who_is_not_its_author() {
                 court: COURT.into(),
                 above_fen: 0,
                 seals: true,
+                written_answers: false,
             }];
         }),
         ..WorldOptions::default()
