@@ -157,3 +157,64 @@ fn written_answer(
         document,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(b: &pb::RecordAnswerRequest) -> Vec<String> {
+        let mut violations = Vec::new();
+        let answer = written_answer(b, &mut violations);
+        assert_eq!(answer.is_some(), violations.is_empty());
+        violations.into_iter().map(|v| v.field).collect()
+    }
+
+    #[test]
+    fn every_malformed_field_is_named() {
+        let good = pb::RecordAnswerRequest {
+            order_id: "ord-1".into(),
+            idempotency_key: "k".into(),
+            outcome: pb::AnswerOutcome::Held as i32,
+            agency_ref: "蔡不动产查封字第7号".into(),
+            held_from: "2026-12-03".into(),
+            held_until: "2027-12-02".into(),
+            answered_on: "2026-12-03".into(),
+            document: "scan.pdf".into(),
+            ..Default::default()
+        };
+        assert!(fields(&good).is_empty());
+        let bad = pb::RecordAnswerRequest {
+            outcome: 99,
+            amount_fen: -1,
+            quantity: MAX_FIGURE + 1,
+            queue_position: MAX_POSITION + 1,
+            reason: "x".repeat(201),
+            agency_ref: "a\u{200b}b".into(),
+            document: "d".repeat(201),
+            held_from: "2026-02-30".into(),
+            held_until: "2026-12-03T00:00".into(),
+            answered_on: String::new(),
+            ..good.clone()
+        };
+        assert_eq!(
+            fields(&bad),
+            [
+                "outcome",
+                "amount_fen",
+                "quantity",
+                "queue_position",
+                "reason",
+                "agency_ref",
+                "document",
+                "held_from",
+                "held_until",
+                "answered_on"
+            ]
+        );
+        let half = pb::RecordAnswerRequest {
+            held_until: String::new(),
+            ..good
+        };
+        assert_eq!(fields(&half), ["held_until"]);
+    }
+}

@@ -210,43 +210,37 @@ fn check_money(order: &Order, answer: &WrittenAnswer) -> Result<(), String> {
     let (amount, quantity) = (answer.amount_fen, answer.quantity);
     let by_units = order.action == Action::Freeze && order.quantity > 0;
     let by_money = order.action == Action::Freeze && !by_units;
-    match answer.outcome {
-        Outcome::Held if by_money => {
-            if quantity != 0 || amount <= 0 || amount > order.amount_fen {
-                return Err(format!(
-                    "amount_fen: a freeze of {} holds a positive amount up to it (and no quantity), not {}",
-                    Fen(order.amount_fen).to_yuan_string(),
-                    Fen(amount).to_yuan_string()
-                ));
-            }
-        }
-        Outcome::Held if by_units => {
-            if amount != 0 || quantity <= 0 || quantity > order.quantity {
-                return Err(format!(
-                    "quantity: a freeze of {} units holds 1 to {} units (and no amount), not {quantity}",
-                    order.quantity, order.quantity
-                ));
-            }
-        }
-        Outcome::Deducted => {
-            if quantity != 0 || amount <= 0 || amount > order.amount_fen {
-                return Err(format!(
-                    "amount_fen: a deduction of {} moves a positive amount up to it, not {}",
-                    Fen(order.amount_fen).to_yuan_string(),
-                    Fen(amount).to_yuan_string()
-                ));
-            }
-        }
-        _ if amount != 0 || quantity != 0 => {
-            return Err(format!(
+    let within = |figure: i64, most: i64| figure > 0 && figure <= most;
+    let refusal = match answer.outcome {
+        Outcome::Held if by_money => (quantity != 0 || !within(amount, order.amount_fen)).then(|| {
+            format!(
+                "amount_fen: a freeze of {} holds a positive amount up to it (and no quantity), not {}",
+                Fen(order.amount_fen).to_yuan_string(),
+                Fen(amount).to_yuan_string()
+            )
+        }),
+        Outcome::Held if by_units => (amount != 0 || !within(quantity, order.quantity)).then(|| {
+            format!(
+                "quantity: a freeze of {} units holds 1 to {} units (and no amount), not {quantity}",
+                order.quantity, order.quantity
+            )
+        }),
+        Outcome::Deducted => (quantity != 0 || !within(amount, order.amount_fen)).then(|| {
+            format!(
+                "amount_fen: a deduction of {} moves a positive amount up to it, not {}",
+                Fen(order.amount_fen).to_yuan_string(),
+                Fen(amount).to_yuan_string()
+            )
+        }),
+        _ => (amount != 0 || quantity != 0).then(|| {
+            format!(
                 "amount_fen, quantity: a {} answer to a {} order names no amount nor quantity",
                 answer.outcome.as_str(),
                 order.action.as_str()
-            ));
-        }
-        _ => {}
-    }
-    Ok(())
+            )
+        }),
+    };
+    refusal.map_or(Ok(()), Err)
 }
 
 /// The agency answer a written answer stands for; `words` become the order's detail.
