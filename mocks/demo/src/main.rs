@@ -13,6 +13,8 @@
 //! - `credentials`: development tokens of the demo issuer for every role.
 //! - `securities`: the Python securities depository (source `csdc`, an out-of-process
 //!   connector) started beside the built-in agencies when Python and its packages are here.
+//! - the off-line county registry (`registry-caidian`, `lib.rs`'s `offline`): notices and
+//!   written answers, no network.
 
 mod cases;
 mod credentials;
@@ -71,6 +73,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot start the mock agencies on ports {DEMO_BASE_PORT}..: {e}"))?;
     // The securities depository runs out of process, in Python, when its runtime is here.
     let _csdc = securities::start(&mut config, &state.registers, cli.no_csdc).await;
+    // The county registry that is not online: notices and written answers.
+    assethub_demo::offline::add(&mut config);
+    println!(
+        "{} (off-line real-estate registry): instructions as notices, answers with `hubctl answer`",
+        assethub_demo::offline::SOURCE
+    );
     credentials::write();
     state.describe(cli.fresh);
     let listen = cli.listen;
