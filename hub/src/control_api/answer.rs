@@ -46,6 +46,7 @@ impl OrdersService {
         };
         let order = self.desk.get(&body.order_id).await.map_err(status)?;
         note.case(&order.case_number);
+        note.debtor(&order.debtor_id);
         auth::in_court(&caller, &order.court)?;
         let recording = Recording {
             order_id: body.order_id.clone(),
