@@ -127,9 +127,17 @@ async fn story(four_eyes: bool) -> Story {
             .unwrap();
     let online: Arc<dyn Connector> =
         Arc::new(OnlineRegistry(SourceId::new("registry-online").unwrap()));
+    // A rural credit cooperative that is not online either: money, partial holds, deductions.
+    let coop: toml::Table = toml::from_str(&format!(
+        "kind = \"bank\"\nagency = \"蔡甸区农村信用合作社\"\n[[assets]]\ndebtor_id = \"{PERSON}\"\nlocal_id = \"6217-0001\"\ntitle = \"活期存款 6217-0001\"\n"
+    ))
+    .unwrap();
+    let coop =
+        assethub_connectors::offline::build(SourceId::new("coop-caidian").unwrap(), coop).unwrap();
     let registry = Arc::new(Registry::from_connectors(vec![
         (offline, Duration::from_secs(60), 4),
         (online, Duration::from_secs(60), 4),
+        (coop, Duration::from_secs(60), 4),
     ]));
     let cache = AnswerCache::new(100);
     let retry = RetryPolicy {
@@ -600,6 +608,129 @@ async fn four_eyes_a_recorded_answer_waits_for_a_second_officer_and_the_proposer
             .contains("recorded by 王法官, confirmed by 李庭长"),
         "{}",
         confirmed.detail
+    );
+}
+
+#[tokio::test]
+async fn an_offline_freeze_follows_the_money_rules_queue_partial_hold_and_deduction() {
+    let s = story(false).await;
+    let today = s.clock.today();
+    let asked = HoldRequest {
+        action: Action::Freeze,
+        amount: Fen(1_200_000),
+        days: 365,
+        ..seal("k-freeze", "coop-caidian:6217-0001")
+    };
+    let freeze = s.desk.place_hold(asked, &s.case, deadline()).await.unwrap();
+    assert_eq!(freeze.state, State::AwaitingAgency);
+    // Asked and not answered: the case reserves what was asked.
+    assert_eq!(freeze.reserved_fen, 1_200_000);
+    let money = |amount_fen: i64| WrittenAnswer {
+        amount_fen,
+        agency_ref: "信合冻字第5号".into(),
+        ..held(today, today.plus_days(365), today)
+    };
+    let over = s
+        .desk
+        .record_answer(&recording(&freeze, "m-over", money(1_200_001), judge()))
+        .await;
+    assert!(
+        matches!(&over, Err(DeskError::Refused(w)) if w.contains("amount_fen")),
+        "{over:?}"
+    );
+    // First answer: queued behind another court's freeze.
+    let queued = s
+        .desk
+        .record_answer(&recording(
+            &freeze,
+            "m-queued",
+            WrittenAnswer {
+                outcome: Outcome::Queued,
+                queue_position: 2,
+                from: None,
+                until: None,
+                ..money(0)
+            },
+            judge(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!((queued.state, queued.queue_position), (State::Queued, 2));
+    assert_eq!(queued.reserved_fen, 1_200_000);
+    // Later answer: 9,000.00 of the 12,000.00 frozen — a partial hold, reserving what it holds.
+    let partial = s
+        .desk
+        .record_answer(&recording(&queued, "m-held", money(900_000), judge()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            partial.state,
+            partial.frozen_fen,
+            partial.queue_position,
+            partial.reserved_fen
+        ),
+        (State::Partial, 900_000, 0, 900_000)
+    );
+    // A deduction of 5,000.00 is a notice; its answer moves the money.
+    let deduct = s
+        .desk
+        .act_on_hold(
+            ActRequest {
+                amount: Fen(500_000),
+                ..act("k-deduct", Action::Deduct, &freeze.order_id, 0)
+            },
+            &s.case,
+            deadline(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deduct.state, State::AwaitingAgency);
+    let too_much = s
+        .desk
+        .record_answer(&recording(
+            &deduct,
+            "m-d0",
+            WrittenAnswer {
+                outcome: Outcome::Deducted,
+                from: None,
+                until: None,
+                ..money(500_001)
+            },
+            judge(),
+        ))
+        .await;
+    assert!(
+        matches!(too_much, Err(DeskError::Refused(_))),
+        "{too_much:?}"
+    );
+    let done = s
+        .desk
+        .record_answer(&recording(
+            &deduct,
+            "m-d1",
+            WrittenAnswer {
+                outcome: Outcome::Deducted,
+                agency_ref: "信合扣字第2号".into(),
+                from: None,
+                until: None,
+                ..money(500_000)
+            },
+            judge(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!((done.state, done.deducted_fen), (State::Effective, 500_000));
+    let hold = s.desk.get(&freeze.order_id).await.unwrap();
+    assert_eq!(
+        (hold.state, hold.frozen_fen, hold.deducted_fen),
+        (State::Partial, 400_000, 500_000)
+    );
+    let figures = s.ledger.case_figures(CASE).await.unwrap();
+    // The case holds 4,000.00 frozen plus 5,000.00 deducted.
+    assert_eq!(
+        (figures.frozen_fen, figures.deducted_fen, figures.held_fen()),
+        (400_000, 500_000, 900_000)
     );
 }
 
