@@ -33,7 +33,7 @@ use assethub_hub::orders::{
 use assethub_hub::registry::Registry;
 use assethub_hub::retry::RetryPolicy;
 use assethub_hub::search::SearchHub;
-use assethub_tests::{CASE, COURT};
+use assethub_tests::{ledger_backends, CASE, COURT};
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,11 +113,15 @@ struct Story {
 }
 
 async fn story(four_eyes: bool) -> Story {
+    story_on(four_eyes, None).await
+}
+
+/// The story on the ledger at `url` (`None`: a fresh SQLite file).
+async fn story_on(four_eyes: bool, url: Option<String>) -> Story {
     let clock = Arc::new(Clock::new());
     let data = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&format!("sqlite://{}/ledger.db", data.path().display()))
-        .await
-        .unwrap();
+    let url = url.unwrap_or_else(|| format!("sqlite://{}/ledger.db", data.path().display()));
+    let ledger = Ledger::open(&url).await.unwrap();
     let settings: toml::Table = toml::from_str(&format!(
         "kind = \"real_estate\"\nagency = \"武汉市蔡甸区不动产登记中心\"\n[[assets]]\ndebtor_id = \"{PERSON}\"\nlocal_id = \"CD-2019-0007\"\ntitle = \"蔡甸区新农大道 7 号 2 栋 301\"\n"
     ))
@@ -305,7 +309,18 @@ async fn fed_state(ledger: &Ledger, order_id: &str) -> Option<State> {
 
 #[tokio::test]
 async fn an_offline_seal_is_recorded_from_its_written_answer_and_released_by_a_second_notice() {
-    let s = story(false).await;
+    // On SQLite, and on PostgreSQL when ASSETHUB_TEST_PG_URL names a server.
+    for (_, url) in ledger_backends().await {
+        an_offline_seal_is_recorded_from_its_written_answer_and_released_by_a_second_notice_on(
+            story_on(false, url).await,
+        )
+        .await;
+    }
+}
+
+async fn an_offline_seal_is_recorded_from_its_written_answer_and_released_by_a_second_notice_on(
+    s: Story,
+) {
     let today = s.clock.today();
     let started = Instant::now();
     let sealed = s
@@ -534,7 +549,18 @@ async fn an_offline_hold_expires_on_its_stated_end_date_and_renews_by_notice_und
 
 #[tokio::test]
 async fn four_eyes_a_recorded_answer_waits_for_a_second_officer_and_the_proposer_cannot_confirm() {
-    let s = story(true).await;
+    // On SQLite, and on PostgreSQL when ASSETHUB_TEST_PG_URL names a server.
+    for (_, url) in ledger_backends().await {
+        four_eyes_a_recorded_answer_waits_for_a_second_officer_and_the_proposer_cannot_confirm_on(
+            story_on(true, url).await,
+        )
+        .await;
+    }
+}
+
+async fn four_eyes_a_recorded_answer_waits_for_a_second_officer_and_the_proposer_cannot_confirm_on(
+    s: Story,
+) {
     let today = s.clock.today();
     let sealed = s
         .desk
@@ -739,7 +765,16 @@ type Wanted = fn(&DeskError) -> bool;
 
 #[tokio::test]
 async fn bad_answers_are_refused_with_the_right_error_and_change_nothing() {
-    let s = story(false).await;
+    // On SQLite, and on PostgreSQL when ASSETHUB_TEST_PG_URL names a server.
+    for (_, url) in ledger_backends().await {
+        bad_answers_are_refused_with_the_right_error_and_change_nothing_on(
+            story_on(false, url).await,
+        )
+        .await;
+    }
+}
+
+async fn bad_answers_are_refused_with_the_right_error_and_change_nothing_on(s: Story) {
     let today = s.clock.today();
     let sealed = s
         .desk
