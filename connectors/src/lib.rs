@@ -12,6 +12,7 @@ pub use assethub_core::{connector, control, domain, error, factory, signature};
 pub mod http;
 
 pub mod bank;
+pub mod offline;
 pub mod payment;
 pub mod real_estate;
 pub mod remote;
@@ -25,7 +26,7 @@ pub use assethub_core::{
 };
 
 /// The built-in connector types: the four agency families (`bank`, `real_estate`, `vehicle`,
-/// `payment`) and `remote`. An embedder registers its own factories on top of these.
+/// `payment`), `remote`, and `offline` (an agency reached only by notices on paper). An embedder registers its own factories on top of these.
 pub fn factories() -> Factories {
     Factories::new()
         .with(FnFactory::new("bank", bank::build).with_settings(
@@ -42,18 +43,30 @@ pub fn factories() -> Factories {
             "base_url, client_id, client_secret; optional timeout_ms (per attempt, default 5000)",
         ))
         .with(remote::RemoteFactory)
+        .with(FnFactory::new(offline::TYPE_NAME, offline::build).with_settings(offline::SETTINGS))
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_built_in_types_are_the_four_families_and_remote() {
+    fn the_built_in_types_are_the_four_families_remote_and_offline() {
         let factories = super::factories();
         assert_eq!(
             factories.type_names(),
-            vec!["bank", "payment", "real_estate", "remote", "vehicle"]
+            vec![
+                "bank",
+                "offline",
+                "payment",
+                "real_estate",
+                "remote",
+                "vehicle"
+            ]
         );
-        for name in factories.type_names() {
+        for name in factories
+            .type_names()
+            .into_iter()
+            .filter(|n| *n != "offline")
+        {
             let described = factories.get(name).unwrap().settings_description();
             assert!(
                 described.is_some_and(|d| d.contains("timeout_ms")),

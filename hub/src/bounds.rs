@@ -91,6 +91,9 @@ pub const ORDER_ID: Bound = Bound::new(80, Class::Account);
 pub const IDEMPOTENCY_KEY: Bound = Bound::new(128, Class::Key);
 pub const CURRENCY: Bound = Bound::new(3, Class::Account);
 pub const REASON: Bound = Bound::new(200, Class::Text);
+/// An off-line agency's reference (文书号 / 回执号) and where a written answer is kept.
+pub const AGENCY_REF: Bound = Bound::new(128, Class::Text);
+pub const DOCUMENT: Bound = Bound::new(200, Class::Text);
 /// Audit list filters: at most what the audit stores of a field (256 bytes).
 pub const AUDIT_FILTER: Bound = Bound::new(256, Class::Text);
 pub const AUDIT_METHOD: Bound = Bound::new(120, Class::Key);

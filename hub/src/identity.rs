@@ -60,6 +60,7 @@ pub enum Method {
     PlaceHold,
     ActOnHold,
     DecideApproval,
+    RecordAnswer,
     GetOrder,
     ListOrders,
     WatchEvents,
@@ -87,6 +88,7 @@ impl Method {
         Self::PlaceHold,
         Self::ActOnHold,
         Self::DecideApproval,
+        Self::RecordAnswer,
         Self::GetOrder,
         Self::ListOrders,
         Self::WatchEvents,
@@ -111,6 +113,7 @@ impl Method {
             Self::PlaceHold => "PlaceHold",
             Self::ActOnHold => "ActOnHold",
             Self::DecideApproval => "DecideApproval",
+            Self::RecordAnswer => "RecordAnswer",
             Self::GetOrder => "GetOrder",
             Self::ListOrders => "ListOrders",
             Self::WatchEvents => "WatchEvents",
@@ -137,6 +140,7 @@ impl Method {
             | Self::PlaceHold
             | Self::ActOnHold
             | Self::DecideApproval
+            | Self::RecordAnswer
             | Self::GetOrder
             | Self::ListOrders
             | Self::WatchEvents => "Orders",

@@ -66,6 +66,12 @@ impl Source {
     pub fn spec(&self) -> &KindSpec {
         &self.spec
     }
+
+    /// Whether the agency is off-line (`type = "offline"`): its instructions are issued as
+    /// notices and its written answers recorded by officers; it is never called about them.
+    pub fn offline(&self) -> bool {
+        self.connector_type == assethub_connectors::offline::TYPE_NAME
+    }
 }
 
 /// All sources, in configuration order, and the kinds they hold.

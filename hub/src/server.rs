@@ -165,7 +165,8 @@ async fn assemble(
                 .map_err(|e| ServeError::Invalid(e.to_string()))?,
             Some(audit.clone()),
         )
-        .with_metrics(metrics.clone()),
+        .with_metrics(metrics.clone())
+        .with_clock(clock.clone()),
     );
     let rates = ExchangeRates::from_config(&control.exchange_rates).map_err(ServeError::Invalid)?;
     let desk = Arc::new(

@@ -30,6 +30,7 @@ fn four_eyes(config: &mut assethub_hub::HubConfig) {
         court: COURT.into(),
         above_fen: ABOVE_FEN,
         seals: true,
+        written_answers: false,
     }];
 }
 

@@ -177,6 +177,19 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .await
                 .map(|_| ()),
         ),
+        // The watch is an online agency's order: refused by the rules once authorized.
+        Method::RecordAnswer => code(
+            orders
+                .record_answer(pb::RecordAnswerRequest {
+                    order_id: fixtures.watch.clone(),
+                    idempotency_key: format!("matrix-answer-{}-{own}", role.as_str()),
+                    outcome: pb::AnswerOutcome::Released as i32,
+                    answered_on: "2024-01-02".into(),
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ()),
+        ),
         Method::GetOrder => code(
             orders
                 .get_order(pb::GetOrderRequest {
@@ -278,6 +291,7 @@ const MATRIX: [(Method, &str); 20] = [
     (Method::PlaceHold, /*      */ "nn Yn Yn nn nn"),
     (Method::ActOnHold, /*      */ "nn Yn Yn nn nn"),
     (Method::DecideApproval, /* */ "nn nn Yn nn nn"),
+    (Method::RecordAnswer, /*   */ "nn Yn Yn nn nn"),
     (Method::GetOrder, /*       */ "Yn Yn Yn nn nn"),
     (Method::ListOrders, /*     */ "Yn Yn Yn nn nn"),
     (Method::WatchEvents, /*    */ "Yn Yn Yn nn nn"),
@@ -568,6 +582,7 @@ async fn a_seal_waits_for_a_supervisor_who_is_not_its_author() {
                 court: COURT.into(),
                 above_fen: 0,
                 seals: true,
+                written_answers: false,
             }];
         }),
         ..WorldOptions::default()

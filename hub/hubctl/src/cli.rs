@@ -91,6 +91,8 @@ pub enum Command {
     Deduct(DeductArgs),
     /// Extend a hold from its current end date.
     Renew(RenewArgs),
+    /// Off-line agencies: record the agency's written answer to an order's notice.
+    Answer(crate::answer::AnswerArgs),
     /// Four-eyes: approve an order awaiting approval (supervisors of its court; not its author).
     Approve(OrderArgs),
     /// Four-eyes: reject an order awaiting approval, with the reason.

@@ -19,8 +19,12 @@
 //! hubctl ... deduct --order ID --amount YUAN             # into the case's registered account
 //! hubctl ... renew --order ID [--days N]
 //! hubctl ... approve ID | reject ID --reason TEXT      # four-eyes (supervisors)
+//! hubctl ... answer ID (--held [--amount YUAN | --quantity N] | --queued N | --refused TEXT
+//!            | --released | --deducted YUAN) [--ref REF] [--from D --until D]
+//!            --answered-on D [--document FILE] [--key KEY]   # off-line agencies' answers
 //! hubctl ... order ID
 //! hubctl ... orders [--case CASE] [--state STATE]... [--expiring-within DAYS] [--limit N]
+//!            [--awaiting-answer]
 //! hubctl ... events [--after CURSOR] [--case CASE] [--follow]
 //!
 //! # Enforcement cases (case systems register and change them; the court's officers read)
@@ -43,6 +47,7 @@
 //! failure (and a broken audit chain). This file holds the dispatch: each command's arguments
 //! are defined in `cli.rs` and its submodules, and each command lives in its own module.
 
+mod answer;
 mod audit;
 mod batch;
 mod cases;
@@ -232,6 +237,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             orders::decide(&mut hub, Some(timeout), message, cli.json, &mut out).await
         }
+        Command::Answer(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            let mut hub = order_client::connect(&cli.addr, Some(timeout)).await?;
+            answer::record(&mut hub, Some(timeout), args, cli.json, &mut out).await
+        }
         Command::Order(args) => {
             let timeout = unary_timeout(cli.timeout_ms, None);
             let mut hub = order_client::connect(&cli.addr, Some(timeout)).await?;
@@ -240,8 +250,17 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Orders(args) => {
             let timeout = unary_timeout(cli.timeout_ms, None);
             let mut hub = order_client::connect(&cli.addr, Some(timeout)).await?;
+            let awaiting = args.awaiting_answer;
             let message = args.request();
-            orders::list(&mut hub, Some(timeout), message, cli.json, &mut out).await
+            orders::list(
+                &mut hub,
+                Some(timeout),
+                message,
+                awaiting,
+                cli.json,
+                &mut out,
+            )
+            .await
         }
         Command::Events(args) => {
             let timeout = cli.timeout_ms.map(Duration::from_millis);

@@ -62,14 +62,18 @@ pub async fn list(
     hub: &mut OrdersHub,
     timeout: Option<Duration>,
     message: ListOrdersRequest,
+    awaiting_answer: bool,
     as_json: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let call = hub.client.list_orders(request(message, timeout));
-    let response = bounded(timeout, call)
+    let mut response = bounded(timeout, call)
         .await
         .map_err(|s| hub.error(s))?
         .into_inner();
+    if awaiting_answer {
+        response.orders.retain(crate::answer::awaits_answer);
+    }
     if as_json {
         writeln!(
             out,

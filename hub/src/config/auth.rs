@@ -46,6 +46,10 @@ pub struct ApprovalRule {
     /// Every seal waits for approval.
     #[serde(default)]
     pub seals: bool,
+    /// Written answers of off-line agencies take effect only when a second officer (a
+    /// supervisor, not the one who recorded it) records the same answer.
+    #[serde(default)]
+    pub written_answers: bool,
 }
 
 impl Default for AuthConfig {

@@ -30,6 +30,7 @@ fn a_written_config_reads_back_the_same() {
         court: "鄂0116".into(),
         above_fen: 1_000_000,
         seals: true,
+        written_answers: false,
     });
     config.control.kinds.insert(
         "vehicle".into(),

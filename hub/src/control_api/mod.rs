@@ -5,6 +5,7 @@
 //! reused key ALREADY_EXISTS. Authentication, the role check and the call's audit entry are
 //! the gate's; each handler notes the case, debtor and order it dealt with for that entry.
 
+mod answer;
 pub(crate) mod convert;
 mod feed;
 mod validate;
@@ -596,6 +597,13 @@ impl pb::orders_server::Orders for OrdersService {
         request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
         self.list_orders_impl(request).await
+    }
+
+    async fn record_answer(
+        &self,
+        request: Request<pb::RecordAnswerRequest>,
+    ) -> Result<Response<pb::Order>, Status> {
+        self.record_answer_impl(request).await
     }
 
     type WatchEventsStream = feed::EventStream;

@@ -104,7 +104,7 @@ pub struct Desk {
     /// protects the case across hubs).
     case_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Four-eyes rules per court.
-    approval: Vec<ApprovalRule>,
+    pub(super) approval: Vec<ApprovalRule>,
 }
 
 impl Desk {
@@ -611,7 +611,11 @@ impl Desk {
                     orders.push(order);
                 }
             }
-            if orders.iter().all(|o| !o.state.is_pending()) {
+            // An off-line agency's order waits for a written answer: as settled as it gets.
+            if orders
+                .iter()
+                .all(|o| !o.state.is_pending() || self.awaits_written_answer(o))
+            {
                 return Ok(orders);
             }
             tokio::select! {

@@ -14,6 +14,10 @@
 //! Every agency call goes through the source's protection layers ([`crate::guard`]): while its
 //! breaker is open no call is made and the round counts as failed (the order stays recorded).
 //!
+//! An off-line source is never called: its instruction is issued once as a notice, signed as
+//! it would have been sent (`notice`), and the order awaits the written answer an officer
+//! records (`paper`), which is applied here like any agency's answer.
+//!
 //! Executions run detached from the caller, so a caller giving up never interrupts one, and
 //! one order is executed by at most one task of this hub at a time.
 
@@ -22,6 +26,7 @@ use super::ledger::{Ledger, LedgerError};
 use super::model::{Action, Order, State};
 use crate::audit::CallAudit;
 use crate::cache::{AnswerCache, CacheKey};
+use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::registry::{Registry, Source};
 use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
@@ -38,15 +43,17 @@ use tokio::time::Instant;
 const ROUNDS: u32 = 4;
 
 pub struct Executor {
-    ledger: Ledger,
+    pub(super) ledger: Ledger,
     registry: Arc<Registry>,
     cache: AnswerCache,
     call_timeout: Duration,
     backoff: Duration,
-    signer: InstructionSigner,
-    audit: Option<CallAudit>,
+    pub(super) signer: InstructionSigner,
+    pub(super) audit: Option<CallAudit>,
     metrics: Option<Arc<Metrics>>,
     running: Mutex<HashSet<String>>,
+    /// The hub's calendar (the date an off-line notice is issued on).
+    pub(super) clock: Arc<Clock>,
 }
 
 impl Executor {
@@ -69,7 +76,14 @@ impl Executor {
             audit,
             metrics: None,
             running: Mutex::default(),
+            clock: Arc::new(Clock::new()),
         }
+    }
+
+    /// Dates notices by `clock` (the hub's calendar; a clock started now otherwise).
+    pub fn with_clock(mut self, clock: Arc<Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Counts every instruction sent in `metrics`.
@@ -154,6 +168,10 @@ impl Executor {
                     return Ok(());
                 }
             };
+            if source.offline() {
+                // Never called: the instruction is issued as a notice, once.
+                return self.issue_notice(&order, instruction).await;
+            }
             let ctx = CallContext {
                 case: instruction.case.clone(),
                 request_id: order.order_id.clone(),
@@ -343,20 +361,39 @@ impl Executor {
     /// version guards against applying it twice, and a hold that changed meanwhile is read
     /// again and the answer applied to what it is now.
     pub async fn apply(&self, order: &Order, answer: &ControlAnswer) -> Result<(), LedgerError> {
+        self.apply_stated(order, answer, None).await
+    }
+
+    /// [`apply`](Self::apply), with the first day of the hold as a written answer states it
+    /// (an online agency's hold starts the day it was asked).
+    pub async fn apply_stated(
+        &self,
+        order: &Order,
+        answer: &ControlAnswer,
+        start_day: Option<i64>,
+    ) -> Result<(), LedgerError> {
         let mut tries = 0;
         loop {
             tries += 1;
-            match self.try_apply(order, answer).await {
+            match self.try_apply(order, answer, start_day).await {
                 Err(LedgerError::Conflict(id)) if id != order.order_id && tries < 5 => continue,
                 other => return other,
             }
         }
     }
 
-    async fn try_apply(&self, order: &Order, answer: &ControlAnswer) -> Result<(), LedgerError> {
+    async fn try_apply(
+        &self,
+        order: &Order,
+        answer: &ControlAnswer,
+        start_day: Option<i64>,
+    ) -> Result<(), LedgerError> {
         let mut changes = Vec::new();
         if order.action.places_hold() {
-            let next = hold_after(order, answer);
+            let mut next = hold_after(order, answer);
+            if let Some(start) = start_day.filter(|_| next.state != order.state) {
+                next.start_day = start;
+            }
             if order.differs_visibly(&next) {
                 changes.push((order.clone(), next));
             }
@@ -380,7 +417,7 @@ impl Executor {
         Ok(())
     }
 
-    async fn save(&self, changes: &[(Order, Order)]) -> Result<Vec<Order>, LedgerError> {
+    pub(super) async fn save(&self, changes: &[(Order, Order)]) -> Result<Vec<Order>, LedgerError> {
         self.ledger.update(changes).await
     }
 

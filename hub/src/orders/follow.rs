@@ -1,7 +1,9 @@
 //! Following up what the agencies have not finished, from hub start (so pending orders resume
 //! after a restart) and then every `follow_up` interval:
 //! - orders never answered (requested, awaiting agency) are executed again, which asks the
-//!   agency by idempotency key before anything is resent;
+//!   agency by idempotency key before anything is resent; an off-line agency's order whose
+//!   notice was issued is left alone (it waits for a written answer), and its holds are never
+//!   asked about (they expire on the hub's calendar and are not reconciled);
 //! - queued holds are asked about, to report the moment they take effect;
 //! - holds past their end date on the hub's calendar are asked about first, and marked expired
 //!   only when the agency does not hold them any longer (or cannot say);
@@ -61,6 +63,8 @@ impl Desk {
         for order in self.ledger.unfinished(today).await? {
             if order.state.is_live_hold() && order.end_day > 0 && order.end_day < today {
                 self.expire(&order).await?;
+            } else if self.awaits_written_answer(&order) {
+                // Its notice is issued: nothing to ask; an officer records the answer.
             } else if order.state.is_pending() {
                 self.executor.spawn(&order.order_id);
             } else if order.state == State::Queued {
@@ -133,6 +137,11 @@ impl Desk {
         ) else {
             return Told::Unreachable;
         };
+        if source.offline() {
+            // Nobody to ask: its holds change only by written answers, and expire on the
+            // hub's calendar.
+            return Told::Unreachable;
+        }
         let ctx = CallContext {
             case,
             request_id: order.order_id.clone(),

@@ -10,6 +10,8 @@
 //! - `desk`: checks and records requests; `funds`: the one-click freeze; `approve`: four-eyes.
 //! - `execute`: exactly-once execution at the agency; `answers`: how answers change orders
 //!   (never backwards); `follow`: follow-ups, expiry, sightings, reconciliation.
+//! - `notice`: instructions to off-line agencies, issued as notices instead of calls;
+//!   `paper`: the written answers officers record for them (four-eyes where the court says).
 
 pub mod answers;
 pub mod approve;
@@ -20,6 +22,8 @@ pub mod follow;
 pub mod funds;
 pub mod ledger;
 pub mod model;
+pub mod notice;
+pub mod paper;
 pub mod plan;
 pub mod policy;
 

@@ -4,6 +4,8 @@
 //! tests crate's `World` starts from it; the production `assethub` binary links none of this
 //! (it refuses empty keys, and beyond loopback the demo's).
 
+pub mod offline;
+
 use assethub_hub::auth::TokenIssuer;
 use assethub_hub::config::{HubConfig, TrustConfig};
 use assethub_mocks::demo_keys;

@@ -15,6 +15,8 @@
 //!   connector) started beside the built-in agencies when Python and its packages are here.
 //! - `later`: a bank answering inquiries after about 20 seconds (source `bank-xiecheng`,
 //!   `asynchronous = true`).
+//! - the off-line county registry (`registry-caidian`, `lib.rs`'s `offline`): notices and
+//!   written answers, no network.
 
 mod cases;
 mod credentials;
@@ -75,6 +77,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     // The securities depository runs out of process, in Python, when its runtime is here.
     let _csdc = securities::start(&mut config, &state.registers, cli.no_csdc).await;
     let _later = later::start(&mut config, population).await;
+    // The county registry that is not online: notices and written answers.
+    assethub_demo::offline::add(&mut config);
+    println!(
+        "{} (off-line real-estate registry): instructions as notices, answers with `hubctl answer`",
+        assethub_demo::offline::SOURCE
+    );
     credentials::write();
     state.describe(cli.fresh);
     let listen = cli.listen;

@@ -25,6 +25,7 @@ impl Command {
             Command::Inquiries(i) => (READ, i.case_number.as_deref()),
             Command::Batch(_) | Command::Order(_) => (READ, None),
             Command::Approve(_) | Command::Reject(_) => (&[Role::Supervisor], None),
+            Command::Answer(_) => (ACT, None),
             Command::Orders(o) => (READ, o.case_number.as_deref()),
             Command::Events(e) => (READ, e.case_number.as_deref()),
             Command::Freeze(a) => (ACT, Some(&a.instruction.case_number)),

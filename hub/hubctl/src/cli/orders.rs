@@ -41,13 +41,21 @@ pub struct OrdersArgs {
     /// At most this many orders [hub default: 100].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: Option<u32>,
+    /// Only orders of off-line agencies awaiting a written answer (`hubctl answer`).
+    #[arg(long, conflicts_with = "states")]
+    pub awaiting_answer: bool,
 }
 
 impl OrdersArgs {
     pub fn request(self) -> ListOrdersRequest {
+        let states = if self.awaiting_answer {
+            vec![assethub_proto::v1::OrderState::AwaitingAgency as i32]
+        } else {
+            order_names::states(&self.states)
+        };
         ListOrdersRequest {
             case_number: self.case_number.unwrap_or_default(),
-            states: order_names::states(&self.states),
+            states,
             expiring_within_days: self.expiring_within.unwrap_or(0),
             limit: self.limit.unwrap_or(0),
         }
