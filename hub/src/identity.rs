@@ -70,13 +70,17 @@ pub enum Method {
     GetCase,
     ListCases,
     RevokeToken,
+    SubmitSweep,
+    GetSweep,
+    ListSweepResults,
+    CancelSweep,
 }
 
 /// The package of the hub's own services.
 pub const PACKAGE: &str = "assethub.v1";
 
 impl Method {
-    pub const ALL: [Method; 19] = [
+    pub const ALL: [Method; 23] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -96,6 +100,10 @@ impl Method {
         Self::GetCase,
         Self::ListCases,
         Self::RevokeToken,
+        Self::SubmitSweep,
+        Self::GetSweep,
+        Self::ListSweepResults,
+        Self::CancelSweep,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +127,10 @@ impl Method {
             Self::GetCase => "GetCase",
             Self::ListCases => "ListCases",
             Self::RevokeToken => "RevokeToken",
+            Self::SubmitSweep => "SubmitSweep",
+            Self::GetSweep => "GetSweep",
+            Self::ListSweepResults => "ListSweepResults",
+            Self::CancelSweep => "CancelSweep",
         }
     }
 
@@ -136,6 +148,9 @@ impl Method {
             Self::VerifyAudit | Self::ListAudit | Self::CheckpointAudit => "Audit",
             Self::RegisterCase | Self::UpdateCase | Self::GetCase | Self::ListCases => "Cases",
             Self::RevokeToken => "Tokens",
+            Self::SubmitSweep | Self::GetSweep | Self::ListSweepResults | Self::CancelSweep => {
+                "Sweeps"
+            }
         }
     }
 

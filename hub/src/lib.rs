@@ -39,7 +39,9 @@
 //!    `registry::call`) and `retry` (backoff with jitter inside the caller's deadline, backon);
 //!    then `search` (fan-out of one search to every selected source) and `health`.
 //! 7. **Cases and orders**: `cases` (registered enforcement cases and the admission of every
-//!    search and control act), then `orders` (control orders, their ledger and money rules).
+//!    search and control act), then `orders` (control orders, their ledger and money rules),
+//!    then `sweeps` (durable sweeps: their ledger tables, the worker driving them through
+//!    `search` on behalf of their submitter, and their `Sweeps` service).
 //! 8. **Services**: `convert` (domain → wire), `service` (the search service), `control_api`
 //!    (the Control service), `cases_api` (the Cases service), `tokens_api` (the Tokens
 //!    service), `gate` (authentication, authorization, limits and audit, one layer in front of
@@ -73,6 +75,7 @@ pub mod search;
 pub mod server;
 pub mod service;
 pub mod streams;
+pub mod sweeps;
 pub mod telemetry;
 pub mod tokens_api;
 pub mod validate;

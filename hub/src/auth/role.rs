@@ -7,7 +7,11 @@ use crate::identity::{Method, Role};
 /// Whether `role` may call `method`.
 pub fn allows(role: Role, method: Method) -> bool {
     use Method::*;
-    let search = matches!(method, Query | StreamQuery | BatchQuery);
+    // A sweep is a batch kept by the hub: whoever may batch may sweep.
+    let search = matches!(
+        method,
+        Query | StreamQuery | BatchQuery | SubmitSweep | GetSweep | ListSweepResults | CancelSweep
+    );
     let read_orders = matches!(method, GetOrder | ListOrders | WatchEvents);
     let read_cases = matches!(method, GetCase | ListCases);
     let write_cases = matches!(method, RegisterCase | UpdateCase);
