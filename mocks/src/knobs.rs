@@ -133,6 +133,8 @@ pub struct Knobs {
     faults: Faults,
     /// The agency's hold register, attached by its router (read-only view).
     register: OnceLock<RegisterView>,
+    /// Request ids seen per debtor and case (agencies that record them: the bank).
+    inquiry_log: crate::inquiry_log::InquiryLog,
 }
 
 /// A snapshot / update of the knobs, as JSON on the admin API.
@@ -181,6 +183,11 @@ impl Knobs {
     /// Called by an agency's inquiry handler each time it answers an asset inquiry.
     pub fn count_inquiry(&self) {
         self.inquiries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Request ids this agency saw per debtor and case (recorded by the bank's inquiry).
+    pub fn inquiry_log(&self) -> &crate::inquiry_log::InquiryLog {
+        &self.inquiry_log
     }
 
     /// Asset inquiries answered so far (token, health and admin calls not counted).

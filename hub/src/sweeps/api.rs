@@ -37,7 +37,8 @@ impl SweepsService {
         Self { sweeper, deadlines }
     }
 
-    /// The caller's court's sweep `id`, or NOT_FOUND (another court's sweep is not shown).
+    /// The caller's court's sweep `id`: NOT_FOUND when there is none, PERMISSION_DENIED when
+    /// it is another court's (as another court's order is).
     async fn own(&self, caller: &auth::Caller, id: &str) -> Result<SweepRow, Status> {
         if !token(id) {
             return Err(invalid_argument(&[Violation::new(
@@ -46,13 +47,11 @@ impl SweepsService {
             )]));
         }
         match self.sweeper.store().get(id).await.map_err(store_status)? {
-            Some(sweep) if sweep.court == caller.court && sweep.state != SweepState::Receiving => {
+            Some(sweep) if sweep.state != SweepState::Receiving => {
+                auth::in_court(caller, &sweep.court)?;
                 Ok(sweep)
             }
-            _ => Err(Status::not_found(format!(
-                "no sweep {id} of court {}",
-                caller.court
-            ))),
+            _ => Err(Status::not_found(format!("no sweep {id}"))),
         }
     }
 
@@ -184,6 +183,16 @@ impl SweepsService {
             for (offset, item) in items.iter().enumerate() {
                 let index = total + offset as u64;
                 match validate::query(&item.case_number, item.debtor.as_ref(), &[], &[], today) {
+                    // A sweep searches its own court's cases only: refused at once, as a batch
+                    // item of another court's case is.
+                    Ok(q) if q.case.court() != sweep.court => {
+                        return Err(Status::permission_denied(format!(
+                            "items[{index}]: case {} belongs to court {}, not the caller's {}",
+                            q.case,
+                            q.case.court(),
+                            sweep.court
+                        )));
+                    }
                     Ok(q) => valid.push(NewItem {
                         case_number: q.case.as_str().to_string(),
                         debtor_id: q.debtor.id.as_str().to_string(),

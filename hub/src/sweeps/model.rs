@@ -250,7 +250,7 @@ mod tests {
     fn a_summary_is_compact_and_reads_back() {
         let mut s = source("ok");
         s.assets = 2;
-        s.total_fen = 123_45;
+        s.total_fen = 12_345;
         let text = summary_text(&[s.clone()]);
         assert_eq!(
             text,

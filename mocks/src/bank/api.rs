@@ -212,6 +212,10 @@ pub(super) async fn inquiry(
             Err(refused) => return *refused,
         };
     gateway.knobs.count_inquiry();
+    gateway
+        .knobs
+        .inquiry_log()
+        .record(&inquiry.id_no, &inquiry.case_no, &inquiry.req_id);
     let envelope = gateway.answer(&inquiry);
     tracing::debug!(
         agency = %gateway.name,
@@ -248,6 +252,8 @@ struct InquiryRequest {
 /// A validated inquiry.
 struct Inquiry {
     req_id: String,
+    /// The case number as sent (validated).
+    case_no: String,
     /// Normalised identifier (uppercase check character).
     id_no: String,
     cust_name: String,
@@ -295,6 +301,7 @@ impl Inquiry {
         }
         Ok(Self {
             req_id: req_id.to_string(),
+            case_no: case_no.to_string(),
             id_no,
             cust_name: cust_name.to_string(),
         })
