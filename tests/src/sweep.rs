@@ -132,3 +132,35 @@ mod itertools_free {
         }
     }
 }
+
+/// Debtors per case when a test registers many (the hub's most per case).
+pub const DEBTORS_PER_CASE: usize = 500;
+
+/// Registers cases of [`COURT`](crate::COURT) holding `debtors`, [`DEBTORS_PER_CASE`] each,
+/// numbered from `first`; the case of each debtor, in order.
+pub async fn register_cases(
+    channel: &Channel,
+    debtors: &[(String, String)],
+    first: usize,
+) -> Vec<String> {
+    let mut case_of = Vec::with_capacity(debtors.len());
+    for (n, group) in debtors.chunks(DEBTORS_PER_CASE).enumerate() {
+        let number = first + n;
+        let case = format!("(2025){}执{number}号", crate::COURT);
+        let account = format!("HB0116-SWEEP-{number}");
+        crate::register_case(channel, &case, group, 1_000_000_000, &account).await;
+        case_of.extend(std::iter::repeat_n(case, group.len()));
+    }
+    case_of
+}
+
+/// Every configured source of `config` held to `per_sec` requests a second (burst 20), the
+/// banks to twice that: the slowest agency runs at `per_sec`.
+pub fn pace_sources(config: &mut assethub_hub::HubConfig, per_sec: u32) {
+    for source in &mut config.sources {
+        let bank = source.id.as_str().starts_with("bank-");
+        source.rate_limit_per_sec = if bank { per_sec * 2 } else { per_sec };
+        source.rate_limit_burst = 20;
+        source.max_concurrency = source.max_concurrency.max(32);
+    }
+}
