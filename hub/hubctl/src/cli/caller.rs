@@ -22,7 +22,7 @@ impl Command {
                 (case, false) => (READ, case),
             },
             Command::Query(q) => (READ, Some(&q.case_number)),
-            Command::Batch(_) | Command::Order(_) => (READ, None),
+            Command::Batch(_) | Command::Order(_) | Command::Sweep(_) => (READ, None),
             Command::Approve(_) | Command::Reject(_) => (&[Role::Supervisor], None),
             Command::Orders(o) => (READ, o.case_number.as_deref()),
             Command::Events(e) => (READ, e.case_number.as_deref()),
