@@ -5,7 +5,7 @@
 //! nothing; another court sees nothing; a restart of the hub mid-sweep resumes it.
 
 use assethub_proto::v1 as pb;
-use assethub_tests::{sweep, Role, World, WorldOptions, CASE, COURT, OTHER_COURT};
+use assethub_tests::{ledger_backends, sweep, Role, World, WorldOptions, CASE, COURT, OTHER_COURT};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -24,7 +24,19 @@ fn debtors(world: &World, n: usize) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_asks_every_debtor_once_under_its_own_request_id_and_reports_per_source() {
-    let world = World::start().await;
+    // On SQLite, and on PostgreSQL when ASSETHUB_TEST_PG_URL names a server.
+    for (backend, ledger_url) in ledger_backends().await {
+        println!("ledger: {backend}");
+        let world = World::start_with(WorldOptions {
+            ledger_url,
+            ..WorldOptions::default()
+        })
+        .await;
+        sweep_story(world).await;
+    }
+}
+
+async fn sweep_story(world: World) {
     let mut client = sweep::client(&world.channel, Role::CaseSystem, COURT);
     let mut items: Vec<pb::SweepItem> = debtors(&world, 300)
         .iter()
