@@ -78,7 +78,7 @@ pub async fn settled(client: &mut SweepsClient<Authed>, id: &str, within: Durati
             tokio::time::Instant::now() < until,
             "sweep {id} not settled within {within:?}: {sweep:?}"
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

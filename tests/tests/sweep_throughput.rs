@@ -5,7 +5,7 @@
 //! sweep, as a client sees it) divided by that bound is the ratio; the hub's resident memory is
 //! sampled every second.
 //!
-//! - CI: 5,000 debtors at 500/s (bound 10 s), ratio ≤ 1.10.
+//! - CI (a debug build): 1,000 debtors at 50/s (bound 20 s), ratio ≤ 1.10.
 //! - The full measurement, `#[ignore]`d: 100,000 debtors at 1,000/s (bound 100 s), ratio ≤ 1.05,
 //!   memory flat. `ASSETHUB_SWEEP_DEBTORS` and `ASSETHUB_SWEEP_RATE` change the size:
 //!
@@ -26,8 +26,9 @@ use std::time::{Duration, Instant};
 use tonic::transport::Endpoint;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sweep_of_5000_debtors_runs_within_110_percent_of_the_agencies_bound() {
-    let run = measure(5_000, 500).await;
+async fn a_sweep_of_1000_debtors_runs_within_110_percent_of_the_agencies_bound() {
+    // Small enough for a debug build on a shared CI machine (bound 20 s).
+    let run = measure(1_000, 50).await;
     assert!(run.ratio <= 1.10, "{run:?}");
 }
 

@@ -86,6 +86,40 @@ async fn sweep_story(world: World) {
         assert!(result.debtor_id.contains('*'), "{}", result.debtor_id);
         assert_eq!(result.request_id, format!("swp-{id}-{}", result.index));
     }
+    // Totals are yuan only: the second debtor's USD deposits are not added to them (oracle: a
+    // search of the same debtor, summed here by currency).
+    let mut client_search = world.client.clone();
+    let second = debtors(&world, 2)[1].clone();
+    let found = client_search
+        .query(assethub_tests::query(&second.0, &second.1))
+        .await
+        .expect("a search")
+        .into_inner();
+    let mut usd = 0;
+    for source in found.sources.iter().filter(|s| s.kind_name == "bank") {
+        let cny: i64 = source
+            .assets
+            .iter()
+            .filter_map(|a| match &a.detail {
+                Some(pb::asset::Detail::Deposit(d)) if d.currency == "CNY" => Some(d.balance_fen),
+                Some(pb::asset::Detail::Deposit(_)) => {
+                    usd += 1;
+                    None
+                }
+                _ => None,
+            })
+            .sum();
+        let summary = results[1]
+            .sources
+            .iter()
+            .find(|s| s.source == source.source)
+            .expect("the bank in the sweep's result");
+        assert_eq!(summary.total_fen, cny, "{}", source.source);
+    }
+    assert!(
+        usd > 0,
+        "the second debtor holds a foreign-currency deposit"
+    );
     let refused = &results[300];
     assert_eq!(refused.state, pb::SweepItemState::Refused as i32);
     assert_eq!(refused.error_code, "FAILED_PRECONDITION");

@@ -308,7 +308,7 @@ pub async fn results(
         ("name", Align::Left),
         ("state", Align::Left),
         ("assets", Align::Right),
-        ("value (yuan)", Align::Right),
+        ("yuan", Align::Right),
         ("sources", Align::Left),
     ]);
     let mut after: Option<u64> = None;
@@ -365,8 +365,12 @@ fn item_row(item: &pb::SweepItemResult) -> Vec<String> {
                 }
             })
             .collect();
-        let found = item.sources.iter().filter(|s| s.status == "ok").count();
-        let mut text = format!("{found}/{} answered with assets", item.sources.len());
+        let answered = item
+            .sources
+            .iter()
+            .filter(|s| s.status == "ok" || s.status == "not_found")
+            .count();
+        let mut text = format!("{answered}/{} answered", item.sources.len());
         if !not_ok.is_empty() {
             text.push_str("; ");
             text.push_str(&not_ok.join(", "));
@@ -468,9 +472,6 @@ mod tests {
         let row = item_row(&item);
         assert_eq!(row[4], "awaiting");
         assert_eq!((row[5].as_str(), row[6].as_str()), ("2", "12,345.67"));
-        assert_eq!(
-            row[7],
-            "1/3 answered with assets; bank-b pending ticket T-9"
-        );
+        assert_eq!(row[7], "2/3 answered; bank-b pending ticket T-9");
     }
 }

@@ -172,6 +172,7 @@ pub struct SourceSummary {
     pub status: String,
     #[serde(rename = "n", default)]
     pub assets: u32,
+    /// Stated values in yuan, in fen (deposits in other currencies not added).
     #[serde(rename = "f", default)]
     pub total_fen: i64,
     #[serde(rename = "t", default, skip_serializing_if = "String::is_empty")]

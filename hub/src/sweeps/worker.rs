@@ -346,6 +346,7 @@ pub fn summarize(report: &SourceReport) -> SourceSummary {
                 summary.assets = u32::try_from(assets.len()).unwrap_or(u32::MAX);
                 summary.total_fen = assets
                     .iter()
+                    .filter(|a| in_yuan(a))
                     .filter_map(|a| a.generic().value.map(|v| v.0))
                     .fold(0i64, i64::saturating_add);
                 "ok"
@@ -365,6 +366,15 @@ pub fn summarize(report: &SourceReport) -> SourceSummary {
     }
     .into();
     summary
+}
+
+/// Whether an asset's stated value is in yuan: a deposit in another currency is not added to
+/// a total in fen of yuan (money is never summed across currencies).
+fn in_yuan(asset: &assethub_connectors::domain::Asset) -> bool {
+    match &asset.detail {
+        assethub_connectors::domain::AssetDetail::Deposit(d) => d.currency == "CNY",
+        _ => true,
+    }
 }
 
 /// Items of one sweep in flight, `concurrency` at a time, and the task writing their results.
