@@ -11,9 +11,11 @@ use std::time::Duration;
 
 mod auth;
 mod kinds;
+mod sweeps;
 pub use auth::{ApprovalRule, AuthConfig, IssuerConfig, TrustConfig};
 pub use auth::{DEMO_AUDIT_KEY_SHA256, DEMO_CHECKPOINT_PUBLIC_KEY, DEMO_INSTRUCTION_PUBLIC_KEY};
 pub use kinds::{KindConfig, LegacyMaxDays};
+pub use sweeps::SweepsConfig;
 
 /// The example configuration file (`hub/config/example.toml`) for the hub's own tests, with
 /// their fixed keys; `assethub-demo` embeds the file with the demo's keys.
@@ -46,6 +48,8 @@ pub struct HubConfig {
     pub metrics: MetricsConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    #[serde(default)]
+    pub sweeps: SweepsConfig,
     pub sources: Vec<SourceConfig>,
 }
 
@@ -397,6 +401,9 @@ impl HubConfig {
         }
         if s.batch_concurrency == 0 || s.max_batch_items == 0 {
             return invalid("server.batch_concurrency and max_batch_items must be > 0".into());
+        }
+        if let Some(problem) = self.sweeps.problem() {
+            return invalid(problem);
         }
         if s.max_streams_per_caller == 0 || s.max_calls_per_connection == 0 {
             return invalid(

@@ -157,7 +157,7 @@ fn peer_key(peer: Option<SocketAddr>) -> String {
 fn streaming(method: Method) -> bool {
     matches!(
         method,
-        Method::WatchEvents | Method::StreamQuery | Method::BatchQuery
+        Method::WatchEvents | Method::StreamQuery | Method::BatchQuery | Method::SubmitSweep
     )
 }
 

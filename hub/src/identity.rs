@@ -72,13 +72,17 @@ pub enum Method {
     GetCase,
     ListCases,
     RevokeToken,
+    SubmitSweep,
+    GetSweep,
+    ListSweepResults,
+    CancelSweep,
 }
 
 /// The package of the hub's own services.
 pub const PACKAGE: &str = "assethub.v1";
 
 impl Method {
-    pub const ALL: [Method; 20] = [
+    pub const ALL: [Method; 25] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -100,6 +104,10 @@ impl Method {
         Self::GetCase,
         Self::ListCases,
         Self::RevokeToken,
+        Self::SubmitSweep,
+        Self::GetSweep,
+        Self::ListSweepResults,
+        Self::CancelSweep,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +133,10 @@ impl Method {
             Self::GetCase => "GetCase",
             Self::ListCases => "ListCases",
             Self::RevokeToken => "RevokeToken",
+            Self::SubmitSweep => "SubmitSweep",
+            Self::GetSweep => "GetSweep",
+            Self::ListSweepResults => "ListSweepResults",
+            Self::CancelSweep => "CancelSweep",
         }
     }
 
@@ -147,6 +159,9 @@ impl Method {
             Self::VerifyAudit | Self::ListAudit | Self::CheckpointAudit => "Audit",
             Self::RegisterCase | Self::UpdateCase | Self::GetCase | Self::ListCases => "Cases",
             Self::RevokeToken => "Tokens",
+            Self::SubmitSweep | Self::GetSweep | Self::ListSweepResults | Self::CancelSweep => {
+                "Sweeps"
+            }
         }
     }
 

@@ -42,7 +42,8 @@
 //!    search and control act), then `orders` (control orders, their ledger and money rules),
 //!    then `inquiries` (inquiries agencies answer later: recorded in the ledger's database
 //!    with their events, followed until answered or expired; plugged into `search` as its
-//!    `InquiryBook`).
+//!    `InquiryBook`), then `sweeps` (durable sweeps: their ledger tables, the worker driving them through
+//!    `search` on behalf of their submitter, and their `Sweeps` service).
 //! 8. **Services**: `convert` (domain → wire), `service` (the search service), `control_api`
 //!    (the Control service), `cases_api` (the Cases service), `tokens_api` (the Tokens
 //!    service), `gate` (authentication, authorization, limits and audit, one layer in front of
@@ -77,6 +78,7 @@ pub mod search;
 pub mod server;
 pub mod service;
 pub mod streams;
+pub mod sweeps;
 pub mod telemetry;
 pub mod tokens_api;
 pub mod validate;

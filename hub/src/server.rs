@@ -1,6 +1,6 @@
 //! Assembling and running the hub: builds the registry, cache and search from a configuration,
 //! the order desk and its ledger, and serves `assethub.v1.AssetHub`, `Orders`, `Cases`,
-//! `Audit` and `Tokens` with the standard gRPC health and reflection (v1 and v1alpha) services so tools
+//! `Audit`, `Tokens` and `Sweeps` (with the sweep worker) with the standard gRPC health and reflection (v1 and v1alpha) services so tools
 //! like grpcurl, grpcio-reflection and grpc_health_probe work against it.
 
 use crate::audit::{AuditLog, AuditService, CallAudit, CheckpointFile, Checkpointer};
@@ -25,6 +25,7 @@ use crate::orders::{Desk, Ledger, LedgerError};
 use crate::registry::Registry;
 use crate::search::SearchHub;
 use crate::service::{HubService, ServiceLimits};
+use crate::sweeps::{SweepStore, Sweeper, SweepsService};
 use crate::tokens_api::TokensService;
 use crate::validate::DeadlinePolicy;
 use crate::wire_errors::WireErrorsLayer;
@@ -33,6 +34,7 @@ use assethub_proto::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::cases_server::CasesServer;
 use assethub_proto::v1::orders_server::OrdersServer;
+use assethub_proto::v1::sweeps_server::SweepsServer;
 use assethub_proto::v1::tokens_server::TokensServer;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -76,6 +78,9 @@ pub struct Hub {
     pub audit: AuditService,
     pub cases: CasesService,
     pub tokens: TokensService,
+    pub sweeps: SweepsService,
+    /// The durable sweep worker (resumes running sweeps when the hub starts).
+    pub sweeper: Arc<Sweeper>,
     /// Revoked tokens, and how often other hubs' revocations are read from the ledger.
     revocations: Arc<Revocations>,
     revocation_poll: Duration,
@@ -182,6 +187,14 @@ async fn assemble(
         .with_rates(rates),
     );
     let limits = limits(config);
+    let sweeper = Arc::new(Sweeper::new(
+        SweepStore::new(ledger.pool().clone()),
+        search.clone(),
+        cases.clone(),
+        audit.clone(),
+        clock.clone(),
+        config.sweeps,
+    ));
     let verifier = config
         .auth
         .verifier()
@@ -214,6 +227,8 @@ async fn assemble(
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
         cases: CasesService::new(cases.clone(), ledger, clock.clone()),
         tokens: TokensService::new(revocations.clone(), issuers),
+        sweeps: SweepsService::new(sweeper.clone(), limits.deadlines),
+        sweeper,
         revocations,
         revocation_poll: Duration::from_millis(config.auth.revocation_poll_ms),
         case_book: cases,
@@ -368,6 +383,9 @@ pub async fn serve_hub(
     health_reporter
         .set_serving::<TokensServer<TokensService>>()
         .await;
+    health_reporter
+        .set_serving::<SweepsServer<SweepsService>>()
+        .await;
     // Both reflection versions: grpcurl speaks v1, Python's grpcio-reflection and many other
     // tools still v1alpha.
     let reflection = reflection_builder().build_v1()?;
@@ -389,6 +407,11 @@ pub async fn serve_hub(
     let tokens = TokensServer::new(hub.tokens)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let sweeps = SweepsServer::new(hub.sweeps)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    // Resumes running sweeps; stops with the server.
+    let _sweeper = AbortOnDrop(tokio::spawn(hub.sweeper.clone().run_forever()));
     let _revocations = AbortOnDrop(tokio::spawn(
         hub.revocations.clone().poll_every(hub.revocation_poll),
     ));
@@ -452,6 +475,7 @@ pub async fn serve_hub(
         .add_service(audit)
         .add_service(cases)
         .add_service(tokens)
+        .add_service(sweeps)
         .serve_with_incoming_shutdown(guarded(listener, connections), shutdown)
         .await;
     gate.flush_refusals(true).await;

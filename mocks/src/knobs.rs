@@ -135,6 +135,8 @@ pub struct Knobs {
     register: OnceLock<RegisterView>,
     /// Distinct inquiries taken per (debtor id, case number), by an agency answering later.
     distinct: std::sync::Mutex<std::collections::HashMap<(String, String), u64>>,
+    /// Request ids seen per debtor and case (agencies that record them: the bank).
+    inquiry_log: crate::inquiry_log::InquiryLog,
 }
 
 /// A snapshot / update of the knobs, as JSON on the admin API.
@@ -201,6 +203,11 @@ impl Knobs {
             .get(&(debtor_id.to_string(), case.to_string()))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Request ids this agency saw per debtor and case (recorded by the bank's inquiry).
+    pub fn inquiry_log(&self) -> &crate::inquiry_log::InquiryLog {
+        &self.inquiry_log
     }
 
     /// Asset inquiries answered so far (token, health and admin calls not counted).

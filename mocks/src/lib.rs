@@ -21,6 +21,7 @@ pub mod demo_cases;
 pub mod demo_keys;
 pub mod faults;
 pub mod holds;
+pub mod inquiry_log;
 pub mod instruction_keys;
 pub mod knobs;
 pub mod payment;

@@ -31,6 +31,9 @@ pub mod invariants;
 /// The chaos run: faulty agencies, a hub SIGKILLed under load, and the load itself.
 pub mod chaos;
 
+/// Durable sweeps from a client's side: submission in chunks, waiting, results, the bound.
+pub mod sweep;
+
 /// The court of [`CASE`].
 pub const COURT: &str = "鄂0116";
 

@@ -6,7 +6,7 @@ use assethub_hub::auth::{Claims, Method, TokenIssuer};
 use assethub_proto::v1 as pb;
 use assethub_proto::v1::audit_client::AuditClient;
 use assethub_tests::{
-    bearer, demo_person_query, token, Role, World, WorldOptions, CASE, COURT, OTHER_COURT,
+    bearer, demo_person_query, sweep, token, Role, World, WorldOptions, CASE, COURT, OTHER_COURT,
 };
 use futures::StreamExt;
 use tonic::Code;
@@ -112,6 +112,44 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
             })
             .await
             .map(|_| ()),
+        ),
+        Method::SubmitSweep => {
+            let mut sweeps = sweep::client(&world.channel, role, court);
+            let debtor = demo_person_query().debtor.unwrap();
+            let items = vec![sweep::item(CASE, &(debtor.id_number, debtor.name))];
+            let header = sweep::header(&format!("m-{}-{own}", role.as_str()), false);
+            code(
+                sweeps
+                    .submit_sweep(sweep::chunks(header, items.into_iter()))
+                    .await
+                    .map(|_| ()),
+            )
+        }
+        Method::GetSweep => code(
+            sweep::client(&world.channel, role, court)
+                .get_sweep(pb::GetSweepRequest {
+                    id: fixtures.sweep.clone(),
+                })
+                .await
+                .map(|_| ()),
+        ),
+        Method::ListSweepResults => code(
+            sweep::client(&world.channel, role, court)
+                .list_sweep_results(pb::ListSweepResultsRequest {
+                    id: fixtures.sweep.clone(),
+                    from_start: true,
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ()),
+        ),
+        Method::CancelSweep => code(
+            sweep::client(&world.channel, role, court)
+                .cancel_sweep(pb::CancelSweepRequest {
+                    id: fixtures.sweep.clone(),
+                })
+                .await
+                .map(|_| ()),
         ),
         Method::ListSources => code(
             search
@@ -241,6 +279,8 @@ struct Fixtures {
     other_car: String,
     /// A watch order of CASE, placed by a judge of its court.
     watch: String,
+    /// A sweep of CASE, submitted by its court's case system.
+    sweep: String,
 }
 
 async fn fixtures(world: &mut World) -> Fixtures {
@@ -272,6 +312,19 @@ async fn fixtures(world: &mut World) -> Fixtures {
         car,
         other_car: response.sources[0].assets[1].asset_ref.clone(),
         watch: watch.order_id,
+        sweep: {
+            let debtor = demo_person_query().debtor.unwrap();
+            let items = vec![sweep::item(CASE, &(debtor.id_number, debtor.name))];
+            sweep::client(&world.channel, Role::CaseSystem, COURT)
+                .submit_sweep(sweep::chunks(
+                    sweep::header("fixture", false),
+                    items.into_iter(),
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .id
+        },
     }
 }
 
@@ -280,7 +333,7 @@ async fn fixtures(world: &mut World) -> Fixtures {
 /// `Y` the call passes authorization (whatever comes of it), `n` PERMISSION_DENIED. Court
 /// scoping shows in the second cell of each pair: every call names a case or order of
 /// [`COURT`], except the court-free methods (sources, audit, listing one's own cases).
-const MATRIX: [(Method, &str); 20] = [
+const MATRIX: [(Method, &str); 25] = [
     //                          cs  jd  sv  au  ad
     (Method::Query, /*          */ "Yn Yn Yn nn nn"),
     (Method::StreamQuery, /*    */ "Yn Yn Yn nn nn"),
@@ -303,6 +356,10 @@ const MATRIX: [(Method, &str); 20] = [
     (Method::GetCase, /*        */ "Yn Yn Yn nn nn"),
     (Method::ListCases, /*      */ "YY YY YY nn nn"),
     (Method::RevokeToken, /*    */ "nn nn nn nn YY"),
+    (Method::SubmitSweep, /*    */ "Yn Yn Yn nn nn"),
+    (Method::GetSweep, /*       */ "Yn Yn Yn nn nn"),
+    (Method::ListSweepResults, "Yn Yn Yn nn nn"),
+    (Method::CancelSweep, /*    */ "Yn Yn Yn nn nn"),
 ];
 
 #[tokio::test]
@@ -350,7 +407,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             method.as_str()
         );
     }
-    assert_eq!(cells, 20 * 5 * 2);
+    assert_eq!(cells, 25 * 5 * 2);
 }
 
 #[tokio::test]

@@ -109,6 +109,8 @@ pub enum Command {
     Case(cases::CaseArgs),
     /// Bearer tokens: revoke one by its id, or a subject's (admins).
     Token(tokens::TokenArgs),
+    /// Durable sweeps the hub keeps: submit a CSV of debtors, follow, read results, cancel.
+    Sweep(crate::sweep::SweepArgs),
 }
 
 impl Command {
@@ -123,6 +125,7 @@ impl Command {
                 | Command::Audit(_)
                 | Command::Case(_)
                 | Command::Token(_)
+                | Command::Sweep(_)
         )
     }
 }

@@ -5,6 +5,11 @@
 //!        [--ca-cert PEM] [--client-cert PEM --client-key PEM] sources
 //! hubctl ... query --case CASE --id NUMBER --name NAME [--kind KIND]... [--fresh] [--deadline-ms N]
 //! hubctl ... batch --file debtors.csv [--kind KIND]... [--fresh] [--item-deadline-ms N] [--quiet]
+//!            [--durable [--key KEY]]                     # --durable: a sweep, as `sweep submit`
+//!
+//! # Durable sweeps the hub keeps and resumes after a restart
+//! hubctl ... sweep submit debtors.csv [--kind KIND]... [--fresh] [--key KEY] [--item-deadline-ms N]
+//! hubctl ... sweep status ID | sweep results ID | sweep cancel ID
 //!
 //! # Every call carries a bearer token: --token, else the credentials file's token for the
 //! # command's role and the case's court (`assethub-demo` writes development ones).
@@ -69,6 +74,7 @@ mod progress;
 mod query;
 mod render;
 mod sources;
+mod sweep;
 mod tally;
 mod tokens;
 mod yuan;
@@ -138,6 +144,48 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let timeout = unary_timeout(cli.timeout_ms, None);
             let mut hub = client::connect(&cli.addr, Some(timeout)).await?;
             inquiries::run(&mut hub, Some(timeout), args, cli.json, &mut out).await
+        }
+        Command::Batch(args) if args.durable => {
+            let rows = debtors::read_file(&args.file)?;
+            let input = sweep::SubmitInput {
+                key: args.key.unwrap_or_else(|| sweep::default_key(&args.file)),
+                kinds: kinds(&args.common.kinds),
+                kind_names: kind_names(&args.common.kinds),
+                fresh: args.common.fresh,
+                item_deadline_ms: args.item_deadline_ms.unwrap_or(0),
+            };
+            let mut hub =
+                sweep::connect(&cli.addr, cli.timeout_ms.map(Duration::from_millis)).await?;
+            sweep::submit(&mut hub, input, rows, cli.json, &mut out).await
+        }
+        Command::Sweep(args) => {
+            let timeout = cli.timeout_ms.map(Duration::from_millis);
+            match args.command {
+                sweep::SweepCommand::Submit(a) => {
+                    let rows = debtors::read_file(&a.file)?;
+                    let input = sweep::SubmitInput {
+                        key: a.key.unwrap_or_else(|| sweep::default_key(&a.file)),
+                        kinds: kinds(&a.common.kinds),
+                        kind_names: kind_names(&a.common.kinds),
+                        fresh: a.common.fresh,
+                        item_deadline_ms: a.item_deadline_ms.unwrap_or(0),
+                    };
+                    let mut hub = sweep::connect(&cli.addr, timeout).await?;
+                    sweep::submit(&mut hub, input, rows, cli.json, &mut out).await
+                }
+                sweep::SweepCommand::Status(a) => {
+                    let mut hub = sweep::connect(&cli.addr, timeout).await?;
+                    sweep::status(&mut hub, a.id, cli.json, &mut out).await
+                }
+                sweep::SweepCommand::Results(a) => {
+                    let mut hub = sweep::connect(&cli.addr, timeout).await?;
+                    sweep::results(&mut hub, a.id, cli.json, &mut out).await
+                }
+                sweep::SweepCommand::Cancel(a) => {
+                    let mut hub = sweep::connect(&cli.addr, timeout).await?;
+                    sweep::cancel(&mut hub, a.id, cli.json, &mut out).await
+                }
+            }
         }
         Command::Batch(args) => {
             let timeout = cli.timeout_ms.map(Duration::from_millis);

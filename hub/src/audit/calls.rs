@@ -202,6 +202,30 @@ impl CallAudit {
         self.append(entry).await;
     }
 
+    /// Records one debtor of a durable sweep as it is asked (查询留痕), on behalf of the caller
+    /// who submitted the sweep: searched (`Ok`) or refused, with the case, the keyed debtor
+    /// reference, and `which` (the sweep, the item's index and its round).
+    pub async fn sweep_item(
+        &self,
+        caller: &Caller,
+        which: &str,
+        case: &str,
+        debtor_id: &str,
+        result: &Result<(), Status>,
+    ) {
+        let (decision, outcome, message) = verdict(result);
+        let entry = AuditEntry {
+            method: "Sweep.item".into(),
+            case_number: case.to_string(),
+            debtor_ref: self.log.debtor_ref(debtor_id),
+            decision: decision.into(),
+            outcome: outcome.into(),
+            detail: joined(&[which, &message]),
+            ..self.caller_entry(Some(caller))
+        };
+        self.append(entry).await;
+    }
+
     /// Records an instruction sent to an agency on behalf of `officer`: `outcome` is the
     /// agency's answer as a stable word (`effective`, `queued`, `error:timeout`, ...), `detail`
     /// names the order and what moved where.

@@ -7,8 +7,12 @@ use crate::identity::{Method, Role};
 /// Whether `role` may call `method`.
 pub fn allows(role: Role, method: Method) -> bool {
     use Method::*;
-    // Listing inquiries is part of searching: whoever may search may see what is pending.
-    let search = matches!(method, Query | StreamQuery | BatchQuery | ListInquiries);
+    // A sweep is a batch kept by the hub: whoever may batch may sweep.
+    let search = matches!(
+        method,
+        Query | StreamQuery | BatchQuery | SubmitSweep | GetSweep | ListSweepResults | CancelSweep
+            | ListInquiries
+    );
     let read_orders = matches!(method, GetOrder | ListOrders | WatchEvents);
     let read_cases = matches!(method, GetCase | ListCases);
     let write_cases = matches!(method, RegisterCase | UpdateCase);

@@ -216,6 +216,10 @@ pub(super) async fn inquiry(
             Ok(admitted) => admitted,
             Err(refused) => return *refused,
         };
+    gateway
+        .knobs
+        .inquiry_log()
+        .record(&inquiry.id_no, &inquiry.case_no, &inquiry.req_id);
     if let Some(later) = &gateway.later {
         return later.take(&gateway, &inquiry);
     }

@@ -23,7 +23,7 @@ impl Command {
             },
             Command::Query(q) => (READ, Some(&q.case_number)),
             Command::Inquiries(i) => (READ, i.case_number.as_deref()),
-            Command::Batch(_) | Command::Order(_) => (READ, None),
+            Command::Batch(_) | Command::Order(_) | Command::Sweep(_) => (READ, None),
             Command::Approve(_) | Command::Reject(_) => (&[Role::Supervisor], None),
             Command::Answer(_) => (ACT, None),
             Command::Orders(o) => (READ, o.case_number.as_deref()),

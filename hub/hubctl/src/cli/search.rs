@@ -38,6 +38,13 @@ pub struct BatchArgs {
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Submit a durable sweep the hub keeps (and resumes after a restart) instead of one
+    /// BatchQuery call; prints the sweep's id (see `hubctl sweep`).
+    #[arg(long)]
+    pub durable: bool,
+    /// With --durable: the sweep's idempotency key [default: the file's name and size].
+    #[arg(long, value_name = "KEY", requires = "durable")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Args)]
