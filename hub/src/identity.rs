@@ -70,13 +70,14 @@ pub enum Method {
     GetCase,
     ListCases,
     RevokeToken,
+    GetNotice,
 }
 
 /// The package of the hub's own services.
 pub const PACKAGE: &str = "assethub.v1";
 
 impl Method {
-    pub const ALL: [Method; 19] = [
+    pub const ALL: [Method; 20] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -96,6 +97,7 @@ impl Method {
         Self::GetCase,
         Self::ListCases,
         Self::RevokeToken,
+        Self::GetNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +121,7 @@ impl Method {
             Self::GetCase => "GetCase",
             Self::ListCases => "ListCases",
             Self::RevokeToken => "RevokeToken",
+            Self::GetNotice => "GetNotice",
         }
     }
 
@@ -136,6 +139,7 @@ impl Method {
             Self::VerifyAudit | Self::ListAudit | Self::CheckpointAudit => "Audit",
             Self::RegisterCase | Self::UpdateCase | Self::GetCase | Self::ListCases => "Cases",
             Self::RevokeToken => "Tokens",
+            Self::GetNotice => "Notices",
         }
     }
 

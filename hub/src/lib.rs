@@ -42,7 +42,8 @@
 //!    search and control act), then `orders` (control orders, their ledger and money rules).
 //! 8. **Services**: `convert` (domain → wire), `service` (the search service), `control_api`
 //!    (the Control service), `cases_api` (the Cases service), `tokens_api` (the Tokens
-//!    service), `gate` (authentication, authorization, limits and audit, one layer in front of
+//!    service), `notices_api` (the Notices service: orders' assistance notices as signed PDFs,
+//!    rendered by `assethub-notice`), `gate` (authentication, authorization, limits and audit, one layer in front of
 //!    every service).
 //! 9. **Assembly**: `server`, building and running the hub.
 
@@ -65,6 +66,7 @@ pub mod health;
 pub mod identity;
 pub mod known_assets;
 pub mod metrics;
+pub mod notices_api;
 pub mod orders;
 pub use assethub_client::private_files;
 pub mod registry;

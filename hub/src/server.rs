@@ -16,6 +16,7 @@ use crate::conn::{ConnTimeouts, GuardedIo};
 use crate::control_api::OrdersService;
 use crate::gate::{GateLayer, GateLimits};
 use crate::metrics::{self, Exporter, Metrics, RpcMetricsLayer, ScrapeSource};
+use crate::notices_api::NoticesService;
 use crate::orders::currency::ExchangeRates;
 use crate::orders::execute::Executor;
 use crate::orders::follow::Reconcile;
@@ -31,6 +32,7 @@ use assethub_connectors::Factories;
 use assethub_proto::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::cases_server::CasesServer;
+use assethub_proto::v1::notices_server::NoticesServer;
 use assethub_proto::v1::orders_server::OrdersServer;
 use assethub_proto::v1::tokens_server::TokensServer;
 use std::future::Future;
@@ -75,6 +77,7 @@ pub struct Hub {
     pub audit: AuditService,
     pub cases: CasesService,
     pub tokens: TokensService,
+    pub notices: NoticesService,
     /// Revoked tokens, and how often other hubs' revocations are read from the ledger.
     revocations: Arc<Revocations>,
     revocation_poll: Duration,
@@ -141,6 +144,11 @@ async fn assemble(
     let checkpoints = checkpointer(config, audit.log())?;
     let control = &config.control;
     let cases = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));
+    let signer = config
+        .trust
+        .signer()
+        .map_err(|e| ServeError::Invalid(e.to_string()))?;
+    let font = notice_font(config)?;
     let executor = Arc::new(
         Executor::new(
             ledger.clone(),
@@ -148,10 +156,7 @@ async fn assemble(
             cache,
             Duration::from_millis(control.call_timeout_ms),
             Duration::from_millis(config.retry.min_delay_ms.max(10)),
-            config
-                .trust
-                .signer()
-                .map_err(|e| ServeError::Invalid(e.to_string()))?,
+            signer.clone(),
             Some(audit.clone()),
         )
         .with_metrics(metrics.clone()),
@@ -200,6 +205,7 @@ async fn assemble(
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
         cases: CasesService::new(cases.clone(), ledger, clock.clone()),
         tokens: TokensService::new(revocations.clone(), issuers),
+        notices: NoticesService::new(desk.clone(), signer, font),
         revocations,
         revocation_poll: Duration::from_millis(config.auth.revocation_poll_ms),
         case_book: cases,
@@ -228,6 +234,22 @@ async fn assemble(
         desk,
         metrics,
     })
+}
+
+/// The font assistance notices are set in: a configured font must load (the hub does not
+/// start otherwise); without one, Debian's usual CJK fonts, and when none is installed the
+/// hub still serves and GetNotice says what to install.
+fn notice_font(config: &HubConfig) -> Result<Result<assethub_notice::CjkFont, String>, ServeError> {
+    match assethub_notice::CjkFont::locate(config.notices.font.as_deref()) {
+        Ok(font) => Ok(Ok(font)),
+        Err(e) if config.notices.font.is_some() => {
+            Err(ServeError::Invalid(format!("notices.font: {e}")))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "assistance notices cannot be rendered");
+            Ok(Err(e.to_string()))
+        }
+    }
 }
 
 /// The audit checkpoint signer: its key (never in the database) and its file (directory
@@ -354,6 +376,9 @@ pub async fn serve_hub(
     health_reporter
         .set_serving::<TokensServer<TokensService>>()
         .await;
+    health_reporter
+        .set_serving::<NoticesServer<NoticesService>>()
+        .await;
     // Both reflection versions: grpcurl speaks v1, Python's grpcio-reflection and many other
     // tools still v1alpha.
     let reflection = reflection_builder().build_v1()?;
@@ -373,6 +398,9 @@ pub async fn serve_hub(
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let tokens = TokensServer::new(hub.tokens)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let notices = NoticesServer::new(hub.notices)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let _revocations = AbortOnDrop(tokio::spawn(
@@ -432,6 +460,7 @@ pub async fn serve_hub(
         .add_service(audit)
         .add_service(cases)
         .add_service(tokens)
+        .add_service(notices)
         .serve_with_incoming_shutdown(guarded(listener, connections), shutdown)
         .await;
     gate.flush_refusals(true).await;

@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 use self::control::{DeductArgs, FreezeArgs, FreezeAssetArgs, HoldArgs, ReleaseArgs, RenewArgs};
 use self::orders::{EventsArgs, OrderArgs, OrdersArgs, RejectArgs};
 use self::search::{BatchArgs, QueryArgs};
-use crate::{audit, cases, tokens};
+use crate::{audit, cases, notices, tokens};
 
 pub use self::caller::credential;
 
@@ -105,6 +105,9 @@ pub enum Command {
     Case(cases::CaseArgs),
     /// Bearer tokens: revoke one by its id, or a subject's (admins).
     Token(tokens::TokenArgs),
+    /// An order's assistance notice (协助执行通知书) as a signed PDF; `notice verify` checks one
+    /// off-line.
+    Notice(notices::NoticeArgs),
 }
 
 impl Command {
@@ -118,6 +121,7 @@ impl Command {
                 | Command::Audit(_)
                 | Command::Case(_)
                 | Command::Token(_)
+                | Command::Notice(_)
         )
     }
 }

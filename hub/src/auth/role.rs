@@ -8,7 +8,7 @@ use crate::identity::{Method, Role};
 pub fn allows(role: Role, method: Method) -> bool {
     use Method::*;
     let search = matches!(method, Query | StreamQuery | BatchQuery);
-    let read_orders = matches!(method, GetOrder | ListOrders | WatchEvents);
+    let read_orders = matches!(method, GetOrder | ListOrders | WatchEvents | GetNotice);
     let read_cases = matches!(method, GetCase | ListCases);
     let write_cases = matches!(method, RegisterCase | UpdateCase);
     let control = matches!(method, FreezeFunds | PlaceHold | ActOnHold);
