@@ -2,7 +2,8 @@
 //! control order as a signed PDF, for agencies that receive their instructions on paper. The
 //! notice signs the very instruction the executor would send ([`instruction_of`]) at the
 //! order's recorded time, so rendering again gives the same signature and bytes. Authorized
-//! like GetOrder (the caller's court only); the gate audits every call, and the handler notes
+//! like GetOrder (the caller's court only), and only for orders that may be sent (four-eyes:
+//! none while an order awaits approval or after it was rejected); the gate audits every call, and the handler notes
 //! the case, the debtor and the order. Rendering is left to `assethub-notice`.
 
 use crate::audit::CallNote;
@@ -10,7 +11,7 @@ use crate::auth::{self, Method};
 use crate::bounds;
 use crate::grpc::invalid_argument;
 use crate::orders::instruction::instruction_of;
-use crate::orders::{Desk, DeskError, Order};
+use crate::orders::{Desk, DeskError, Order, State};
 use crate::validate::{bounded, Violation};
 use assethub_connectors::domain::CivilDate;
 use assethub_connectors::signature::InstructionSigner;
@@ -67,6 +68,7 @@ impl NoticesService {
         note.case(&order.case_number);
         auth::in_court(&caller, &order.court)?;
         note.debtor(&order.debtor_id);
+        issuable(&order)?;
         let hold = if order.action.places_hold() {
             String::new()
         } else {
@@ -105,6 +107,24 @@ impl NoticesService {
             title: notice.title().to_string(),
         }))
     }
+}
+
+/// Four-eyes holds for paper too: no notice for an order a supervisor has not approved yet,
+/// nor for one a supervisor rejected (it was never to be sent).
+fn issuable(order: &Order) -> Result<(), Status> {
+    if order.state == State::AwaitingApproval {
+        return Err(Status::failed_precondition(format!(
+            "order {} awaits a supervisor's approval (four-eyes): its notice is issued once it is approved",
+            order.order_id
+        )));
+    }
+    if order.state == State::Rejected && order.attempts == 0 && !order.approver_id.is_empty() {
+        return Err(Status::failed_precondition(format!(
+            "order {} was not approved: it has no notice",
+            order.order_id
+        )));
+    }
+    Ok(())
 }
 
 /// What the notice prints beside the signed fields.

@@ -203,3 +203,88 @@ fn base64_key(seed: [u8; 32]) -> String {
     .unwrap()
     .public_key()
 }
+
+#[tokio::test]
+async fn no_notice_is_issued_before_a_supervisor_approves_nor_after_a_rejection() {
+    let mut world = World::start_with(assethub_tests::WorldOptions {
+        tweak: Box::new(|config| {
+            config.auth.approval = vec![assethub_hub::config::ApprovalRule {
+                court: COURT.into(),
+                above_fen: 100_000_000,
+                seals: true,
+            }];
+        }),
+        ..Default::default()
+    })
+    .await;
+    let mut query = demo_person_query();
+    query.kinds = vec![pb::AssetKind::Vehicle as i32];
+    let found = world.client.query(query).await.unwrap().into_inner();
+    let cars: Vec<String> = found.sources[0]
+        .assets
+        .iter()
+        .map(|a| a.asset_ref.clone())
+        .collect();
+    let seal = |key: &str, car: &str| pb::PlaceHoldRequest {
+        quantity: Default::default(),
+        instruction: instruction(CASE, key),
+        action: pb::OrderAction::Seal as i32,
+        asset_ref: car.into(),
+        debtor: demo_debtor(),
+        amount_fen: 0,
+        days: 30,
+        currency: String::new(),
+    };
+    let first = world
+        .orders
+        .place_hold(seal("notice-seal-1", &cars[0]))
+        .await
+        .unwrap()
+        .into_inner();
+    let second = world
+        .orders
+        .place_hold(seal("notice-seal-2", &cars[1]))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut judge = notices(&world, Role::Judge, COURT);
+    let waiting = judge
+        .get_notice(of_order(&first.order_id))
+        .await
+        .unwrap_err();
+    assert_eq!(waiting.code(), Code::FailedPrecondition, "{waiting:?}");
+    assert!(waiting.message().contains("approval"), "{waiting:?}");
+
+    let (_, mut supervisor) = world.clients_as(Role::Supervisor, COURT);
+    supervisor
+        .decide_approval(pb::DecideApprovalRequest {
+            order_id: first.order_id.clone(),
+            approve: true,
+            reason: String::new(),
+        })
+        .await
+        .unwrap();
+    supervisor
+        .decide_approval(pb::DecideApprovalRequest {
+            order_id: second.order_id.clone(),
+            approve: false,
+            reason: "证据不足".into(),
+        })
+        .await
+        .unwrap();
+    let approved = judge
+        .get_notice(of_order(&first.order_id))
+        .await
+        .unwrap()
+        .into_inner();
+    let payload = verify_qr_text(&approved.payload, &hub_key()).unwrap();
+    let Signed::Instruction(fields) = &payload.body else {
+        panic!("an order's notice signs its instruction");
+    };
+    assert_eq!(fields.action, "seal");
+    let rejected = judge
+        .get_notice(of_order(&second.order_id))
+        .await
+        .unwrap_err();
+    assert_eq!(rejected.code(), Code::FailedPrecondition, "{rejected:?}");
+}

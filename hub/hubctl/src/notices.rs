@@ -201,3 +201,66 @@ fn verify(args: &VerifyArgs, as_json: bool, out: &mut impl Write) -> Result<(), 
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(argv: &[&str]) -> Result<Cli, clap::Error> {
+        let mut full = vec!["hubctl"];
+        full.extend_from_slice(argv);
+        Cli::try_parse_from(full)
+    }
+
+    #[test]
+    fn an_order_id_renders_and_verify_checks_a_file_without_the_hub() {
+        let Command::Notice(n) = parse(&["notice", "ord-1", "-o", "n.pdf"]).unwrap().command else {
+            panic!("a notice command");
+        };
+        assert!(n.calls_hub());
+        assert_eq!(n.order_id.as_deref(), Some("ord-1"));
+        assert_eq!(n.output.as_deref(), Some(std::path::Path::new("n.pdf")));
+        let Command::Notice(n) = parse(&["notice", "verify", "scan.png", "--public-key", "k"])
+            .unwrap()
+            .command
+        else {
+            panic!("a notice command");
+        };
+        assert!(!n.calls_hub());
+        let Some(super::NoticeCommand::Verify(v)) = n.command else {
+            panic!("verify");
+        };
+        assert_eq!(v.file, std::path::Path::new("scan.png"));
+        assert_eq!(v.key_id, None);
+        // Neither an order nor a file: refused; verify needs the key.
+        assert!(parse(&["notice"]).is_err());
+        assert!(parse(&["notice", "verify", "scan.png"]).is_err());
+    }
+
+    #[test]
+    fn a_notice_that_does_not_verify_exits_1_with_its_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-notice.png");
+        std::fs::write(&file, b"plain text").unwrap();
+        let args = super::VerifyArgs {
+            file,
+            public_key: "fRMhVfSBTleCMgCvXyXHLDv4PT+lofwK2tuhWFlBW8M=".into(),
+            key_id: None,
+        };
+        let err = super::verify(&args, false, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.exit_code(), std::process::ExitCode::from(1));
+        assert!(
+            err.to_text()
+                .starts_with("invalid notice: cannot read the notice"),
+            "{}",
+            err.to_text()
+        );
+        let bad_key = super::VerifyArgs {
+            public_key: "short".into(),
+            ..args
+        };
+        let err = super::verify(&bad_key, false, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.exit_code(), std::process::ExitCode::from(2));
+    }
+}
