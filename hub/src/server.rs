@@ -1,6 +1,6 @@
 //! Assembling and running the hub: builds the registry, cache and search from a configuration,
 //! the order desk and its ledger, and serves `assethub.v1.AssetHub`, `Orders`, `Cases`,
-//! `Audit` and `Tokens` with the standard gRPC health and reflection (v1 and v1alpha) services so tools
+//! `Audit`, `Tokens` and `Notices` with the standard gRPC health and reflection (v1 and v1alpha) services so tools
 //! like grpcurl, grpcio-reflection and grpc_health_probe work against it.
 
 use crate::audit::{AuditLog, AuditService, CallAudit, CheckpointFile, Checkpointer};
