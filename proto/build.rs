@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "assethub/v1/cases.proto",
     "assethub/v1/tokens.proto",
     "assethub/v1/sweeps.proto",
+    "assethub/v1/notices.proto",
     "assethub/bench/v1/echo.proto",
     "assethub/connector/v1/connector.proto",
 ];

@@ -50,7 +50,18 @@ pub struct HubConfig {
     pub audit: AuditConfig,
     #[serde(default)]
     pub sweeps: SweepsConfig,
+    pub notices: NoticesConfig,
     pub sources: Vec<SourceConfig>,
+}
+
+/// `[notices]`: assistance notices (PDF) for off-line agencies.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticesConfig {
+    /// A TrueType/OpenType font (or collection) with Chinese glyphs; unset: Debian's
+    /// fonts-wqy-microhei or fonts-noto-cjk at their usual paths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub font: Option<std::path::PathBuf>,
 }
 
 /// The audit log's signed checkpoints (the key is under `[trust]`).

@@ -76,13 +76,14 @@ pub enum Method {
     GetSweep,
     ListSweepResults,
     CancelSweep,
+    GetNotice,
 }
 
 /// The package of the hub's own services.
 pub const PACKAGE: &str = "assethub.v1";
 
 impl Method {
-    pub const ALL: [Method; 25] = [
+    pub const ALL: [Method; 26] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -108,6 +109,7 @@ impl Method {
         Self::GetSweep,
         Self::ListSweepResults,
         Self::CancelSweep,
+        Self::GetNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -137,6 +139,7 @@ impl Method {
             Self::GetSweep => "GetSweep",
             Self::ListSweepResults => "ListSweepResults",
             Self::CancelSweep => "CancelSweep",
+            Self::GetNotice => "GetNotice",
         }
     }
 
@@ -162,6 +165,7 @@ impl Method {
             Self::SubmitSweep | Self::GetSweep | Self::ListSweepResults | Self::CancelSweep => {
                 "Sweeps"
             }
+            Self::GetNotice => "Notices",
         }
     }
 

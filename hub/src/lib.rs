@@ -46,7 +46,8 @@
 //!    `search` on behalf of their submitter, and their `Sweeps` service).
 //! 8. **Services**: `convert` (domain → wire), `service` (the search service), `control_api`
 //!    (the Control service), `cases_api` (the Cases service), `tokens_api` (the Tokens
-//!    service), `gate` (authentication, authorization, limits and audit, one layer in front of
+//!    service), `notices_api` (the Notices service: orders' assistance notices as signed PDFs,
+//!    rendered by `assethub-notice`), `gate` (authentication, authorization, limits and audit, one layer in front of
 //!    every service).
 //! 9. **Assembly**: `server`, building and running the hub.
 
@@ -70,6 +71,7 @@ pub mod identity;
 pub mod inquiries;
 pub mod known_assets;
 pub mod metrics;
+pub mod notices_api;
 pub mod orders;
 pub use assethub_client::private_files;
 pub mod registry;

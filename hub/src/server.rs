@@ -1,6 +1,6 @@
 //! Assembling and running the hub: builds the registry, cache and search from a configuration,
 //! the order desk and its ledger, and serves `assethub.v1.AssetHub`, `Orders`, `Cases`,
-//! `Audit`, `Tokens` and `Sweeps` (with the sweep worker) with the standard gRPC health and reflection (v1 and v1alpha) services so tools
+//! `Audit`, `Tokens`, `Notices` and `Sweeps` (with the sweep worker) with the standard gRPC health and reflection (v1 and v1alpha) services so tools
 //! like grpcurl, grpcio-reflection and grpc_health_probe work against it.
 
 use crate::audit::{AuditLog, AuditService, CallAudit, CheckpointFile, Checkpointer};
@@ -17,6 +17,7 @@ use crate::control_api::OrdersService;
 use crate::gate::{GateLayer, GateLimits};
 use crate::inquiries::{FollowPolicy, Inquiries};
 use crate::metrics::{self, Exporter, Metrics, RpcMetricsLayer, ScrapeSource};
+use crate::notices_api::NoticesService;
 use crate::orders::currency::ExchangeRates;
 use crate::orders::execute::Executor;
 use crate::orders::follow::Reconcile;
@@ -33,6 +34,7 @@ use assethub_connectors::Factories;
 use assethub_proto::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::cases_server::CasesServer;
+use assethub_proto::v1::notices_server::NoticesServer;
 use assethub_proto::v1::orders_server::OrdersServer;
 use assethub_proto::v1::sweeps_server::SweepsServer;
 use assethub_proto::v1::tokens_server::TokensServer;
@@ -81,6 +83,7 @@ pub struct Hub {
     pub sweeps: SweepsService,
     /// The durable sweep worker (resumes running sweeps when the hub starts).
     pub sweeper: Arc<Sweeper>,
+    pub notices: NoticesService,
     /// Revoked tokens, and how often other hubs' revocations are read from the ledger.
     revocations: Arc<Revocations>,
     revocation_poll: Duration,
@@ -157,6 +160,11 @@ async fn assemble(
     let checkpoints = checkpointer(config, audit.log())?;
     let control = &config.control;
     let cases = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));
+    let signer = config
+        .trust
+        .signer()
+        .map_err(|e| ServeError::Invalid(e.to_string()))?;
+    let font = notice_font(config)?;
     let executor = Arc::new(
         Executor::new(
             ledger.clone(),
@@ -164,10 +172,7 @@ async fn assemble(
             cache,
             Duration::from_millis(control.call_timeout_ms),
             Duration::from_millis(config.retry.min_delay_ms.max(10)),
-            config
-                .trust
-                .signer()
-                .map_err(|e| ServeError::Invalid(e.to_string()))?,
+            signer.clone(),
             Some(audit.clone()),
         )
         .with_metrics(metrics.clone())
@@ -229,6 +234,7 @@ async fn assemble(
         tokens: TokensService::new(revocations.clone(), issuers),
         sweeps: SweepsService::new(sweeper.clone(), limits.deadlines),
         sweeper,
+        notices: NoticesService::new(desk.clone(), signer, font),
         revocations,
         revocation_poll: Duration::from_millis(config.auth.revocation_poll_ms),
         case_book: cases,
@@ -257,6 +263,22 @@ async fn assemble(
         desk,
         metrics,
     })
+}
+
+/// The font assistance notices are set in: a configured font must load (the hub does not
+/// start otherwise); without one, Debian's usual CJK fonts, and when none is installed the
+/// hub still serves and GetNotice says what to install.
+fn notice_font(config: &HubConfig) -> Result<Result<assethub_notice::CjkFont, String>, ServeError> {
+    match assethub_notice::CjkFont::locate(config.notices.font.as_deref()) {
+        Ok(font) => Ok(Ok(font)),
+        Err(e) if config.notices.font.is_some() => {
+            Err(ServeError::Invalid(format!("notices.font: {e}")))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "assistance notices cannot be rendered");
+            Ok(Err(e.to_string()))
+        }
+    }
 }
 
 /// The audit checkpoint signer: its key (never in the database) and its file (directory
@@ -385,6 +407,7 @@ pub async fn serve_hub(
         .await;
     health_reporter
         .set_serving::<SweepsServer<SweepsService>>()
+        .set_serving::<NoticesServer<NoticesService>>()
         .await;
     // Both reflection versions: grpcurl speaks v1, Python's grpcio-reflection and many other
     // tools still v1alpha.
@@ -412,6 +435,9 @@ pub async fn serve_hub(
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     // Resumes running sweeps; stops with the server.
     let _sweeper = AbortOnDrop(tokio::spawn(hub.sweeper.clone().run_forever()));
+    let notices = NoticesServer::new(hub.notices)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let _revocations = AbortOnDrop(tokio::spawn(
         hub.revocations.clone().poll_every(hub.revocation_poll),
     ));
@@ -476,6 +502,7 @@ pub async fn serve_hub(
         .add_service(cases)
         .add_service(tokens)
         .add_service(sweeps)
+        .add_service(notices)
         .serve_with_incoming_shutdown(guarded(listener, connections), shutdown)
         .await;
     gate.flush_refusals(true).await;

@@ -1,5 +1,5 @@
 //! The assethub gRPC API: types and service stubs generated from `assethub/v1/assethub.proto`,
-//! `orders.proto`, `cases.proto`, `audit.proto` and `tokens.proto`, the connector protocol
+//! `orders.proto`, `cases.proto`, `audit.proto`, `tokens.proto` and `notices.proto`, the connector protocol
 //! `assethub/connector/v1/connector.proto` (and the benchmark's baseline echo service). Owns no logic: the hub maps these to domain types.
 
 /// `assethub.v1`: the hub's public API.

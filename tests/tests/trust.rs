@@ -228,6 +228,19 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .await
                 .map(|_| ()),
         ),
+        Method::GetNotice => code(
+            pb::notices_client::NoticesClient::with_interceptor(
+                world.channel.clone(),
+                bearer(&token(role, court)),
+            )
+            .get_notice(pb::GetNoticeRequest {
+                subject: Some(pb::get_notice_request::Subject::OrderId(
+                    fixtures.watch.clone(),
+                )),
+            })
+            .await
+            .map(|_| ()),
+        ),
         Method::GetOrder => code(
             orders
                 .get_order(pb::GetOrderRequest {
@@ -333,7 +346,7 @@ async fn fixtures(world: &mut World) -> Fixtures {
 /// `Y` the call passes authorization (whatever comes of it), `n` PERMISSION_DENIED. Court
 /// scoping shows in the second cell of each pair: every call names a case or order of
 /// [`COURT`], except the court-free methods (sources, audit, listing one's own cases).
-const MATRIX: [(Method, &str); 25] = [
+const MATRIX: [(Method, &str); 26] = [
     //                          cs  jd  sv  au  ad
     (Method::Query, /*          */ "Yn Yn Yn nn nn"),
     (Method::StreamQuery, /*    */ "Yn Yn Yn nn nn"),
@@ -360,6 +373,7 @@ const MATRIX: [(Method, &str); 25] = [
     (Method::GetSweep, /*       */ "Yn Yn Yn nn nn"),
     (Method::ListSweepResults, "Yn Yn Yn nn nn"),
     (Method::CancelSweep, /*    */ "Yn Yn Yn nn nn"),
+    (Method::GetNotice, /*      */ "Yn Yn Yn nn nn"),
 ];
 
 #[tokio::test]
@@ -407,7 +421,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             method.as_str()
         );
     }
-    assert_eq!(cells, 25 * 5 * 2);
+    assert_eq!(cells, 26 * 5 * 2);
 }
 
 #[tokio::test]

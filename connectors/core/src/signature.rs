@@ -190,6 +190,13 @@ impl InstructionSigner {
         B64.encode(self.key.verifying_key().as_bytes())
     }
 
+    /// Signs another document's canonical bytes with this key (an inquiry notice's, see
+    /// `assethub-notice`). Such a form must open with a domain tag of its own, so that it can
+    /// never be taken for an instruction's canonical bytes. Returns the 64-byte signature.
+    pub fn sign_document(&self, canonical: &[u8]) -> [u8; 64] {
+        self.key.sign(canonical).to_bytes()
+    }
+
     pub fn sign(&self, instruction: &ControlInstruction, now_secs: i64) -> InstructionSignature {
         let bytes = SignedFields::of(instruction).canonical(now_secs);
         InstructionSignature {

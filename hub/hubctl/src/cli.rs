@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 use self::control::{DeductArgs, FreezeArgs, FreezeAssetArgs, HoldArgs, ReleaseArgs, RenewArgs};
 use self::orders::{EventsArgs, OrderArgs, OrdersArgs, RejectArgs};
 use self::search::{BatchArgs, QueryArgs};
-use crate::{audit, cases, tokens};
+use crate::{audit, cases, notices, tokens};
 
 pub use self::caller::credential;
 
@@ -111,6 +111,9 @@ pub enum Command {
     Token(tokens::TokenArgs),
     /// Durable sweeps the hub keeps: submit a CSV of debtors, follow, read results, cancel.
     Sweep(crate::sweep::SweepArgs),
+    /// An order's assistance notice (协助执行通知书) as a signed PDF; `notice verify` checks one
+    /// off-line.
+    Notice(notices::NoticeArgs),
 }
 
 impl Command {
@@ -126,6 +129,7 @@ impl Command {
                 | Command::Case(_)
                 | Command::Token(_)
                 | Command::Sweep(_)
+                | Command::Notice(_)
         )
     }
 }

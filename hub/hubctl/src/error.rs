@@ -27,6 +27,8 @@ pub enum CliError {
     Io(std::io::Error),
     /// Orders the command made ended rejected or failed, one line each; already printed.
     OrderEnded(Vec<String>),
+    /// An assistance notice that does not verify: why, one line.
+    NoticeInvalid(String),
 }
 
 impl From<std::io::Error> for CliError {
@@ -72,6 +74,7 @@ impl CliError {
             CliError::Incomplete(m) => simple("UNAVAILABLE", m.clone()),
             CliError::Io(e) => simple("INTERNAL", e.to_string()),
             CliError::OrderEnded(lines) => simple("ABORTED", lines.join("; ")),
+            CliError::NoticeInvalid(m) => simple("INVALID_NOTICE", m.clone()),
         }
     }
 
@@ -120,6 +123,7 @@ impl CliError {
             CliError::Incomplete(m) => format!("error: {m}"),
             CliError::Io(e) => format!("error: writing output: {e}"),
             CliError::OrderEnded(lines) => lines.join("\n"),
+            CliError::NoticeInvalid(m) => format!("invalid notice: {m}"),
         }
     }
 

@@ -46,6 +46,10 @@
 //!
 //! # Bearer tokens (admins)
 //! hubctl ... token revoke --issuer ISS (--jti ID | --subject SUB) --reason TEXT
+//!
+//! # Assistance notices for agencies that work on paper (the PDF holds personal data)
+//! hubctl ... notice ORDER_ID > notice.pdf | notice ORDER_ID -o FILE   # FILE written 0600
+//! hubctl notice verify FILE --public-key B64 [--key-id ID]           # off-line: exit 0 valid
 //! ```
 //!
 //! Exit codes: 0 success, 2 invalid arguments (local or the hub's INVALID_ARGUMENT), 1 any other
@@ -65,6 +69,7 @@ mod error;
 mod inquiries;
 mod json;
 mod names;
+mod notices;
 mod order_client;
 mod order_json;
 mod order_names;
@@ -331,6 +336,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(args) => {
             let timeout = unary_timeout(cli.timeout_ms, None);
             tokens::run(&cli.addr, timeout, args, cli.json, &mut out).await
+        }
+        Command::Notice(args) => {
+            let timeout = unary_timeout(cli.timeout_ms, None);
+            notices::run(&cli.addr, timeout, args, cli.json, &mut out).await
         }
     };
     out.flush()?;

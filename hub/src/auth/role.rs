@@ -13,7 +13,7 @@ pub fn allows(role: Role, method: Method) -> bool {
         Query | StreamQuery | BatchQuery | SubmitSweep | GetSweep | ListSweepResults | CancelSweep
             | ListInquiries
     );
-    let read_orders = matches!(method, GetOrder | ListOrders | WatchEvents);
+    let read_orders = matches!(method, GetOrder | ListOrders | WatchEvents | GetNotice);
     let read_cases = matches!(method, GetCase | ListCases);
     let write_cases = matches!(method, RegisterCase | UpdateCase);
     // Recording an off-line agency's written answer is the act of the officers who act.

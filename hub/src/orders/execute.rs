@@ -22,6 +22,7 @@
 //! one order is executed by at most one task of this hub at a time.
 
 use super::answers::{action_after, hold_after};
+use super::instruction::instruction_of;
 use super::ledger::{Ledger, LedgerError};
 use super::model::{Action, Order, State};
 use crate::audit::CallAudit;
@@ -29,10 +30,10 @@ use crate::cache::{AnswerCache, CacheKey};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::registry::{Registry, Source};
-use assethub_connectors::domain::{CaseNumber, CivilDate, Debtor, DebtorId, Fen};
+use assethub_connectors::domain::Fen;
 use assethub_connectors::signature::InstructionSigner;
 use assethub_connectors::{
-    CallContext, ConnectorError, ControlAction, ControlAnswer, ControlInstruction, ErrorClass,
+    CallContext, ConnectorError, ControlAnswer, ControlInstruction, ErrorClass,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -297,15 +298,6 @@ impl Executor {
         &self,
         order: &Order,
     ) -> Result<Result<ControlInstruction, String>, LedgerError> {
-        let case = match CaseNumber::parse_recorded(&order.case_number) {
-            Ok(case) => case,
-            Err(e) => return Ok(Err(format!("stored case number unreadable: {e}"))),
-        };
-        let id = match DebtorId::parse_recorded(&order.debtor_id) {
-            Ok(id) => id,
-            Err(e) => return Ok(Err(format!("stored debtor id unreadable: {e}"))),
-        };
-        let until = CivilDate::from_days(order.end_day);
         let hold = if order.action.places_hold() {
             String::new()
         } else {
@@ -314,39 +306,7 @@ impl Executor {
                 _ => return Ok(Err("the hold acted on has no agency reference".into())),
             }
         };
-        let action = match order.action {
-            // A kind counted in units (shares) is frozen by quantity; the amount is then 0.
-            Action::Freeze if order.quantity > 0 => ControlAction::FreezeQuantity {
-                quantity: u64::try_from(order.quantity).unwrap_or(0),
-                until,
-            },
-            Action::Freeze => ControlAction::Freeze {
-                amount: Fen(order.amount_fen),
-                until,
-            },
-            Action::Seal => ControlAction::Seal { until },
-            Action::Watch => ControlAction::Watch { until },
-            Action::Release => ControlAction::Release { hold },
-            Action::Deduct => ControlAction::Deduct {
-                hold,
-                amount: Fen(order.amount_fen),
-                into_account: order.case_account.clone(),
-            },
-            Action::Renew => ControlAction::Renew { hold, until },
-        };
-        Ok(Ok(ControlInstruction {
-            key: order.agency_key().to_string(),
-            case,
-            ruling: order.ruling.clone(),
-            officer: order.officer.clone(),
-            asset: order.asset_local.clone(),
-            debtor: Debtor {
-                id,
-                name: order.debtor_name.clone(),
-            },
-            action,
-            signature: None,
-        }))
+        Ok(instruction_of(order, hold))
     }
 
     /// Ends an order without an agency answer (refused, failed).

@@ -8,6 +8,7 @@
 //! - `ledger`: durable storage (sqlx; SQLite or PostgreSQL), idempotency keys, the money rules
 //!   of a case (claim, four-eyes, one live hold per asset), events.
 //! - `desk`: checks and records requests; `funds`: the one-click freeze; `approve`: four-eyes.
+//! - `instruction`: the control instruction an order stands for (online and on paper).
 //! - `execute`: exactly-once execution at the agency; `answers`: how answers change orders
 //!   (never backwards); `follow`: follow-ups, expiry, sightings, reconciliation.
 //! - `notice`: instructions to off-line agencies, issued as notices instead of calls;
@@ -20,6 +21,7 @@ pub mod desk;
 pub mod execute;
 pub mod follow;
 pub mod funds;
+pub mod instruction;
 pub mod ledger;
 pub mod model;
 pub mod notice;

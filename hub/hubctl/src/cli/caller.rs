@@ -24,6 +24,9 @@ impl Command {
             Command::Query(q) => (READ, Some(&q.case_number)),
             Command::Inquiries(i) => (READ, i.case_number.as_deref()),
             Command::Batch(_) | Command::Order(_) | Command::Sweep(_) => (READ, None),
+            // Verifying a notice calls no hub.
+            Command::Notice(n) if !n.calls_hub() => (&[], None),
+            Command::Notice(_) => (READ, None),
             Command::Approve(_) | Command::Reject(_) => (&[Role::Supervisor], None),
             Command::Answer(_) => (ACT, None),
             Command::Orders(o) => (READ, o.case_number.as_deref()),
@@ -46,6 +49,9 @@ pub fn credential(cli: &Cli) -> Result<Option<String>, CliError> {
         return Ok(Some(token.clone()));
     }
     let (roles, case) = cli.command.caller();
+    if roles.is_empty() {
+        return Ok(None);
+    }
     let case_court = case
         .and_then(|c| assethub_core::domain::CaseNumber::parse(c).ok())
         .map(|c| c.court().to_string());
