@@ -911,3 +911,36 @@ async fn bad_answers_are_refused_with_the_right_error_and_change_nothing_on(s: S
     assert!(matches!(reused, Err(DeskError::KeyReused(_))), "{reused:?}");
     assert_eq!(s.desk.get(&sealed.order_id).await.unwrap(), taken);
 }
+
+#[tokio::test]
+async fn two_officers_recording_different_answers_at_once_get_one_applied_and_one_refused() {
+    let s = story(false).await;
+    let today = s.clock.today();
+    let sealed = s
+        .desk
+        .place_hold(seal("k-seal", FLAT), &s.case, deadline())
+        .await
+        .unwrap();
+    let other = officer("judge-zhao", "赵法官", Role::Judge, COURT);
+    let first = recording(
+        &sealed,
+        "k-1",
+        held(today, today.plus_days(100), today),
+        judge(),
+    );
+    let second = recording(
+        &sealed,
+        "k-2",
+        held(today, today.plus_days(200), today),
+        other,
+    );
+    let (a, b) = tokio::join!(s.desk.record_answer(&first), s.desk.record_answer(&second));
+    let (won, lost) = match (a, b) {
+        (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+        other => panic!("one answer applies, the other is refused: {other:?}"),
+    };
+    assert!(matches!(lost, DeskError::Refused(_)), "{lost:?}");
+    let now = s.desk.get(&sealed.order_id).await.unwrap();
+    assert_eq!(now, won);
+    assert!([100, 200].contains(&(now.end_day - today.days())));
+}

@@ -223,7 +223,7 @@ async fn a_hub_refuses_to_start_with_a_remote_connector_it_cannot_describe_or_an
         "{text}"
     );
     assert!(
-        text.contains("bank, payment, real_estate, remote, vehicle"),
+        text.contains("bank, offline, payment, real_estate, remote, vehicle"),
         "{text}"
     );
 }

@@ -43,6 +43,12 @@ impl Desk {
     /// Records `r`'s written answer; answers the order as it stands afterwards.
     pub async fn record_answer(&self, r: &Recording) -> Result<Order, DeskError> {
         let order = self.get(&r.order_id).await?;
+        // Answers on one case are recorded one at a time in this hub: two officers recording
+        // different answers to one order at once get the first applied and the second refused
+        // (the order no longer awaits an answer), never a stale write.
+        let lock = self.case_lock(&order.case_number);
+        let _one_at_a_time = lock.lock().await;
+        let order = self.get(&r.order_id).await?;
         if order.court != r.caller.court {
             return Err(DeskError::Forbidden(format!(
                 "order {} belongs to court {}; only its officers record answers to it",
