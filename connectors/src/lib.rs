@@ -19,7 +19,7 @@ pub mod remote;
 pub mod vehicle;
 
 pub use assethub_core::{BuildFn, ConnectorFactory, Factories, FnFactory};
-pub use assethub_core::{CallContext, Capability, Connector, QueryAnswer};
+pub use assethub_core::{CallContext, Capability, Connector, QueryAnswer, ReadyPage};
 pub use assethub_core::{ConfigError, ConnectorError, ErrorClass};
 pub use assethub_core::{
     ControlAction, ControlAnswer, ControlInstruction, HoldStatus, Sighting, SightingsPage,

@@ -447,6 +447,9 @@ pub async fn serve_hub(
         .await
         .map_err(|e| ServeError::Invalid(format!("cannot resume the open inquiries: {e}")))?;
     let inquiries = hub.inquiries.clone();
+    let _ready = AbortOnDrop(tokio::spawn(
+        inquiries.clone().listen_forever(Duration::from_secs(2)),
+    ));
     // Stops with the server, even when the serving task is aborted.
     let follow_up = AbortOnDrop(tokio::spawn(
         hub.desk

@@ -11,7 +11,7 @@ use assethub_connectors::domain::{
     DepositAccount, DepositType, Fen, SourceId,
 };
 use assethub_connectors::{
-    CallContext, Capability, Connector, ConnectorError, ErrorClass, QueryAnswer,
+    CallContext, Capability, Connector, ConnectorError, ErrorClass, QueryAnswer, ReadyPage,
 };
 use assethub_hub::cache::AnswerCache;
 use assethub_hub::clock::Clock;
@@ -52,6 +52,8 @@ struct Books {
     silent: bool,
     /// Keys received whose senders never heard back (the call hangs).
     hang_next: bool,
+    /// Names no time when taking an inquiry, and notifies when an answer is ready.
+    notifies: bool,
     queries: u32,
     looks: u32,
 }
@@ -153,9 +155,35 @@ impl Connector for SlowBank {
         if hang {
             std::future::pending::<()>().await;
         }
+        let notifies = self.books.lock().unwrap().notifies;
         Ok(QueryAnswer::Pending {
             ticket,
-            expected_in: Some(ready.saturating_duration_since(Instant::now())),
+            expected_in: (!notifies).then(|| ready.saturating_duration_since(Instant::now())),
+        })
+    }
+    /// The tickets ready by now, after `cursor` (an index into the tickets in order).
+    async fn ready_tickets(&self, cursor: &str) -> Result<ReadyPage, ConnectorError> {
+        let books = self.books.lock().unwrap();
+        if !books.notifies {
+            return Err(ConnectorError::new(
+                ErrorClass::Unsupported,
+                "no notifications",
+            ));
+        }
+        let mut ready: Vec<(&String, &Instant)> = books
+            .ready
+            .iter()
+            .filter(|(_, at)| **at <= Instant::now())
+            .collect();
+        ready.sort();
+        let seen: usize = cursor.parse().unwrap_or(0);
+        Ok(ReadyPage {
+            tickets: ready
+                .iter()
+                .skip(seen)
+                .map(|(t, _)| t.to_string())
+                .collect(),
+            cursor: ready.len().to_string(),
         })
     }
     async fn query_status(
@@ -671,4 +699,40 @@ async fn the_mock_bank_answering_later_is_followed_through_its_connector() {
     let cached = ask(&hub, false).await;
     assert!(cached.cached);
     assert_eq!(agency.knobs.distinct_inquiries(ID, CASE), 1);
+}
+
+#[tokio::test]
+async fn an_agency_that_notifies_is_asked_when_it_says_the_answer_is_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let bank = SlowBank::new(TEN_MINUTES);
+    bank.with(|b| b.notifies = true);
+    let hub = hub(
+        &dir,
+        &bank,
+        Arc::new(Clock::new()),
+        Duration::from_secs(86_400),
+    )
+    .await;
+    let started = hub.clock.now_ms();
+    let open = ask(&hub, false).await.inquiry.expect("pending");
+    assert_eq!(open.expected_at_ms, 0, "the agency named no time");
+    let mut listening = assethub_hub::inquiries::ready::Listening::default();
+    skip(Duration::from_secs(300)).await;
+    assert_eq!(
+        hub.inquiries.listen_once(&mut listening).await,
+        0,
+        "nothing ready yet"
+    );
+    // Looked at after 30 s, then 150 s and 390 s; the next look would be at 870 s.
+    skip(Duration::from_secs(301)).await;
+    assert_eq!(hub.inquiries.listen_once(&mut listening).await, 1);
+    let done = settled(&hub, &open.inquiry_id).await;
+    assert_eq!(done.state, InquiryState::Answered);
+    assert!(
+        done.updated_at_ms - started < 700_000,
+        "answered when notified, not at the next poll: {} ms",
+        done.updated_at_ms - started
+    );
+    // Read from its cursor: the same ticket wakes nothing again.
+    assert_eq!(hub.inquiries.listen_once(&mut listening).await, 0);
 }

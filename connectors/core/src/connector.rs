@@ -74,6 +74,15 @@ pub enum QueryAnswer {
     },
 }
 
+/// Tickets of inquiries whose answers the agency says are ready (its notifications), and
+/// the cursor to ask with next time.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadyPage {
+    pub tickets: Vec<String>,
+    /// Opaque; pass it back to get only later notifications.
+    pub cursor: String,
+}
+
 /// One configured agency integration (a source).
 ///
 /// Control actions (freeze, seal, release, deduct, renew, watch) have default implementations
@@ -116,6 +125,18 @@ pub trait Connector: Send + Sync + 'static {
     ) -> Result<QueryAnswer, ConnectorError> {
         let _ = (ctx, ticket);
         Err(unsupported(self.id(), "answers by ticket"))
+    }
+
+    /// Tickets of inquiries answered since `cursor` ("" for the oldest the agency keeps), for
+    /// agencies that notify rather than only answer by ticket (a remote connector's
+    /// `query_ready` notifications). The hub then asks [`Connector::query_status`] at once
+    /// instead of at its next poll. Default: unsupported (the hub polls).
+    async fn ready_tickets(&self, cursor: &str) -> Result<ReadyPage, ConnectorError> {
+        let _ = cursor;
+        Err(unsupported(
+            self.id(),
+            "notifications of answered inquiries",
+        ))
     }
 
     /// Sends one control instruction. One attempt, no retries inside: the hub retries with

@@ -13,7 +13,7 @@ pub mod error;
 pub mod factory;
 pub mod signature;
 
-pub use connector::{CallContext, Capability, Connector, QueryAnswer};
+pub use connector::{CallContext, Capability, Connector, QueryAnswer, ReadyPage};
 pub use control::{
     ControlAction, ControlAnswer, ControlInstruction, HoldStatus, Sighting, SightingsPage,
 };

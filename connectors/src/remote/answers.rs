@@ -5,7 +5,7 @@
 //! a [`ErrorClass::Malformed`](crate::ErrorClass::Malformed) error naming what was wrong,
 //! never the debtor.
 
-use crate::connector::QueryAnswer;
+use crate::connector::{QueryAnswer, ReadyPage};
 use crate::control::{ControlAnswer, HoldStatus, Sighting, SightingsPage};
 use crate::domain::{
     Asset, AssetDetail, AssetKind, AssetRef, Attribute, AttributeValue, CivilDate, Debtor, Fen,
@@ -244,11 +244,24 @@ pub fn control_status(
     }
 }
 
-/// The sightings in a notifications page, and its cursor. Other notifications (inquiries
-/// answered, holds changed) are not sightings and are skipped here; notifications of a
-/// kind this hub does not know (a later minor version) too.
-pub fn sightings(page: wire::NotificationsPage) -> Result<SightingsPage, ConnectorError> {
+/// The tickets of the `query_ready` notifications in a page, and its cursor; other
+/// notifications are skipped.
+pub fn ready_tickets(page: wire::NotificationsPage) -> Result<ReadyPage, ConnectorError> {
     use wire::notification::Event;
+    check_page(&page)?;
+    let mut tickets = Vec::new();
+    for notification in page.notifications {
+        if let Some(Event::QueryReady(ready)) = notification.event {
+            tickets.push(clean_ref("a ready ticket", &ready.ticket)?);
+        }
+    }
+    Ok(ReadyPage {
+        tickets,
+        cursor: page.cursor,
+    })
+}
+
+fn check_page(page: &wire::NotificationsPage) -> Result<(), ConnectorError> {
     if page.notifications.len() > MAX_NOTIFICATIONS {
         return Err(malformed(format!(
             "more than {MAX_NOTIFICATIONS} notifications in a page"
@@ -259,6 +272,15 @@ pub fn sightings(page: wire::NotificationsPage) -> Result<SightingsPage, Connect
             "cursor must be at most 256 printable ASCII characters".into(),
         ));
     }
+    Ok(())
+}
+
+/// The sightings in a notifications page, and its cursor. Other notifications (inquiries
+/// answered, holds changed) are not sightings and are skipped here; notifications of a
+/// kind this hub does not know (a later minor version) too.
+pub fn sightings(page: wire::NotificationsPage) -> Result<SightingsPage, ConnectorError> {
+    use wire::notification::Event;
+    check_page(&page)?;
     let mut sightings = Vec::new();
     for notification in page.notifications {
         if let Some(Event::Sighting(s)) = notification.event {

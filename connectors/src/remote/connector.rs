@@ -8,7 +8,7 @@ use super::answers;
 use super::config::RemoteConfig;
 use super::describe::{self, Described};
 use super::status::{clean_text, error_of};
-use crate::connector::{CallContext, Capability, Connector, QueryAnswer};
+use crate::connector::{CallContext, Capability, Connector, QueryAnswer, ReadyPage};
 use crate::control::{ControlAction, ControlAnswer, ControlInstruction, SightingsPage};
 use crate::domain::{AssetKind, Debtor, KindSpec, SourceId};
 use crate::error::{ConfigError, ConnectorError, ErrorClass};
@@ -40,6 +40,19 @@ impl fmt::Debug for RemoteConnector {
 }
 
 impl RemoteConnector {
+    /// One page of the connector's notifications after `cursor`.
+    async fn notifications(&self, cursor: &str) -> Result<wire::NotificationsPage, ConnectorError> {
+        let request = wire::NotificationsRequest {
+            source_id: self.id.to_string(),
+            cursor: cursor.to_string(),
+            limit: 0,
+        };
+        self.unary("Notifications", None, request, |mut c, r| async move {
+            c.notifications(r).await
+        })
+        .await
+    }
+
     /// Connects (lazily) to the connector of source `id` and asks it to describe itself: a
     /// connector that cannot be reached, refuses its settings, speaks another protocol
     /// version or describes itself wrongly is a configuration error.
@@ -314,16 +327,12 @@ impl Connector for RemoteConnector {
     }
 
     async fn sightings(&self, cursor: &str) -> Result<SightingsPage, ConnectorError> {
-        let request = wire::NotificationsRequest {
-            source_id: self.id.to_string(),
-            cursor: cursor.to_string(),
-            limit: 0,
-        };
-        let page = self
-            .unary("Notifications", None, request, |mut c, r| async move {
-                c.notifications(r).await
-            })
-            .await?;
-        answers::sightings(page)
+        answers::sightings(self.notifications(cursor).await?)
+    }
+
+    /// The same notifications feed, read for its `query_ready` events (the hub keeps a
+    /// cursor of its own for them, so sightings are not disturbed).
+    async fn ready_tickets(&self, cursor: &str) -> Result<ReadyPage, ConnectorError> {
+        answers::ready_tickets(self.notifications(cursor).await?)
     }
 }

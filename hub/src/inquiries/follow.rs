@@ -161,10 +161,17 @@ impl Inquiries {
                 .settle_or_wait(&current, &result, looks, until_expiry)
                 .await;
         }
-        if current.expected_at_ms > now && *looks == 0 {
-            return Ok(Step::Wait(
-                ms(current.expected_at_ms - now).min(until_expiry),
-            ));
+        if *looks == 0 {
+            if current.expected_at_ms > now {
+                return Ok(Step::Wait(
+                    ms(current.expected_at_ms - now).min(until_expiry),
+                ));
+            }
+            if current.expected_at_ms == 0 {
+                // The agency named no time: a first look after the first poll interval.
+                *looks = 1;
+                return Ok(Step::Wait(self.policy.first_poll.min(until_expiry)));
+            }
         }
         let result = crate::registry::call(&source, deadline, || {
             source.connector.query_status(&ctx, &current.ticket)

@@ -12,12 +12,14 @@
 //! - every change to answered, expired or failed (and the ticket's arrival) appends one event
 //!   to the ledger's feed in the transaction that records it; an answer goes into the answer
 //!   cache, and a starting hub puts back the answers still within their source's TTL;
-//! - waiters ([`Inquiries::wait_settled`]) learn of every settlement.
+//! - waiters ([`Inquiries::wait_settled`]) learn of every settlement;
+//! - agencies that notify have their ready tickets asked at once ([`ready`]).
 //!
 //! It does not decide what a search reports (`search`, `convert`) nor serve the API
 //! (`service`).
 
 pub mod follow;
+pub mod ready;
 pub mod store;
 #[cfg(test)]
 mod tests;

@@ -309,6 +309,16 @@ async fn notifications_give_the_sightings_and_the_cursor() {
     assert_eq!(page.sightings[0].plate, "鄂A12345");
     let next = connector.sightings(&page.cursor).await.unwrap();
     assert!(next.sightings.is_empty());
+    // The same feed read for answered inquiries: the query_ready's ticket only.
+    let ready = connector.ready_tickets("").await.unwrap();
+    assert_eq!(ready.tickets, vec![agency::TICKET.to_string()]);
+    assert_eq!(ready.cursor, "c-3");
+    assert!(connector
+        .ready_tickets(&ready.cursor)
+        .await
+        .unwrap()
+        .tickets
+        .is_empty());
 }
 
 #[tokio::test]
