@@ -599,6 +599,7 @@ async fn health_and_reflection_answer_standard_tools() {
         "assethub.v1.Audit",
         "assethub.v1.Tokens",
         "assethub.v1.Notices",
+        "assethub.v1.Sweeps",
     ] {
         let serving = health
             .check(tonic_health::pb::HealthCheckRequest {
@@ -656,6 +657,7 @@ async fn reflection_in_both_versions_lists_the_api_and_nothing_else() {
         "assethub.v1.Cases",
         "assethub.v1.Notices",
         "assethub.v1.Orders",
+        "assethub.v1.Sweeps",
         "assethub.v1.Tokens",
         "grpc.health.v1.Health",
     ]
