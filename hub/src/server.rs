@@ -407,6 +407,8 @@ pub async fn serve_hub(
         .await;
     health_reporter
         .set_serving::<SweepsServer<SweepsService>>()
+        .await;
+    health_reporter
         .set_serving::<NoticesServer<NoticesService>>()
         .await;
     // Both reflection versions: grpcurl speaks v1, Python's grpcio-reflection and many other

@@ -212,6 +212,7 @@ async fn no_notice_is_issued_before_a_supervisor_approves_nor_after_a_rejection(
                 court: COURT.into(),
                 above_fen: 100_000_000,
                 seals: true,
+                written_answers: false,
             }];
         }),
         ..Default::default()

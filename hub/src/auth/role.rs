@@ -10,7 +10,13 @@ pub fn allows(role: Role, method: Method) -> bool {
     // A sweep is a batch kept by the hub: whoever may batch may sweep.
     let search = matches!(
         method,
-        Query | StreamQuery | BatchQuery | SubmitSweep | GetSweep | ListSweepResults | CancelSweep
+        Query
+            | StreamQuery
+            | BatchQuery
+            | SubmitSweep
+            | GetSweep
+            | ListSweepResults
+            | CancelSweep
             | ListInquiries
     );
     let read_orders = matches!(method, GetOrder | ListOrders | WatchEvents | GetNotice);
