@@ -10,12 +10,13 @@ use crate::audit::CallNote;
 use crate::auth::{self, Method};
 use crate::bounds;
 use crate::grpc::invalid_argument;
+use crate::inquiries::Inquiries;
 use crate::orders::instruction::instruction_of;
-use crate::orders::{Desk, DeskError, Order, State};
+use crate::orders::{paper, Desk, DeskError, Order, State};
 use crate::validate::{bounded, Violation};
 use assethub_connectors::domain::CivilDate;
 use assethub_connectors::signature::InstructionSigner;
-use assethub_notice::{CjkFont, Extras, Notice, SignedPayload};
+use assethub_notice::{CjkFont, Extras, InquiryFields, Notice, SignedPayload};
 use assethub_proto::v1 as pb;
 use pb::get_notice_request::Subject;
 use std::sync::Arc;
@@ -23,14 +24,66 @@ use tonic::{Request, Response, Status};
 
 pub struct NoticesService {
     desk: Arc<Desk>,
+    inquiries: Arc<Inquiries>,
     signer: InstructionSigner,
     /// The CJK font, or why there is none (said to every caller until one is installed).
     font: Result<CjkFont, String>,
 }
 
 impl NoticesService {
-    pub fn new(desk: Arc<Desk>, signer: InstructionSigner, font: Result<CjkFont, String>) -> Self {
-        Self { desk, signer, font }
+    pub fn new(
+        desk: Arc<Desk>,
+        inquiries: Arc<Inquiries>,
+        signer: InstructionSigner,
+        font: Result<CjkFont, String>,
+    ) -> Self {
+        Self {
+            desk,
+            inquiries,
+            signer,
+            font,
+        }
+    }
+
+    /// The 协助查询通知书 of an inquiry: signed at the inquiry's recorded time, so asking again
+    /// gives the same notice.
+    async fn inquiry_notice(
+        &self,
+        caller: &crate::identity::Caller,
+        note: &CallNote,
+        id: &str,
+    ) -> Result<Response<pb::Notice>, Status> {
+        let inquiry = self
+            .inquiries
+            .get(id)
+            .await
+            .map_err(|e| Status::internal(format!("the inquiry book: {e}")))?
+            .ok_or_else(|| Status::not_found(format!("no inquiry {id}")))?;
+        note.case(&inquiry.case_number);
+        auth::in_court(caller, &inquiry.court)?;
+        note.debtor(&inquiry.debtor_id);
+        let fields = InquiryFields {
+            inquiry_id: inquiry.inquiry_id.clone(),
+            case: inquiry.case_number.clone(),
+            court: inquiry.court.clone(),
+            officer: String::new(),
+            source: inquiry.source.clone(),
+            debtor_id: inquiry.debtor_id.clone(),
+            debtor_name: inquiry.debtor_name.clone(),
+            ticket: inquiry.ticket.clone(),
+        };
+        let notice = Notice {
+            payload: SignedPayload::inquiry(
+                &self.signer,
+                fields,
+                inquiry.created_at_ms.div_euclid(1000),
+            ),
+            extras: Extras {
+                agency: inquiry.source.clone(),
+                ..Extras::default()
+            },
+        };
+        self.rendered(notice, id).await
     }
 
     async fn get_notice_impl(
@@ -50,13 +103,7 @@ impl NoticesService {
                 order_id(&id, "inquiry_id", &mut violations);
                 check(violations)?;
                 note.detail(format!("notice of inquiry {id}"));
-                // TODO(coordinator): once the inquiries branch has merged, read the inquiry from
-                // its store (NOT_FOUND when unknown), check `auth::in_court` on its court, and
-                // sign `InquiryFields` with `SignedPayload::inquiry(&self.signer, fields,
-                // <the inquiry's recorded time in seconds>)`; the rest is as for orders.
-                return Err(Status::unimplemented(
-                    "notices of inquiries are not served by this hub yet; ask for an order's notice",
-                ));
+                return self.inquiry_notice(&caller, &note, &id).await;
             }
             None => {
                 violations.push(Violation::new("subject", "give order_id or inquiry_id"));
@@ -83,19 +130,33 @@ impl NoticesService {
             }
         };
         let instruction = instruction_of(&order, hold).map_err(Status::internal)?;
-        let font = self.font.clone().map_err(Status::failed_precondition)?;
-        let signed_at = order.created_at_ms.div_euclid(1000);
+        // An off-line agency's notice carries the signature recorded when it was issued; any
+        // other order's is signed at its recorded time. Either way, asking again gives the same
+        // notice.
+        let signed_at = match paper::store::notice_of(self.desk.ledger().pool(), &id)
+            .await
+            .map_err(|e| Status::internal(format!("the ledger: {e}")))?
+        {
+            Some(issued) => issued.signed_at,
+            None => order.created_at_ms.div_euclid(1000),
+        };
         let notice = Notice {
             payload: SignedPayload::instruction(&self.signer, &instruction, signed_at),
             extras: extras(&order),
         };
+        self.rendered(notice, &id).await
+    }
+
+    /// `notice` as a PDF and its QR text.
+    async fn rendered(&self, notice: Notice, id: &str) -> Result<Response<pb::Notice>, Status> {
+        let font = self.font.clone().map_err(Status::failed_precondition)?;
         let rendered = tokio::task::spawn_blocking(move || {
             assethub_notice::render(&notice, &font).map(|pdf| (notice, pdf))
         })
         .await
         .map_err(|_| Status::internal("rendering the notice stopped"))?;
         let (notice, pdf) = rendered.map_err(|e| {
-            tracing::error!(error = %e, order = %id, "notice not rendered");
+            tracing::error!(error = %e, subject = %id, "notice not rendered");
             Status::internal(format!("the notice could not be rendered: {e}"))
         })?;
         Ok(Response::new(pb::Notice {

@@ -226,7 +226,7 @@ async fn assemble(
         connections: Connections::from(&config.server),
         search: HubService::new(search, limits, audit.clone(), cases.clone(), clock.clone())
             .with_inquiries(inquiries.clone()),
-        inquiries,
+        inquiries: inquiries.clone(),
         orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
             .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
@@ -234,7 +234,7 @@ async fn assemble(
         tokens: TokensService::new(revocations.clone(), issuers),
         sweeps: SweepsService::new(sweeper.clone(), limits.deadlines),
         sweeper,
-        notices: NoticesService::new(desk.clone(), signer, font),
+        notices: NoticesService::new(desk.clone(), inquiries.clone(), signer, font),
         revocations,
         revocation_poll: Duration::from_millis(config.auth.revocation_poll_ms),
         case_book: cases,

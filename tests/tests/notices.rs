@@ -152,7 +152,7 @@ async fn a_judge_gets_the_signed_notice_of_a_freeze_and_of_a_deduction_on_it() {
     assert!(!held.agency_ref.is_empty());
     assert_eq!(fields.hold, held.agency_ref);
 
-    // Another court's judge, an unknown order, an inquiry (not served yet), nothing asked.
+    // Another court's judge, an unknown order, an unknown inquiry, nothing asked.
     let refused = notices(&world, Role::Judge, OTHER_COURT)
         .get_notice(of_order(&hold.order_id))
         .await
@@ -166,7 +166,7 @@ async fn a_judge_gets_the_signed_notice_of_a_freeze_and_of_a_deduction_on_it() {
         })
         .await
         .unwrap_err();
-    assert_eq!(inquiry.code(), Code::Unimplemented, "{inquiry:?}");
+    assert_eq!(inquiry.code(), Code::NotFound, "{inquiry:?}");
     for bad in [
         pb::GetNoticeRequest { subject: None },
         of_order(""),
@@ -288,4 +288,72 @@ async fn no_notice_is_issued_before_a_supervisor_approves_nor_after_a_rejection(
         .await
         .unwrap_err();
     assert_eq!(rejected.code(), Code::FailedPrecondition, "{rejected:?}");
+}
+
+/// An off-line registry that has no record of a debtor answers the search with a ticket: the
+/// inquiry is recorded, and its 协助查询通知书 is a notice signed by the hub whose QR names the
+/// inquiry, the case, the debtor and the ticket; another court gets none.
+#[tokio::test]
+async fn an_inquiry_awaiting_an_off_line_agency_has_its_signed_inquiry_notice() {
+    let world = World::start_with(assethub_tests::WorldOptions {
+        tweak: Box::new(assethub_demo::offline::add),
+        ..Default::default()
+    })
+    .await;
+    let other = world.population.debtors()[7].clone();
+    let mut query = assethub_tests::query(&other.id_number, &other.name);
+    query.kind_names = vec!["real_estate".into()];
+    let found = world
+        .client
+        .clone()
+        .query(query)
+        .await
+        .unwrap()
+        .into_inner();
+    let pending = found
+        .sources
+        .iter()
+        .find(|s| s.source == assethub_demo::offline::SOURCE)
+        .expect("the off-line registry was asked");
+    assert_eq!(
+        pending.status,
+        pb::SourceStatus::Pending as i32,
+        "{pending:?}"
+    );
+    assert!(!pending.inquiry_id.is_empty() && !pending.ticket.is_empty());
+
+    let mut judge = notices(&world, Role::Judge, COURT);
+    let notice = judge
+        .get_notice(pb::GetNoticeRequest {
+            subject: Some(Subject::InquiryId(pending.inquiry_id.clone())),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(notice.pdf.starts_with(b"%PDF-"));
+    assert_eq!(notice.title, "协助查询通知书");
+    let payload = verify_qr_text(&notice.payload, &hub_key()).unwrap();
+    let Signed::Inquiry(fields) = &payload.body else {
+        panic!("an inquiry notice signs an inquiry: {payload:?}")
+    };
+    assert_eq!(fields.inquiry_id, pending.inquiry_id);
+    assert_eq!(fields.case, CASE);
+    assert_eq!(fields.debtor_id, other.id_number);
+    assert_eq!(fields.ticket, pending.ticket);
+    // Asked again: the same signed notice.
+    let again = judge
+        .get_notice(pb::GetNoticeRequest {
+            subject: Some(Subject::InquiryId(pending.inquiry_id.clone())),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.payload, notice.payload);
+    let refused = notices(&world, Role::Judge, OTHER_COURT)
+        .get_notice(pb::GetNoticeRequest {
+            subject: Some(Subject::InquiryId(pending.inquiry_id.clone())),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
 }

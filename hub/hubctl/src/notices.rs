@@ -1,5 +1,6 @@
-//! `hubctl notice ORDER_ID [-o FILE]`: the assistance notice (协助执行通知书) of a control
-//! order as the hub renders and signs it, a PDF for an agency that works on paper. It holds
+//! `hubctl notice ID [-o FILE]`: the assistance notice (协助执行通知书) of a control order, or
+//! the inquiry notice (协助查询通知书) of an inquiry (an id `inq-…`, as `hubctl inquiries` lists
+//! them), as the hub renders and signs it, a PDF for an agency that works on paper. It holds
 //! the debtor's name and identity number: `-o` writes it with mode 0600, and PDF bytes are
 //! never written to a terminal. `hubctl notice verify FILE --public-key B64 [--key-id ID]`
 //! checks a notice off-line — a PDF (its QR code and its printed fields) or a scan (PNG, JPEG:
@@ -26,8 +27,8 @@ use crate::json;
 pub struct NoticeArgs {
     #[command(subcommand)]
     pub command: Option<NoticeCommand>,
-    /// The control order whose notice to render.
-    #[arg(value_name = "ORDER_ID", required = true)]
+    /// The control order (`ord-…`) or inquiry (`inq-…`) whose notice to render.
+    #[arg(value_name = "ID", required = true)]
     pub order_id: Option<String>,
     /// Write the PDF to FILE (mode 0600) instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
@@ -83,6 +84,15 @@ pub async fn run(
     }
 }
 
+/// An inquiry's id starts `inq-`; anything else names an order.
+fn subject(id: String) -> Subject {
+    if id.starts_with("inq-") {
+        Subject::InquiryId(id)
+    } else {
+        Subject::OrderId(id)
+    }
+}
+
 #[derive(serde::Serialize)]
 struct WrittenJson<'a> {
     file: String,
@@ -110,7 +120,7 @@ async fn fetch(
     let mut client = NoticesClient::new(conn);
     let call = client.get_notice(request(
         GetNoticeRequest {
-            subject: Some(Subject::OrderId(order_id)),
+            subject: Some(subject(order_id)),
         },
         Some(timeout),
     ));
