@@ -50,6 +50,7 @@ pub struct HubConfig {
     pub audit: AuditConfig,
     #[serde(default)]
     pub sweeps: SweepsConfig,
+    #[serde(default)]
     pub notices: NoticesConfig,
     pub sources: Vec<SourceConfig>,
 }

@@ -54,6 +54,8 @@ struct Books {
     hang_next: bool,
     /// Names no time when taking an inquiry, and notifies when an answer is ready.
     notifies: bool,
+    /// Takes the next inquiry but answers 503 (the answer lost on the way back).
+    fail_next: bool,
     queries: u32,
     looks: u32,
 }
@@ -154,6 +156,12 @@ impl Connector for SlowBank {
         };
         if hang {
             std::future::pending::<()>().await;
+        }
+        if std::mem::take(&mut self.books.lock().unwrap().fail_next) {
+            return Err(ConnectorError::new(
+                ErrorClass::Server,
+                "503 from the gateway",
+            ));
         }
         let notifies = self.books.lock().unwrap().notifies;
         Ok(QueryAnswer::Pending {
@@ -735,4 +743,30 @@ async fn an_agency_that_notifies_is_asked_when_it_says_the_answer_is_ready() {
     );
     // Read from its cursor: the same ticket wakes nothing again.
     assert_eq!(hub.inquiries.listen_once(&mut listening).await, 0);
+}
+
+#[tokio::test]
+async fn a_send_that_failed_on_the_way_back_is_resent_by_key_not_asked_anew() {
+    let dir = tempfile::tempdir().unwrap();
+    let bank = SlowBank::new(TEN_MINUTES);
+    bank.with(|b| b.fail_next = true);
+    let hub = hub(
+        &dir,
+        &bank,
+        Arc::new(Clock::new()),
+        Duration::from_secs(86_400),
+    )
+    .await;
+    let failed = ask(&hub, false).await;
+    assert!(matches!(failed.outcome, Outcome::Failed(_)));
+    // The inquiry stays open: the next search reports it rather than asking again.
+    let again = ask(&hub, false).await;
+    let open = again.inquiry.expect("still open");
+    assert_eq!(bank.queries(), 1);
+    skip(Duration::from_secs(31)).await;
+    skip(Duration::from_secs(600)).await;
+    let done = settled(&hub, &open.inquiry_id).await;
+    assert_eq!(done.state, InquiryState::Answered, "{}", done.reason);
+    assert_eq!(done.ticket, "T0001");
+    assert_eq!(bank.distinct(ID), 1, "resent under its key");
 }

@@ -19,9 +19,9 @@ use qrcode::{Color, EcLevel, QrCode};
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 56.0;
-/// The QR code's side on paper with its quiet zone (points): about 88 mm, so a 150 dpi scan
-/// gives each module about 4 pixels.
-const QR_SIDE: f32 = 250.0;
+/// The QR code's side on paper with its quiet zone (points): about 113 mm, so a 150 dpi scan
+/// gives each module about 6 pixels (at 250 points, 4-5 pixels, some payloads did not decode).
+const QR_SIDE: f32 = 320.0;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
@@ -240,7 +240,7 @@ fn notice_page(pen: &mut Pen, notice: &Notice, qr: &QrCode) {
     ] {
         sy = pen.paragraph(sy, 9.5, 16.0, width - QR_SIDE, &line);
     }
-    pen.qr(PAGE_W - MARGIN - QR_SIDE + 24.0, qr_top, QR_SIDE, qr);
+    pen.qr(PAGE_W - MARGIN - QR_SIDE + 30.0, qr_top, QR_SIDE, qr);
 }
 
 fn reply_page(pen: &mut Pen, notice: &Notice) {

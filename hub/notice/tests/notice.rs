@@ -330,3 +330,28 @@ fn rendering_again_gives_the_same_bytes() {
     // Only a subset of the font is embedded: far below the font file's size.
     assert!(a.len() < 200_000, "{} bytes", a.len());
 }
+
+#[test]
+fn the_qr_reads_back_whatever_the_order_id() {
+    if !poppler() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for i in 0..16u64 {
+        let mut order = instruction(100_000 + i as i64 * 7_919);
+        order.key = format!(
+            "ord-{:032x}",
+            i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5bd1_e995
+        );
+        let notice = Notice {
+            payload: SignedPayload::instruction(&hub_signer(), &order, SIGNED_AT + i as i64 * 37),
+            extras: extras(),
+        };
+        let pdf = write(dir.path(), "n.pdf", &render(&notice, &font()).unwrap());
+        if let Err(e) = verify_file(&pdf, &hub_keys()) {
+            failures.push(format!("{}: {e}", order.key));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

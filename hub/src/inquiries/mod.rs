@@ -431,7 +431,10 @@ impl InquiryBook for Inquiries {
                 inquiry
             }
         };
-        let next = self.after(&current, result, attempts, false)?;
+        // A retryable failure may have reached the agency: the inquiry stays `sending`, and
+        // the follower started when it was recorded resends it under the same key (the
+        // agency then gives its ticket) after its first wait.
+        let next = self.after(&current, result, attempts, key.is_some())?;
         match self.record(&next, InquiryState::Sending, true).await {
             Ok(true) => {}
             Ok(false) => return None,
