@@ -15,6 +15,10 @@
 //!   its stream), and every other caller waiting on the same key would then wait for ever (up
 //!   to its deadline). The task is cancelled when that caller is dropped, as the fetch was
 //!   before (a waiter then takes the fetch over).
+//! - Bounded by bytes as well as by entries: each entry weighs its approximate heap size
+//!   ([`approx_bytes`]), but never less than `max_bytes / max_entries`, so the total stays under
+//!   `max_bytes` and the count under `max_entries`. A sweep of any size therefore holds the
+//!   hub's memory for answers flat; an answer evicted early only means asking the agency again.
 
 use assethub_connectors::{ConnectorError, ErrorClass, QueryAnswer};
 use moka::future::Cache;
@@ -89,14 +93,32 @@ impl AnswerCache {
         self.inner.invalidate(key).await;
     }
 
+    /// A cache of at most `max_entries` answers (with the default byte bound).
     pub fn new(max_entries: u64) -> Self {
+        Self::bounded(max_entries, DEFAULT_MAX_BYTES)
+    }
+
+    /// A cache of at most `max_entries` answers weighing at most about `max_bytes` in all.
+    pub fn bounded(max_entries: u64, max_bytes: u64) -> Self {
+        let floor = (max_bytes / max_entries.max(1)).clamp(1, u64::from(u32::MAX)) as u32;
         Self {
             inner: Cache::builder()
                 .name("assethub-answers")
-                .max_capacity(max_entries)
+                .max_capacity(max_bytes)
+                .weigher(move |key: &CacheKey, value: &Arc<CachedAnswer>| {
+                    let bytes = key.source.len() + key.debtor_id.len() + key.name.len();
+                    let bytes = bytes + ENTRY_OVERHEAD + approx_bytes(&value.answer);
+                    u32::try_from(bytes).unwrap_or(u32::MAX).max(floor)
+                })
                 .expire_after(TtlExpiry)
                 .build(),
         }
+    }
+
+    /// Runs the cache's pending evictions (tests: moka evicts in batches).
+    #[cfg(test)]
+    async fn settle(&self) {
+        self.inner.run_pending_tasks().await;
     }
 
     /// Returns a fresh cached answer, or runs `fetch` (once for all concurrent identical
@@ -167,6 +189,79 @@ impl AnswerCache {
             }
         };
         Driven(tokio::spawn(lookup.in_current_span())).await
+    }
+}
+
+/// Default bound on the answers' total weight: 256 MiB.
+pub const DEFAULT_MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// What an entry costs beyond its strings and assets: the key and `CachedAnswer` structs, the
+/// `Arc`, and moka's own bookkeeping (its hash table, deques and timer wheel nodes).
+const ENTRY_OVERHEAD: usize = 256;
+
+/// The approximate heap size of `answer`: its assets' structs and every string they hold.
+pub fn approx_bytes(answer: &QueryAnswer) -> usize {
+    use assethub_connectors::domain::{AssetDetail, AttributeValue, Encumbrance};
+    let encumbrances = |list: &[Encumbrance]| -> usize {
+        list.iter()
+            .map(|e| {
+                std::mem::size_of::<Encumbrance>()
+                    + e.holder.len()
+                    + e.since.len()
+                    + e.until.as_ref().map_or(0, String::len)
+            })
+            .sum()
+    };
+    match answer {
+        QueryAnswer::Found(assets) => assets
+            .iter()
+            .map(|asset| {
+                let strings = match &asset.detail {
+                    AssetDetail::Deposit(d) => {
+                        d.account_number.len() + d.currency.len() + d.branch.len()
+                    }
+                    AssetDetail::Property(p) => {
+                        p.certificate_number.len()
+                            + p.address.len()
+                            + p.ownership_share.len()
+                            + p.usage.len()
+                            + encumbrances(&p.encumbrances)
+                    }
+                    AssetDetail::Vehicle(v) => {
+                        v.plate.len()
+                            + v.vin.len()
+                            + v.brand.len()
+                            + v.model.len()
+                            + v.registration_status.len()
+                            + encumbrances(&v.encumbrances)
+                    }
+                    AssetDetail::Payment(p) => p.account_id.len(),
+                    AssetDetail::Other(g) => {
+                        g.title.len()
+                            + g.attributes
+                                .iter()
+                                .map(|a| {
+                                    std::mem::size_of_val(a)
+                                        + a.key.len()
+                                        + a.label.len()
+                                        + a.unit.len()
+                                        + match &a.value {
+                                            AttributeValue::Text(t) | AttributeValue::Date(t) => {
+                                                t.len()
+                                            }
+                                            _ => 0,
+                                        }
+                                })
+                                .sum::<usize>()
+                    }
+                };
+                std::mem::size_of_val(asset)
+                    + asset.asset_ref.source.as_str().len()
+                    + asset.asset_ref.local.len()
+                    + strings
+            })
+            .sum(),
+        QueryAnswer::Pending { ticket, .. } => ticket.len(),
+        QueryAnswer::NotFound | QueryAnswer::NameMismatch => 0,
     }
 }
 
@@ -376,6 +471,82 @@ mod tests {
         assert!(started.elapsed() <= Duration::from_millis(50));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         drop(stalled);
+    }
+
+    fn deposit_of(branch_len: usize) -> QueryAnswer {
+        use assethub_connectors::domain::{
+            AccountStatus, Asset, AssetDetail, AssetRef, DepositAccount, DepositType, Fen, SourceId,
+        };
+        QueryAnswer::Found(vec![Asset {
+            asset_ref: AssetRef::new(&SourceId::new("bank-a").unwrap(), "6222"),
+            detail: AssetDetail::Deposit(DepositAccount {
+                account_number: "6222".into(),
+                deposit_type: DepositType::Demand,
+                currency: "CNY".into(),
+                balance: Fen(1),
+                frozen: Fen(0),
+                status: AccountStatus::Normal,
+                branch: "x".repeat(branch_len),
+            }),
+        }])
+    }
+
+    /// How many of the debtors `0..n` still have an answer in `cache`.
+    async fn held(cache: &AnswerCache, n: usize) -> usize {
+        cache.settle().await;
+        let mut held = 0;
+        for i in 0..n {
+            let key = CacheKey {
+                debtor_id: format!("D{i}"),
+                ..key()
+            };
+            held += usize::from(cache.inner.get(&key).await.is_some());
+        }
+        held
+    }
+
+    /// A sweep of many debtors with large answers: what stays cached weighs no more than the
+    /// byte bound (each answer holds a 10,000-byte string, so at most 1 MiB / 10,000 = 104 of
+    /// them fit), however many are put; the cache still holds answers, not nothing.
+    #[tokio::test]
+    async fn answers_are_bounded_by_bytes_as_well_as_by_count() {
+        let ttl = Duration::from_secs(600);
+        let cache = AnswerCache::bounded(100_000, 1024 * 1024);
+        for i in 0..1_000 {
+            let key = CacheKey {
+                debtor_id: format!("D{i}"),
+                ..key()
+            };
+            cache
+                .put(key, deposit_of(10_000), ttl, Duration::ZERO)
+                .await;
+        }
+        let kept = held(&cache, 1_000).await;
+        assert!(
+            (50..=104).contains(&kept),
+            "{kept} answers of 10,000 bytes held"
+        );
+
+        // Small answers are bounded by count: at most 10 of them, however small.
+        let cache = AnswerCache::bounded(10, 1024 * 1024);
+        for i in 0..100 {
+            let key = CacheKey {
+                debtor_id: format!("D{i}"),
+                ..key()
+            };
+            cache
+                .put(key, QueryAnswer::NotFound, ttl, Duration::ZERO)
+                .await;
+        }
+        let kept = held(&cache, 100).await;
+        assert!((1..=10).contains(&kept), "{kept} small answers held");
+    }
+
+    #[test]
+    fn an_answer_weighs_at_least_its_strings() {
+        assert!(approx_bytes(&deposit_of(10_000)) >= 10_000 + 4 + 3 + 4 + 6);
+        assert!(approx_bytes(&deposit_of(10_000)) < 10_000 + 1_000);
+        assert_eq!(approx_bytes(&QueryAnswer::NotFound), 0);
     }
 
     /// A caller that gives up (its deadline) cancels the fetch it leads; the next caller fetches.

@@ -227,6 +227,9 @@ impl Default for ServerConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
     pub max_entries: u64,
+    /// The answers' total approximate size in bytes (see `cache::approx_bytes`): what holds
+    /// the hub's memory flat however many debtors a sweep or a batch asks about.
+    pub max_bytes: u64,
     pub default_ttl_secs: u64,
 }
 
@@ -234,6 +237,7 @@ impl Default for CacheConfig {
     fn default() -> Self {
         Self {
             max_entries: 200_000,
+            max_bytes: crate::cache::DEFAULT_MAX_BYTES,
             default_ttl_secs: 300,
         }
     }
@@ -373,6 +377,11 @@ impl HubConfig {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
         if self.sources.is_empty() {
             return invalid("at least one [[sources]] entry is needed".into());
+        }
+        if self.cache.max_entries == 0 || self.cache.max_bytes < 1024 * 1024 {
+            return invalid(
+                "[cache] max_entries must be > 0 and max_bytes at least 1048576".into(),
+            );
         }
         let mut seen = HashSet::new();
         for source in &self.sources {

@@ -138,7 +138,7 @@ async fn assemble(
     clock: Arc<Clock>,
 ) -> Result<Hub, ServeError> {
     let registry = Arc::new(Registry::from_config_with(config, factories).await?);
-    let cache = AnswerCache::new(config.cache.max_entries);
+    let cache = AnswerCache::bounded(config.cache.max_entries, config.cache.max_bytes);
     let metrics = Arc::new(Metrics::new());
     let ledger = Ledger::open(&config.ledger.url).await?;
     let inquiries = Inquiries::new(
