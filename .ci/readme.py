@@ -35,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "README.md")
 BIN = os.path.abspath(os.environ.get("BIN", os.path.join(ROOT, "target", "debug")))
 CARGO_RUN = re.compile(r"cargo run -q --release -p [\w-]+ --bin ([\w-]+) --")
-DEMO_PORTS = [50051, 18081, 18082, 18083, 18084, 18085, 18086, 9464]
+DEMO_PORTS = [50051, 18081, 18082, 18083, 18084, 18085, 18086, 18090, 18091, 50070, 9464]
 
 
 def sessions(text):
