@@ -372,26 +372,13 @@ impl CasesService {
         let caller = auth::authorize(&request, Method::ListCases)?;
         let body = request.into_inner();
         let mut violations = Vec::new();
-        if body.states.len() > bounds::MAX_ENUM_ENTRIES {
-            violations.push(Violation::new(
-                "states",
-                format!("at most {} entries", bounds::MAX_ENUM_ENTRIES),
-            ));
-        }
-        let mut states = Vec::new();
-        for (i, raw) in body
-            .states
-            .iter()
-            .enumerate()
-            .take(bounds::MAX_ENUM_ENTRIES)
-        {
-            match state_from(*raw) {
-                Some(s) => states.push(s),
-                None => {
-                    violations.push(Violation::new(format!("states[{i}]"), "unknown case state"))
-                }
-            }
-        }
+        let states = validate::enum_filter(
+            &body.states,
+            "states",
+            "unknown case state",
+            state_from,
+            &mut violations,
+        );
         if body.limit > 1000 {
             violations.push(Violation::new("limit", "must be at most 1000"));
         }

@@ -354,24 +354,13 @@ impl HubService {
             .map(|case| auth::in_court(&caller, case.court()).map(|_| case.as_str().to_string()))
             .transpose()?
         };
-        if body.states.len() > bounds::MAX_ENUM_ENTRIES {
-            violations.push(Violation::new(
-                "states",
-                format!("at most {} entries", bounds::MAX_ENUM_ENTRIES),
-            ));
-        }
-        let mut states = Vec::new();
-        for (i, raw) in body
-            .states
-            .iter()
-            .enumerate()
-            .take(bounds::MAX_ENUM_ENTRIES)
-        {
-            match convert::inquiry_state_from(*raw) {
-                Some(state) => states.push(state),
-                None => violations.push(Violation::new(format!("states[{i}]"), "unknown state")),
-            }
-        }
+        let states = validate::enum_filter(
+            &body.states,
+            "states",
+            "unknown state",
+            convert::inquiry_state_from,
+            &mut violations,
+        );
         if body.limit > crate::inquiries::MAX_LIST {
             violations.push(Violation::new(
                 "limit",

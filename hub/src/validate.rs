@@ -128,6 +128,31 @@ pub fn debtor(
     id.filter(|_| name_ok).map(|id| Debtor { id, name })
 }
 
+/// A repeated enum filter (`states` of a listing): at most [`bounds::MAX_ENUM_ENTRIES`] values,
+/// each one `parse` knows (`<field>[i]`: `unknown` otherwise).
+pub fn enum_filter<T>(
+    raw: &[i32],
+    field: &str,
+    unknown: &str,
+    parse: impl Fn(i32) -> Option<T>,
+    violations: &mut Vec<Violation>,
+) -> Vec<T> {
+    if raw.len() > bounds::MAX_ENUM_ENTRIES {
+        violations.push(Violation::new(
+            field,
+            format!("at most {} entries", bounds::MAX_ENUM_ENTRIES),
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, value) in raw.iter().enumerate().take(bounds::MAX_ENUM_ENTRIES) {
+        match parse(*value) {
+            Some(parsed) => out.push(parsed),
+            None => violations.push(Violation::new(format!("{field}[{i}]"), unknown)),
+        }
+    }
+    out
+}
+
 /// The kinds a search is restricted to: the built-in enum values of `kinds` and the registered
 /// names of `kind_names` (`kind_names[i]`: an unknown name is refused, never registered).
 pub fn asset_kinds(
@@ -242,6 +267,28 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_enum_filter_keeps_known_values_and_names_unknown_ones_and_too_many() {
+        let parse = |v: i32| (1..=3).contains(&v).then_some(v * 10);
+        let mut violations = Vec::new();
+        let kept = enum_filter(
+            &[1, 0, 3, 7],
+            "states",
+            "unknown state",
+            parse,
+            &mut violations,
+        );
+        assert_eq!(kept, vec![10, 30]);
+        let fields: Vec<_> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["states[1]", "states[3]"]);
+
+        let mut violations = Vec::new();
+        let kept = enum_filter(&[1; 17], "states", "unknown state", parse, &mut violations);
+        assert_eq!(kept.len(), 16, "only the first 16 are read");
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].field, "states");
+    }
 
     fn today() -> CivilDate {
         CivilDate::parse("2026-12-02").unwrap()

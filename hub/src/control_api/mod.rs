@@ -485,24 +485,13 @@ impl OrdersService {
         note.case(&body.case_number);
         let mut violations = Vec::new();
         let case_number = self.case_filter(&caller, &body.case_number, &mut violations)?;
-        if body.states.len() > bounds::MAX_ENUM_ENTRIES {
-            violations.push(Violation::new(
-                "states",
-                format!("at most {} entries", bounds::MAX_ENUM_ENTRIES),
-            ));
-        }
-        let mut states = Vec::new();
-        for (i, raw) in body
-            .states
-            .iter()
-            .enumerate()
-            .take(bounds::MAX_ENUM_ENTRIES)
-        {
-            match convert::state_from(*raw) {
-                Some(s) => states.push(s),
-                None => violations.push(Violation::new(format!("states[{i}]"), "unknown state")),
-            }
-        }
+        let states = crate::validate::enum_filter(
+            &body.states,
+            "states",
+            "unknown state",
+            convert::state_from,
+            &mut violations,
+        );
         if body.limit > 1000 {
             violations.push(Violation::new("limit", "must be at most 1000"));
         }
