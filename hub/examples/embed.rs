@@ -113,7 +113,7 @@ impl ConnectorFactory for LandOfficeFactory {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    assethub_hub::telemetry::init();
+    let _log = assethub_hub::telemetry::init();
     let mut config = HubConfig::from_toml_with(include_str!("../config/example.toml"), |config| {
         config.trust = fresh_trust()
     })?;

@@ -180,7 +180,8 @@ impl SearchHub {
         position: usize,
         search: Arc<Search>,
     ) -> SourceReport {
-        let span = tracing::info_span!(
+        // Per-source detail is debug: at info a call logs one line, its summary.
+        let span = tracing::debug_span!(
             "source",
             source = source.id(),
             kind = source.kind().as_str(),
@@ -341,7 +342,7 @@ fn pending_report(
 fn log_report(report: &SourceReport) {
     let latency_ms = report.latency.as_millis() as u64;
     match &report.outcome {
-        Outcome::Answer(a) => tracing::info!(
+        Outcome::Answer(a) => tracing::debug!(
             outcome = answer_label(&a.answer),
             cached = report.cached,
             latency_ms,

@@ -14,7 +14,7 @@ use crate::convert;
 use crate::grpc::summarise;
 pub use crate::grpc::{grpc_timeout, invalid_argument, GrpcTimeout};
 use crate::inquiries::{Inquiries, InquiryFilter};
-use crate::search::{Search, SearchHub, SourceReport};
+use crate::search::{Outcome, Search, SearchHub, SourceReport};
 use crate::validate::{self, DeadlinePolicy, ValidQuery, Violation};
 use assethub_connectors::domain::mask_name;
 use assethub_proto::v1 as pb;
@@ -159,6 +159,28 @@ fn call_span(method: &'static str, search: &Search) -> tracing::Span {
     )
 }
 
+/// The one line a search logs at info: how its sources fared (each source's own line is
+/// debug, or warn when it failed or timed out).
+fn log_summary(reports: &[SourceReport], started: Instant) {
+    let (mut cached, mut failed, mut timed_out) = (0usize, 0usize, 0usize);
+    for report in reports {
+        match report.outcome {
+            Outcome::Answer(_) if report.cached => cached += 1,
+            Outcome::Answer(_) => {}
+            Outcome::Failed(_) => failed += 1,
+            Outcome::TimedOut => timed_out += 1,
+        }
+    }
+    tracing::info!(
+        sources = reports.len(),
+        cached,
+        failed,
+        timed_out,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "query done"
+    );
+}
+
 fn query_response(
     search: &Search,
     reports: &[SourceReport],
@@ -183,11 +205,7 @@ impl HubService {
         async {
             let started = Instant::now();
             let reports = self.search.collect(search.clone()).await;
-            tracing::info!(
-                sources = reports.len(),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "query done"
-            );
+            log_summary(&reports, started);
             Ok(Response::new(query_response(&search, &reports, started)))
         }
         .instrument(span)

@@ -97,9 +97,10 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 #[tokio::main]
 async fn main() {
-    telemetry::init();
+    let log = telemetry::init();
     if let Err(e) = run(Cli::parse()).await {
         eprintln!("assethub: {e}");
+        drop(log); // write out what is buffered: exit skips destructors
         std::process::exit(1);
     }
 }

@@ -55,9 +55,10 @@ struct Cli {
 
 #[tokio::main]
 async fn main() {
-    telemetry::init();
+    let log = telemetry::init();
     if let Err(e) = run(Cli::parse()).await {
         eprintln!("assethub-demo: {e}");
+        drop(log); // write out what is buffered: exit skips destructors
         std::process::exit(1);
     }
 }

@@ -26,7 +26,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
+    let _log = telemetry::init();
     let cli = Cli::parse();
     match run(&cli).await {
         Ok(()) => ExitCode::SUCCESS,
