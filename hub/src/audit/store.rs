@@ -146,56 +146,96 @@ async fn append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<u64>
 
 async fn try_append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<u64>, AuditError> {
     let mut tx = pool.begin().await?;
-    // A no-op write that takes the head row's lock (PostgreSQL) or the write lock
-    // (SQLite): appenders wait here for each other instead of racing for the number.
-    sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
-        .execute(&mut *tx)
-        .await?;
-    let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
+    // A no-op write that takes the head row's lock (PostgreSQL) or the write lock (SQLite),
+    // so appenders wait here for each other instead of racing for the number, and reads the
+    // head and the highest stored number in the same statement.
+    let head = sqlx::query(
+        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
+         RETURNING last_seq, last_hash, (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log)",
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
     let head_seq: i64 = head.try_get(0)?;
     let prev_hash: String = head.try_get(1)?;
+    let max_seq: i64 = head.try_get(2)?;
     // The head is the authority on the previous hash: newest rows deleted behind its back
     // leave a gap that appending cannot paper over. Rows beyond the head (not written by
     // the hub) are stepped over, and break the chain at the new entry.
-    let max_seq: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    let mut seq = head_seq.max(max_seq);
+    let first = head_seq.max(max_seq) + 1;
     let mut prev_hash = prev_hash;
-    let mut numbers = Vec::with_capacity(entries.len());
-    for entry in entries {
-        seq += 1;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (n, entry) in entries.iter().enumerate() {
+        let seq = first + n as i64;
         let hash = chain::entry_hash(&prev_hash, seq as u64, entry);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(seq)
-        .bind(entry.at_ms)
-        .bind(&entry.actor)
-        .bind(&entry.court)
-        .bind(&entry.role)
-        .bind(&entry.method)
-        .bind(&entry.case_number)
-        .bind(&entry.debtor_ref)
-        .bind(&entry.decision)
-        .bind(&entry.outcome)
-        .bind(&entry.detail)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        numbers.push(seq as u64);
-        prev_hash = hash;
+        rows.push((seq, std::mem::replace(&mut prev_hash, hash.clone()), hash));
     }
+    // The whole group in one statement: one round trip to the database, not one per entry.
+    for chunk in entries.chunks(INSERT_ROWS).zip(rows.chunks(INSERT_ROWS)) {
+        let (entries, rows) = chunk;
+        let sql = insert_sql(entries.len());
+        let mut insert = sqlx::query(&sql);
+        for (entry, (seq, prev, hash)) in entries.iter().zip(rows) {
+            insert = insert
+                .bind(*seq)
+                .bind(entry.at_ms)
+                .bind(&entry.actor)
+                .bind(&entry.court)
+                .bind(&entry.role)
+                .bind(&entry.method)
+                .bind(&entry.case_number)
+                .bind(&entry.debtor_ref)
+                .bind(&entry.decision)
+                .bind(&entry.outcome)
+                .bind(&entry.detail)
+                .bind(prev)
+                .bind(hash);
+        }
+        insert.execute(&mut *tx).await?;
+    }
+    let last = first + entries.len() as i64 - 1;
     sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
-        .bind(seq)
+        .bind(last)
         .bind(&prev_hash)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(numbers)
+    Ok((first..=last).map(|seq| seq as u64).collect())
+}
+
+/// Columns bound per entry in [`insert_sql`].
+const INSERT_COLUMNS: usize = 13;
+/// Most rows in one INSERT: 13 × 64 = 832 parameters, far below SQLite's and PostgreSQL's
+/// limits (32,766 and 65,535).
+const INSERT_ROWS: usize = 64;
+
+/// `INSERT INTO audit_log (...) VALUES ($1, ..., $13), ($14, ...)` for `rows` entries.
+fn insert_sql(rows: usize) -> String {
+    use std::fmt::Write;
+    let mut sql = String::from(
+        "INSERT INTO audit_log (seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash) VALUES ",
+    );
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..INSERT_COLUMNS {
+            let sep = if column == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}${}", row * INSERT_COLUMNS + column + 1);
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod insert_tests {
+    use super::insert_sql;
+
+    #[test]
+    fn the_insert_numbers_its_parameters_row_by_row() {
+        let sql = insert_sql(2);
+        assert!(sql.ends_with(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13), \
+             ($14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+        ));
+    }
 }
