@@ -34,11 +34,13 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+/// Whose answer from which source. Shared text (`Arc<str>`): a search makes the debtor's
+/// parts once and every source's key points at them, so a lookup copies no text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey {
-    pub source: String,
-    pub debtor_id: String,
-    pub name: String,
+    pub source: Arc<str>,
+    pub debtor_id: Arc<str>,
+    pub name: Arc<str>,
 }
 
 /// An agency's answer as cached.
@@ -497,7 +499,7 @@ mod tests {
         let mut held = 0;
         for i in 0..n {
             let key = CacheKey {
-                debtor_id: format!("D{i}"),
+                debtor_id: format!("D{i}").into(),
                 ..key()
             };
             held += usize::from(cache.inner.get(&key).await.is_some());
@@ -514,7 +516,7 @@ mod tests {
         let cache = AnswerCache::bounded(100_000, 1024 * 1024);
         for i in 0..1_000 {
             let key = CacheKey {
-                debtor_id: format!("D{i}"),
+                debtor_id: format!("D{i}").into(),
                 ..key()
             };
             cache
@@ -531,7 +533,7 @@ mod tests {
         let cache = AnswerCache::bounded(10, 1024 * 1024);
         for i in 0..100 {
             let key = CacheKey {
-                debtor_id: format!("D{i}"),
+                debtor_id: format!("D{i}").into(),
                 ..key()
             };
             cache

@@ -149,12 +149,17 @@ impl SearchHub {
         self: &Arc<Self>,
         search: Arc<Search>,
     ) -> impl Stream<Item = SourceReport> + Send + 'static {
+        let debtor = DebtorKey::of(&search);
+        let kinds = search.kinds.clone();
         self.registry
             .all()
             .iter()
             .enumerate()
-            .filter(|(_, s)| search.kinds.is_empty() || search.kinds.contains(&s.kind()))
-            .map(|(position, source)| self.clone().ask(source.clone(), position, search.clone()))
+            .filter(|(_, s)| kinds.is_empty() || kinds.contains(&s.kind()))
+            .map(|(position, source)| {
+                self.clone()
+                    .ask(source.clone(), position, search.clone(), debtor.clone())
+            })
             .collect::<FuturesUnordered<_>>()
     }
 
@@ -171,7 +176,8 @@ impl SearchHub {
         source: Arc<Source>,
         search: Arc<Search>,
     ) -> SourceReport {
-        self.clone().ask(source, 0, search).await
+        let debtor = DebtorKey::of(&search);
+        self.clone().ask(source, 0, search, debtor).await
     }
 
     async fn ask(
@@ -179,6 +185,7 @@ impl SearchHub {
         source: Arc<Source>,
         position: usize,
         search: Arc<Search>,
+        debtor: DebtorKey,
     ) -> SourceReport {
         // Per-source detail is debug: at info a call logs one line, its summary.
         let span = tracing::debug_span!(
@@ -191,9 +198,9 @@ impl SearchHub {
             let started = Instant::now();
             let attempts = Arc::new(AtomicU32::new(0));
             let key = CacheKey {
-                source: source.id().to_string(),
-                debtor_id: search.debtor.id.as_str().to_string(),
-                name: search.debtor.name.clone(),
+                source: source.id().into(),
+                debtor_id: debtor.id,
+                name: debtor.name,
             };
             if let Some(open) = self
                 .inquiries
@@ -308,6 +315,22 @@ impl SearchHub {
                 .record(search.debtor.id.as_str(), assets, source.spec());
         }
         Ok((answer, made))
+    }
+}
+
+/// The debtor's half of every cache key of one search, made once per search.
+#[derive(Clone)]
+struct DebtorKey {
+    id: Arc<str>,
+    name: Arc<str>,
+}
+
+impl DebtorKey {
+    fn of(search: &Search) -> Self {
+        Self {
+            id: search.debtor.id.as_str().into(),
+            name: search.debtor.name.as_str().into(),
+        }
     }
 }
 

@@ -77,9 +77,9 @@ pub struct Inquiries {
 
 fn key_of(source: &str, debtor_id: &str, name: &str) -> CacheKey {
     CacheKey {
-        source: source.to_string(),
-        debtor_id: debtor_id.to_string(),
-        name: name.to_string(),
+        source: source.into(),
+        debtor_id: debtor_id.into(),
+        name: name.into(),
     }
 }
 
@@ -242,7 +242,7 @@ impl Inquiries {
         let id = self
             .lock_open()
             .iter()
-            .find(|(key, open)| key.source == source && open.ticket == ticket)
+            .find(|(key, open)| &*key.source == source && open.ticket == ticket)
             .map(|(_, open)| open.inquiry_id.clone());
         let Some(id) = id else { return false };
         let following = self.following.lock().unwrap_or_else(|e| e.into_inner());
@@ -377,8 +377,11 @@ impl Inquiries {
 #[async_trait]
 impl InquiryBook for Inquiries {
     fn open(&self, source: &str, debtor: &Debtor) -> Option<OpenInquiry> {
-        self.lock_open()
-            .get(&key_of(source, debtor.id.as_str(), &debtor.name))
+        let open = self.lock_open();
+        if open.is_empty() {
+            return None; // the common case: no key to build
+        }
+        open.get(&key_of(source, debtor.id.as_str(), &debtor.name))
             .cloned()
     }
 

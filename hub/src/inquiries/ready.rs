@@ -36,7 +36,7 @@ impl Inquiries {
         let mut sources: Vec<String> = self
             .lock_open()
             .keys()
-            .map(|k| k.source.clone())
+            .map(|k| k.source.to_string())
             .filter(|s| !listening.silent.contains(s))
             .collect();
         sources.sort();

@@ -385,9 +385,9 @@ impl Executor {
     async fn invalidate(&self, order: &Order) {
         self.cache
             .invalidate(&CacheKey {
-                source: order.source.clone(),
-                debtor_id: order.debtor_id.clone(),
-                name: order.debtor_name.clone(),
+                source: order.source.as_str().into(),
+                debtor_id: order.debtor_id.as_str().into(),
+                name: order.debtor_name.as_str().into(),
             })
             .await;
     }
