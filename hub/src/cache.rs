@@ -21,13 +21,14 @@
 //!   hub's memory for answers flat; an answer evicted early only means asking the agency again.
 
 use assethub_connectors::{ConnectorError, ErrorClass, QueryAnswer};
+use assethub_proto::v1 as pb;
 use moka::future::Cache;
 use moka::ops::compute::Op;
 use moka::Expiry;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -51,9 +52,27 @@ pub struct CachedAnswer {
     pub ttl: Duration,
     /// Agency calls it took to get this answer.
     pub attempts: u32,
+    /// The found assets in the API's form, made by the first search that reports them
+    /// ([`CachedAnswer::wire_assets`]); later hits copy them instead of converting again.
+    wire: OnceLock<Vec<pb::Asset>>,
 }
 
 impl CachedAnswer {
+    pub fn new(answer: QueryAnswer, fetched_at: Instant, ttl: Duration, attempts: u32) -> Self {
+        Self {
+            answer,
+            fetched_at,
+            ttl,
+            attempts,
+            wire: OnceLock::new(),
+        }
+    }
+
+    /// The found assets in the API's form: `convert` the first time, the same thereafter.
+    pub fn wire_assets(&self, convert: impl FnOnce() -> Vec<pb::Asset>) -> &[pb::Asset] {
+        self.wire.get_or_init(convert)
+    }
+
     pub fn age(&self) -> Duration {
         self.fetched_at.elapsed()
     }
@@ -109,7 +128,8 @@ impl AnswerCache {
                 .max_capacity(max_bytes)
                 .weigher(move |key: &CacheKey, value: &Arc<CachedAnswer>| {
                     let bytes = key.source.len() + key.debtor_id.len() + key.name.len();
-                    let bytes = bytes + ENTRY_OVERHEAD + approx_bytes(&value.answer);
+                    // Twice the answer: the API's form of it is kept beside it once asked.
+                    let bytes = bytes + ENTRY_OVERHEAD + 2 * approx_bytes(&value.answer);
                     u32::try_from(bytes).unwrap_or(u32::MAX).max(floor)
                 })
                 .expire_after(TtlExpiry)
@@ -166,12 +186,7 @@ impl AnswerCache {
                 .try_get_with(key, async {
                     fetched_here.store(true, Ordering::Relaxed);
                     let (answer, attempts) = fetch().await.map_err(Uncached::Failed)?;
-                    let answer = Arc::new(CachedAnswer {
-                        answer,
-                        fetched_at: Instant::now(),
-                        ttl,
-                        attempts,
-                    });
+                    let answer = Arc::new(CachedAnswer::new(answer, Instant::now(), ttl, attempts));
                     if matches!(answer.answer, QueryAnswer::Pending { .. }) {
                         return Err(Uncached::Pending(answer));
                     }
@@ -283,12 +298,7 @@ impl AnswerCache {
         }
         let now = Instant::now();
         let fetched_at = now.checked_sub(age).unwrap_or(now);
-        let entry = Arc::new(CachedAnswer {
-            answer,
-            fetched_at,
-            ttl,
-            attempts: 0,
-        });
+        let entry = Arc::new(CachedAnswer::new(answer, fetched_at, ttl, 0));
         self.inner.insert(key, entry).await;
     }
 }

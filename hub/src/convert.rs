@@ -28,10 +28,14 @@ pub fn source_result(report: &SourceReport) -> pb::SourceResult {
             QueryAnswer::Found(assets) => (
                 pb::SourceStatus::Ok,
                 String::new(),
-                assets
-                    .iter()
-                    .map(|a| asset(a, report.source.spec()))
-                    .collect(),
+                cached
+                    .wire_assets(|| {
+                        assets
+                            .iter()
+                            .map(|a| asset(a, report.source.spec()))
+                            .collect()
+                    })
+                    .to_vec(),
             ),
             QueryAnswer::NotFound => (pb::SourceStatus::NotFound, String::new(), vec![]),
             QueryAnswer::NameMismatch => (

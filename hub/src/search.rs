@@ -341,15 +341,16 @@ fn pending_report(
     open: OpenInquiry,
     started: Instant,
 ) -> SourceReport {
-    let answer = Arc::new(CachedAnswer {
-        answer: QueryAnswer::Pending {
-            ticket: open.ticket.clone(),
-            expected_in: None,
-        },
-        fetched_at: Instant::now(),
-        ttl: Duration::ZERO,
-        attempts: 0,
-    });
+    let pending = QueryAnswer::Pending {
+        ticket: open.ticket.clone(),
+        expected_in: None,
+    };
+    let answer = Arc::new(CachedAnswer::new(
+        pending,
+        Instant::now(),
+        Duration::ZERO,
+        0,
+    ));
     SourceReport {
         source,
         position,

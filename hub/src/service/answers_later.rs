@@ -64,12 +64,12 @@ pub(crate) fn settled_result(
         },
     };
     let settled = SourceReport {
-        outcome: Outcome::Answer(Arc::new(CachedAnswer {
+        outcome: Outcome::Answer(Arc::new(CachedAnswer::new(
             answer,
-            fetched_at: Instant::now(),
-            ttl: report.source.cache_ttl,
-            attempts: inquiry.attempts,
-        })),
+            Instant::now(),
+            report.source.cache_ttl,
+            inquiry.attempts,
+        ))),
         cached: false,
         age: Duration::ZERO,
         latency: report.latency + waited,
