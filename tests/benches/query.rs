@@ -1,333 +1,489 @@
-//! Benchmark: hub queries against a bare tonic echo service measured in the same run.
+//! Benchmark: the hub as its own process (the release binary `assethub-under-test`, logging at
+//! `RUST_LOG`, default `info` as in production, to a file), driven over several HTTP/2
+//! connections, each scenario beside the bare `grpc.health.v1.Health/Check` on the same
+//! listener in the same run. Scenarios are interleaved round by round, so noise on a shared
+//! machine hits all alike; the medians of the rounds are printed. The hub's CPU per call comes
+//! from `/proc/<pid>/stat` (user + system time over the scenario ÷ calls), its memory from
+//! `/proc/<pid>/status`.
 //!
-//! Scenarios, each measured sequentially (one client, latency percentiles) and concurrently
-//! (`BENCH_CONCURRENCY` clients, throughput), interleaved over `BENCH_ROUNDS` rounds so that
-//! noise on a shared machine hits every scenario alike; medians of the rounds are printed,
-//! with ratios against the echo baseline:
-//! - `echo`: a bare tonic unary call (the floor for any gRPC call on this machine);
-//! - `query cached`: a six-source query for one debtor answered from the hub's cache;
-//! - `query uncached`: the same with `fresh`, so six agency HTTP calls (mocks at 0 ms latency,
-//!   so the figure is the hub's and connectors' own cost, not simulated agency time);
-//! - `watch+release`: a control round trip: put a car on watch, then release it (two orders,
-//!   each written to the SQLite ledger before and after its agency call, with its events).
+//! - `Check` and cached `Query` (the demo person, 6 sources, from the hub's cache) one at a
+//!   time and under two loads (connections × calls in flight on each);
+//! - fresh `Query` fan-out with every agency answering after exactly 50 ms, at 1, 100 and
+//!   1,000 queries in flight: latency against the agency's, hub CPU per agency call, sockets
+//!   to the agencies left in TIME_WAIT (connections not reused);
+//! - control, agencies at 0 ms (so the time is the hub's): a watch + release round trip, the
+//!   one-click freeze (`FreezeFunds`, one yuan), and the fresh fund search it starts with;
+//! - once, after the rounds: a second hub with 4,000 bank sources, started from scratch
+//!   (start-up, RSS), asked a few fresh queries one at a time, `/metrics` scraped.
 //!
-//! Run: `cargo bench -p assethub-tests --bench query` (env BENCH_REQUESTS, BENCH_ROUNDS,
-//! BENCH_CONCURRENCY to change the sizes).
+//! Run: `cargo build --release -p assethub-tests && cargo bench -p assethub-tests --bench query`.
+//! Sizes (env): BENCH_ROUNDS (3), BENCH_SECS per cached/Check scenario (2), BENCH_FRESH_SCALE
+//! (1.0: 40, 1,000 and 3,000 fresh queries at 1, 100 and 1,000 in flight), BENCH_CONTROL (20
+//! round trips), BENCH_FREEZES (5), BENCH_WIDE (4000 sources; 0 skips), BENCH_WIDE_QUERIES
+//! (5), BENCH_LOADS (`16x8,64x16`).
 
-use assethub_proto::bench::echo_client::EchoClient;
-use assethub_proto::bench::echo_server::{Echo, EchoServer};
-use assethub_proto::bench::EchoMessage;
-use assethub_proto::v1 as pb;
-use assethub_tests::{demo_person_query, World};
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+#[path = "query/control.rs"]
+mod control;
+#[path = "query/driver.rs"]
+mod driver;
+#[path = "query/procfs.rs"]
+mod procfs;
+#[path = "query/setup.rs"]
+mod setup;
+#[path = "query/wide.rs"]
+mod wide;
+
+use driver::{drive, median, Sample, Shape, Stop};
+use setup::{Bench, Connection};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
-use tonic::{Request, Response, Status};
+use std::time::Duration;
+use tonic_health::pb::HealthCheckRequest;
 
-struct EchoService;
+/// Every agency's latency in the fan-out scenarios.
+const AGENCY_MS: u64 = 50;
 
-#[tonic::async_trait]
-impl Echo for EchoService {
-    async fn echo(&self, request: Request<EchoMessage>) -> Result<Response<EchoMessage>, Status> {
-        Ok(Response::new(request.into_inner()))
-    }
-}
-
-fn env_or(name: &str, default: usize) -> usize {
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
 
-#[derive(Clone, Copy, Default)]
-struct Figures {
-    p50: Duration,
-    p90: Duration,
-    p99: Duration,
-    per_sec: f64,
+#[derive(Clone, Copy, PartialEq)]
+enum What {
+    Check,
+    Cached,
+    Fresh,
+    WatchRelease,
+    Freeze,
+    FundSearch,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
+struct Scenario {
+    what: What,
+    shape: Shape,
+    stop: Stop,
+    samples: Vec<Sample>,
 }
 
-/// Sequential latencies of `n` calls, then throughput of `n` calls spread over `concurrency`
-/// clients.
-async fn measure<F, Fut>(call: F, n: usize, concurrency: usize) -> Figures
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = ()> + Send,
-{
-    let mut latencies = Vec::with_capacity(n);
-    for _ in 0..n {
-        let started = Instant::now();
-        call().await;
-        latencies.push(started.elapsed());
+impl Scenario {
+    fn new(what: What, shape: Shape, stop: Stop) -> Self {
+        Self {
+            what,
+            shape,
+            stop,
+            samples: Vec::new(),
+        }
     }
-    latencies.sort();
-    let started = Instant::now();
-    let per_client = n.div_ceil(concurrency);
-    let clients: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let call = call.clone();
-            tokio::spawn(async move {
-                for _ in 0..per_client {
-                    call().await;
-                }
+
+    fn calls(&self) -> usize {
+        match self.stop {
+            Stop::Calls(n) => n,
+            Stop::After(_) => 0,
+        }
+    }
+
+    /// The median over rounds of `f`.
+    fn m(&self, f: impl Fn(&Sample) -> f64) -> f64 {
+        median(self.samples.iter().map(f).collect())
+    }
+}
+
+fn parse_loads(text: &str) -> Vec<Shape> {
+    text.split(',')
+        .filter_map(|s| {
+            let (c, s) = s.trim().split_once('x')?;
+            Some(Shape {
+                connections: c.parse().ok()?,
+                streams: s.parse().ok()?,
             })
         })
-        .collect();
-    for client in clients {
-        client.await.expect("bench client");
+        .collect()
+}
+
+fn main() {
+    // The hub logs as it does in production unless told otherwise (HubProcess passes RUST_LOG
+    // on); set before any thread starts.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "info");
     }
-    let per_sec = (per_client * concurrency) as f64 / started.elapsed().as_secs_f64();
-    Figures {
-        p50: percentile(&latencies, 0.50),
-        p90: percentile(&latencies, 0.90),
-        p99: percentile(&latencies, 0.99),
-        per_sec,
-    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(run());
 }
 
-fn median_by<T: Copy + PartialOrd>(rounds: &[Figures], key: impl Fn(&Figures) -> T) -> T {
-    let mut values: Vec<T> = rounds.iter().map(key).collect();
-    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    values[values.len() / 2]
-}
+async fn run() {
+    let rounds: usize = env_or("BENCH_ROUNDS", 3).max(1);
+    let secs: f64 = env_or("BENCH_SECS", 2.0);
+    let scale: f64 = env_or("BENCH_FRESH_SCALE", 1.0);
+    let control: usize = env_or("BENCH_CONTROL", 20);
+    let freezes: usize = env_or("BENCH_FREEZES", 5);
+    let width: usize = env_or("BENCH_WIDE", 4_000);
+    let wide_queries: usize = env_or("BENCH_WIDE_QUERIES", 5).max(1);
+    let loads = parse_loads(&env_or("BENCH_LOADS", "16x8,64x16".to_string()));
+    let fresh_at = |n: f64| Stop::Calls(((n * scale) as usize).max(1));
 
-fn median(rounds: &[Figures]) -> Figures {
-    Figures {
-        p50: median_by(rounds, |f| f.p50),
-        p90: median_by(rounds, |f| f.p90),
-        p99: median_by(rounds, |f| f.p99),
-        per_sec: median_by(rounds, |f| f.per_sec),
-    }
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1000.0)
-}
-
-#[tokio::main]
-async fn main() {
-    let n = env_or("BENCH_REQUESTS", 2000);
-    let rounds = env_or("BENCH_ROUNDS", 3);
-    let concurrency = env_or("BENCH_CONCURRENCY", 16);
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind echo");
-    let echo_url = format!("http://{}", listener.local_addr().expect("echo addr"));
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(EchoServer::new(EchoService))
-            .serve_with_incoming(assethub_hub::server::incoming(listener)),
-    );
-    let echo = EchoClient::connect(echo_url).await.expect("echo client");
-    // One caller sends everything here: lift its per-caller rate limit out of the way.
-    let world = World::start_with(assethub_tests::WorldOptions {
-        tweak: Box::new(|config| {
-            config.auth.requests_per_sec = 1_000_000;
-            config.auth.burst = 1_000_000;
-        }),
-        ..Default::default()
-    })
-    .await;
-    let hub = world.client.clone();
-    // Warm the cache and the connections.
-    hub.clone()
-        .query(demo_person_query())
-        .await
-        .expect("warm-up query");
-
-    let payload = vec![7u8; 256];
-    let mut results: Vec<(&str, Vec<Figures>)> = vec![
-        ("echo", vec![]),
-        ("query cached", vec![]),
-        ("query uncached", vec![]),
-        ("watch+release", vec![]),
+    let window = Stop::After(Duration::from_secs_f64(secs));
+    let mut scenarios = vec![
+        Scenario::new(What::Check, Shape::ONE, window),
+        Scenario::new(What::Cached, Shape::ONE, window),
     ];
-    let car = demo_car(&world).await;
-    let orders = world.orders.clone();
-    let sequence = Arc::new(AtomicU64::new(1));
-    // One registered case per round trip (sequential and concurrent calls of every round,
-    // rounded up per client), registered before anything is timed.
-    let round_trips = rounds as u64 * 2 * ((n / 4).div_ceil(concurrency) * concurrency) as u64;
-    register_round_trip_cases(&world, round_trips).await;
+    for &shape in &loads {
+        scenarios.push(Scenario::new(What::Check, shape, window));
+        scenarios.push(Scenario::new(What::Cached, shape, window));
+    }
+    for (shape, n) in [
+        (Shape::ONE, 40.0),
+        (shape(10, 10), 1_000.0),
+        (shape(20, 50), 3_000.0),
+    ] {
+        scenarios.push(Scenario::new(What::Fresh, shape, fresh_at(n)));
+    }
+    scenarios.push(Scenario::new(
+        What::WatchRelease,
+        Shape::ONE,
+        Stop::Calls(control),
+    ));
+    scenarios.push(Scenario::new(
+        What::Freeze,
+        Shape::ONE,
+        Stop::Calls(freezes),
+    ));
+    scenarios.push(Scenario::new(
+        What::FundSearch,
+        Shape::ONE,
+        Stop::Calls(control),
+    ));
+
+    let connections = scenarios
+        .iter()
+        .map(|s| s.shape.connections)
+        .max()
+        .unwrap_or(1);
+    eprintln!("starting the agencies and the hub ({connections} connections)…");
+    let bench = Bench::start(connections).await;
+    let car = control::demo_car(&bench.connections[0]).await;
+    let per_round: usize = scenarios
+        .iter()
+        .filter(|s| matches!(s.what, What::WatchRelease | What::Freeze))
+        .map(|s| s.calls())
+        .sum();
+    let channel = setup::channel(&bench.hub.url()).await;
+    control::register_cases(&channel, 0, per_round * rounds).await;
+    warm_up(&bench).await;
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+
+    let mut next_case = 0;
+    let mut idle = Vec::new();
     for round in 0..rounds {
         eprintln!("round {}/{rounds}", round + 1);
-        let client = echo.clone();
-        let payload = payload.clone();
-        results[0].1.push(
-            measure(
-                move || {
-                    let mut client = client.clone();
-                    let payload = payload.clone();
-                    async move {
-                        client.echo(EchoMessage { payload }).await.expect("echo");
-                    }
-                },
-                n,
-                concurrency,
-            )
-            .await,
-        );
-        for (slot, fresh) in [(1, false), (2, true)] {
-            let client = hub.clone();
-            results[slot].1.push(
-                measure(
-                    move || {
-                        let mut client = client.clone();
-                        async move {
-                            let mut request = demo_person_query();
-                            request.fresh = fresh;
-                            let response = client.query(request).await.expect("query").into_inner();
-                            assert_eq!(response.sources.len(), 6);
-                        }
-                    },
-                    n,
-                    concurrency,
-                )
-                .await,
-            );
-        }
-        {
-            let (orders, car, sequence) = (orders.clone(), car.clone(), sequence.clone());
-            results[3].1.push(
-                measure(
-                    move || {
-                        let (orders, car) = (orders.clone(), car.clone());
-                        // A case of its own per round trip: concurrent clients never contend
-                        // for one case's hold on the car.
-                        let n = sequence.fetch_add(1, Ordering::Relaxed);
-                        async move { watch_and_release(orders, &car, n).await }
-                    },
-                    n / 4,
-                    concurrency,
-                )
-                .await,
-            );
-        }
-    }
-
-    let baseline = median(&results[0].1);
-    println!();
-    println!("assethub query benchmark: {n} requests x {rounds} rounds, {concurrency} concurrent clients; medians of rounds");
-    println!(
-        "{:<16} {:>10} {:>10} {:>10} {:>12} {:>12} {:>14}",
-        "scenario", "p50 ms", "p90 ms", "p99 ms", "req/s", "p50 / echo", "req/s / echo"
-    );
-    for (name, rounds) in &results {
-        let f = median(rounds);
-        println!(
-            "{:<16} {:>10} {:>10} {:>10} {:>12.0} {:>12.2} {:>14.3}",
-            name,
-            ms(f.p50),
-            ms(f.p90),
-            ms(f.p99),
-            f.per_sec,
-            f.p50.as_secs_f64() / baseline.p50.as_secs_f64(),
-            f.per_sec / baseline.per_sec,
-        );
-    }
-}
-
-/// Registers cases 1..=`count` of [`round_trip_case`], 16 at a time, as the court's case
-/// system would.
-async fn register_round_trip_cases(world: &World, count: u64) {
-    use futures::StreamExt;
-    let debtor = demo_person_query().debtor.expect("the demo person");
-    futures::stream::iter(1..=count)
-        .map(|n| {
-            let channel = world.channel.clone();
-            let debtor = (debtor.id_number.clone(), debtor.name.clone());
-            async move {
-                assethub_tests::register_case(
-                    &channel,
-                    &round_trip_case(n),
-                    &[debtor],
-                    1_000_000,
-                    &format!("BENCH-{n}"),
-                )
-                .await;
+        idle.push(idle_cpu(bench.hub.pid()).await);
+        for scenario in &mut scenarios {
+            let sample = run_one(&bench, scenario, &car, next_case).await;
+            if matches!(scenario.what, What::WatchRelease | What::Freeze) {
+                next_case += scenario.calls();
             }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<()>>()
-        .await;
+            scenario.samples.push(sample);
+        }
+    }
+    bench.set_agency_latency(AGENCY_MS);
+    let wide = if width > 0 {
+        eprintln!("the wide hub: {width} sources…");
+        let pid = bench.hub.pid();
+        // Out of the way: only the wide hub runs now (the first one keeps its memory).
+        let stop = paused(pid);
+        let wide = wide::run(&bench, width, wide_queries).await;
+        drop(stop);
+        Some(wide)
+    } else {
+        None
+    };
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+
+    println!();
+    println!(
+        "assethub benchmark: hub process {} ({}), RUST_LOG={}; {rounds} rounds, medians of rounds; load average before {} after {}",
+        bench.hub.pid(),
+        assethub_tests::hub_process::binary().display(),
+        std::env::var("RUST_LOG").unwrap_or_default(),
+        load_before.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        load_after.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    );
+    let idle = median(idle);
+    println!(
+        "hub CPU while idle (no calls, 1 s per round): {:.1} ms per second",
+        idle * 1000.0
+    );
+    print_cached(&scenarios, idle);
+    print_fresh(&scenarios);
+    print_control(&scenarios);
+    if let Some(wide) = &wide {
+        print_wide(wide);
+    }
 }
 
-/// The case of round trip `n`.
-fn round_trip_case(n: u64) -> String {
-    format!("(2024)鄂0116执{}号", 10_000 + n)
+/// The hub's CPU seconds per second with no call at all (its timers and background tasks).
+async fn idle_cpu(pid: u32) -> f64 {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = procfs::cpu(pid);
+    let started = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    (procfs::cpu(pid) - before).as_secs_f64() / started.elapsed().as_secs_f64()
 }
 
-/// The demo person's first car, as an asset ref.
-async fn demo_car(world: &World) -> String {
-    let mut request = demo_person_query();
-    request.kinds = vec![pb::AssetKind::Vehicle as i32];
-    let response = world
-        .client
+fn shape(connections: usize, streams: usize) -> Shape {
+    Shape {
+        connections,
+        streams,
+    }
+}
+
+/// SIGSTOPs `pid` until the guard drops (SIGCONT): the main hub sleeps while the wide one is
+/// measured, so its timers do not steal the wide hub's CPU.
+fn paused(pid: u32) -> impl Drop {
+    struct Resume(libc::pid_t);
+    impl Drop for Resume {
+        fn drop(&mut self) {
+            // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own child.
+            unsafe {
+                libc::kill(self.0, libc::SIGCONT);
+            }
+        }
+    }
+    let pid = libc::pid_t::try_from(pid).expect("a pid");
+    // SAFETY: as above.
+    unsafe {
+        libc::kill(pid, libc::SIGSTOP);
+    }
+    Resume(pid)
+}
+
+/// A Check and a cached query on every connection, and one fresh query: connections open,
+/// the demo person's answer cached, the agencies' connections warm.
+async fn warm_up(bench: &Bench) {
+    for connection in &bench.connections {
+        check(connection).await;
+        assert!(cached(connection).await, "a cached query answers 6 sources");
+    }
+    let mut request = assethub_tests::demo_person_query();
+    request.fresh = true;
+    bench.connections[0]
+        .search
         .clone()
         .query(request)
         .await
-        .expect("query")
-        .into_inner();
-    response
-        .sources
-        .iter()
-        .flat_map(|s| s.assets.iter())
-        .map(|a| a.asset_ref.clone())
-        .next()
-        .expect("the demo person owns a car")
+        .expect("a fresh query");
 }
 
-async fn watch_and_release(
-    mut orders: pb::orders_client::OrdersClient<assethub_tests::Authed>,
-    car: &str,
-    n: u64,
-) {
-    let case = round_trip_case(n);
-    let instruction = |key: String| {
-        Some(pb::Instruction {
-            case_number: case.clone(),
-            ruling: format!("{case}之一"),
-            officer: assethub_tests::officer_of(assethub_tests::Role::Judge).into(),
-            idempotency_key: key,
+async fn check(connection: &Connection) -> bool {
+    connection
+        .health
+        .clone()
+        .check(HealthCheckRequest {
+            service: String::new(),
         })
+        .await
+        .is_ok()
+}
+
+async fn cached(connection: &Connection) -> bool {
+    let response = connection
+        .search
+        .clone()
+        .query(assethub_tests::demo_person_query())
+        .await;
+    response.is_ok_and(|r| r.get_ref().sources.len() == 6)
+}
+
+async fn run_one(bench: &Bench, scenario: &Scenario, car: &str, first_case: usize) -> Sample {
+    let fresh = scenario.what == What::Fresh;
+    bench.set_agency_latency(if fresh { AGENCY_MS } else { 0 });
+    let (pid, shape, stop) = (bench.hub.pid(), scenario.shape, scenario.stop);
+    let connections = Arc::new(bench.connections.clone());
+    let ports = bench.agency_ports();
+    let (calls_before, waiting_before) = (bench.agency_calls(), procfs::time_wait(&ports));
+    let mut sample = match scenario.what {
+        What::Check => {
+            drive(shape, stop, pid, move |c, _| {
+                let connections = connections.clone();
+                async move { check(&connections[c]).await }
+            })
+            .await
+        }
+        What::Cached => {
+            drive(shape, stop, pid, move |c, _| {
+                let connections = connections.clone();
+                async move { cached(&connections[c]).await }
+            })
+            .await
+        }
+        What::Fresh => {
+            let pairs = bench.pairs.clone();
+            drive(shape, stop, pid, move |c, n| {
+                let mut search = connections[c].search.clone();
+                let (case, debtor) = pairs[n % pairs.len()].clone();
+                async move {
+                    let mut request = assethub_tests::query(&debtor.id_number, &debtor.name);
+                    request.case_number = case;
+                    request.fresh = true;
+                    search.query(request).await.is_ok_and(|r| {
+                        r.get_ref()
+                            .sources
+                            .iter()
+                            .all(|s| s.status != assethub_proto::v1::SourceStatus::Error as i32)
+                    })
+                }
+            })
+            .await
+        }
+        What::WatchRelease => {
+            let car: Arc<str> = car.into();
+            drive(shape, stop, pid, move |c, n| {
+                let (connections, car) = (connections.clone(), car.clone());
+                async move {
+                    control::watch_and_release(&connections[c], &car, first_case + n).await
+                }
+            })
+            .await
+        }
+        What::Freeze => {
+            drive(shape, stop, pid, move |c, n| {
+                let connections = connections.clone();
+                async move { control::freeze(&connections[c], first_case + n).await }
+            })
+            .await
+        }
+        What::FundSearch => {
+            drive(shape, stop, pid, move |c, _| {
+                let connections = connections.clone();
+                async move { control::fund_search(&connections[c]).await }
+            })
+            .await
+        }
     };
-    let watch = orders
-        .place_hold(pb::PlaceHoldRequest {
-            quantity: Default::default(),
-            instruction: instruction(format!("bench-w-{n}")),
-            action: pb::OrderAction::Watch as i32,
-            asset_ref: car.into(),
-            debtor: demo_person_query().debtor,
-            amount_fen: 0,
-            days: 30,
-            currency: String::new(),
-        })
-        .await
-        .expect("watch")
-        .into_inner();
-    assert_eq!(watch.state, pb::OrderState::Effective as i32, "{watch:?}");
-    let release = orders
-        .act_on_hold(pb::ActOnHoldRequest {
-            instruction: instruction(format!("bench-r-{n}")),
-            action: pb::OrderAction::Release as i32,
-            order_id: watch.order_id,
-            amount_fen: 0,
-            case_account: String::new(),
-            days: 0,
-        })
-        .await
-        .expect("release")
-        .into_inner();
-    assert_eq!(
-        release.state,
-        pb::OrderState::Effective as i32,
-        "{release:?}"
+    sample.agency_calls = bench.agency_calls() - calls_before;
+    sample.time_wait = procfs::time_wait(&ports).saturating_sub(waiting_before);
+    sample
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn print_cached(scenarios: &[Scenario], idle: f64) {
+    println!();
+    println!("Cached Query (demo person, 6 sources) beside Health/Check on the same listener:");
+    println!();
+    println!("| call | in flight | req/s | p50 ms | p99 ms | hub CPU µs/req | less idle µs/req | RSS MiB | req/s ÷ Check | p50 ÷ Check | CPU ÷ Check |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for scenario in scenarios.iter().filter(|s| s.what == What::Cached) {
+        let Some(check) = scenarios
+            .iter()
+            .find(|s| s.what == What::Check && s.shape.label() == scenario.shape.label())
+        else {
+            continue;
+        };
+        for (name, s) in [("Health/Check", check), ("Query, cached", scenario)] {
+            let (rate, p50, cpu) = (
+                s.m(Sample::per_sec),
+                s.m(|x| ms(x.percentile(0.5))),
+                s.m(Sample::cpu_us_per_call),
+            );
+            println!(
+                "| {name} | {} | {rate:.0} | {p50:.3} | {:.3} | {cpu:.1} | {:.1} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                s.shape.label(),
+                s.m(|x| ms(x.percentile(0.99))),
+                s.m(|x| {
+                    let busy = x.hub_cpu.as_secs_f64() - idle * x.elapsed.as_secs_f64();
+                    busy.max(0.0) * 1e6 / x.calls.max(1) as f64
+                }),
+                s.m(|x| x.rss_mib),
+                rate / check.m(Sample::per_sec),
+                p50 / check.m(|x| ms(x.percentile(0.5))),
+                cpu / check.m(Sample::cpu_us_per_call),
+            );
+        }
+    }
+}
+
+fn print_fresh(scenarios: &[Scenario]) {
+    println!();
+    println!("Fresh Query fan-out, every agency answering after {AGENCY_MS} ms:");
+    println!();
+    println!("| in flight | queries | queries/s | p50 ms | p99 ms | p50 ÷ agency | p99 ÷ agency | agency calls/query | hub CPU µs/agency call | new TIME_WAIT to agencies | RSS MiB | failed |");
+    println!(
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for s in scenarios.iter().filter(|s| s.what == What::Fresh) {
+        let p50 = s.m(|x| ms(x.percentile(0.5)));
+        let p99 = s.m(|x| ms(x.percentile(0.99)));
+        println!(
+            "| {} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {:.0} | {} |",
+            s.shape.in_flight(),
+            s.calls(),
+            s.m(Sample::per_sec),
+            p50 / AGENCY_MS as f64,
+            p99 / AGENCY_MS as f64,
+            s.m(|x| x.agency_calls as f64 / x.calls.max(1) as f64),
+            s.m(|x| x.hub_cpu.as_secs_f64() * 1e6 / x.agency_calls.max(1) as f64),
+            s.m(|x| x.time_wait as f64),
+            s.m(|x| x.rss_mib),
+            s.samples.iter().map(|x| x.failures).sum::<usize>(),
+        );
+    }
+}
+
+fn print_control(scenarios: &[Scenario]) {
+    println!();
+    println!("Control, agencies at 0 ms (one at a time):");
+    println!();
+    println!("| act | per round | p50 ms | p99 ms | hub CPU ms/act | p50 − hub CPU ms | asset inquiries/act | failed |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for s in scenarios {
+        let name = match s.what {
+            What::WatchRelease => "watch + release",
+            What::Freeze => "one-click freeze (FreezeFunds)",
+            What::FundSearch => "its fresh fund search alone",
+            _ => continue,
+        };
+        let p50 = s.m(|x| ms(x.percentile(0.5)));
+        let cpu = s.m(Sample::cpu_us_per_call) / 1000.0;
+        println!(
+            "| {name} | {} | {p50:.2} | {:.2} | {cpu:.2} | {:.2} | {:.1} | {} |",
+            s.calls(),
+            s.m(|x| ms(x.percentile(0.99))),
+            p50 - cpu,
+            s.m(|x| x.agency_calls as f64 / x.calls.max(1) as f64),
+            s.samples.iter().map(|x| x.failures).sum::<usize>(),
+        );
+    }
+}
+
+fn print_wide(wide: &wide::Wide) {
+    let q = &wide.queries;
+    println!();
+    println!(
+        "One fresh Query over {} bank sources (one mock bank at {AGENCY_MS} ms), {} queries one at a time, a fresh hub:",
+        wide.width, q.calls
+    );
+    println!();
+    println!("| start-up s | RSS ready MiB | query p50 ms | slowest ms | p50 − agency ms | hub CPU ms/query | hub CPU µs/agency call | RSS after MiB | /metrics bytes | Check p50 ms | sources OK |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let p50 = ms(q.percentile(0.5));
+    println!(
+        "| {:.2} | {:.0} | {p50:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {:.3} | {}/{} |",
+        wide.startup.as_secs_f64(),
+        wide.rss_ready_mib,
+        ms(q.percentile(1.0)),
+        p50 - AGENCY_MS as f64,
+        q.cpu_us_per_call() / 1000.0,
+        q.hub_cpu.as_secs_f64() * 1e6 / wide.agency_calls.max(1) as f64,
+        q.rss_mib,
+        wide.metrics_bytes,
+        ms(wide.check.percentile(0.5)),
+        wide.sources_ok,
+        wide.width * q.calls,
     );
 }
