@@ -76,3 +76,28 @@ async fn a_fresh_query_over_4000_sources() {
     println!("{}", report.summary());
     assert_eq!(report.ok_sources, 4_000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "4,000 sources: a minute or more; run with --ignored --nocapture"]
+async fn a_fresh_query_over_4000_sources_speaking_http2() {
+    let report = run(
+        &WideOptions {
+            sources: 4_000,
+            listeners: 8,
+            agency_latency_ms: 50,
+            queries: 5,
+        },
+        |config| {
+            for source in &mut config.sources {
+                source
+                    .settings
+                    .insert("http2_prior_knowledge".into(), toml::Value::Boolean(true));
+            }
+        },
+    )
+    .await;
+    println!("{}", report.summary());
+    assert_eq!(report.ok_sources, 4_000);
+    // One connection per mock listener, every call multiplexed on it.
+    assert!(report.connections <= 8, "{}", report.connections);
+}
