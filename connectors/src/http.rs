@@ -1,12 +1,21 @@
-//! HTTP plumbing shared by the connectors: client construction, settings parsing, one
+//! HTTP plumbing shared by the connectors: the clients shared by sources of the same client
+//! settings ([`Clients`], [`AgencyClient`]) and the factory handing them out
+//! ([`HttpFactory`]), settings parsing, one
 //! request/answer exchange (with an optional body size cap), and the mapping of transport
 //! failures and HTTP statuses onto `ConnectorError` classes.
 //! Nothing agency-specific lives here.
 
+use crate::domain::SourceId;
 use crate::error::{ConfigError, ConnectorError, ErrorClass};
+use crate::{Connector, ConnectorFactory};
+use async_trait::async_trait;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Default per-attempt timeout when a connector's config does not set `timeout_ms`.
@@ -56,17 +65,191 @@ pub fn timeout_ms(source_id: &str, timeout_ms: u64, max_ms: u64) -> Result<u64, 
     }
 }
 
-/// An HTTP client for one agency with a per-attempt timeout.
-pub fn client(source_id: &str, timeout_ms: u64) -> Result<reqwest::Client, ConfigError> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_millis(timeout_ms))
-        .connect_timeout(Duration::from_millis(timeout_ms.min(2_000)))
-        .pool_max_idle_per_host(32)
-        .build()
-        .map_err(|e| ConfigError {
+/// How long an idle keep-alive connection to an agency is kept before it is closed.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Settings of a source that decide which HTTP client it may share with others: everything
+/// the client itself is built with. The per-attempt timeout is not among them (each request
+/// carries its own, see [`AgencyClient`]), so sources differing only by it share a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientSettings {
+    /// Time allowed to open a TCP (and TLS) connection.
+    pub connect_timeout_ms: u64,
+    /// Speak HTTP/2 without negotiating it (`http2_prior_knowledge = true` in a source's
+    /// settings: cleartext agencies known to speak HTTP/2). Over https, HTTP/2 is negotiated
+    /// by ALPN anyway when the agency offers it.
+    pub http2_prior_knowledge: bool,
+}
+
+impl ClientSettings {
+    /// The client settings of a source with a per-attempt `timeout_ms`: connections are given
+    /// at most 2 s of it.
+    pub fn for_timeout(timeout_ms: u64, http2_prior_knowledge: bool) -> Self {
+        Self {
+            connect_timeout_ms: timeout_ms.min(2_000),
+            http2_prior_knowledge,
+        }
+    }
+}
+
+/// HTTP clients built for agencies by this process, ever (the hub exports it).
+static CLIENTS_BUILT: AtomicU64 = AtomicU64::new(0);
+
+/// HTTP clients built for agencies by this process so far: one per distinct
+/// [`ClientSettings`] of each [`Clients`] cache, however many sources share it.
+pub fn clients_built() -> u64 {
+    CLIENTS_BUILT.load(Ordering::Relaxed)
+}
+
+/// The HTTP clients of the sources built by one registry of factories, one per distinct
+/// [`ClientSettings`]: a `reqwest::Client` (its connection pool, its TLS configuration with
+/// the system's root certificates parsed once) is shared by every source with the same
+/// settings, rather than built per source.
+///
+/// The pool keeps per agency host every connection that was needed at once, idle for up to
+/// [`POOL_IDLE_TIMEOUT`]: the hub's bulkhead per source (`max_concurrency`) is what bounds how
+/// many that is, not a fixed idle cap below it, so connections are reused rather than closed
+/// and reopened once more calls are in flight than such a cap.
+#[derive(Debug, Default)]
+pub struct Clients {
+    by_settings: Mutex<HashMap<ClientSettings, reqwest::Client>>,
+}
+
+impl Clients {
+    /// The client for `settings`, built on first use; `source_id` names the source in errors.
+    pub fn get(
+        &self,
+        source_id: &str,
+        settings: ClientSettings,
+    ) -> Result<reqwest::Client, ConfigError> {
+        let mut by_settings = self.by_settings.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = by_settings.get(&settings) {
+            return Ok(client.clone());
+        }
+        let client = build_client(settings).map_err(|e| ConfigError {
             source_id: source_id.to_string(),
             message: format!("http client: {e}"),
+        })?;
+        CLIENTS_BUILT.fetch_add(1, Ordering::Relaxed);
+        by_settings.insert(settings, client.clone());
+        Ok(client)
+    }
+
+    /// Distinct clients this cache built.
+    pub fn len(&self) -> usize {
+        self.by_settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn build_client(settings: ClientSettings) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(usize::MAX)
+        .tcp_nodelay(true);
+    let builder = if settings.http2_prior_knowledge {
+        builder.http2_prior_knowledge()
+    } else {
+        builder
+    };
+    builder.build()
+}
+
+/// One source's view of a shared client: its requests carry the source's per-attempt timeout.
+#[derive(Clone)]
+pub struct AgencyClient {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl fmt::Debug for AgencyClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgencyClient")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgencyClient {
+    /// The client of `clients` for a source with a per-attempt `timeout_ms`, speaking HTTP/2
+    /// without negotiation when `http2_prior_knowledge`.
+    pub fn new(
+        clients: &Clients,
+        source_id: &str,
+        timeout_ms: u64,
+        http2_prior_knowledge: bool,
+    ) -> Result<Self, ConfigError> {
+        let settings = ClientSettings::for_timeout(timeout_ms, http2_prior_knowledge);
+        Ok(Self {
+            client: clients.get(source_id, settings)?,
+            timeout: Duration::from_millis(timeout_ms),
         })
+    }
+
+    pub fn get<U: reqwest::IntoUrl>(&self, url: U) -> reqwest::RequestBuilder {
+        self.client.get(url).timeout(self.timeout)
+    }
+
+    pub fn post<U: reqwest::IntoUrl>(&self, url: U) -> reqwest::RequestBuilder {
+        self.client.post(url).timeout(self.timeout)
+    }
+}
+
+/// A factory of one HTTP connector type: its build function gets the registry's shared
+/// [`Clients`] besides the source's id and settings.
+pub struct HttpFactory {
+    type_name: &'static str,
+    settings: &'static str,
+    build: HttpBuildFn,
+    clients: Arc<Clients>,
+}
+
+/// What an HTTP connector type builds a source with.
+pub type HttpBuildFn =
+    fn(SourceId, toml::Table, &Clients) -> Result<Arc<dyn Connector>, ConfigError>;
+
+impl HttpFactory {
+    /// The factory of `type_name` (its settings described by `settings`), building with
+    /// `build` on the shared `clients`.
+    pub fn new(
+        type_name: &'static str,
+        settings: &'static str,
+        build: HttpBuildFn,
+        clients: Arc<Clients>,
+    ) -> Self {
+        Self {
+            type_name,
+            settings,
+            build,
+            clients,
+        }
+    }
+}
+
+#[async_trait]
+impl ConnectorFactory for HttpFactory {
+    fn type_name(&self) -> &str {
+        self.type_name
+    }
+
+    async fn build(
+        &self,
+        id: SourceId,
+        settings: toml::Table,
+    ) -> Result<Arc<dyn Connector>, ConfigError> {
+        (self.build)(id, settings, &self.clients)
+    }
+
+    fn settings_description(&self) -> Option<&str> {
+        Some(self.settings)
+    }
 }
 
 /// Classifies a transport-level failure (no HTTP answer, or an unreadable body).

@@ -27,20 +27,34 @@ pub use assethub_core::{
 
 /// The built-in connector types: the four agency families (`bank`, `real_estate`, `vehicle`,
 /// `payment`), `remote`, and `offline` (an agency reached only by notices on paper). An embedder registers its own factories on top of these.
+///
+/// The four agency families share their HTTP clients ([`http::Clients`]): one per distinct
+/// client setting (connection timeout, HTTP/2 by prior knowledge) for every source this
+/// registry builds, however many.
 pub fn factories() -> Factories {
+    let clients = std::sync::Arc::new(http::Clients::default());
+    let http =
+        |name, settings, build| http::HttpFactory::new(name, settings, build, clients.clone());
     Factories::new()
-        .with(FnFactory::new("bank", bank::build).with_settings(
-            "base_url, api_key, api_secret; optional timeout_ms (per attempt, default 5000)",
+        .with(http(
+            "bank",
+            "base_url, api_key, api_secret; optional timeout_ms (per attempt, default 5000), http2_prior_knowledge (default false)",
+            bank::build_with,
         ))
-        .with(
-            FnFactory::new("real_estate", real_estate::build)
-                .with_settings("base_url, token; optional timeout_ms (per attempt, default 5000)"),
-        )
-        .with(FnFactory::new("vehicle", vehicle::build).with_settings(
-            "base_url, app_key, app_secret; optional timeout_ms (per attempt, default 5000)",
+        .with(http(
+            "real_estate",
+            "base_url, token; optional timeout_ms (per attempt, default 5000), http2_prior_knowledge (default false)",
+            real_estate::build_with,
         ))
-        .with(FnFactory::new("payment", payment::build).with_settings(
-            "base_url, client_id, client_secret; optional timeout_ms (per attempt, default 5000)",
+        .with(http(
+            "vehicle",
+            "base_url, app_key, app_secret; optional timeout_ms (per attempt, default 5000), http2_prior_knowledge (default false)",
+            vehicle::build_with,
+        ))
+        .with(http(
+            "payment",
+            "base_url, client_id, client_secret; optional timeout_ms (per attempt, default 5000), http2_prior_knowledge (default false)",
+            payment::build_with,
         ))
         .with(remote::RemoteFactory)
         .with(FnFactory::new(offline::TYPE_NAME, offline::build).with_settings(offline::SETTINGS))

@@ -12,7 +12,7 @@ pub use call::{call, circuit_open};
 use crate::breaker::Breaker;
 use crate::config::{HubConfig, RetryConfig};
 use crate::guard::{RateGate, RetryBudget};
-use crate::metrics::{Metrics, ScrapeSource};
+use crate::metrics::{breaker_index, Metrics, ScrapeSource};
 use assethub_connectors::domain::{AssetKind, KindSpec, Kinds, LegalClass};
 use assethub_connectors::{Capability, ConfigError, Connector, Factories};
 use futures::future::BoxFuture;
@@ -247,9 +247,12 @@ fn budget_of(retry: &RetryConfig) -> RetryBudget {
     )
 }
 
-/// At each scrape: every source's breaker state, calls in flight and retry budget.
+/// At each scrape: every source's breaker state, calls in flight and retry budget (as many
+/// of them as the metrics export per source), the same per kind, and the HTTP clients built.
 impl ScrapeSource for Registry {
     fn refresh<'a>(&'a self, metrics: &'a Metrics) -> BoxFuture<'a, ()> {
+        metrics.begin_source_states();
+        let mut by_kind: Vec<(AssetKind, [i64; 3], i64)> = Vec::new();
         for source in self.all() {
             let in_flight = source
                 .max_concurrency
@@ -258,8 +261,23 @@ impl ScrapeSource for Registry {
                 u32::MAX => None,
                 n => Some(n),
             };
-            metrics.source_state(source.id(), source.breaker.state(), in_flight, budget);
+            let state = source.breaker.state();
+            metrics.source_state(source.id(), state, in_flight, budget);
+            let kind = source.kind();
+            let at = match by_kind.iter().position(|(k, _, _)| *k == kind) {
+                Some(at) => at,
+                None => {
+                    by_kind.push((kind, [0; 3], 0));
+                    by_kind.len() - 1
+                }
+            };
+            by_kind[at].1[breaker_index(state)] += 1;
+            by_kind[at].2 += i64::from(in_flight);
         }
+        for (kind, breakers, in_flight) in by_kind {
+            metrics.kind_state(kind.as_str(), breakers, in_flight);
+        }
+        metrics.agency_http_clients(assethub_connectors::http::clients_built());
         Box::pin(std::future::ready(()))
     }
 }

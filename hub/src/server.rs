@@ -139,7 +139,10 @@ async fn assemble(
 ) -> Result<Hub, ServeError> {
     let registry = Arc::new(Registry::from_config_with(config, factories).await?);
     let cache = AnswerCache::bounded(config.cache.max_entries, config.cache.max_bytes);
-    let metrics = Arc::new(Metrics::new());
+    let metrics = Arc::new(Metrics::for_sources(
+        config.metrics.per_source,
+        registry.all().len(),
+    ));
     let ledger = Ledger::open(&config.ledger.url).await?;
     let inquiries = Inquiries::new(
         ledger.clone(),

@@ -124,6 +124,8 @@ pub struct Knobs {
     jitter_ms: AtomicU64,
     requests: AtomicU64,
     inquiries: AtomicU64,
+    /// TCP connections the agency's listener accepted (every endpoint, admin included).
+    connections: AtomicU64,
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
     fail_next: AtomicU32,
@@ -208,6 +210,17 @@ impl Knobs {
     /// Request ids this agency saw per debtor and case (recorded by the bank's inquiry).
     pub fn inquiry_log(&self) -> &crate::inquiry_log::InquiryLog {
         &self.inquiry_log
+    }
+
+    /// Called by the listener for each TCP connection it accepts.
+    pub fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// TCP connections accepted so far: how well a client reuses its connections (a client
+    /// keeping them alive opens one per call in flight at most, once).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// Asset inquiries answered so far (token, health and admin calls not counted).

@@ -119,8 +119,11 @@ pub async fn start_keeping(
     ));
     let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
     let addr = listener.local_addr()?;
-    // Answer small requests at once rather than after a delayed ACK (Nagle).
-    let listener = listener.tap_io(|tcp| {
+    // Answer small requests at once rather than after a delayed ACK (Nagle); count each
+    // connection (tests of the hub's connection reuse).
+    let counted = knobs.clone();
+    let listener = listener.tap_io(move |tcp| {
+        counted.count_connection();
         let _ = tcp.set_nodelay(true);
     });
     let (stop, stopped) = oneshot::channel::<()>();

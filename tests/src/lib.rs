@@ -31,6 +31,10 @@ pub mod invariants;
 /// The chaos run: faulty agencies, a hub SIGKILLed under load, and the load itself.
 pub mod chaos;
 
+/// Many sources on a few mock listeners, the hub as a process, and what a fresh query costs.
+#[cfg(unix)]
+pub mod wide;
+
 /// Durable sweeps from a client's side: submission in chunks, waiting, results, the bound.
 pub mod sweep;
 

@@ -22,6 +22,9 @@ struct RawSettings {
     api_secret: String,
     #[serde(default = "http::default_timeout_ms")]
     timeout_ms: u64,
+    /// Speak HTTP/2 without negotiating it (cleartext agencies known to speak it).
+    #[serde(default)]
+    http2_prior_knowledge: bool,
 }
 
 /// Validated settings of one bank source.
@@ -31,6 +34,7 @@ pub(super) struct BankConfig {
     pub api_key: HeaderValue,
     pub api_secret: Vec<u8>,
     pub timeout_ms: u64,
+    pub http2_prior_knowledge: bool,
 }
 
 impl fmt::Debug for BankConfig {
@@ -91,6 +95,7 @@ impl BankConfig {
             api_key,
             api_secret: raw.api_secret.into_bytes(),
             timeout_ms: raw.timeout_ms,
+            http2_prior_knowledge: raw.http2_prior_knowledge,
         })
     }
 }

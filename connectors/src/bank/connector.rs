@@ -29,7 +29,7 @@ const MAX_ERROR_BODY: usize = 1_024;
 pub(super) struct BankConnector {
     pub(super) id: SourceId,
     config: BankConfig,
-    client: reqwest::Client,
+    client: http::AgencyClient,
 }
 
 impl fmt::Debug for BankConnector {
@@ -42,8 +42,17 @@ impl fmt::Debug for BankConnector {
 }
 
 impl BankConnector {
-    pub(super) fn new(id: SourceId, config: BankConfig) -> Result<Self, ConfigError> {
-        let client = http::client(id.as_str(), config.timeout_ms)?;
+    pub(super) fn new(
+        id: SourceId,
+        config: BankConfig,
+        clients: &http::Clients,
+    ) -> Result<Self, ConfigError> {
+        let client = http::AgencyClient::new(
+            clients,
+            id.as_str(),
+            config.timeout_ms,
+            config.http2_prior_knowledge,
+        )?;
         Ok(Self { id, config, client })
     }
 

@@ -60,8 +60,19 @@ pub mod fuzzing {
     }
 }
 
-/// Builds a bank source from its settings table.
+/// Builds a bank source from its settings table, with an HTTP client of its own.
 pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
+    build_with(id, settings, &crate::http::Clients::default())
+}
+
+/// Builds a bank source from its settings table, sharing the HTTP clients of `clients`.
+pub fn build_with(
+    id: SourceId,
+    settings: toml::Table,
+    clients: &crate::http::Clients,
+) -> Result<Arc<dyn Connector>, ConfigError> {
     let config = config::BankConfig::parse(&id, settings)?;
-    Ok(Arc::new(connector::BankConnector::new(id, config)?))
+    Ok(Arc::new(connector::BankConnector::new(
+        id, config, clients,
+    )?))
 }

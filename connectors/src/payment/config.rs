@@ -15,6 +15,9 @@ struct RawConfig {
     client_secret: String,
     #[serde(default = "http::default_timeout_ms")]
     timeout_ms: u64,
+    /// Speak HTTP/2 without negotiating it (cleartext agencies known to speak it).
+    #[serde(default)]
+    http2_prior_knowledge: bool,
 }
 
 /// Validated settings of one payment-platform source.
@@ -25,6 +28,7 @@ pub(crate) struct Config {
     pub client_id: String,
     pub client_secret: String,
     pub timeout_ms: u64,
+    pub http2_prior_knowledge: bool,
 }
 
 /// Longest per-attempt timeout accepted: a payment platform answering slower than this is down.
@@ -52,6 +56,7 @@ impl Config {
             client_id: raw.client_id,
             client_secret: raw.client_secret,
             timeout_ms,
+            http2_prior_knowledge: raw.http2_prior_knowledge,
         })
     }
 }

@@ -33,7 +33,7 @@ const CAPABILITIES: [Capability; 5] = [
 pub(crate) struct PaymentConnector {
     pub(super) id: SourceId,
     pub(super) config: Config,
-    pub(super) http: reqwest::Client,
+    pub(super) http: crate::http::AgencyClient,
     token_url: String,
     holdings_url: String,
     tokens: TokenCache,
@@ -58,7 +58,7 @@ fn context(mut error: ConnectorError, step: &str) -> ConnectorError {
 }
 
 impl PaymentConnector {
-    pub fn new(id: SourceId, config: Config, http: reqwest::Client) -> Self {
+    pub fn new(id: SourceId, config: Config, http: crate::http::AgencyClient) -> Self {
         Self {
             token_url: format!("{}{}", config.base_url, wire::TOKEN_PATH),
             holdings_url: format!("{}{}", config.base_url, wire::HOLDINGS_PATH),

@@ -60,10 +60,25 @@ pub mod fuzzing {
     }
 }
 
-/// Builds a payment-platform connector from its `[[sources]]` settings.
+/// Builds a payment-platform connector from its `[[sources]]` settings, with an HTTP client of
+/// its own.
 pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
+    build_with(id, settings, &http::Clients::default())
+}
+
+/// Builds a payment-platform connector, sharing the HTTP clients of `clients`.
+pub fn build_with(
+    id: SourceId,
+    settings: toml::Table,
+    clients: &http::Clients,
+) -> Result<Arc<dyn Connector>, ConfigError> {
     let config = config::Config::from_table(id.as_str(), settings)?;
-    let client = http::client(id.as_str(), config.timeout_ms)?;
+    let client = http::AgencyClient::new(
+        clients,
+        id.as_str(),
+        config.timeout_ms,
+        config.http2_prior_knowledge,
+    )?;
     Ok(Arc::new(connector::PaymentConnector::new(
         id, config, client,
     )))

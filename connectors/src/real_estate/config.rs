@@ -21,6 +21,9 @@ struct RawConfig {
     token: String,
     #[serde(default = "http::default_timeout_ms")]
     timeout_ms: u64,
+    /// Speak HTTP/2 without negotiating it (cleartext agencies known to speak it).
+    #[serde(default)]
+    http2_prior_knowledge: bool,
 }
 
 /// Validated configuration.
@@ -32,6 +35,7 @@ pub struct Config {
     /// The `X-BDC-Token` value, marked sensitive so it never shows in debug output.
     pub token: HeaderValue,
     pub timeout_ms: u64,
+    pub http2_prior_knowledge: bool,
 }
 
 impl Config {
@@ -57,6 +61,7 @@ impl Config {
             base,
             token,
             timeout_ms,
+            http2_prior_knowledge: raw.http2_prior_knowledge,
         })
     }
 }

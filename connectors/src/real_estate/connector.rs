@@ -40,12 +40,21 @@ pub struct RegistryConnector {
     base: String,
     endpoint: String,
     token: HeaderValue,
-    client: reqwest::Client,
+    client: http::AgencyClient,
 }
 
 impl RegistryConnector {
-    pub fn new(id: SourceId, config: Config) -> Result<Self, crate::ConfigError> {
-        let client = http::client(id.as_str(), config.timeout_ms)?;
+    pub fn new(
+        id: SourceId,
+        config: Config,
+        clients: &http::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        let client = http::AgencyClient::new(
+            clients,
+            id.as_str(),
+            config.timeout_ms,
+            config.http2_prior_knowledge,
+        )?;
         Ok(Self {
             id,
             base: config.base,

@@ -22,6 +22,9 @@ struct RawConfig {
     app_secret: String,
     #[serde(default = "http::default_timeout_ms")]
     timeout_ms: u64,
+    /// Speak HTTP/2 without negotiating it (cleartext agencies known to speak it).
+    #[serde(default)]
+    http2_prior_knowledge: bool,
 }
 
 /// Validated configuration.
@@ -35,6 +38,7 @@ pub struct Config {
     pub app_key_header: HeaderValue,
     pub app_secret: String,
     pub timeout_ms: u64,
+    pub http2_prior_knowledge: bool,
 }
 
 impl Config {
@@ -61,6 +65,7 @@ impl Config {
             app_key_header,
             app_secret: raw.app_secret,
             timeout_ms,
+            http2_prior_knowledge: raw.http2_prior_knowledge,
         })
     }
 }

@@ -32,7 +32,7 @@ pub struct VehicleConnector {
     app_key: String,
     app_key_header: HeaderValue,
     app_secret: String,
-    pub(super) client: reqwest::Client,
+    pub(super) client: http::AgencyClient,
 }
 
 impl VehicleConnector {
@@ -47,8 +47,17 @@ impl VehicleConnector {
             .header(ACCEPT, "application/json")
     }
 
-    pub fn new(id: SourceId, config: Config) -> Result<Self, crate::ConfigError> {
-        let client = http::client(id.as_str(), config.timeout_ms)?;
+    pub fn new(
+        id: SourceId,
+        config: Config,
+        clients: &http::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        let client = http::AgencyClient::new(
+            clients,
+            id.as_str(),
+            config.timeout_ms,
+            config.http2_prior_knowledge,
+        )?;
         Ok(Self {
             id,
             endpoint: config.endpoint,

@@ -59,8 +59,19 @@ pub mod fuzzing {
     }
 }
 
-/// Builds a vehicle-administration connector from its settings table.
+/// Builds a vehicle-administration connector from its settings table, with an HTTP client of its own.
 pub fn build(id: SourceId, settings: toml::Table) -> Result<Arc<dyn Connector>, ConfigError> {
+    build_with(id, settings, &crate::http::Clients::default())
+}
+
+/// Builds a vehicle-administration connector from its settings table, sharing the HTTP clients of `clients`.
+pub fn build_with(
+    id: SourceId,
+    settings: toml::Table,
+    clients: &crate::http::Clients,
+) -> Result<Arc<dyn Connector>, ConfigError> {
     let config = config::Config::parse(&id, settings)?;
-    Ok(Arc::new(connector::VehicleConnector::new(id, config)?))
+    Ok(Arc::new(connector::VehicleConnector::new(
+        id, config, clients,
+    )?))
 }

@@ -21,6 +21,9 @@ pub struct MetricsConfig {
     pub enabled: bool,
     /// Port 0: any free port (tests).
     pub listen: SocketAddr,
+    /// Which per-source series are exported (`all`, `notable`, or `auto`: all up to
+    /// [`super::AUTO_ALL_UP_TO`] sources); the per-kind series always are.
+    pub per_source: super::PerSource,
 }
 
 impl Default for MetricsConfig {
@@ -28,6 +31,7 @@ impl Default for MetricsConfig {
         Self {
             enabled: true,
             listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+            per_source: super::PerSource::Auto,
         }
     }
 }

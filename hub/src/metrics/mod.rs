@@ -14,13 +14,17 @@
 //! for its states).
 
 mod http;
+mod kinds;
 mod rpc;
 mod scrape;
 #[cfg(test)]
 mod tests;
 pub mod text;
+#[cfg(test)]
+mod width_tests;
 
 pub use http::{bind, serve, MetricsConfig};
+pub use kinds::{breaker_index, PerSource, AUTO_ALL_UP_TO};
 pub use rpc::RpcMetricsLayer;
 pub use scrape::{Exporter, ScrapeSource};
 
@@ -144,6 +148,11 @@ pub struct Metrics {
     orders: Family<OrderLabels, Gauge>,
     reconcile_checked: Family<SourceLabels, Counter>,
     reconcile_differences: Family<DifferenceLabels, Counter>,
+    /// Every source's reports and states aggregated by kind.
+    kinds: kinds::KindSeries,
+    /// Every per-source series is exported, not only those of sources needing attention
+    /// (see [`PerSource`]).
+    per_source_all: bool,
     /// One scrape at a time refreshes the scrape-time gauges and encodes.
     scrape: tokio::sync::Mutex<()>,
 }
@@ -155,9 +164,22 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Metrics exporting every per-source series.
     pub fn new() -> Self {
+        Self::with_per_source(true)
+    }
+
+    /// Metrics for a hub of `sources` sources exporting the per-source series `per_source`
+    /// asks for.
+    pub fn for_sources(per_source: PerSource, sources: usize) -> Self {
+        Self::with_per_source(per_source.all_for(sources))
+    }
+
+    fn with_per_source(per_source_all: bool) -> Self {
+        let mut registry = Registry::with_prefix("assethub");
+        let kinds = kinds::KindSeries::register(&mut registry);
         let mut m = Self {
-            registry: Registry::with_prefix("assethub"),
+            registry,
             call_duration: Family::new_with_constructor(histogram),
             outcomes: Family::default(),
             retries: Family::default(),
@@ -173,6 +195,8 @@ impl Metrics {
             orders: Family::default(),
             reconcile_checked: Family::default(),
             reconcile_differences: Family::default(),
+            kinds,
+            per_source_all,
             scrape: tokio::sync::Mutex::new(()),
         };
         let r = &mut m.registry;
@@ -256,34 +280,12 @@ impl Metrics {
 
     /// Records one source's part in one search.
     pub fn source_call(&self, report: &SourceCall<'_>) {
-        let source = report.source.to_string();
         let (outcome, class) = match &report.outcome {
             _ if report.cached => ("cached", ""),
             CallOutcome::Answer(answer) => (answer_label(answer), ""),
             CallOutcome::Failed(e) => ("error", e.class.as_str()),
             CallOutcome::TimedOut => ("timed_out", ""),
         };
-        self.call_duration
-            .get_or_create(&CallLabels {
-                source: source.clone(),
-                kind: report.kind,
-                outcome,
-            })
-            .observe(report.latency.as_secs_f64());
-        self.outcomes
-            .get_or_create(&OutcomeLabels {
-                source: source.clone(),
-                outcome,
-                class,
-            })
-            .inc();
-        if report.attempts > 1 {
-            self.retries
-                .get_or_create(&SourceLabels {
-                    source: source.clone(),
-                })
-                .inc_by(u64::from(report.attempts - 1));
-        }
         let result = if report.cached {
             "hit"
         } else if report.fresh {
@@ -291,9 +293,43 @@ impl Metrics {
         } else {
             "miss"
         };
-        self.cache
-            .get_or_create(&CacheLabels { source, result })
-            .inc();
+        self.kinds.record(report, outcome, class, result);
+        let all = self.per_source_all;
+        let notable = kinds::notable(report);
+        if !all && !notable && report.attempts <= 1 {
+            return;
+        }
+        let source = report.source.to_string();
+        if all {
+            self.call_duration
+                .get_or_create(&CallLabels {
+                    source: source.clone(),
+                    kind: report.kind,
+                    outcome,
+                })
+                .observe(report.latency.as_secs_f64());
+        }
+        if all || notable {
+            self.outcomes
+                .get_or_create(&OutcomeLabels {
+                    source: source.clone(),
+                    outcome,
+                    class,
+                })
+                .inc();
+        }
+        if report.attempts > 1 {
+            self.retries
+                .get_or_create(&SourceLabels {
+                    source: source.clone(),
+                })
+                .inc_by(u64::from(report.attempts - 1));
+        }
+        if all {
+            self.cache
+                .get_or_create(&CacheLabels { source, result })
+                .inc();
+        }
     }
 
     /// Records one control instruction sent to `source` and what came of it: the agency's

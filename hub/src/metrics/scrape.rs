@@ -49,6 +49,10 @@ impl Metrics {
         in_flight: u32,
         retry_budget: Option<u32>,
     ) {
+        let notable = breaker != BreakerState::Closed || in_flight > 0 || retry_budget == Some(0);
+        if !self.per_source_all && !notable {
+            return;
+        }
         let labels = SourceLabels {
             source: source.to_string(),
         };
@@ -61,6 +65,27 @@ impl Metrics {
         self.retry_budget
             .get_or_create(&labels)
             .set(retry_budget.map_or(-1, i64::from));
+    }
+
+    /// Starts a scrape's per-source states: without every per-source series, the states of
+    /// the last scrape are dropped (a source no longer needing attention leaves the export).
+    pub fn begin_source_states(&self) {
+        if !self.per_source_all {
+            self.breaker_state.clear();
+            self.in_flight.clear();
+            self.retry_budget.clear();
+        }
+    }
+
+    /// The sources of `kind` by breaker state (counts indexed by [`super::breaker_index`]) and
+    /// their calls in flight.
+    pub fn kind_state(&self, kind: &'static str, breakers: [i64; 3], in_flight: i64) {
+        self.kinds.set_kind(kind, breakers, in_flight);
+    }
+
+    /// HTTP clients built for agencies so far.
+    pub fn agency_http_clients(&self, built: u64) {
+        self.kinds.set_http_clients(built);
     }
 
     /// How many orders stand in `state` for `action` now (0 too: a state emptying shows as 0

@@ -57,7 +57,7 @@ impl Connector for Flaky {
     }
 }
 
-fn flaky_hub(metrics: &Arc<Metrics>, failures: u32) -> (Arc<SearchHub>, Arc<Registry>) {
+pub(super) fn flaky_hub(metrics: &Arc<Metrics>, failures: u32) -> (Arc<SearchHub>, Arc<Registry>) {
     let connector = Flaky {
         id: SourceId::new("bank-a").unwrap(),
         failures: AtomicU32::new(failures),
@@ -77,7 +77,7 @@ fn flaky_hub(metrics: &Arc<Metrics>, failures: u32) -> (Arc<SearchHub>, Arc<Regi
     (Arc::new(hub), registry)
 }
 
-fn search(fresh: bool) -> Arc<Search> {
+pub(super) fn search(fresh: bool) -> Arc<Search> {
     Arc::new(Search {
         case: CaseNumber::parse("(2024)鄂0116执1234号").unwrap(),
         debtor: Debtor {
@@ -91,7 +91,7 @@ fn search(fresh: bool) -> Arc<Search> {
     })
 }
 
-fn scrape_now(metrics: &Metrics) -> (String, Vec<Sample>) {
+pub(super) fn scrape_now(metrics: &Metrics) -> (String, Vec<Sample>) {
     let text = metrics.encode().unwrap();
     let samples = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     (text, samples)
@@ -267,7 +267,7 @@ fn rpc_methods_come_from_a_closed_set() {
 
 /// The example sources, pointed at a port nothing listens on; the first opens its breaker at
 /// its first failure, the others never do.
-async fn unreachable_registry() -> Arc<Registry> {
+pub(super) async fn unreachable_registry() -> Arc<Registry> {
     let mut config = crate::config::test_example();
     for (i, source) in config.sources.iter_mut().enumerate() {
         source.breaker_failures = if i == 0 { 1 } else { 0 };
@@ -393,6 +393,7 @@ async fn the_endpoint_serves_the_exposition() {
     let config = MetricsConfig {
         enabled: true,
         listen: "127.0.0.1:0".parse().unwrap(),
+        ..MetricsConfig::default()
     };
     let listener = bind(&config).await.expect("binds a free port");
     let addr = listener.local_addr().unwrap();

@@ -6,6 +6,7 @@
 mod against_mock;
 mod broken_answers;
 mod config;
+mod connections;
 mod control;
 mod conversion;
 mod fixed_server;
