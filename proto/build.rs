@@ -1,6 +1,6 @@
 //! Compiles the .proto files with protox (a pure-Rust protobuf compiler), so a fresh machine
 //! builds with cargo alone, and keeps the encoded descriptor set of the services the hub
-//! serves (not the benchmark's echo nor the connector protocol) for gRPC reflection.
+//! serves (not the connector protocol) for gRPC reflection.
 use prost::Message;
 use std::{env, fs, path::PathBuf};
 
@@ -12,7 +12,6 @@ const PROTOS: &[&str] = &[
     "assethub/v1/tokens.proto",
     "assethub/v1/sweeps.proto",
     "assethub/v1/notices.proto",
-    "assethub/bench/v1/echo.proto",
     "assethub/connector/v1/connector.proto",
 ];
 
@@ -22,8 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let descriptors = protox::compile(PROTOS, ["."])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    // Reflection describes what the hub serves: not the benchmark's echo baseline, nor the
-    // connector protocol (the hub is its client).
+    // Reflection describes what the hub serves: not the connector protocol (the hub is its
+    // client).
     let mut served = descriptors.clone();
     served.file.retain(|f| f.name().starts_with("assethub/v1/"));
     fs::write(

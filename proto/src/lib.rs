@@ -1,16 +1,11 @@
 //! The assethub gRPC API: types and service stubs generated from `assethub/v1/assethub.proto`,
 //! `orders.proto`, `cases.proto`, `audit.proto`, `tokens.proto` and `notices.proto`, the connector protocol
-//! `assethub/connector/v1/connector.proto` (and the benchmark's baseline echo service). Owns no logic: the hub maps these to domain types.
+//! `assethub/connector/v1/connector.proto`. Owns no logic: the hub maps these to domain types.
 
 /// `assethub.v1`: the hub's public API.
 #[allow(clippy::large_enum_variant)] // generated oneofs (an event carries a whole order)
 pub mod v1 {
     tonic::include_proto!("assethub.v1");
-}
-
-/// `assethub.bench.v1`: a bare echo service, the benchmark's baseline.
-pub mod bench {
-    tonic::include_proto!("assethub.bench.v1");
 }
 
 /// `assethub.connector.v1`: the protocol an out-of-process connector serves and the hub
