@@ -38,6 +38,10 @@ pub mod wide;
 /// Durable sweeps from a client's side: submission in chunks, waiting, results, the bound.
 pub mod sweep;
 
+/// Throughput runs against the agencies' bound: the hub process, paced sources, RSS, the report.
+#[cfg(unix)]
+pub mod throughput;
+
 /// The court of [`CASE`].
 pub const COURT: &str = "鄂0116";
 

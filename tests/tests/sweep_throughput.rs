@@ -19,14 +19,10 @@
 //! Each run prints one `SWEEP_THROUGHPUT {json}` line.
 #![cfg(unix)]
 
-use assethub_mocks::population::DEFAULT_SEED;
-use assethub_mocks::Population;
 use assethub_proto::v1 as pb;
-use assethub_tests::hub_process::HubProcess;
-use assethub_tests::{chaos, instant_agencies, sweep, Role, COURT};
-use std::sync::{Arc, Mutex};
+use assethub_tests::throughput::{env, Bed, RssSampler, Run};
+use assethub_tests::{sweep, Role, COURT};
 use std::time::{Duration, Instant};
-use tonic::transport::Endpoint;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_of_1000_debtors_is_paced_by_the_agencies_bound() {
@@ -44,72 +40,20 @@ async fn a_sweep_of_100000_debtors_runs_within_105_percent_of_the_agencies_bound
     assert!(run.ratio <= 1.05, "{run:?}");
     // Flat: the second half of the run grows the hub by less than 32 MiB.
     assert!(
-        run.rss_end_kib.saturating_sub(run.rss_mid_kib) < 32 * 1024,
+        run.rss.end_kib.saturating_sub(run.rss.mid_kib) < 32 * 1024,
         "{run:?}"
     );
 }
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-#[derive(Debug)]
-#[allow(dead_code)] // read through Debug
-struct Run {
-    debtors: usize,
-    rate: u32,
-    bound: Duration,
-    elapsed: Duration,
-    ratio: f64,
-    rss_start_kib: u64,
-    rss_mid_kib: u64,
-    rss_end_kib: u64,
-    rss_max_kib: u64,
-}
-
 async fn measure(debtors_n: usize, rate: u32) -> Run {
-    let population = Arc::new(Population::generate(DEFAULT_SEED, debtors_n));
-    let debtors: Vec<(String, String)> = population
-        .debtors()
+    let mut bed = Bed::start(debtors_n, rate, 20_000).await;
+    let mut client = sweep::client(&bed.channel, Role::CaseSystem, COURT);
+    let items: Vec<pb::SweepItem> = std::mem::take(&mut bed.debtors)
         .iter()
-        .map(|d| (d.id_number.clone(), d.name.clone()))
-        .collect();
-    let agencies = instant_agencies(population.clone()).await;
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let ledger_url = format!("sqlite://{}/ledger.db", dir.path().display());
-    let mut config = chaos::hub_config(&agencies, &ledger_url);
-    config.server.max_deadline_ms = 60_000;
-    config.audit.checkpoint_file = dir.path().join("checkpoints.jsonl");
-    sweep::pace_sources(&mut config, rate);
-    let hub = HubProcess::start(&config, "127.0.0.1:0".parse().unwrap(), dir.path()).await;
-    let channel = Endpoint::from_shared(hub.url())
-        .expect("hub url")
-        .connect_timeout(Duration::from_secs(1))
-        .connect_lazy();
-    let case_of = sweep::register_cases(&channel, &debtors, 20_000).await;
-    let mut client = sweep::client(&channel, Role::CaseSystem, COURT);
-    let items: Vec<pb::SweepItem> = debtors
-        .iter()
-        .zip(&case_of)
+        .zip(&bed.case_of)
         .map(|(d, case)| sweep::item(case, d))
         .collect();
-    drop(debtors);
-    let pid = hub.pid();
-    let samples: Arc<Mutex<Vec<u64>>> = Arc::default();
-    let sampler = {
-        let samples = samples.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Some(kib) = assethub_tests::hub_process::rss_kib_of(pid) {
-                    samples.lock().unwrap().push(kib);
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        })
-    };
+    let sampler = RssSampler::spawn(bed.hub.pid());
     let submitted = client
         .submit_sweep(sweep::chunks(
             sweep::header("throughput", true),
@@ -119,38 +63,19 @@ async fn measure(debtors_n: usize, rate: u32) -> Run {
         .expect("the sweep is accepted")
         .into_inner();
     let started = Instant::now();
-    let rss_start_kib = assethub_tests::hub_process::rss_kib_of(pid).unwrap_or(0);
+    let rss_start_kib = sampler.now();
     let done = sweep::settled(&mut client, &submitted.id, Duration::from_secs(1_800)).await;
     let elapsed = started.elapsed();
-    sampler.abort();
+    let rss = sampler.finish(rss_start_kib);
     assert_eq!(done.done, debtors_n as u64, "{done:?}");
-    let samples = samples.lock().unwrap().clone();
-    let bound = sweep::bound(debtors_n, &[rate]);
-    let run = Run {
-        debtors: debtors_n,
+    let run = Run::new(
+        debtors_n,
         rate,
-        bound,
+        bed.config.sources.len(),
         elapsed,
-        ratio: elapsed.as_secs_f64() / bound.as_secs_f64(),
-        rss_start_kib,
-        rss_mid_kib: samples.get(samples.len() / 2).copied().unwrap_or(0),
-        rss_end_kib: samples.last().copied().unwrap_or(0),
-        rss_max_kib: samples.iter().copied().max().unwrap_or(0),
-    };
-    println!(
-        "SWEEP_THROUGHPUT {{\"debtors\":{},\"slowest_rate_per_sec\":{},\"sources\":{},\"bound_s\":{:.2},\"elapsed_s\":{:.2},\"ratio\":{:.3},\"hub_rate_per_sec\":{:.1},\"rss_kib\":{{\"start\":{},\"mid\":{},\"end\":{},\"max\":{}}}}}",
-        run.debtors,
-        run.rate,
-        config.sources.len(),
-        bound.as_secs_f64(),
-        elapsed.as_secs_f64(),
-        run.ratio,
         done.rate_per_sec,
-        run.rss_start_kib,
-        run.rss_mid_kib,
-        run.rss_end_kib,
-        run.rss_max_kib
+        rss,
     );
-    drop(hub);
+    println!("{}", run.line("SWEEP_THROUGHPUT"));
     run
 }
