@@ -13,6 +13,8 @@ use crate::auth::in_court;
 use crate::identity::Caller;
 use assethub_connectors::domain::{CaseNumber, DebtorId};
 use moka::future::Cache;
+use moka::ops::compute::{CompResult, Op};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -29,6 +31,8 @@ pub const REASON_DOMAIN: &str = "assethub.v1";
 pub struct CaseBook {
     store: CaseStore,
     cache: Cache<String, (Instant, Arc<CaseRecord>)>,
+    /// Reads of the register made for searches (cache misses).
+    search_reads: AtomicU64,
 }
 
 /// FAILED_PRECONDITION with the refusal's reason code as a google.rpc.ErrorInfo.
@@ -64,7 +68,13 @@ impl CaseBook {
                 .max_capacity(CAPACITY)
                 .time_to_live(FRESH_FOR * 2)
                 .build(),
+            search_reads: AtomicU64::new(0),
         }
+    }
+
+    /// How many times searches have read a case from the register (not from the cache).
+    pub fn search_reads(&self) -> u64 {
+        self.search_reads.load(Ordering::Relaxed)
     }
 
     pub fn store(&self) -> &CaseStore {
@@ -82,14 +92,33 @@ impl CaseBook {
                 return Ok(Some(record));
             }
         }
-        let Some(record) = self.store.get(case).await? else {
-            return Ok(None);
-        };
-        let record = Arc::new(record);
-        self.cache
-            .insert(case.to_string(), (Instant::now(), record.clone()))
-            .await;
-        Ok(Some(record))
+        // Missing or stale: read once for everyone asking now. moka runs one computation per
+        // key at a time, so the searches that missed together wait for the first one's read
+        // and find its fresh entry, instead of each reading the case (with its debtors) again
+        // through the ledger's one connection — a stampede every `FRESH_FOR` under load.
+        let (store, reads) = (&self.store, &self.search_reads);
+        let computed = self
+            .cache
+            .entry(case.to_string())
+            .and_try_compute_with(|existing| async move {
+                if let Some(entry) = existing {
+                    if entry.value().0.elapsed() < FRESH_FOR {
+                        return Ok::<_, CaseError>(Op::Nop);
+                    }
+                }
+                reads.fetch_add(1, Ordering::Relaxed);
+                Ok(match store.get(case).await? {
+                    Some(record) => Op::Put((Instant::now(), Arc::new(record))),
+                    None => Op::Remove,
+                })
+            })
+            .await?;
+        Ok(match computed {
+            CompResult::Inserted(entry)
+            | CompResult::ReplacedWith(entry)
+            | CompResult::Unchanged(entry) => Some(entry.into_value().1),
+            CompResult::Removed(_) | CompResult::StillNone(_) => None,
+        })
     }
 
     /// The case a call of `caller` names, if it may name it for `purpose` (with `debtor` as one
@@ -115,5 +144,66 @@ impl CaseBook {
             record.party(id, name).map_err(|r| refusal_status(&r))?;
         }
         Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::model::{CaseDebtor, NewCase};
+    use crate::identity::Role;
+    use crate::orders::ledger::Ledger;
+
+    const CASE: &str = "(2024)鄂0116执1234号";
+    const ID: &str = "11010519491231002X";
+
+    #[tokio::test]
+    async fn searches_that_miss_together_read_the_case_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&format!("sqlite://{}/l.db", dir.path().display()))
+            .await
+            .unwrap();
+        let book = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));
+        let case = CaseNumber::parse(CASE).unwrap();
+        let new = NewCase {
+            case: case.clone(),
+            debtors: vec![CaseDebtor {
+                id: ID.into(),
+                name: "张伟".into(),
+            }],
+            claim_fen: 100_000,
+            account: "HB0116-ZX-2024-1234".into(),
+        };
+        book.store().register(&new, "test").await.unwrap();
+        let caller = Caller {
+            iss: "test".into(),
+            sub: "case-system".into(),
+            officer: String::new(),
+            court: "鄂0116".into(),
+            role: Role::CaseSystem,
+        };
+        let id = DebtorId::parse(ID).unwrap();
+        let round = || {
+            let searches = (0..64).map(|_| {
+                let (book, caller, case, id) =
+                    (book.clone(), caller.clone(), case.clone(), id.clone());
+                tokio::spawn(async move {
+                    book.admit(&caller, &case, Some((&id, "张伟")), Purpose::Search)
+                        .await
+                        .map(|_| ())
+                })
+            });
+            futures::future::join_all(searches)
+        };
+        for admitted in round().await {
+            assert!(admitted.unwrap().is_ok());
+        }
+        assert_eq!(book.search_reads(), 1, "64 searches at once, one read");
+        // Stale after FRESH_FOR: again one read for all who find it stale together.
+        tokio::time::sleep(FRESH_FOR + Duration::from_millis(100)).await;
+        for admitted in round().await {
+            assert!(admitted.unwrap().is_ok());
+        }
+        assert_eq!(book.search_reads(), 2, "a stale case is read once again");
     }
 }
