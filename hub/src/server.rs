@@ -66,6 +66,8 @@ pub enum ServeError {
     Invalid(String),
     #[error("reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("audit log: {0}")]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 /// Everything a running hub is made of, built from a configuration.
@@ -156,10 +158,7 @@ async fn assemble(
             .with_metrics(metrics.clone())
             .with_inquiries(inquiries.clone()),
     );
-    let audit = CallAudit::new(AuditLog::new(
-        ledger.pool().clone(),
-        &config.trust.audit_key(),
-    ));
+    let audit = CallAudit::new(AuditLog::for_ledger(&ledger, &config.trust.audit_key())?);
     let checkpoints = checkpointer(config, audit.log())?;
     let control = &config.control;
     let cases = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));

@@ -1,5 +1,6 @@
-//! Micro-benchmark: what each layer of a cached `Query` costs on its own, in time and heap
-//! allocations per operation, measured in this process one layer at a time:
+//! Micro-benchmark: what each layer of a cached `Query` costs on its own, in time, CPU (every
+//! thread of this process, `getrusage`) and heap allocations per operation, measured in this
+//! process one layer at a time:
 //!
 //! - `authenticate`: a bearer token already verified once (the verified-token memory), plus the
 //!   revocation check;
@@ -8,7 +9,8 @@
 //! - `cache hit`: one source's answer from the answer cache;
 //! - `audit, alone`: one call's audit entry appended and committed (fsynced) with nothing else
 //!   queued, so one transaction per entry;
-//! - `audit, 16 at once`: 16 entries appended concurrently (one group commit), per entry;
+//! - `audit, 16 at once`: 16 entries appended concurrently (one group commit), for the 16;
+//! - `audit via pool, …`: the same through the sqlx pool (PostgreSQL's path), beside it;
 //! - `encode`: the six-source `QueryResponse` of the demo person encoded as on the wire;
 //! - `log line`: the one `info` line a search writes, formatted under its call span (to a sink).
 //!
@@ -59,20 +61,34 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Time and allocations per operation of one round of `ops` calls of `op`.
-async fn round<F, Fut>(ops: usize, op: &F) -> (Duration, f64)
+/// CPU time this process has used so far, every thread (user + system, `getrusage`).
+fn cpu_used() -> Duration {
+    // SAFETY: getrusage writes into the struct it is given and reads nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Time, CPU and allocations per operation of one round of `ops` calls of `op`.
+async fn round<F, Fut>(ops: usize, op: &F) -> (Duration, Duration, f64)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = ()>,
 {
     let allocs = ALLOCS.load(Ordering::Relaxed);
+    let cpu = cpu_used();
     let started = Instant::now();
     for _ in 0..ops {
         op().await;
     }
     let per_op = started.elapsed() / ops as u32;
+    let cpu = (cpu_used() - cpu) / ops as u32;
     let allocs = (ALLOCS.load(Ordering::Relaxed) - allocs) as f64 / ops as f64;
-    (per_op, allocs)
+    (per_op, cpu, allocs)
 }
 
 /// Median time and allocations per operation over `rounds` rounds.
@@ -83,17 +99,21 @@ where
 {
     round(ops.min(100), &op).await; // warm-up
     let mut times = Vec::new();
+    let mut cpus = Vec::new();
     let mut allocs = Vec::new();
     for _ in 0..rounds {
-        let (time, count) = round(ops, &op).await;
+        let (time, cpu, count) = round(ops, &op).await;
         times.push(time);
+        cpus.push(cpu);
         allocs.push(count);
     }
     times.sort();
+    cpus.sort();
     allocs.sort_by(f64::total_cmp);
     println!(
-        "{name:<20} {:>12.2} {:>14.1}",
+        "{name:<26} {:>12.2} {:>12.2} {:>14.1}",
         times[rounds / 2].as_secs_f64() * 1e6,
+        cpus[rounds / 2].as_secs_f64() * 1e6,
         allocs[rounds / 2]
     );
 }
@@ -146,7 +166,7 @@ async fn main() {
             Duration::ZERO,
         )
         .await;
-    let audit = AuditLog::new(ledger.pool().clone(), b"layers-bench-key");
+    let audit = AuditLog::for_ledger(&ledger, b"layers-bench-key").expect("audit log");
     let entry = AuditEntry {
         actor: "judge-1".into(),
         court: COURT.into(),
@@ -168,8 +188,8 @@ async fn main() {
     println!();
     println!("assethub layer benchmark: medians of {rounds} rounds of {ops} operations");
     println!(
-        "{:<20} {:>12} {:>14}",
-        "layer", "us per op", "allocs per op"
+        "{:<26} {:>12} {:>12} {:>14}",
+        "layer", "us per op", "cpu us/op", "allocs per op"
     );
     layer("authenticate", rounds, ops, || {
         let caller = auth.authenticate(&headers).expect("authenticated");
@@ -207,24 +227,34 @@ async fn main() {
     })
     .await;
     let audit_ops = (ops / 40).max(20);
-    layer("audit, alone", rounds, audit_ops, || {
-        let (audit, entry) = (&audit, entry.clone());
-        async move {
-            audit.append(entry).await.expect("appended");
-        }
-    })
-    .await;
-    layer("audit, 16 at once", rounds, audit_ops / 4, || {
-        let (audit, entry) = (&audit, &entry);
-        async move {
-            let appends = (0..16).map(|_| audit.append(entry.clone()));
-            for appended in futures::future::join_all(appends).await {
-                appended.expect("appended");
+    // The embedded ledger's writer thread, and beside it the same appends through the sqlx
+    // pool (PostgreSQL's path, and the embedded one's before it had a thread of its own).
+    let via_pool = AuditLog::new(ledger.pool().clone(), b"layers-bench-key");
+    for (name, audit) in [("audit", &audit), ("audit via pool", &via_pool)] {
+        layer(&format!("{name}, alone"), rounds, audit_ops, || {
+            let entry = entry.clone();
+            async move {
+                audit.append(entry).await.expect("appended");
             }
-        }
-    })
-    .await;
-    println!("{:<20} (the line above is per 16 entries)", "");
+        })
+        .await;
+        layer(
+            &format!("{name}, 16 at once"),
+            rounds,
+            audit_ops / 4,
+            || {
+                let entry = &entry;
+                async move {
+                    let appends = (0..16).map(|_| audit.append(entry.clone()));
+                    for appended in futures::future::join_all(appends).await {
+                        appended.expect("appended");
+                    }
+                }
+            },
+        )
+        .await;
+        println!("{:<26} (the line above is per 16 entries)", "");
+    }
     layer("encode", rounds, ops, || {
         let bytes = response.encode_to_vec();
         assert!(!bytes.is_empty());

@@ -6,7 +6,8 @@
 //! - `chain`: the canonical encoding, the entry hash and the keyed debtor reference.
 //! - `bounded`: every text field cut to 256 bytes and cleared of control characters before
 //!   it is hashed.
-//! - `store`: [`AuditLog`], which appends entries (one transaction: entries + head).
+//! - `store`: [`AuditLog`], which appends entries (one transaction: entries + head);
+//!   `sqlite_writer`: the writer thread of an embedded ledger.
 //! - `walk`: walking the chain to verify it (all of it, or what follows a checkpoint).
 //! - `list`: pages of entries for auditors, filtered, bounded by entries and bytes.
 //! - `checkpoint` (in assethub-client, for auditors' tools): signed checkpoints (entries, head hash, time, key id), their encoding and
@@ -34,6 +35,7 @@ mod list;
 mod refusals;
 mod requests;
 mod service;
+mod sqlite_writer;
 mod store;
 mod walk;
 

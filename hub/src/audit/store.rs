@@ -6,22 +6,25 @@
 //! Group commit: appends from concurrent calls are queued to one writer task, which writes
 //! whatever has queued up (up to [`GROUP`] entries) in one transaction — one fsync for the
 //! group instead of one per call — and answers each caller only once its entry is committed,
-//! so an entry is as durable when `append` returns as before.
+//! so an entry is as durable when `append` returns as before. An embedded (SQLite) ledger's
+//! writer is a thread with its own connection instead (`sqlite_writer`).
 
 use super::chain;
 use super::{AuditEntry, AuditError, AuditRecord};
 use crate::clock::now_ms;
+use crate::orders::ledger::Ledger;
 use sqlx::{AnyPool, Row};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most entries written in one transaction.
-const GROUP: usize = 256;
+pub(super) const GROUP: usize = 256;
 /// Entries waiting for the writer before appenders wait for room.
-const QUEUE: usize = 4096;
+pub(super) const QUEUE: usize = 4096;
 
-type Waiting = (AuditEntry, oneshot::Sender<Result<u64, AuditError>>);
+/// An entry waiting for the writer, and where to say its number once committed.
+pub(super) type Waiting = (AuditEntry, oneshot::Sender<Result<u64, AuditError>>);
 
 /// The columns of a stored entry, in [`record_from`]'s order.
 pub(super) const SELECT_RECORD: &str = "SELECT seq, at_ms, actor, court, role, method, case_number, debtor_ref, decision, outcome, detail, prev_hash, hash FROM audit_log";
@@ -31,7 +34,8 @@ pub(super) const SELECT_RECORD: &str = "SELECT seq, at_ms, actor, court, role, m
 pub struct AuditLog {
     pool: AnyPool,
     key: Arc<[u8]>,
-    /// The writer task's queue, started by the first append (inside the runtime).
+    /// The writer's queue: an embedded ledger's writer thread ([`AuditLog::for_ledger`]), or
+    /// a task on the pool started by the first append (inside the runtime).
     writer: Arc<OnceLock<mpsc::Sender<Waiting>>>,
 }
 
@@ -50,6 +54,16 @@ impl AuditLog {
             key: Arc::from(key),
             writer: Arc::default(),
         }
+    }
+
+    /// The log in `ledger`'s database; an embedded (SQLite) ledger's entries are written by a
+    /// thread of their own ([`super::sqlite_writer`]), PostgreSQL's through the pool.
+    pub fn for_ledger(ledger: &Ledger, key: &[u8]) -> Result<Self, AuditError> {
+        let log = Self::new(ledger.pool().clone(), key);
+        if let Some(file) = ledger.sqlite_file() {
+            let _ = log.writer.set(super::sqlite_writer::start(file)?);
+        }
+        Ok(log)
     }
 
     /// The reference under which a debtor appears in the log: HMAC-SHA256 of the identity
@@ -145,31 +159,19 @@ async fn append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<u64>
 }
 
 async fn try_append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<u64>, AuditError> {
-    let mut tx = pool.begin().await?;
-    // A no-op write that takes the head row's lock (PostgreSQL) or the write lock (SQLite),
-    // so appenders wait here for each other instead of racing for the number, and reads the
-    // head and the highest stored number in the same statement.
-    let head = sqlx::query(
-        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
-         RETURNING last_seq, last_hash, (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log)",
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
-    let head_seq: i64 = head.try_get(0)?;
-    let prev_hash: String = head.try_get(1)?;
-    let max_seq: i64 = head.try_get(2)?;
-    // The head is the authority on the previous hash: newest rows deleted behind its back
-    // leave a gap that appending cannot paper over. Rows beyond the head (not written by
-    // the hub) are stepped over, and break the chain at the new entry.
-    let first = head_seq.max(max_seq) + 1;
-    let mut prev_hash = prev_hash;
-    let mut rows = Vec::with_capacity(entries.len());
-    for (n, entry) in entries.iter().enumerate() {
-        let seq = first + n as i64;
-        let hash = chain::entry_hash(&prev_hash, seq as u64, entry);
-        rows.push((seq, std::mem::replace(&mut prev_hash, hash.clone()), hash));
-    }
+    let mut tx = crate::orders::ledger::begin_write(pool).await?;
+    // Appenders wait here for each other instead of racing for the number.
+    let head = sqlx::query(LOCK_HEAD)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AuditError::Corrupt("the audit head row is missing".into()))?;
+    let group = Chained::after(
+        head.try_get(0)?,
+        head.try_get(1)?,
+        head.try_get(2)?,
+        entries,
+    );
+    let rows = &group.rows;
     // The whole group in one statement: one round trip to the database, not one per entry.
     for chunk in entries.chunks(INSERT_ROWS).zip(rows.chunks(INSERT_ROWS)) {
         let (entries, rows) = chunk;
@@ -193,14 +195,66 @@ async fn try_append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<
         }
         insert.execute(&mut *tx).await?;
     }
-    let last = first + entries.len() as i64 - 1;
-    sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
-        .bind(last)
-        .bind(&prev_hash)
+    sqlx::query(UPDATE_HEAD)
+        .bind(group.last_seq())
+        .bind(group.last_hash())
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok((first..=last).map(|seq| seq as u64).collect())
+    Ok(group.numbers())
+}
+
+/// Locks the head (a no-op write: PostgreSQL's row lock, SQLite's write lock) and reads it
+/// with the highest stored number in the same statement.
+pub(super) const LOCK_HEAD: &str = "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
+     RETURNING last_seq, last_hash, (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log)";
+/// Moves the head to the group's last entry.
+pub(super) const UPDATE_HEAD: &str =
+    "UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1";
+
+/// A group of entries placed in the chain after the head: each one's number, previous hash
+/// and hash.
+pub(super) struct Chained {
+    pub(super) rows: Vec<(i64, String, String)>,
+    head_hash: String,
+}
+
+impl Chained {
+    /// `entries` numbered and hashed after a head at `head_seq` / `head_hash` with `max_seq`
+    /// the highest stored number. The head is the authority on the previous hash: newest rows
+    /// deleted behind its back leave a gap that appending cannot paper over. Rows beyond the
+    /// head (not written by the hub) are stepped over, and break the chain at the new entry.
+    pub(super) fn after(
+        head_seq: i64,
+        head_hash: String,
+        max_seq: i64,
+        entries: &[AuditEntry],
+    ) -> Self {
+        let first = head_seq.max(max_seq) + 1;
+        let mut prev_hash = head_hash;
+        let mut rows = Vec::with_capacity(entries.len());
+        for (n, entry) in entries.iter().enumerate() {
+            let seq = first + n as i64;
+            let hash = chain::entry_hash(&prev_hash, seq as u64, entry);
+            rows.push((seq, std::mem::replace(&mut prev_hash, hash.clone()), hash));
+        }
+        Self {
+            rows,
+            head_hash: prev_hash,
+        }
+    }
+
+    pub(super) fn last_seq(&self) -> i64 {
+        self.rows.last().map_or(0, |r| r.0)
+    }
+
+    pub(super) fn last_hash(&self) -> &str {
+        &self.head_hash
+    }
+
+    pub(super) fn numbers(&self) -> Vec<u64> {
+        self.rows.iter().map(|r| r.0 as u64).collect()
+    }
 }
 
 /// Columns bound per entry in [`insert_sql`].

@@ -17,7 +17,8 @@ pub(super) async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempf
         .into_iter()
         .map(|(backend, ledger, keep)| {
             let pool = ledger.pool().clone();
-            (backend, AuditLog::new(pool.clone(), KEY), pool, keep)
+            let log = AuditLog::for_ledger(&ledger, KEY).expect("audit writer");
+            (backend, log, pool, keep)
         })
         .collect()
 }
@@ -399,5 +400,50 @@ async fn only_auditors_may_read_the_log() {
         });
         let denied = service.verify_audit(request).await.unwrap_err();
         assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    }
+}
+
+/// The embedded ledger's audit writer has a connection of its own: the ledger's transactions
+/// that read before they write (registering a case reads it first) must take turns with it,
+/// not fail because its commit overtook their snapshot (SQLITE_BUSY).
+#[tokio::test]
+async fn ledger_transactions_and_audit_appends_take_turns() {
+    use crate::cases::model::{CaseDebtor, NewCase};
+    use crate::cases::CaseStore;
+    use assethub_connectors::domain::CaseNumber;
+    for (backend, ledger, _keep) in crate::orders::ledger::tests::ledgers().await {
+        let log = AuditLog::for_ledger(&ledger, KEY).unwrap();
+        let store = CaseStore::new(ledger.pool().clone());
+        let registrations = (0..40).map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let new = NewCase {
+                    case: CaseNumber::parse(&format!("(2024)鄂0116执{}号", 3000 + n)).unwrap(),
+                    debtors: vec![CaseDebtor {
+                        id: ID.into(),
+                        name: "张伟".into(),
+                    }],
+                    claim_fen: 100_000,
+                    account: "HB0116-ZX-2024-1234".into(),
+                };
+                store.register(&new, "test").await
+            })
+        });
+        let appends = (0..40).map(|n| {
+            let log = log.clone();
+            tokio::spawn(async move { log.append(entry(&log, n)).await })
+        });
+        let (registered, appended) = futures::future::join(
+            futures::future::join_all(registrations),
+            futures::future::join_all(appends),
+        )
+        .await;
+        for r in registered {
+            assert!(r.unwrap().is_ok(), "{backend}: a registration failed");
+        }
+        for a in appended {
+            assert!(a.unwrap().is_ok(), "{backend}: an append failed");
+        }
+        assert!(log.verify().await.unwrap().intact(), "{backend}");
     }
 }
