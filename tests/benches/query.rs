@@ -20,7 +20,7 @@
 //! Sizes (env): BENCH_ROUNDS (3), BENCH_SECS per cached/Check scenario (2), BENCH_FRESH_SCALE
 //! (1.0: 40, 1,000 and 3,000 fresh queries at 1, 100 and 1,000 in flight), BENCH_CONTROL (20
 //! round trips), BENCH_FREEZES (5), BENCH_WIDE (4000 sources; 0 skips), BENCH_WIDE_QUERIES
-//! (5), BENCH_LOADS (`16x8,64x16`).
+//! (5), BENCH_LOADS (`16x8,64x16`), BENCH_ONLY (`cached,fresh,control`: the groups to run).
 
 #[path = "query/control.rs"]
 mod control;
@@ -57,6 +57,17 @@ enum What {
     WatchRelease,
     Freeze,
     FundSearch,
+}
+
+impl What {
+    /// The group `BENCH_ONLY` names it by.
+    fn group(self) -> &'static str {
+        match self {
+            What::Check | What::Cached => "cached",
+            What::Fresh => "fresh",
+            What::WatchRelease | What::Freeze | What::FundSearch => "control",
+        }
+    }
 }
 
 struct Scenario {
@@ -157,6 +168,11 @@ async fn run() {
         Stop::Calls(control),
     ));
 
+    // BENCH_ONLY=cached,fresh,control keeps those groups (e.g. to profile one of them).
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        let keep: Vec<&str> = only.split(',').map(str::trim).collect();
+        scenarios.retain(|s| keep.contains(&s.what.group()));
+    }
     let connections = scenarios
         .iter()
         .map(|s| s.shape.connections)
