@@ -114,6 +114,14 @@ impl AnswerCache {
         self.inner.invalidate(key).await;
     }
 
+    /// What the cache holds now: answers, and their weight against the byte bound (each at
+    /// least `max_bytes / max_entries`, which is how the entry bound is kept).
+    pub async fn size(&self) -> (u64, u64) {
+        // moka counts lazily: apply what is pending so the figures are current.
+        self.inner.run_pending_tasks().await;
+        (self.inner.entry_count(), self.inner.weighted_size())
+    }
+
     /// A cache of at most `max_entries` answers (with the default byte bound).
     pub fn new(max_entries: u64) -> Self {
         Self::bounded(max_entries, DEFAULT_MAX_BYTES)

@@ -22,6 +22,7 @@
 //!      holding personal data or secrets, owner-only (0600, 0700).
 //!    - `conn`: connections closed when they start no call or stay idle; `streams`: each
 //!      caller's open streams against its cap; `telemetry`: logging setup.
+//!    - `db`: the ledger database's shared helpers (write transactions, the embedded file).
 //! 2. **The edge**: `validate` (requests into domain types, over `bounds`, `clock`,
 //!    `identity`); `wire_errors` (the transport's own refusals in the hub's status codes);
 //!    `grpc` (what every service shares: INVALID_ARGUMENT with field violations, code names,
@@ -63,6 +64,7 @@ pub mod config;
 pub mod conn;
 pub mod control_api;
 pub mod convert;
+pub mod db;
 pub mod gate;
 pub mod grpc;
 pub mod guard;

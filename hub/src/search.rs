@@ -415,3 +415,16 @@ fn metrics_call(report: &SourceReport, fresh: bool) -> SourceCall<'_> {
         attempts: report.attempts,
     }
 }
+
+/// The answer cache's size, read at each scrape (the cache itself sits below the metrics).
+impl crate::metrics::ScrapeSource for AnswerCache {
+    fn refresh<'a>(
+        &'a self,
+        metrics: &'a crate::metrics::Metrics,
+    ) -> futures::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let (entries, bytes) = self.size().await;
+            metrics.cache_size(entries, bytes);
+        })
+    }
+}

@@ -141,6 +141,7 @@ async fn assemble(
 ) -> Result<Hub, ServeError> {
     let registry = Arc::new(Registry::from_config_with(config, factories).await?);
     let cache = AnswerCache::bounded(config.cache.max_entries, config.cache.max_bytes);
+    let answers = cache.clone();
     let metrics = Arc::new(Metrics::for_sources(
         config.metrics.per_source,
         registry.all().len(),
@@ -158,7 +159,11 @@ async fn assemble(
             .with_metrics(metrics.clone())
             .with_inquiries(inquiries.clone()),
     );
-    let audit = CallAudit::new(AuditLog::for_ledger(&ledger, &config.trust.audit_key())?);
+    let audit = CallAudit::new(AuditLog::open(
+        ledger.pool().clone(),
+        ledger.sqlite_file(),
+        &config.trust.audit_key(),
+    )?);
     let checkpoints = checkpointer(config, audit.log())?;
     let control = &config.control;
     let cases = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));
@@ -254,11 +259,12 @@ async fn assemble(
         drain: Duration::from_millis(control.call_timeout_ms),
         metrics_endpoint: crate::metrics::bind(&config.metrics).await.map(|listener| {
             let ledger: Arc<dyn ScrapeSource> = Arc::new(desk.ledger().clone());
+            let cache: Arc<dyn ScrapeSource> = Arc::new(answers.clone());
             (
                 listener,
                 Exporter::new(
                     metrics.clone(),
-                    vec![registry as Arc<dyn ScrapeSource>, ledger],
+                    vec![registry as Arc<dyn ScrapeSource>, ledger, cache],
                 ),
             )
         }),

@@ -166,7 +166,12 @@ async fn main() {
             Duration::ZERO,
         )
         .await;
-    let audit = AuditLog::for_ledger(&ledger, b"layers-bench-key").expect("audit log");
+    let audit = AuditLog::open(
+        ledger.pool().clone(),
+        ledger.sqlite_file(),
+        b"layers-bench-key",
+    )
+    .expect("audit log");
     let entry = AuditEntry {
         actor: "judge-1".into(),
         court: COURT.into(),

@@ -12,7 +12,6 @@
 use super::chain;
 use super::{AuditEntry, AuditError, AuditRecord};
 use crate::clock::now_ms;
-use crate::orders::ledger::Ledger;
 use sqlx::{AnyPool, Row};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -34,7 +33,7 @@ pub(super) const SELECT_RECORD: &str = "SELECT seq, at_ms, actor, court, role, m
 pub struct AuditLog {
     pool: AnyPool,
     key: Arc<[u8]>,
-    /// The writer's queue: an embedded ledger's writer thread ([`AuditLog::for_ledger`]), or
+    /// The writer's queue: an embedded ledger's writer thread ([`AuditLog::open`]), or
     /// a task on the pool started by the first append (inside the runtime).
     writer: Arc<OnceLock<mpsc::Sender<Waiting>>>,
 }
@@ -56,11 +55,16 @@ impl AuditLog {
         }
     }
 
-    /// The log in `ledger`'s database; an embedded (SQLite) ledger's entries are written by a
-    /// thread of their own ([`super::sqlite_writer`]), PostgreSQL's through the pool.
-    pub fn for_ledger(ledger: &Ledger, key: &[u8]) -> Result<Self, AuditError> {
-        let log = Self::new(ledger.pool().clone(), key);
-        if let Some(file) = ledger.sqlite_file() {
+    /// The log in `pool`'s database, with `key` as [`AuditLog::new`]; with `sqlite_file` (an
+    /// embedded ledger's file, the database `pool` is on) the entries are written by a thread
+    /// of their own ([`super::sqlite_writer`]), otherwise (PostgreSQL) through the pool.
+    pub fn open(
+        pool: AnyPool,
+        sqlite_file: Option<&std::path::Path>,
+        key: &[u8],
+    ) -> Result<Self, AuditError> {
+        let log = Self::new(pool, key);
+        if let Some(file) = sqlite_file {
             let _ = log.writer.set(super::sqlite_writer::start(file)?);
         }
         Ok(log)
@@ -159,7 +163,7 @@ async fn append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<u64>
 }
 
 async fn try_append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<u64>, AuditError> {
-    let mut tx = crate::orders::ledger::begin_write(pool).await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     // Appenders wait here for each other instead of racing for the number.
     let head = sqlx::query(LOCK_HEAD)
         .fetch_optional(&mut *tx)

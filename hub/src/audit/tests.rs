@@ -17,7 +17,8 @@ pub(super) async fn logs() -> Vec<(&'static str, AuditLog, AnyPool, Option<tempf
         .into_iter()
         .map(|(backend, ledger, keep)| {
             let pool = ledger.pool().clone();
-            let log = AuditLog::for_ledger(&ledger, KEY).expect("audit writer");
+            let log = AuditLog::open(ledger.pool().clone(), ledger.sqlite_file(), KEY)
+                .expect("audit writer");
             (backend, log, pool, keep)
         })
         .collect()
@@ -412,7 +413,7 @@ async fn ledger_transactions_and_audit_appends_take_turns() {
     use crate::cases::CaseStore;
     use assethub_connectors::domain::CaseNumber;
     for (backend, ledger, _keep) in crate::orders::ledger::tests::ledgers().await {
-        let log = AuditLog::for_ledger(&ledger, KEY).unwrap();
+        let log = AuditLog::open(ledger.pool().clone(), ledger.sqlite_file(), KEY).unwrap();
         let store = CaseStore::new(ledger.pool().clone());
         let registrations = (0..40).map(|n| {
             let store = store.clone();

@@ -67,7 +67,7 @@ impl CaseStore {
     }
 
     async fn try_register(&self, new: &NewCase, actor: &str) -> Result<bool, CaseError> {
-        let mut tx = crate::orders::ledger::begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         if let Some(existing) = read(&mut tx, new.case.as_str()).await? {
             return if new.same_as(&existing) {
                 Ok(false)
@@ -125,7 +125,7 @@ impl CaseStore {
     /// Applies `change` by `actor` as a new version (none when it changes nothing) and returns
     /// the case as it then stands.
     pub async fn update(&self, change: &CaseChange, actor: &str) -> Result<CaseRecord, CaseError> {
-        let mut tx = crate::orders::ledger::begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         // Takes the row's write lock first (PostgreSQL; SQLite has one writer), so concurrent
         // changes are applied one after the other on the version they read.
         sqlx::query("UPDATE cases SET version = version WHERE case_number = $1")

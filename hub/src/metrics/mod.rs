@@ -2,7 +2,7 @@
 //! (shared as `Arc<Metrics>`): the series recorded as the hub works (per-source search latency
 //! and outcomes, retries, cache hits, control calls, event-feed lag, gRPC calls), the series
 //! read when scraped (`scrape`: breaker state, calls in flight, orders by state, set by the
-//! registry and the ledger as [`ScrapeSource`]s), the HTTP
+//! registry, the ledger and the answer cache as [`ScrapeSource`]s), the HTTP
 //! endpoint serving them (`http`), and a strict reader of the exposition for tests (`text`).
 //!
 //! No label ever holds personal data: label values are source ids from the configuration and
@@ -140,6 +140,8 @@ pub struct Metrics {
     control_calls: Family<ControlLabels, Counter>,
     feed_lag: Histogram,
     feed_subscribers: Gauge,
+    cache_entries: Gauge,
+    cache_bytes: Gauge,
     rpc_requests: Family<RpcLabels, Counter>,
     gate_refusals: Family<RefusalLabels, Counter>,
     breaker_state: Family<SourceLabels, Gauge>,
@@ -187,6 +189,8 @@ impl Metrics {
             control_calls: Family::default(),
             feed_lag: histogram(),
             feed_subscribers: Gauge::default(),
+            cache_entries: Gauge::default(),
+            cache_bytes: Gauge::default(),
             rpc_requests: Family::default(),
             gate_refusals: Family::default(),
             breaker_state: Family::default(),
@@ -234,6 +238,16 @@ impl Metrics {
             "event_feed_subscribers",
             "WatchEvents streams open on this hub",
             m.feed_subscribers.clone(),
+        );
+        r.register(
+            "cache_entries",
+            "Answers held in the answer cache (read at the scrape)",
+            m.cache_entries.clone(),
+        );
+        r.register(
+            "cache_bytes",
+            "Weight of the answers held in the answer cache against [cache] max_bytes: each answer's approximate heap bytes, at least max_bytes / max_entries (read at the scrape)",
+            m.cache_bytes.clone(),
         );
         r.register(
             "rpc_requests",

@@ -1,6 +1,6 @@
 //! What a scrape reads at that moment instead of having it pushed: each [`ScrapeSource`]
 //! (the registry's breaker states and calls in flight, the ledger's orders by state and
-//! action) sets its gauges through the plain-value setters here, then every series is encoded.
+//! action, the answer cache's size) sets its gauges through the plain-value setters here, then every series is encoded.
 //! The sources are implemented where that state lives; this module knows none of them.
 
 use super::{Metrics, OrderLabels, SourceLabels};
@@ -65,6 +65,14 @@ impl Metrics {
         self.retry_budget
             .get_or_create(&labels)
             .set(retry_budget.map_or(-1, i64::from));
+    }
+
+    /// The answer cache's size at this scrape: entries and their weight in bytes.
+    pub fn cache_size(&self, entries: u64, bytes: u64) {
+        self.cache_entries
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+        self.cache_bytes
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     /// Starts a scrape's per-source states: without every per-source series, the states of

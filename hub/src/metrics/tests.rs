@@ -438,3 +438,37 @@ fn the_reader_refuses_malformed_expositions() {
         assert!(parse(bad).is_err(), "accepted {bad:?}");
     }
 }
+
+#[tokio::test]
+async fn the_answer_cache_size_is_read_at_scrape() {
+    use crate::cache::CacheKey;
+    use std::time::Duration;
+    let cache = AnswerCache::bounded(100, 1 << 20);
+    let metrics = Arc::new(Metrics::new());
+    let exporter = Exporter::new(metrics, vec![Arc::new(cache.clone())]);
+    let samples = parse(&exporter.render().await.unwrap()).unwrap();
+    assert_eq!(value(&samples, "assethub_cache_entries", &[]), Some(0.0));
+    assert_eq!(value(&samples, "assethub_cache_bytes", &[]), Some(0.0));
+    for source in ["bank-a", "bank-b", "bank-c"] {
+        let key = CacheKey {
+            source: source.into(),
+            debtor_id: ID_NUMBER.into(),
+            name: NAME.into(),
+        };
+        cache
+            .put(
+                key,
+                assethub_connectors::QueryAnswer::NotFound,
+                Duration::from_secs(60),
+                Duration::ZERO,
+            )
+            .await;
+    }
+    let samples = parse(&exporter.render().await.unwrap()).unwrap();
+    assert_eq!(value(&samples, "assethub_cache_entries", &[]), Some(3.0));
+    // Small answers each weigh the floor that keeps max_entries: 1 MiB / 100.
+    assert_eq!(
+        value(&samples, "assethub_cache_bytes", &[]),
+        Some(3.0 * (1_048_576 / 100) as f64)
+    );
+}

@@ -107,7 +107,7 @@ impl Ledger {
     pub async fn open(url: &str) -> Result<Self, LedgerError> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
-        let sqlite_file = sqlite_file(url);
+        let sqlite_file = crate::db::sqlite_file(url);
         let url = if sqlite {
             prepare_sqlite(url)?
         } else {
@@ -170,7 +170,7 @@ impl Ledger {
     /// events in the transaction of its own change (inquiries: [`append_inquiry`]); call
     /// [`Ledger::committed`] with the event number after committing.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, LedgerError> {
-        Ok(begin_write(&self.pool).await?)
+        Ok(crate::db::begin_write(&self.pool).await?)
     }
 
     /// Tells the feed's followers that event `seq` was committed.
@@ -226,7 +226,7 @@ impl Ledger {
         orders: &[Order],
     ) -> Result<Vec<Order>, LedgerError> {
         let mut orders = orders.to_vec();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         let taken =
             sqlx::query("SELECT 1 FROM control_requests WHERE court = $1 AND client_key = $2")
                 .bind(&request.court)
@@ -313,7 +313,7 @@ impl Ledger {
         changes: &[(Order, Order)],
         guard: Guard,
     ) -> Result<Vec<Order>, LedgerError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         if guard == Guard::Approval {
             for (before, _) in changes {
                 case_tx::check_approval(&mut tx, before).await?;
@@ -553,7 +553,7 @@ impl Ledger {
         cursor: &str,
         sightings: &[(Order, SightingPayload)],
     ) -> Result<(), LedgerError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         let mut seq = 0;
         for (order, payload) in sightings {
             seq = rows::append_sighting(&mut tx, order, payload).await?;
@@ -627,31 +627,8 @@ where
 /// are private before SQLite opens them: the ledger holds identity numbers and names. SQLite
 /// gives its `-wal` and `-shm` files the database file's mode; ones left wider by an older
 /// version are narrowed.
-/// A transaction that will write, on any store in the ledger's database. On SQLite it is
-/// `BEGIN IMMEDIATE`: the write lock is taken first (waiting for it under the busy timeout), so
-/// a transaction that reads before it writes cannot find its snapshot overtaken by another
-/// connection's commit (the audit writer's, another process's) and fail with SQLITE_BUSY.
-/// Elsewhere a plain `BEGIN` (PostgreSQL locks rows as they are written).
-pub async fn begin_write(
-    pool: &AnyPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-    if pool.connect_options().database_url.scheme() == "sqlite" {
-        pool.begin_with("BEGIN IMMEDIATE").await
-    } else {
-        pool.begin().await
-    }
-}
-
-/// The file of a `sqlite:` ledger URL, or `None` (PostgreSQL, or an in-memory database).
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite:")?;
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
-}
-
 fn prepare_sqlite(url: &str) -> Result<String, LedgerError> {
-    if let Some(file) = sqlite_file(url) {
+    if let Some(file) = crate::db::sqlite_file(url) {
         let file = file.as_path();
         crate::private_files::create_file(file)
             .map_err(|e| LedgerError::File(file.display().to_string(), e))?;

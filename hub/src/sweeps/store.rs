@@ -93,7 +93,7 @@ impl SweepStore {
 
     /// Writes one chunk of items (indexes from `first`) in one transaction.
     pub async fn add_items(&self, sweep: &str, first: u64, items: &[NewItem]) -> Result<()> {
-        let mut tx = crate::orders::ledger::begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         for (offset, item) in items.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO sweep_items (sweep_id, idx, case_number, debtor_id, debtor_name, state, attempts, summary, error_code, error_message, next_at_ms) \
@@ -126,7 +126,7 @@ impl SweepStore {
 
     /// Forgets a sweep whose submission did not complete (its items too).
     pub async fn discard(&self, sweep: &str) -> Result<()> {
-        let mut tx = crate::orders::ledger::begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         sqlx::query("DELETE FROM sweep_items WHERE sweep_id = $1")
             .bind(sweep)
             .execute(&mut *tx)
@@ -183,7 +183,7 @@ impl SweepStore {
     /// Takes the next `limit` waiting items: marks them `asking` in one transaction and
     /// returns them (none: nothing waits).
     pub async fn claim(&self, sweep: &str, limit: usize) -> Result<Vec<ItemRow>> {
-        let mut tx = crate::orders::ledger::begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         let rows = sqlx::query(&format!(
             "{SELECT_ITEM} WHERE sweep_id = $1 AND state = $2 ORDER BY idx LIMIT $3"
         ))
@@ -239,7 +239,7 @@ impl SweepStore {
 
     /// Writes the results of several items in one transaction.
     pub async fn record(&self, sweep: &str, results: &[ItemRow]) -> Result<()> {
-        let mut tx = crate::orders::ledger::begin_write(&self.pool).await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         for item in results {
             sqlx::query(
                 "UPDATE sweep_items SET state = $1, attempts = $2, summary = $3, error_code = $4, error_message = $5, next_at_ms = $6 WHERE sweep_id = $7 AND idx = $8",

@@ -659,25 +659,3 @@ async fn event_pages_are_bounded_by_bytes_and_always_move_on() {
             .is_empty());
     }
 }
-
-#[test]
-fn the_file_of_an_embedded_ledger_is_read_from_its_url() {
-    let cases = [
-        (
-            "sqlite:///tmp/a/ledger.db?mode=rwc",
-            Some("/tmp/a/ledger.db"),
-        ),
-        ("sqlite://data/ledger.db", Some("data/ledger.db")),
-        ("sqlite:ledger.db?mode=rwc", Some("ledger.db")),
-        ("sqlite::memory:", None),
-        ("sqlite://:memory:", None),
-        ("postgres://postgres@127.0.0.1/x", None),
-    ];
-    for (url, want) in cases {
-        assert_eq!(
-            super::sqlite_file(url),
-            want.map(std::path::PathBuf::from),
-            "{url}"
-        );
-    }
-}
