@@ -26,6 +26,8 @@
 mod control;
 #[path = "query/driver.rs"]
 mod driver;
+#[path = "query/floor.rs"]
+mod floor;
 #[path = "query/procfs.rs"]
 mod procfs;
 #[path = "query/setup.rs"]
@@ -34,6 +36,7 @@ mod setup;
 mod wide;
 
 use driver::{drive, median, Sample, Shape, Stop};
+use floor::Floor;
 use setup::{Bench, Connection};
 use std::sync::Arc;
 use std::time::Duration;
@@ -189,6 +192,7 @@ async fn run() {
     let channel = setup::channel(&bench.hub.url()).await;
     control::register_cases(&channel, 0, per_round * rounds).await;
     warm_up(&bench).await;
+    let floor = Floor::start(AGENCY_MS);
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
 
     let mut next_case = 0;
@@ -197,7 +201,7 @@ async fn run() {
         eprintln!("round {}/{rounds}", round + 1);
         idle.push(idle_cpu(bench.hub.pid()).await);
         for scenario in &mut scenarios {
-            let sample = run_one(&bench, scenario, &car, next_case).await;
+            let sample = run_one(&bench, &floor, scenario, &car, next_case).await;
             if matches!(scenario.what, What::WatchRelease | What::Freeze) {
                 next_case += scenario.calls();
             }
@@ -313,7 +317,13 @@ async fn cached(connection: &Connection) -> bool {
     response.is_ok_and(|r| r.get_ref().sources.len() == 6)
 }
 
-async fn run_one(bench: &Bench, scenario: &Scenario, car: &str, first_case: usize) -> Sample {
+async fn run_one(
+    bench: &Bench,
+    floor: &Floor,
+    scenario: &Scenario,
+    car: &str,
+    first_case: usize,
+) -> Sample {
     let fresh = scenario.what == What::Fresh;
     bench.set_agency_latency(if fresh { AGENCY_MS } else { 0 });
     let (pid, shape, stop) = (bench.hub.pid(), scenario.shape, scenario.stop);
@@ -381,6 +391,16 @@ async fn run_one(bench: &Bench, scenario: &Scenario, car: &str, first_case: usiz
     };
     sample.agency_calls = bench.agency_calls() - calls_before;
     sample.time_wait = procfs::time_wait(&ports).saturating_sub(waiting_before);
+    if fresh {
+        // The same agency calls in flight and in all, from a bare client.
+        let in_flight = (sample.agency_calls as usize / sample.calls.max(1)) * shape.in_flight();
+        let calls = sample.agency_calls as usize;
+        let url = floor.url().to_string();
+        sample.floor_cpu_us =
+            tokio::task::spawn_blocking(move || floor::cpu_us_per_call(&url, in_flight, calls))
+                .await
+                .unwrap_or(f64::NAN);
+    }
     sample
 }
 
@@ -428,27 +448,34 @@ fn print_fresh(scenarios: &[Scenario]) {
     println!();
     println!("Fresh Query fan-out, every agency answering after {AGENCY_MS} ms:");
     println!();
-    println!("| in flight | queries | queries/s | p50 ms | p99 ms | p50 ÷ agency | p99 ÷ agency | agency calls/query | hub CPU µs/agency call | new TIME_WAIT to agencies | RSS MiB | failed |");
+    println!("| in flight | queries | queries/s | p50 ms | p99 ms | p50 ÷ agency | p99 ÷ agency | agency calls/query | hub CPU µs/agency call | bare client CPU µs/call | hub ÷ bare | new TIME_WAIT to agencies | RSS MiB | failed |");
     println!(
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for s in scenarios.iter().filter(|s| s.what == What::Fresh) {
         let p50 = s.m(|x| ms(x.percentile(0.5)));
         let p99 = s.m(|x| ms(x.percentile(0.99)));
         println!(
-            "| {} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | {:.0} | {} |",
+            "| {} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} | {:.0} | {:.0} | {} |",
             s.shape.in_flight(),
             s.calls(),
             s.m(Sample::per_sec),
             p50 / AGENCY_MS as f64,
             p99 / AGENCY_MS as f64,
             s.m(|x| x.agency_calls as f64 / x.calls.max(1) as f64),
-            s.m(|x| x.hub_cpu.as_secs_f64() * 1e6 / x.agency_calls.max(1) as f64),
+            s.m(hub_cpu_per_agency_call),
+            s.m(|x| x.floor_cpu_us),
+            s.m(|x| hub_cpu_per_agency_call(x) / x.floor_cpu_us),
             s.m(|x| x.time_wait as f64),
             s.m(|x| x.rss_mib),
             s.samples.iter().map(|x| x.failures).sum::<usize>(),
         );
     }
+}
+
+/// The hub's CPU per agency call in one fresh sample, µs.
+fn hub_cpu_per_agency_call(x: &Sample) -> f64 {
+    x.hub_cpu.as_secs_f64() * 1e6 / x.agency_calls.max(1) as f64
 }
 
 fn print_control(scenarios: &[Scenario]) {

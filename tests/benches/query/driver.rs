@@ -59,6 +59,8 @@ pub struct Sample {
     /// TIME_WAIT (filled in by the caller).
     pub agency_calls: u64,
     pub time_wait: usize,
+    /// A bare HTTP client's CPU per call at the same agency calls in flight (fan-out only).
+    pub floor_cpu_us: f64,
 }
 
 impl Sample {

@@ -62,6 +62,14 @@ impl Bench {
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut config = config_for(&agencies);
         raise_limits(&mut config);
+        if std::env::var("BENCH_AGENCY_HTTP").as_deref() == Ok("2") {
+            // The agencies speak HTTP/2 (h2c) as well: the hub may multiplex its calls.
+            for source in &mut config.sources {
+                source
+                    .settings
+                    .insert("http2_prior_knowledge".into(), toml::Value::Boolean(true));
+            }
+        }
         let hub = HubProcess::start(
             &config,
             "127.0.0.1:0".parse().expect("loopback"),
