@@ -1,6 +1,7 @@
 //! Compiles the .proto files with protox (a pure-Rust protobuf compiler), so a fresh machine
 //! builds with cargo alone, and keeps the encoded descriptor set of the services the hub
-//! serves (not the connector protocol) for gRPC reflection.
+//! serves (not the connector protocol) for gRPC reflection. The hub's own server stubs are
+//! generated a second time (`served`), with `Asset` kept encoded (see `src/encoded.rs`).
 use prost::Message;
 use std::{env, fs, path::PathBuf};
 
@@ -30,5 +31,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         served.encode_to_vec(),
     )?;
     tonic_prost_build::configure().compile_fds(descriptors)?;
+    // The hub's own stubs of the same services (`served`): an `Asset` in them is kept encoded
+    // (`crate::encoded::EncodedAsset`), the same bytes on the wire.
+    let served_dir = out_dir.join("served");
+    fs::create_dir_all(&served_dir)?;
+    tonic_prost_build::configure()
+        .build_client(false)
+        .out_dir(&served_dir)
+        .extern_path(".assethub.v1.Asset", "crate::encoded::EncodedAsset")
+        .compile_fds(served)?;
     Ok(())
 }

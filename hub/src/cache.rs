@@ -21,7 +21,7 @@
 //!   hub's memory for answers flat; an answer evicted early only means asking the agency again.
 
 use assethub_connectors::{ConnectorError, ErrorClass, QueryAnswer};
-use assethub_proto::v1 as pb;
+use assethub_proto::encoded::EncodedAsset;
 use moka::future::Cache;
 use moka::ops::compute::Op;
 use moka::Expiry;
@@ -52,9 +52,10 @@ pub struct CachedAnswer {
     pub ttl: Duration,
     /// Agency calls it took to get this answer.
     pub attempts: u32,
-    /// The found assets in the API's form, made by the first search that reports them
-    /// ([`CachedAnswer::wire_assets`]); later hits copy them instead of converting again.
-    wire: OnceLock<Vec<pb::Asset>>,
+    /// The found assets in the API's form, encoded, made by the first search that reports
+    /// them ([`CachedAnswer::wire_assets`]); later answers share the bytes instead of
+    /// converting, cloning and encoding again.
+    wire: OnceLock<Vec<EncodedAsset>>,
 }
 
 impl CachedAnswer {
@@ -68,8 +69,9 @@ impl CachedAnswer {
         }
     }
 
-    /// The found assets in the API's form: `convert` the first time, the same thereafter.
-    pub fn wire_assets(&self, convert: impl FnOnce() -> Vec<pb::Asset>) -> &[pb::Asset] {
+    /// The found assets in the API's form, encoded: `convert` the first time, the same
+    /// thereafter.
+    pub fn wire_assets(&self, convert: impl FnOnce() -> Vec<EncodedAsset>) -> &[EncodedAsset] {
         self.wire.get_or_init(convert)
     }
 

@@ -10,6 +10,8 @@ use assethub_connectors::domain::{
     Encumbrance, EncumbranceKind, KindSpec, PaymentBalanceType,
 };
 use assethub_connectors::QueryAnswer;
+use assethub_proto::encoded::EncodedAsset;
+use assethub_proto::served::v1 as served;
 use assethub_proto::v1 as pb;
 
 /// The API's enum value of a kind: one of the four built-in values, UNSPECIFIED for any other
@@ -22,7 +24,9 @@ fn millis(d: std::time::Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
-pub fn source_result(report: &SourceReport) -> pb::SourceResult {
+/// One source's report in the served answer: its assets encoded once per cached answer
+/// (`assethub_proto::encoded`), shared by every answer that reports them.
+pub fn source_result(report: &SourceReport) -> served::SourceResult {
     let (status, reason, assets) = match &report.outcome {
         Outcome::Answer(cached) => match &cached.answer {
             QueryAnswer::Found(assets) => (
@@ -32,7 +36,7 @@ pub fn source_result(report: &SourceReport) -> pb::SourceResult {
                     .wire_assets(|| {
                         assets
                             .iter()
-                            .map(|a| asset(a, report.source.spec()))
+                            .map(|a| EncodedAsset::new(&asset(a, report.source.spec())))
                             .collect()
                     })
                     .to_vec(),
@@ -67,7 +71,7 @@ pub fn source_result(report: &SourceReport) -> pb::SourceResult {
         ),
         None => (String::new(), 0, String::new()),
     };
-    pb::SourceResult {
+    served::SourceResult {
         ticket,
         expected_at_ms,
         inquiry_id,

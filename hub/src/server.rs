@@ -31,7 +31,7 @@ use crate::tokens_api::TokensService;
 use crate::validate::DeadlinePolicy;
 use crate::wire_errors::WireErrorsLayer;
 use assethub_connectors::Factories;
-use assethub_proto::v1::asset_hub_server::AssetHubServer;
+use assethub_proto::served::v1::asset_hub_server::AssetHubServer;
 use assethub_proto::v1::audit_server::AuditServer;
 use assethub_proto::v1::cases_server::CasesServer;
 use assethub_proto::v1::notices_server::NoticesServer;

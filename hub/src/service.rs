@@ -17,6 +17,7 @@ use crate::inquiries::{Inquiries, InquiryFilter};
 use crate::search::{Outcome, Search, SearchHub, SourceReport};
 use crate::validate::{self, DeadlinePolicy, ValidQuery, Violation};
 use assethub_connectors::domain::mask_name;
+use assethub_proto::served::v1 as served;
 use assethub_proto::v1 as pb;
 use futures::StreamExt;
 use std::pin::Pin;
@@ -30,6 +31,7 @@ use tonic_types::StatusExt;
 use tracing::Instrument;
 
 mod answers_later;
+mod stubs;
 
 type ResultStream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -185,8 +187,8 @@ fn query_response(
     search: &Search,
     reports: &[SourceReport],
     started: Instant,
-) -> pb::QueryResponse {
-    pb::QueryResponse {
+) -> served::QueryResponse {
+    served::QueryResponse {
         case_number: search.case.to_string(),
         sources: reports.iter().map(convert::source_result).collect(),
         elapsed_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
@@ -197,7 +199,7 @@ impl HubService {
     async fn query_impl(
         &self,
         request: Request<pb::QueryRequest>,
-    ) -> Result<Response<pb::QueryResponse>, Status> {
+    ) -> Result<Response<served::QueryResponse>, Status> {
         let search = self
             .admitted(&request, request.get_ref(), Method::Query)
             .await?;
@@ -215,7 +217,7 @@ impl HubService {
     async fn stream_query_impl(
         &self,
         request: Request<pb::QueryRequest>,
-    ) -> Result<Response<ResultStream<pb::SourceResult>>, Status> {
+    ) -> Result<Response<ResultStream<served::SourceResult>>, Status> {
         let search = self
             .admitted(&request, request.get_ref(), Method::StreamQuery)
             .await?;
@@ -249,7 +251,7 @@ impl HubService {
     async fn batch_query_impl(
         &self,
         request: Request<pb::BatchQueryRequest>,
-    ) -> Result<Response<ResultStream<pb::BatchItemResult>>, Status> {
+    ) -> Result<Response<ResultStream<served::BatchItemResult>>, Status> {
         let caller = auth::authorize(&request, Method::BatchQuery)?;
         let note = CallNote::of(&request);
         let overall = grpc_timeout(&request).map(|t| Instant::now() + t);
@@ -407,48 +409,6 @@ impl HubService {
     }
 }
 
-#[tonic::async_trait]
-impl pb::asset_hub_server::AssetHub for HubService {
-    async fn query(
-        &self,
-        request: Request<pb::QueryRequest>,
-    ) -> Result<Response<pb::QueryResponse>, Status> {
-        self.query_impl(request).await
-    }
-
-    type StreamQueryStream = ResultStream<pb::SourceResult>;
-
-    async fn stream_query(
-        &self,
-        request: Request<pb::QueryRequest>,
-    ) -> Result<Response<Self::StreamQueryStream>, Status> {
-        self.stream_query_impl(request).await
-    }
-
-    type BatchQueryStream = ResultStream<pb::BatchItemResult>;
-
-    async fn batch_query(
-        &self,
-        request: Request<pb::BatchQueryRequest>,
-    ) -> Result<Response<Self::BatchQueryStream>, Status> {
-        self.batch_query_impl(request).await
-    }
-
-    async fn list_sources(
-        &self,
-        request: Request<pb::ListSourcesRequest>,
-    ) -> Result<Response<pb::ListSourcesResponse>, Status> {
-        self.list_sources_impl(request).await
-    }
-
-    async fn list_inquiries(
-        &self,
-        request: Request<pb::ListInquiriesRequest>,
-    ) -> Result<Response<pb::ListInquiriesResponse>, Status> {
-        self.list_inquiries_impl(request).await
-    }
-}
-
 /// One batch being worked through: what every item shares.
 struct Batch {
     hub: Arc<SearchHub>,
@@ -466,7 +426,7 @@ struct Batch {
 
 impl Batch {
     /// One item: validated, its case admitted, audited (searched or refused), then searched.
-    async fn item(self: Arc<Self>, index: u32, item: pb::BatchItem) -> pb::BatchItemResult {
+    async fn item(self: Arc<Self>, index: u32, item: pb::BatchItem) -> served::BatchItemResult {
         let debtor_id = item
             .debtor
             .as_ref()
@@ -509,10 +469,10 @@ impl Batch {
             .await;
         let outcome = match admitted {
             Err(ItemRefusal::Invalid(violations)) => {
-                pb::batch_item_result::Outcome::Error(item_error(&violations))
+                served::batch_item_result::Outcome::Error(item_error(&violations))
             }
             Err(ItemRefusal::Refused(status)) => {
-                pb::batch_item_result::Outcome::Error(refused_item(&status))
+                served::batch_item_result::Outcome::Error(refused_item(&status))
             }
             Ok(valid) => {
                 let deadline = item_deadline(self.item_timeout, self.overall);
@@ -520,14 +480,14 @@ impl Batch {
                 let search = Arc::new(search_for(valid, self.fresh, deadline, request_id));
                 let item_started = Instant::now();
                 let reports = self.hub.collect(search.clone()).await;
-                pb::batch_item_result::Outcome::Response(query_response(
+                served::batch_item_result::Outcome::Response(query_response(
                     &search,
                     &reports,
                     item_started,
                 ))
             }
         };
-        pb::BatchItemResult {
+        served::BatchItemResult {
             index,
             outcome: Some(outcome),
         }
@@ -535,8 +495,8 @@ impl Batch {
 }
 
 /// An item refused after validation: its code, message and reason (ErrorInfo), if any.
-fn refused_item(status: &Status) -> pb::ItemError {
-    pb::ItemError {
+fn refused_item(status: &Status) -> served::ItemError {
+    served::ItemError {
         code: crate::grpc::code_name(status.code()).into(),
         message: bounds::cut(status.message(), bounds::MAX_ERROR_MESSAGE_BYTES),
         violations: vec![],
@@ -575,9 +535,9 @@ pub(crate) fn request_id<T>(request: &Request<T>) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-fn item_error(violations: &[Violation]) -> pb::ItemError {
+fn item_error(violations: &[Violation]) -> served::ItemError {
     let (shown, summary) = summarise(violations);
-    pb::ItemError {
+    served::ItemError {
         code: crate::grpc::code_name(tonic::Code::InvalidArgument).into(),
         message: bounds::cut(
             &format!("invalid item: {summary}"),
@@ -585,7 +545,7 @@ fn item_error(violations: &[Violation]) -> pb::ItemError {
         ),
         violations: shown
             .into_iter()
-            .map(|v| pb::FieldViolation {
+            .map(|v| served::FieldViolation {
                 field: v.field,
                 description: v.description,
             })

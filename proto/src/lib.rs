@@ -8,6 +8,18 @@ pub mod v1 {
     tonic::include_proto!("assethub.v1");
 }
 
+/// The hub's server stubs of `assethub.v1`: the same services and messages, byte for byte on
+/// the wire, except that an `Asset` is carried encoded ([`encoded::EncodedAsset`]), so an
+/// answer served from the cache is not cloned and encoded again. Clients use [`v1`].
+pub mod served {
+    #[allow(clippy::large_enum_variant)]
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/served/assethub.v1.rs"));
+    }
+}
+
+pub mod encoded;
+
 /// `assethub.connector.v1`: the protocol an out-of-process connector serves and the hub
 /// calls (`proto/assethub/connector/v1/connector.proto`).
 pub mod connector {

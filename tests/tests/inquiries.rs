@@ -594,7 +594,9 @@ async fn a_stream_query_open_when_the_answer_arrives_receives_it() {
     use assethub_hub::identity::{Caller, Role};
     use assethub_hub::service::{HubService, ServiceLimits};
     use assethub_hub::validate::DeadlinePolicy;
-    use pb::asset_hub_server::AssetHub;
+    // The hub's own stubs: the service is called here as tonic calls it.
+    use assethub_proto::served::v1 as served;
+    use served::asset_hub_server::AssetHub;
 
     let dir = tempfile::tempdir().unwrap();
     let bank = SlowBank::new(TEN_MINUTES);
@@ -634,9 +636,9 @@ async fn a_stream_query_open_when_the_answer_arrives_receives_it() {
         hub.clock.clone(),
     )
     .with_inquiries(hub.inquiries.clone());
-    let mut request = tonic::Request::new(pb::QueryRequest {
+    let mut request = tonic::Request::new(served::QueryRequest {
         case_number: CASE.into(),
-        debtor: Some(pb::Debtor {
+        debtor: Some(served::Debtor {
             id_number: ID.into(),
             name: NAME.into(),
         }),

@@ -321,7 +321,7 @@ async fn a_securities_position_is_searched_shown_generically_and_frozen_by_quant
     let result = assethub_hub::convert::source_result(&reports[0]);
     assert_eq!(result.kind_name, "securities");
     assert_eq!(result.kind, pb::AssetKind::Unspecified as i32);
-    let asset = &result.assets[0];
+    let asset = &result.assets[0].asset().expect("the served asset decodes");
     assert!(
         asset.detail.is_none(),
         "no built-in detail for a fifth kind"

@@ -7,7 +7,7 @@ use crate::convert;
 use crate::inquiries::{Inquiries, Inquiry, InquiryState};
 use crate::search::{OpenInquiry, Outcome, SourceReport};
 use assethub_connectors::QueryAnswer;
-use assethub_proto::v1 as pb;
+use assethub_proto::served::v1 as pb;
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
