@@ -168,27 +168,36 @@ impl AnswerCache {
         Fut: Future<Output = Result<(QueryAnswer, u32), ConnectorError>> + Send + 'static,
     {
         let asked_at = Instant::now();
-        if !fresh {
-            if let Some(hit) = self.inner.get(&key).await.filter(|a| a.is_fresh()) {
-                return Ok(Lookup {
-                    answer: hit,
-                    from_cache: true,
-                });
-            }
-        }
-        // Drop the entry we cannot use, atomically for this key, so a racing caller never
-        // removes an answer fetched after it asked.
-        self.inner
-            .entry(key.clone())
-            .and_compute_with(|existing| async move {
-                match existing {
-                    Some(e) if e.value().fetched_at > asked_at => Op::Nop,
-                    Some(e) if !fresh && e.value().is_fresh() => Op::Nop,
-                    Some(_) => Op::Remove,
-                    None => Op::Nop,
+        let held = if fresh {
+            self.inner.contains_key(&key)
+        } else {
+            match self.inner.get(&key).await {
+                Some(hit) if hit.is_fresh() => {
+                    return Ok(Lookup {
+                        answer: hit,
+                        from_cache: true,
+                    })
                 }
-            })
-            .await;
+                held => held.is_some(),
+            }
+        };
+        // Drop the entry we cannot use, atomically for this key, so a racing caller never
+        // removes an answer fetched after it asked. With no entry there is nothing to drop
+        // (one answer put meanwhile is met by `try_get_with` below either way), so the
+        // per-key lock is not taken.
+        if held {
+            self.inner
+                .entry(key.clone())
+                .and_compute_with(|existing| async move {
+                    match existing {
+                        Some(e) if e.value().fetched_at > asked_at => Op::Nop,
+                        Some(e) if !fresh && e.value().is_fresh() => Op::Nop,
+                        Some(_) => Op::Remove,
+                        None => Op::Nop,
+                    }
+                })
+                .await;
+        }
         let inner = self.inner.clone();
         let lookup = async move {
             let fetched_here = AtomicBool::new(false);
