@@ -3,31 +3,10 @@
 
 use std::time::Duration;
 
-/// CPU time the process `pid` has used so far (`utime + stime` of `/proc/<pid>/stat`, in
-/// clock ticks, usually 10 ms each).
+/// CPU time the process `pid` has used so far (user + system, every thread, dead ones
+/// included).
 pub fn cpu(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name (field 2) is in parentheses and may hold spaces: count after it.
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return Duration::ZERO;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // `rest` starts at field 3 (state); utime and stime are fields 14 and 15.
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
-    Duration::from_secs_f64(ticks as f64 / ticks_per_sec())
-}
-
-fn ticks_per_sec() -> f64 {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 {
-        ticks as f64
-    } else {
-        100.0
-    }
+    assethub_tests::wide::cpu_of(pid)
 }
 
 /// The resident memory of `pid` in MiB (0 when it cannot be read).

@@ -126,6 +126,7 @@ async fn drive(url: &str, in_flight: usize, calls: usize) {
     // The warm-up wave opens the connections the run then reuses.
     let mut wave: FuturesUnordered<_> = (0..in_flight).map(one).collect();
     while wave.next().await.is_some() {}
+    let own_cpu = || assethub_tests::wide::cpu_of(std::process::id());
     let (cpu_before, started) = (own_cpu(), Instant::now());
     let mut running = FuturesUnordered::new();
     let (mut sent, mut failed) = (0, 0);
@@ -146,24 +147,4 @@ async fn drive(url: &str, in_flight: usize, calls: usize) {
         cpu.as_secs_f64() * 1e6 / calls as f64,
         calls as f64 / elapsed.as_secs_f64()
     );
-}
-
-/// This process's user + system CPU time so far (Linux, `/proc/self/stat`).
-fn own_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // SAFETY: sysconf has no preconditions.
-    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / per_sec as f64)
 }
