@@ -25,17 +25,6 @@ impl EncodedAsset {
     pub fn asset(&self) -> Result<v1::Asset, DecodeError> {
         v1::Asset::decode(self.0.clone())
     }
-
-    /// The encoded bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl From<&v1::Asset> for EncodedAsset {
-    fn from(asset: &v1::Asset) -> Self {
-        Self::new(asset)
-    }
 }
 
 impl fmt::Debug for EncodedAsset {
