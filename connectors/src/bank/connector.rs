@@ -3,6 +3,7 @@
 //! exact fen. Control actions are in `control.rs`; both use [`BankConnector::post`].
 
 use super::config::BankConfig;
+use super::later::Loose;
 use super::sign;
 use super::wire::{self, ret, Envelope, ErrorBody, InquiryRequest, INQUIRY_PATH};
 use crate::connector::{CallContext, Capability, Connector, QueryAnswer};
@@ -93,7 +94,7 @@ impl BankConnector {
         ctx: &CallContext,
         debtor: &Debtor,
     ) -> Result<(QueryAnswer, Option<String>), ConnectorError> {
-        let envelope: Envelope<serde_json::Value> = self
+        let envelope: Envelope<Loose> = self
             .post(INQUIRY_PATH, &InquiryRequest::new(ctx, debtor))
             .await?;
         let serial_no = envelope.serial_no.clone();
@@ -151,8 +152,7 @@ impl Connector for BankConnector {
             case_no: ctx.case.as_str(),
             ticket_no: ticket,
         };
-        let envelope: Envelope<serde_json::Value> =
-            self.post(wire::INQUIRY_RESULT_PATH, &request).await?;
+        let envelope: Envelope<Loose> = self.post(wire::INQUIRY_RESULT_PATH, &request).await?;
         super::later::interpret_any(&self.id, ctx, envelope)
     }
 

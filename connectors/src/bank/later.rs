@@ -2,7 +2,8 @@
 //! [`QueryAnswer::Pending`], and `query_status` asks the result endpoint by ticket, whose
 //! answer reads like the inquiry's own (`BIZ1004`: the bank does not know the ticket, an error
 //! of class `Rejected` — the hub asks anew once). Every answer is decoded loosely first (its
-//! `data` depends on the code), then exactly.
+//! `data` depends on the code, so it is kept as the raw JSON text, checked well-formed but not
+//! built into a tree), then exactly.
 
 use super::connector::interpret;
 use super::wire::{ret, CustomerData, Envelope};
@@ -36,11 +37,14 @@ struct Processing {
     expected_secs: Option<u64>,
 }
 
+/// An answer's `data` before its code says what it holds: its JSON text (`null` is `None`).
+pub(super) type Loose = Box<serde_json::value::RawValue>;
+
 /// An inquiry or result answer, whatever its code.
 pub(super) fn interpret_any(
     source: &SourceId,
     ctx: &CallContext,
-    envelope: Envelope<serde_json::Value>,
+    envelope: Envelope<Loose>,
 ) -> Result<QueryAnswer, ConnectorError> {
     let code = envelope.ret_code.trim();
     match code {
@@ -52,7 +56,7 @@ pub(super) fn interpret_any(
             }
             let data: Processing = envelope
                 .data
-                .map(serde_json::from_value)
+                .map(|raw| serde_json::from_str(raw.get()))
                 .transpose()
                 .map_err(|e| ConnectorError::malformed(format!("processing answer: {e}")))?
                 .ok_or_else(|| ConnectorError::malformed("processing answer carries no ticket"))?;
@@ -83,10 +87,12 @@ pub(super) fn interpret_any(
             ),
         )),
         _ => {
+            // Only a success carries the customer's accounts; any other code's `data` is
+            // not read, so it cannot change the code's class.
             let data = envelope
                 .data
-                .filter(|d| !d.is_null())
-                .map(serde_json::from_value::<CustomerData>)
+                .filter(|_| code == ret::OK)
+                .map(|raw| serde_json::from_str::<CustomerData>(raw.get()))
                 .transpose()
                 .map_err(|e| ConnectorError::malformed(format!("invalid answer data: {e}")))?;
             let exact = Envelope {

@@ -34,6 +34,13 @@ fn envelope(code: &str, message: &str) -> String {
     format!(r#"{{"retCode":"{code}","retMsg":"{message}","reqId":"{REQUEST_ID}"}}"#)
 }
 
+fn with_data(code: &str) -> String {
+    format!(
+        r#"{{"retCode":"{code}","retMsg":"失败","reqId":"{REQUEST_ID}",
+            "data":{{"bizNo":"k-1","freezeNo":"FZ1","freezeNo":"FZ2"}}}}"#
+    )
+}
+
 async fn ask(server: &FixedServer) -> Result<QueryAnswer, ConnectorError> {
     connector(&server.base_url)
         .query(&ctx(), &debtor(DEMO_PERSON_ID, DEMO_PERSON_NAME))
@@ -191,6 +198,11 @@ async fn bank_codes_and_statuses_map_to_error_classes() {
             ErrorClass::Server,
         ),
         (404, String::new(), ErrorClass::Rejected),
+        // An error answer's `data` (here not an account list) does not change its class
+        // (found by the `bank_response` fuzz target).
+        (200, with_data("PARM001"), ErrorClass::Rejected),
+        (200, with_data("AUTH002"), ErrorClass::Auth),
+        (200, with_data("SYS9999"), ErrorClass::Server),
     ];
     for (status, body, class) in cases {
         let server = FixedServer::answering(status, &json, body.as_bytes()).await;
