@@ -153,7 +153,11 @@ fn build_client(settings: ClientSettings) -> reqwest::Result<reqwest::Client> {
         .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .pool_max_idle_per_host(usize::MAX)
-        .tcp_nodelay(true);
+        .tcp_nodelay(true)
+        // An agency's answer is its answer: a redirect is never followed, so a signed inquiry
+        // carrying personal data goes nowhere but the configured `base_url` (a 3xx is
+        // reported as a rejected call, its status named).
+        .redirect(reqwest::redirect::Policy::none());
     let builder = if settings.http2_prior_knowledge {
         builder.http2_prior_knowledge()
     } else {
@@ -411,6 +415,61 @@ mod tests {
         assert!(!e.is_retryable());
         let e = status_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), "");
         assert_eq!(e.class, ErrorClass::Rejected);
+    }
+
+    /// A redirect from an agency is not followed: the inquiry (signed, with the debtor's
+    /// identity) reaches the configured address only, and the 3xx is a rejected call.
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        use std::sync::atomic::AtomicUsize;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::net::TcpListener;
+
+        /// Answers every connection with `response`; counts the connections.
+        async fn serve(response: String) -> (String, Arc<AtomicUsize>) {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("address");
+            let seen = Arc::new(AtomicUsize::new(0));
+            let counted = seen.clone();
+            tokio::spawn(async move {
+                while let Ok((mut stream, _)) = listener.accept().await {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let mut buf = [0u8; 4096];
+                    let _ = stream.read(&mut buf).await;
+                    let _ = stream.write_all(response.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                }
+            });
+            (format!("http://{addr}"), seen)
+        }
+        let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+        let (elsewhere, elsewhere_seen) = serve(ok.to_string()).await;
+        for status in [
+            "301 Moved Permanently",
+            "302 Found",
+            "307 Temporary Redirect",
+            "308 Permanent Redirect",
+        ] {
+            let redirect = format!(
+                "HTTP/1.1 {status}\r\nLocation: {elsewhere}/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let (agency, agency_seen) = serve(redirect).await;
+            let client = AgencyClient::new(&Clients::default(), "bank-test", 2_000, false)
+                .expect("a client");
+            let answer = exchange(client.post(format!("{agency}/query")).body("{}"), None)
+                .await
+                .expect("an HTTP answer");
+            assert_eq!(answer.status.as_u16() / 100, 3, "{status}: returned as is");
+            let error = answer.success_body(|_| String::new()).expect_err(status);
+            assert_eq!(error.class, ErrorClass::Rejected, "{status}");
+            assert!(error.to_string().contains(&status[..3]), "{error}");
+            assert_eq!(agency_seen.load(Ordering::SeqCst), 1, "{status}");
+        }
+        assert_eq!(
+            elsewhere_seen.load(Ordering::SeqCst),
+            0,
+            "no redirect was followed"
+        );
     }
 
     #[test]
