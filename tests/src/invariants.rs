@@ -24,6 +24,7 @@ use assethub_hub::orders::{Action, Ledger, LedgerError, Order, State};
 use assethub_mocks::RunningAgency;
 use std::collections::{BTreeMap, HashMap};
 
+pub mod history;
 mod report;
 
 pub use report::{Mismatch, MismatchKind, Report};

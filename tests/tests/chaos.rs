@@ -158,6 +158,11 @@ async fn sigkilled_hub_under_faults_never_double_holds_loses_or_orphans_an_order
     }
     if !report.mismatches.is_empty() {
         println!("hub log tail:\n{}", hub.lock().await.log_tail());
+        println!(
+            "{}",
+            invariants::history::of_mismatches(&ledger_url, &report).await
+        );
+        println!("ledger and hub log kept in {}", dir.keep().display());
     }
 
     assert!(
