@@ -362,10 +362,15 @@ where
         let call = self.inner.call(request);
         Box::pin(async move {
             let response = call.await?;
-            layer
+            let audited = layer
                 .audit
                 .call(caller.as_ref(), &method, &note, &outcome(&response))
                 .await;
+            if audited.is_err() {
+                // The answer goes out only after its entry: without one, there is none.
+                drop(response);
+                return Ok(Status::unavailable(crate::audit::UNAUDITED).into_http());
+            }
             Ok(response.map(|body| Held::wrap(body, (permit, open))))
         })
     }

@@ -7,11 +7,12 @@
 //! connectors describe (configuration wins); a source of a kind nobody describes does not start.
 
 mod call;
+pub mod members;
 pub use call::{call, circuit_open};
 
 use crate::breaker::Breaker;
 use crate::config::{HubConfig, RetryConfig};
-use crate::guard::{RateGate, RetryBudget};
+use crate::guard::{RateGate, RetryBudget, Share};
 use crate::metrics::{breaker_index, Metrics, ScrapeSource};
 use assethub_connectors::domain::{AssetKind, KindSpec, Kinds, LegalClass};
 use assethub_connectors::{Capability, ConfigError, Connector, Factories};
@@ -42,6 +43,8 @@ pub struct Source {
     capabilities: Vec<Capability>,
     /// The rules of its kind (configured, built in or described by its connector).
     spec: KindSpec,
+    /// Its id, shared by every cache key naming it (not allocated per search).
+    shared_id: Arc<str>,
 }
 
 impl Source {
@@ -56,6 +59,11 @@ impl Source {
 
     pub fn id(&self) -> &str {
         self.connector.id().as_str()
+    }
+
+    /// Its id as a shared string (cache keys hold it).
+    pub fn shared_id(&self) -> &Arc<str> {
+        &self.shared_id
     }
 
     pub fn kind(&self) -> AssetKind {
@@ -78,6 +86,8 @@ impl Source {
 pub struct Registry {
     sources: Vec<Arc<Source>>,
     kinds: Kinds,
+    /// How many hubs share the agencies' quotas (every source's rate gate paces at its share).
+    share: Share,
 }
 
 impl Registry {
@@ -108,6 +118,7 @@ impl Registry {
         )
         .await?;
         let kinds = kinds_of(configured, built.iter())?;
+        let share = Share::default();
         let sources = config
             .sources
             .iter()
@@ -117,6 +128,7 @@ impl Registry {
                 Arc::new(Source {
                     capabilities,
                     spec: spec_of(&kinds, connector.kind()),
+                    shared_id: connector.id().as_str().into(),
                     connector,
                     connector_type: s.connector_type.clone(),
                     cache_ttl: config.ttl_for(s),
@@ -126,14 +138,18 @@ impl Registry {
                         s.breaker_failures,
                         Duration::from_millis(s.breaker_cooldown_ms),
                     ),
-                    rate: RateGate::new(s.rate_limit_per_sec, s.rate_limit_burst),
+                    rate: RateGate::shared(s.rate_limit_per_sec, s.rate_limit_burst, share.clone()),
                     budget: budget_of(&config.retry),
                     asynchronous: s.asynchronous,
                     inquiry_expiry: Duration::from_secs(s.inquiry_expiry_secs),
                 })
             })
             .collect();
-        Ok(Self { sources, kinds })
+        Ok(Self {
+            sources,
+            kinds,
+            share,
+        })
     }
 
     /// Builds a registry from ready connectors (tests, embedding) with the built-in kinds and
@@ -156,6 +172,7 @@ impl Registry {
                 Arc::new(Source {
                     capabilities: connector.capabilities().to_vec(),
                     spec: spec_of(&kinds, connector.kind()),
+                    shared_id: connector.id().as_str().into(),
                     connector_type: connector.connector_type().to_string(),
                     connector,
                     cache_ttl,
@@ -169,7 +186,11 @@ impl Registry {
                 })
             })
             .collect();
-        Ok(Self { sources, kinds })
+        Ok(Self {
+            sources,
+            kinds,
+            share: Share::default(),
+        })
     }
 
     /// Makes source `id` asynchronous with inquiries expiring after `expiry` (tests,
@@ -196,6 +217,11 @@ impl Registry {
     /// Every kind the hub knows, with its rules.
     pub fn kinds(&self) -> &Kinds {
         &self.kinds
+    }
+
+    /// How many hubs share the agencies' quotas; [`members::Members`] keeps it.
+    pub fn quota_share(&self) -> &Share {
+        &self.share
     }
 }
 

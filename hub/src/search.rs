@@ -198,7 +198,7 @@ impl SearchHub {
             let started = Instant::now();
             let attempts = Arc::new(AtomicU32::new(0));
             let key = CacheKey {
-                source: source.id().into(),
+                source: source.shared_id().clone(),
                 debtor_id: debtor.id,
                 name: debtor.name,
             };

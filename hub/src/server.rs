@@ -68,6 +68,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("audit log: {0}")]
     Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Claim(#[from] crate::db::ClaimError),
 }
 
 /// Everything a running hub is made of, built from a configuration.
@@ -77,6 +79,14 @@ pub struct Hub {
     connections: Connections,
     /// The public demo keys the configuration uses ([`HubConfig::demo_keys`]).
     demo_keys: Vec<String>,
+    /// This process's claim on an embedded ledger (none on PostgreSQL), held while it serves.
+    _ledger_claim: Option<Arc<crate::db::EmbeddedClaim>>,
+    /// What the other hubs on a PostgreSQL ledger commit, heard while serving.
+    peers: Option<crate::orders::peers::Peers>,
+    /// This hub among the hubs of a PostgreSQL ledger, dividing the agencies' quotas.
+    members: Option<Arc<crate::registry::members::Members>>,
+    /// Leases on a PostgreSQL ledger: whether this hub follows the open inquiries.
+    inquiry_leases: Option<Arc<crate::db::Leases>>,
     pub search: HubService,
     pub orders: OrdersService,
     pub audit: AuditService,
@@ -146,6 +156,10 @@ async fn assemble(
         config.metrics.per_source,
         registry.all().len(),
     ));
+    // Before anything touches the file: an embedded ledger is one hub process's.
+    let ledger_claim = crate::db::sqlite_file(&config.ledger.url)
+        .map(|file| crate::db::claim_embedded(&file))
+        .transpose()?;
     let ledger = Ledger::open(&config.ledger.url).await?;
     let inquiries = Inquiries::new(
         ledger.clone(),
@@ -167,6 +181,28 @@ async fn assemble(
     let checkpoints = checkpointer(config, audit.log())?;
     let control = &config.control;
     let cases = Arc::new(CaseBook::new(CaseStore::new(ledger.pool().clone())));
+    // This process among the hubs of a shared (PostgreSQL) ledger.
+    let hub_id = format!("hub-{}", uuid::Uuid::new_v4().simple());
+    let members = crate::registry::members::Members::for_ledger(
+        &config.ledger.url,
+        ledger.pool().clone(),
+        &hub_id,
+        registry.quota_share().clone(),
+    )
+    .map(Arc::new);
+    let leases = crate::db::is_shared(&config.ledger.url)
+        .then(|| Arc::new(crate::db::Leases::new(ledger.pool().clone(), hub_id)));
+    if leases.is_some() {
+        inquiries.follow_under_lease();
+    }
+    let peers = crate::orders::peers::Peers::for_ledger(
+        &config.ledger.url,
+        ledger.clone(),
+        answers.clone(),
+        cases.clone(),
+        members.clone(),
+    )
+    .map(|peers| peers.with_inquiries(inquiries.clone()));
     let signer = config
         .trust
         .signer()
@@ -183,7 +219,8 @@ async fn assemble(
             Some(audit.clone()),
         )
         .with_metrics(metrics.clone())
-        .with_clock(clock.clone()),
+        .with_clock(clock.clone())
+        .with_leases(leases.clone()),
     );
     let rates = ExchangeRates::from_config(&control.exchange_rates).map_err(ServeError::Invalid)?;
     let desk = Arc::new(
@@ -199,14 +236,17 @@ async fn assemble(
         .with_rates(rates),
     );
     let limits = limits(config);
-    let sweeper = Arc::new(Sweeper::new(
-        SweepStore::new(ledger.pool().clone()),
-        search.clone(),
-        cases.clone(),
-        audit.clone(),
-        clock.clone(),
-        config.sweeps,
-    ));
+    let sweeper = Arc::new(
+        Sweeper::new(
+            SweepStore::new(ledger.pool().clone()),
+            search.clone(),
+            cases.clone(),
+            audit.clone(),
+            clock.clone(),
+            config.sweeps,
+        )
+        .with_leases(leases.clone()),
+    );
     let verifier = config
         .auth
         .verifier()
@@ -222,12 +262,18 @@ async fn assemble(
     let auth = Authenticator::new(
         verifier,
         revocations.clone(),
-        RateLimiter::new(config.auth.requests_per_sec, config.auth.burst),
+        // Shared with the other hubs of a PostgreSQL ledger, as the agencies' quotas are.
+        RateLimiter::new(config.auth.requests_per_sec, config.auth.burst)
+            .shared(registry.quota_share().clone()),
     );
     let issuers = config.auth.issuers.iter().map(|i| i.name.clone()).collect();
     Ok(Hub {
         tls: config.server.tls.clone(),
         demo_keys: config.demo_keys(),
+        _ledger_claim: ledger_claim,
+        peers,
+        members,
+        inquiry_leases: leases,
         gate: GateLayer::new(auth, audit.clone(), gate_limits(config))
             .with_metrics(metrics.clone()),
         connections: Connections::from(&config.server),
@@ -448,6 +494,20 @@ pub async fn serve_hub(
     let notices = NoticesServer::new(hub.notices)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    // Counted among the hubs of the ledger before the first call, so this hub's first agency
+    // calls are already paced at its share of the quotas.
+    if let Some(members) = &hub.members {
+        if let Err(e) = members.join().await {
+            tracing::warn!(error = %e, "cannot join the hubs of the ledger: pacing at the whole quota until a beat succeeds");
+        }
+    }
+    let beats = hub
+        .members
+        .clone()
+        .map(|members| AbortOnDrop(tokio::spawn(members.beat_forever())));
+    let _peers = hub
+        .peers
+        .map(|peers| AbortOnDrop(tokio::spawn(peers.run_forever())));
     let _revocations = AbortOnDrop(tokio::spawn(
         hub.revocations.clone().poll_every(hub.revocation_poll),
     ));
@@ -457,6 +517,13 @@ pub async fn serve_hub(
         .await
         .map_err(|e| ServeError::Invalid(format!("cannot resume the open inquiries: {e}")))?;
     let inquiries = hub.inquiries.clone();
+    let lead = hub.inquiry_leases.clone().map(|leases| {
+        AbortOnDrop(tokio::spawn(
+            inquiries
+                .clone()
+                .lead_forever(leases, Duration::from_secs(2)),
+        ))
+    });
     let _ready = AbortOnDrop(tokio::spawn(
         inquiries.clone().listen_forever(Duration::from_secs(2)),
     ));
@@ -519,8 +586,22 @@ pub async fn serve_hub(
         .serve_with_incoming_shutdown(guarded(listener, connections), shutdown)
         .await;
     gate.flush_refusals(true).await;
+    drop(beats);
+    if let Some(members) = &hub.members {
+        members.leave().await;
+    }
     drop(follow_up);
+    drop(lead);
     inquiries.stop();
+    if let Some(leases) = &hub.inquiry_leases {
+        // Another hub follows the open inquiries at its next round, not after the lease ran out.
+        if let Err(e) = leases
+            .release(crate::inquiries::lead::INQUIRIES_LEASE)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot give up following the inquiries; another hub takes over when the lease runs out");
+        }
+    }
     drop(checkpoints);
     let unfinished = hub.desk.drain(hub.drain).await;
     if unfinished > 0 {

@@ -458,7 +458,8 @@ impl Batch {
             Err(ItemRefusal::Invalid(_)) => Err(Status::invalid_argument("invalid item")),
             Err(ItemRefusal::Refused(status)) => Err(status.clone()),
         };
-        self.audit
+        let audited = self
+            .audit
             .search_item(
                 Some(&self.caller),
                 &item.case_number,
@@ -467,6 +468,13 @@ impl Batch {
                 &verdict,
             )
             .await;
+        // No entry, no search.
+        let admitted = match audited {
+            Ok(()) => admitted,
+            Err(_) => Err(ItemRefusal::Refused(Status::unavailable(
+                crate::audit::UNAUDITED,
+            ))),
+        };
         let outcome = match admitted {
             Err(ItemRefusal::Invalid(violations)) => {
                 served::batch_item_result::Outcome::Error(item_error(&violations))

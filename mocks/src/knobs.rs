@@ -123,6 +123,8 @@ pub struct Knobs {
     latency_ms: AtomicU64,
     jitter_ms: AtomicU64,
     requests: AtomicU64,
+    /// Requests refused for the client's quota (a payment platform's 429 `QUOTA_EXCEEDED`).
+    quota_refusals: AtomicU64,
     inquiries: AtomicU64,
     /// TCP connections the agency's listener accepted (every endpoint, admin included).
     connections: AtomicU64,
@@ -236,6 +238,15 @@ impl Knobs {
     /// Business requests received so far, including rejected and faulted ones.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Requests refused for exceeding the client's quota so far.
+    pub fn quota_refusals(&self) -> u64 {
+        self.quota_refusals.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_quota_refusal(&self) {
+        self.quota_refusals.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The agency's calendar day: today (UTC) plus the clock offset.

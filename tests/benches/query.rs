@@ -214,7 +214,13 @@ async fn run() {
         let pid = bench.hub.pid();
         // Out of the way: only the wide hub runs now (the first one keeps its memory).
         let stop = paused(pid);
-        let wide = wide::run(&bench, width, wide_queries).await;
+        let mut wide = wide::run(&bench, width, wide_queries).await;
+        // The floor under it: as many calls at once from a bare client (its warm-up wave
+        // opens the connections, as the wide hub's first query did).
+        let url = floor.url().to_string();
+        wide.bare = tokio::task::spawn_blocking(move || floor::drive(&url, width, width))
+            .await
+            .ok();
         drop(stop);
         Some(wide)
     } else {
@@ -396,10 +402,11 @@ async fn run_one(
         let in_flight = (sample.agency_calls as usize / sample.calls.max(1)) * shape.in_flight();
         let calls = sample.agency_calls as usize;
         let url = floor.url().to_string();
-        sample.floor_cpu_us =
-            tokio::task::spawn_blocking(move || floor::cpu_us_per_call(&url, in_flight, calls))
-                .await
-                .unwrap_or(f64::NAN);
+        let bare = tokio::task::spawn_blocking(move || floor::drive(&url, in_flight, calls))
+            .await
+            .ok();
+        sample.floor_cpu_us = bare.map_or(f64::NAN, |b| b.cpu_us_per_call);
+        sample.floor_p50_ms = bare.map_or(f64::NAN, |b| b.p50_ms);
     }
     sample
 }
@@ -448,15 +455,15 @@ fn print_fresh(scenarios: &[Scenario]) {
     println!();
     println!("Fresh Query fan-out, every agency answering after {AGENCY_MS} ms:");
     println!();
-    println!("| in flight | queries | queries/s | p50 ms | p99 ms | p50 ÷ agency | p99 ÷ agency | agency calls/query | hub CPU µs/agency call | bare client CPU µs/call | hub ÷ bare | new TIME_WAIT to agencies | RSS MiB | failed |");
+    println!("| in flight | queries | queries/s | p50 ms | p99 ms | p50 ÷ agency | p99 ÷ agency | agency calls/query | hub CPU µs/agency call | bare client CPU µs/call | hub ÷ bare | bare client p50 ÷ agency | new TIME_WAIT to agencies | RSS MiB | failed |");
     println!(
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for s in scenarios.iter().filter(|s| s.what == What::Fresh) {
         let p50 = s.m(|x| ms(x.percentile(0.5)));
         let p99 = s.m(|x| ms(x.percentile(0.99)));
         println!(
-            "| {} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} | {:.0} | {:.0} | {} |",
+            "| {} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} | {:.2} | {:.0} | {:.0} | {} |",
             s.shape.in_flight(),
             s.calls(),
             s.m(Sample::per_sec),
@@ -466,6 +473,7 @@ fn print_fresh(scenarios: &[Scenario]) {
             s.m(hub_cpu_per_agency_call),
             s.m(|x| x.floor_cpu_us),
             s.m(|x| hub_cpu_per_agency_call(x) / x.floor_cpu_us),
+            s.m(|x| x.floor_p50_ms / AGENCY_MS as f64),
             s.m(|x| x.time_wait as f64),
             s.m(|x| x.rss_mib),
             s.samples.iter().map(|x| x.failures).sum::<usize>(),
@@ -512,17 +520,19 @@ fn print_wide(wide: &wide::Wide) {
         wide.width, q.calls
     );
     println!();
-    println!("| start-up s | RSS ready MiB | query p50 ms | slowest ms | p50 − agency ms | hub CPU ms/query | hub CPU µs/agency call | RSS after MiB | /metrics bytes | Check p50 ms | sources OK |");
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| start-up s | RSS ready MiB | query p50 ms | slowest ms | p50 − agency ms | hub CPU ms/query | hub CPU µs/agency call | bare client: as many calls at once, ms | bare client CPU µs/call | RSS after MiB | /metrics bytes | Check p50 ms | sources OK |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let p50 = ms(q.percentile(0.5));
     println!(
-        "| {:.2} | {:.0} | {p50:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.0} | {} | {:.3} | {}/{} |",
+        "| {:.2} | {:.0} | {p50:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.0} | {} | {:.3} | {}/{} |",
         wide.startup.as_secs_f64(),
         wide.rss_ready_mib,
         ms(q.percentile(1.0)),
         p50 - AGENCY_MS as f64,
         q.cpu_us_per_call() / 1000.0,
         q.hub_cpu.as_secs_f64() * 1e6 / wide.agency_calls.max(1) as f64,
+        wide.bare.map_or(f64::NAN, |b| b.wall_ms),
+        wide.bare.map_or(f64::NAN, |b| b.cpu_us_per_call),
         q.rss_mib,
         wide.metrics_bytes,
         ms(wide.check.percentile(0.5)),

@@ -69,6 +69,12 @@ async fn seed_events(url: &str) {
             .await
             .expect("an event is written");
     }
+    // The feed's counter (migration 0011) moves with them, as the hub's own writes move it.
+    sqlx::query("UPDATE control_event_head SET last_seq = $1 WHERE id = 1")
+        .bind(EVENTS)
+        .execute(&mut *tx)
+        .await
+        .expect("the counter moves");
     tx.commit().await.expect("the backlog is committed");
     ledger.pool().close().await;
 }

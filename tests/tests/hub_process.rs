@@ -1,5 +1,6 @@
-//! The hub as a separate process: it serves a query, dies on SIGKILL, comes back on the same
-//! address with its in-memory cache gone and its ledger kept, and exits 0 on SIGTERM.
+//! The hub as a separate process: it serves a query, keeps a second process off its embedded
+//! ledger, dies on SIGKILL, comes back on the same address with its in-memory cache gone and
+//! its ledger kept, and exits 0 on SIGTERM.
 #![cfg(unix)]
 
 use assethub_mocks::population::DEFAULT_SEED;
@@ -64,6 +65,40 @@ async fn a_killed_hub_restarts_on_its_address_and_a_terminated_one_exits_cleanly
     );
 
     let first_pid = hub.pid();
+    // A second process on the same embedded ledger is refused before it touches it, naming
+    // the one that holds it; the first keeps serving.
+    let mut second = std::process::Command::new(assethub_tests::hub_process::binary())
+        .arg("--config")
+        .arg(hub.config_path())
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the second hub runs");
+    let started = std::time::Instant::now();
+    while second.try_wait().expect("the second hub").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            second.kill().expect("the second hub is stopped");
+            panic!("a second hub on one SQLite ledger is still running after 20 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let second = second.wait_with_output().expect("the second hub's output");
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        !second.status.success(),
+        "a second hub on one SQLite ledger starts: {said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "the embedded ledger data/ledger.db is in use by another hub process (pid {first_pid})"
+        )),
+        "{said}"
+    );
+    assert_eq!(query(&channel).await.unwrap(), vec![true; 6]);
     hub.kill();
     assert!(!hub.is_running());
     assert_eq!(hub.rss_kib(), None);

@@ -139,19 +139,85 @@ pub async fn connect(
 
 /// The connection [`connect`] makes, without a token yet: for programs that call as several
 /// callers over one connection ([`authed`] gives each its own token).
+///
+/// `addr` may name several hubs sharing one ledger, separated by commas
+/// (`http://10.0.0.1:50051,http://10.0.0.2:50051`): each is tried at once, those that answer
+/// within `connect_timeout` share the calls (tonic's balancer, each call to the least loaded
+/// of two picked at random), and only when none answers is the hub unreachable. A hub that
+/// goes away later fails the calls sent to it until it is back; long-lived programs that must
+/// ride over that put a proxy in front (README "Behind a standard proxy").
 pub async fn channel(
     addr: &str,
     connect_timeout: Duration,
     tls: Option<&Tls>,
 ) -> Result<Channel, ConnectError> {
-    endpoint(addr, tls)?
-        .connect_timeout(connect_timeout)
+    let addrs = addresses(addr)?;
+    if let [one] = addrs.as_slice() {
+        return connect_one(one, connect_timeout, tls)
+            .await
+            .map(|(channel, _)| channel);
+    }
+    let tried = futures::future::join_all(
+        addrs
+            .iter()
+            .map(|one| connect_one(one, connect_timeout, tls)),
+    )
+    .await;
+    let mut reachable = Vec::new();
+    let mut refused = Vec::new();
+    for outcome in tried {
+        match outcome {
+            Ok((_, endpoint)) => reachable.push(endpoint),
+            Err(ConnectError::Unreachable { addr, detail }) => {
+                refused.push(format!("{addr}: {detail}"))
+            }
+            Err(input) => return Err(input),
+        }
+    }
+    match reachable.len() {
+        0 => Err(ConnectError::Unreachable {
+            addr: addrs.join(", "),
+            detail: refused.join("; "),
+        }),
+        _ => Ok(Channel::balance_list(reachable.into_iter())),
+    }
+}
+
+/// Most hubs one address list may name.
+pub const MAX_ADDRESSES: usize = 16;
+
+/// The hubs `addr` names: one, or several separated by commas (blank entries refused).
+pub fn addresses(addr: &str) -> Result<Vec<String>, ConnectError> {
+    let addrs: Vec<String> = addr.split(',').map(|a| a.trim().to_string()).collect();
+    if addrs.iter().any(String::is_empty) {
+        return Err(ConnectError::Input(format!(
+            "--addr {addr:?}: an empty address in the list"
+        )));
+    }
+    if addrs.len() > MAX_ADDRESSES {
+        return Err(ConnectError::Input(format!(
+            "--addr names {} hubs; at most {MAX_ADDRESSES}",
+            addrs.len()
+        )));
+    }
+    Ok(addrs)
+}
+
+/// One hub, connected eagerly; its endpoint too, for a balanced channel.
+async fn connect_one(
+    addr: &str,
+    connect_timeout: Duration,
+    tls: Option<&Tls>,
+) -> Result<(Channel, Endpoint), ConnectError> {
+    let endpoint = endpoint(addr, tls)?.connect_timeout(connect_timeout);
+    let channel = endpoint
         .connect()
         .await
         .map_err(|e| ConnectError::Unreachable {
             addr: normalize_addr(addr),
             detail: chain(&e),
-        })
+        })?;
+    Ok((channel, endpoint))
 }
 
 /// An error and its sources, each said once.

@@ -24,7 +24,8 @@ pub use self::caller::credential;
 #[derive(Debug, Parser)]
 #[command(name = "hubctl", version)]
 pub struct Cli {
-    /// Address of the hub's gRPC endpoint.
+    /// Address of the hub's gRPC endpoint; several hubs sharing one ledger, separated by
+    /// commas, share the calls (those that answer at start).
     #[arg(
         long,
         global = true,

@@ -58,7 +58,8 @@ pub async fn channel(addr: &str, timeout: Option<Duration>) -> Result<(Conn, Str
     let wait = timeout.map_or(MAX_CONNECT, |t| t.min(MAX_CONNECT));
     let bearer = TOKEN.get().cloned().unwrap_or_default();
     let conn = assethub_client::connect(addr, wait, TLS.get(), bearer).await?;
-    Ok((conn, normalize_addr(addr)))
+    let shown: Vec<String> = addr.split(',').map(normalize_addr).collect();
+    Ok((conn, shown.join(",")))
 }
 
 /// A connected client and the address it talks to (for error messages).

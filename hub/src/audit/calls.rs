@@ -112,14 +112,15 @@ impl CallAudit {
     }
 
     /// Records one call of `method` and how it ended (`Ok`, or the status it failed with),
-    /// with what the service noted about it.
+    /// with what the service noted about it. An error when the entry could not be written:
+    /// the gate then sends no answer (nothing is answered unaudited).
     pub async fn call(
         &self,
         caller: Option<&Caller>,
         method: &str,
         note: &CallNote,
         result: &Result<(), Status>,
-    ) {
+    ) -> Result<(), super::AuditError> {
         let facts = note.facts();
         let (decision, outcome, message) = verdict(result);
         let entry = AuditEntry {
@@ -131,7 +132,9 @@ impl CallAudit {
             detail: joined(&[&facts.detail, &message]),
             ..self.caller_entry(caller)
         };
-        self.append(entry).await;
+        self.log.append(entry).await.map(|_| ()).inspect_err(|e| {
+            tracing::error!(error = %e, method, "the audit log cannot be written: the call is answered UNAVAILABLE");
+        })
     }
 
     /// Records a call refused before any service saw it: no or a bad token, an unknown method,
@@ -180,7 +183,8 @@ impl CallAudit {
     }
 
     /// Records one debtor of a batch (查询留痕): searched (`Ok`) or refused, with the case and
-    /// the keyed debtor reference.
+    /// the keyed debtor reference. Written before the debtor is searched; an error when it
+    /// could not be (the debtor is then not searched).
     pub async fn search_item(
         &self,
         caller: Option<&Caller>,
@@ -188,7 +192,7 @@ impl CallAudit {
         debtor_id: &str,
         index: u32,
         result: &Result<(), Status>,
-    ) {
+    ) -> Result<(), super::AuditError> {
         let (decision, outcome, message) = verdict(result);
         let entry = AuditEntry {
             method: "BatchQuery.item".into(),
@@ -199,7 +203,9 @@ impl CallAudit {
             detail: joined(&[&format!("item {index}"), &message]),
             ..self.caller_entry(caller)
         };
-        self.append(entry).await;
+        self.log.append(entry).await.map(|_| ()).inspect_err(|e| {
+            tracing::error!(error = %e, "the audit log cannot be written: the batch item is not searched");
+        })
     }
 
     /// Records one debtor of a durable sweep as it is asked (查询留痕), on behalf of the caller

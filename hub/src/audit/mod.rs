@@ -106,6 +106,10 @@ impl VerifyReport {
     }
 }
 
+/// What a caller is told when its call's audit entry could not be written (the ledger's
+/// database is gone): its answer is withheld.
+pub const UNAUDITED: &str = "the audit log cannot be written (the ledger's database is unavailable): nothing is answered unaudited; try again";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("audit database: {0}")]

@@ -1,6 +1,6 @@
 //! The audit writer of an embedded (SQLite) ledger: one OS thread with its own connection to
 //! the ledger's file, which takes whatever appends have queued up and writes them in one
-//! transaction (`BEGIN IMMEDIATE`, head locked and read, rows inserted by a cached statement,
+//! transaction (`BEGIN IMMEDIATE`, head read under the write lock, rows inserted by a cached statement,
 //! head moved, commit with `synchronous = FULL`), then answers each caller.
 //!
 //! Why not the shared `sqlx` pool: there every statement of the group is a hand-off to the
@@ -10,7 +10,7 @@
 //! committed. Other writers of the same file (the ledger's pool) take turns with this one on
 //! SQLite's write lock (`busy_timeout`).
 
-use super::store::{Chained, Waiting, GROUP, LOCK_HEAD, QUEUE};
+use super::store::{Chained, Waiting, GROUP, QUEUE};
 use super::{AuditEntry, AuditError};
 use rusqlite::{params, Connection, TransactionBehavior};
 use std::path::Path;
@@ -23,6 +23,11 @@ const BUSY: Duration = Duration::from_secs(30);
 const INSERT: &str = "INSERT INTO audit_log (seq, at_ms, actor, court, role, method, case_number, \
      debtor_ref, decision, outcome, detail, prev_hash, hash) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+/// The head and the highest stored number. A plain read: `BEGIN IMMEDIATE` already holds the
+/// file's write lock, so no other writer can move the head before this group's commit (the
+/// pool's `UPDATE … RETURNING` would also buffer its result in an ephemeral table per group).
+const READ_HEAD: &str = "SELECT last_seq, last_hash, \
+     (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log) FROM audit_head WHERE id = 1";
 const UPDATE_HEAD: &str = "UPDATE audit_head SET last_seq = ?1, last_hash = ?2 WHERE id = 1";
 
 /// Opens the ledger file at `path` and starts the writer thread; the queue it returns ends the
@@ -74,7 +79,7 @@ fn append_group(connection: &mut Connection, entries: &[AuditEntry]) -> rusqlite
     // IMMEDIATE: the write lock is taken first, so the head read below cannot go stale.
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (head_seq, head_hash, max_seq) = tx
-        .prepare_cached(LOCK_HEAD)?
+        .prepare_cached(READ_HEAD)?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
     let group = Chained::after(head_seq, head_hash, max_seq, entries);
     {

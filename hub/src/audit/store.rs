@@ -210,7 +210,7 @@ async fn try_append_group(pool: &AnyPool, entries: &[AuditEntry]) -> Result<Vec<
 
 /// Locks the head (a no-op write: PostgreSQL's row lock, SQLite's write lock) and reads it
 /// with the highest stored number in the same statement.
-pub(super) const LOCK_HEAD: &str = "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
+const LOCK_HEAD: &str = "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
      RETURNING last_seq, last_hash, (SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM audit_log)";
 /// Moves the head to the group's last entry.
 pub(super) const UPDATE_HEAD: &str =

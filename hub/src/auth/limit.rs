@@ -7,7 +7,12 @@
 //! to have refilled completely (`burst / rate` seconds) expires, since a new one would be the
 //! same, and past `capacity` keys the least used are evicted (such a key starts again with a
 //! full bucket). No call ever scans the buckets.
+//!
+//! Hubs sharing a ledger share the limit ([`RateLimiter::shared`]): each allows a key `1/N`
+//! of the rate and burst, N the hubs counted by `registry::members`, so a caller whose calls
+//! are balanced over the hubs gets what the configuration says in all, not N times it.
 
+use crate::guard::Share;
 use moka::sync::Cache;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +28,8 @@ pub struct RateLimiter {
     rate: f64,
     burst: f64,
     buckets: Cache<String, Bucket>,
+    /// How many hubs share the limit.
+    share: Share,
 }
 
 impl RateLimiter {
@@ -46,7 +53,14 @@ impl RateLimiter {
                 .max_capacity(capacity)
                 .time_to_idle(refilled)
                 .build(),
+            share: Share::default(),
         }
+    }
+
+    /// Shares the limit with the other hubs `share` counts: each allows 1/N of it.
+    pub fn shared(mut self, share: Share) -> Self {
+        self.share = share;
+        self
     }
 
     /// Whether the limit applies at all.
@@ -72,13 +86,14 @@ impl RateLimiter {
         if !take && !self.buckets.contains_key(key) {
             return true;
         }
+        let hubs = f64::from(self.share.hubs());
+        let (rate, burst) = (self.rate / hubs, (self.burst / hubs).max(1.0));
         let bucket = self
             .buckets
-            .get_with_by_ref(key, || Arc::new(Mutex::new((self.burst, now))));
+            .get_with_by_ref(key, || Arc::new(Mutex::new((burst, now))));
         let mut bucket = bucket.lock().unwrap_or_else(|p| p.into_inner());
         let (tokens, last) = &mut *bucket;
-        let refilled =
-            (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
+        let refilled = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(burst);
         *last = now;
         *tokens = refilled;
         if refilled < 1.0 {
@@ -100,6 +115,33 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Admitted calls of one caller asking every 10 ms for 10 s.
+    async fn admitted_in_ten_seconds(limiter: &RateLimiter) -> u32 {
+        let mut admitted = 0;
+        for _ in 0..1000 {
+            admitted += u32::from(limiter.admit("a"));
+            tokio::time::advance(Duration::from_millis(10)).await;
+        }
+        admitted
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hubs_sharing_the_limit_each_allow_their_share() {
+        // 10 a second, 4 at once: alone, about 4 + 10 × 10.
+        let alone = admitted_in_ten_seconds(&RateLimiter::new(10, 4)).await;
+        assert!((100..=106).contains(&alone), "{alone}");
+        // Among two hubs: 2 + 5 × 10 on this one, so the caller gets the limit in all.
+        let share = Share::default();
+        share.set(2);
+        let limiter = RateLimiter::new(10, 4).shared(share.clone());
+        let halved = admitted_in_ten_seconds(&limiter).await;
+        assert!((50..=54).contains(&halved), "{halved}");
+        // A hub leaving gives the caller the whole limit here again.
+        share.set(1);
+        let after = admitted_in_ten_seconds(&limiter).await;
+        assert!((98..=106).contains(&after), "{after}");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_then_the_sustained_rate_and_callers_are_apart() {

@@ -86,6 +86,12 @@ impl CaseBook {
         self.cache.invalidate(case).await;
     }
 
+    /// Forgets every case this hub cached (another hub may have changed any while this one
+    /// could not hear about it).
+    pub fn forget_all(&self) {
+        self.cache.invalidate_all();
+    }
+
     async fn cached(&self, case: &str) -> Result<Option<Arc<CaseRecord>>, CaseError> {
         if let Some((at, record)) = self.cache.get(case).await {
             if at.elapsed() < FRESH_FOR {

@@ -118,6 +118,7 @@ impl CaseStore {
             &change,
         )
         .await?;
+        crate::db::notify_peers(&mut tx, crate::db::CASES_CHANNEL, case).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -248,6 +249,7 @@ impl CaseStore {
             &text,
         )
         .await?;
+        crate::db::notify_peers(&mut tx, crate::db::CASES_CHANNEL, case).await?;
         tx.commit().await?;
         Ok(next)
     }

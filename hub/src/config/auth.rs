@@ -20,7 +20,8 @@ pub struct AuthConfig {
     /// How often revocations written by other hubs sharing the ledger are read (this hub's own
     /// apply at once): the longest a token revoked elsewhere keeps working here.
     pub revocation_poll_ms: u64,
-    /// Sustained requests per second per caller (0: unlimited) and the burst allowed.
+    /// Sustained requests per second per caller (0: unlimited) and the burst allowed, for all
+    /// the hubs sharing a ledger together.
     pub requests_per_sec: u32,
     pub burst: u32,
     /// Refused calls (no or a bad token, over the rate or the stream cap) per second per peer

@@ -21,4 +21,4 @@ mod budget;
 mod rate;
 
 pub use budget::RetryBudget;
-pub use rate::RateGate;
+pub use rate::{RateGate, Share};

@@ -4,34 +4,62 @@
 //! handed out, so concurrent callers queue fairly instead of stampeding. A caller whose slot
 //! would come after its deadline is told at once and reserves nothing, so callers that give
 //! up never waste the quota of those that wait.
+//!
+//! The quota is the agency's, for every hub sharing the ledger: each gate paces at its share,
+//! `per_sec / hubs` with a burst of `burst / hubs` (rounded up, at least 1), where `hubs` is the
+//! [`Share`] the hub's membership keeps (1 alone).
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// How many hubs share every agency's quota right now (at least 1); one per hub, shared by
+/// all its gates.
+#[derive(Debug, Clone)]
+pub struct Share(Arc<AtomicU32>);
+
+impl Default for Share {
+    fn default() -> Self {
+        Self(Arc::new(AtomicU32::new(1)))
+    }
+}
+
+impl Share {
+    pub fn hubs(&self) -> u32 {
+        self.0.load(Ordering::Relaxed).max(1)
+    }
+
+    pub fn set(&self, hubs: u32) {
+        self.0.store(hubs.max(1), Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug)]
 pub struct RateGate {
-    /// Time between two requests at the sustained rate; `None`: unlimited.
+    /// Time between two requests at the whole sustained rate; `None`: unlimited.
     interval: Option<Duration>,
-    /// How far ahead of the sustained schedule a burst may run.
-    tolerance: Duration,
     /// Theoretical arrival time of the next request on the sustained schedule.
     next: Mutex<Instant>,
     per_sec: u32,
     burst: u32,
+    share: Share,
 }
 
 impl RateGate {
     /// `per_sec` requests per second sustained (0: unlimited), up to `burst` at once (at least 1).
     pub fn new(per_sec: u32, burst: u32) -> Self {
-        let burst = burst.max(1);
-        let interval = (per_sec > 0).then(|| Duration::from_secs(1) / per_sec);
+        Self::shared(per_sec, burst, Share::default())
+    }
+
+    /// [`RateGate::new`] for a quota `share` counts the hubs of.
+    pub fn shared(per_sec: u32, burst: u32, share: Share) -> Self {
         Self {
-            interval,
-            tolerance: interval.map_or(Duration::ZERO, |i| i * (burst - 1)),
+            interval: (per_sec > 0).then(|| Duration::from_secs(1) / per_sec),
             next: Mutex::new(Instant::now()),
             per_sec,
-            burst,
+            burst: burst.max(1),
+            share,
         }
     }
 
@@ -51,13 +79,17 @@ impl RateGate {
     /// Reserves the next slot if it comes before `deadline`, and says how long to wait for
     /// it; otherwise reserves nothing and says how long until the next slot.
     pub fn reserve_before(&self, deadline: Option<Instant>) -> Result<Duration, Duration> {
-        let Some(interval) = self.interval else {
+        let Some(whole) = self.interval else {
             return Ok(Duration::ZERO);
         };
+        let hubs = self.share.hubs();
+        let interval = whole * hubs;
+        // How far ahead of the sustained schedule this hub's share of the burst may run.
+        let tolerance = interval * (self.burst.div_ceil(hubs) - 1);
         let now = Instant::now();
         let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
         let arrival = (*next).max(now);
-        let allowed_at = arrival.checked_sub(self.tolerance).unwrap_or(now).max(now);
+        let allowed_at = arrival.checked_sub(tolerance).unwrap_or(now).max(now);
         let wait = allowed_at - now;
         if deadline.is_some_and(|d| allowed_at >= d) {
             return Err(wait);
@@ -145,6 +177,22 @@ mod tests {
             Err(Duration::from_millis(200))
         );
         assert_eq!(gate.reserve(), Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hubs_sharing_the_quota_each_pace_at_their_share() {
+        let share = Share::default();
+        let gate = RateGate::shared(10, 4, share.clone());
+        share.set(2);
+        // 5 a second each, a burst of 2: together never more than the agency's 10 and 4.
+        let waits: Vec<Duration> = (0..5).map(|_| gate.reserve()).collect();
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(waits, vec![ms(0), ms(0), ms(200), ms(400), ms(600)]);
+        // A hub gone: the survivor takes the whole quota from its next slot on.
+        share.set(1);
+        tokio::time::advance(ms(1200)).await;
+        let waits: Vec<Duration> = (0..5).map(|_| gate.reserve()).collect();
+        assert_eq!(waits, vec![ms(0), ms(0), ms(0), ms(0), ms(100)]);
     }
 
     #[test]

@@ -13,12 +13,14 @@
 //!   to the ledger's feed in the transaction that records it; an answer goes into the answer
 //!   cache, and a starting hub puts back the answers still within their source's TTL;
 //! - waiters ([`Inquiries::wait_settled`]) learn of every settlement;
-//! - agencies that notify have their ready tickets asked at once ([`ready`]).
+//! - agencies that notify have their ready tickets asked at once ([`ready`]);
+//! - on a ledger several hubs share, one of them follows the open inquiries ([`lead`]).
 //!
 //! It does not decide what a search reports (`search`, `convert`) nor serve the API
 //! (`service`).
 
 pub mod follow;
+pub mod lead;
 pub mod ready;
 pub mod store;
 #[cfg(test)]
@@ -35,6 +37,7 @@ use assethub_connectors::{ConnectorError, ErrorClass, QueryAnswer};
 use async_trait::async_trait;
 pub use follow::FollowPolicy;
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 pub use store::{Inquiry, InquiryFilter, InquiryState, StoredAnswer};
@@ -72,6 +75,8 @@ pub struct Inquiries {
     followers: Mutex<JoinSet<()>>,
     /// Inquiries with a follower now (one each), and what wakes it early.
     following: Mutex<HashMap<String, Arc<follow::Wake>>>,
+    /// Whether this hub follows the open inquiries ([`lead`]): always alone on its ledger.
+    leads: AtomicBool,
     me: Weak<Inquiries>,
 }
 
@@ -120,13 +125,14 @@ impl Inquiries {
             settled: watch::channel(0).0,
             followers: Mutex::new(JoinSet::new()),
             following: Mutex::new(HashMap::new()),
+            leads: AtomicBool::new(true),
             me: me.clone(),
         })
     }
 
-    /// Picks up where the last run stopped: every open inquiry is followed again (a `sending`
-    /// one resent under its key), and every answer still within its source's TTL goes back
-    /// into the cache. Returns how many inquiries are followed.
+    /// Picks up where the last run stopped: every open inquiry is known again and, by the hub
+    /// that leads, followed (a `sending` one resent under its key), and every answer still
+    /// within its source's TTL goes back into the cache. Returns how many inquiries are open.
     pub async fn resume(&self) -> Result<usize, InquiryError> {
         let now = self.clock.now_ms();
         let longest = self
@@ -217,8 +223,12 @@ impl Inquiries {
     }
 
     /// Follows the inquiry after `first_wait`; a follower it already has is woken instead,
-    /// to look at the inquiry now (it changed, or the agency said it is ready).
+    /// to look at the inquiry now (it changed, or the agency said it is ready). Only the hub
+    /// that [leads](Inquiries::leads) follows inquiries.
     fn spawn_follower(&self, inquiry_id: String, first_wait: Duration) {
+        if !self.leads() {
+            return;
+        }
         let wake = {
             let mut following = self.following.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(wake) = following.get(&inquiry_id) {

@@ -30,9 +30,12 @@ impl Inquiries {
         }
     }
 
-    /// One round: every source with open inquiries that notifies is read once; returns how
-    /// many followers were woken.
+    /// One round, on the hub that leads: every source with open inquiries that notifies is
+    /// read once; returns how many followers were woken.
     pub async fn listen_once(&self, listening: &mut Listening) -> usize {
+        if !self.leads() {
+            return 0; // the leading hub reads them
+        }
         let mut sources: Vec<String> = self
             .lock_open()
             .keys()

@@ -9,12 +9,14 @@
 //!   timeouts, its retries, a breaker not closed, calls in flight, a retry budget spent);
 //!   `auto` (the default) is `all` up to [`AUTO_ALL_UP_TO`] sources and `notable` above.
 
+use super::handles::Shape;
 use super::{histogram, CallOutcome, HistogramFamily, SourceCall};
 use crate::breaker::BreakerState;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 
@@ -128,29 +130,30 @@ impl KindSeries {
         series
     }
 
-    /// Records one source report under its kind (`outcome`, `class` as the per-source series
-    /// label it; `result` the cache's).
-    pub(super) fn record(
-        &self,
-        call: &SourceCall<'_>,
-        outcome: &'static str,
-        class: &'static str,
-        result: &'static str,
-    ) {
-        let kind = call.kind;
-        self.call_duration
-            .get_or_create(&KindCallLabels { kind, outcome })
-            .observe(call.latency.as_secs_f64());
-        self.outcomes
-            .get_or_create(&KindOutcomeLabels {
-                kind,
-                outcome,
-                class,
-            })
-            .inc();
-        self.cache
-            .get_or_create(&KindCacheLabels { kind, result })
-            .inc();
+    /// The kind's series a report of `shape` lands in: its duration histogram, its outcome
+    /// counter and its cache counter (handles sharing the families' values).
+    pub(super) fn series(&self, shape: Shape) -> (Histogram, Counter, Counter) {
+        let Shape {
+            kind,
+            outcome,
+            class,
+            result,
+        } = shape;
+        (
+            self.call_duration
+                .get_or_create(&KindCallLabels { kind, outcome })
+                .clone(),
+            self.outcomes
+                .get_or_create(&KindOutcomeLabels {
+                    kind,
+                    outcome,
+                    class,
+                })
+                .clone(),
+            self.cache
+                .get_or_create(&KindCacheLabels { kind, result })
+                .clone(),
+        )
     }
 
     /// Scrape time: the sources of `kind` by breaker state (all three, zeros included) and

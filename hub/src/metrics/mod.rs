@@ -13,6 +13,7 @@
 //! no business module (only `identity` for method names, `grpc` for code names and `breaker`
 //! for its states).
 
+mod handles;
 mod http;
 mod kinds;
 mod rpc;
@@ -35,6 +36,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One source's part in one search, in plain values (the fan-out owns what a report is).
@@ -69,14 +71,14 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
-    source: String,
+    source: Arc<str>,
     kind: &'static str,
     outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
-    source: String,
+    source: Arc<str>,
     outcome: &'static str,
     /// The error class for `outcome="error"`, empty otherwise.
     class: &'static str,
@@ -84,25 +86,25 @@ struct OutcomeLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabels {
-    source: String,
+    source: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
-    source: String,
+    source: Arc<str>,
     result: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ControlLabels {
-    source: String,
+    source: Arc<str>,
     action: &'static str,
     outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DifferenceLabels {
-    source: String,
+    source: Arc<str>,
     difference: &'static str,
 }
 
@@ -157,6 +159,8 @@ pub struct Metrics {
     per_source_all: bool,
     /// One scrape at a time refreshes the scrape-time gauges and encodes.
     scrape: tokio::sync::Mutex<()>,
+    /// Each recorded source's id as a label value and its series by report shape.
+    sources: handles::Sources,
 }
 
 impl Default for Metrics {
@@ -202,6 +206,7 @@ impl Metrics {
             kinds,
             per_source_all,
             scrape: tokio::sync::Mutex::new(()),
+            sources: handles::Sources::default(),
         };
         let r = &mut m.registry;
         r.register(
@@ -307,42 +312,80 @@ impl Metrics {
         } else {
             "miss"
         };
-        self.kinds.record(report, outcome, class, result);
-        let all = self.per_source_all;
-        let notable = kinds::notable(report);
-        if !all && !notable && report.attempts <= 1 {
-            return;
+        let shape = handles::Shape {
+            kind: report.kind,
+            outcome,
+            class,
+            result,
+        };
+        let entry = self.sources.get(report.source);
+        let series = entry.series(shape, || {
+            self.resolve(&entry.name, shape, kinds::notable(report))
+        });
+        let seconds = report.latency.as_secs_f64();
+        series.kind_duration.observe(seconds);
+        series.kind_outcome.inc();
+        series.kind_cache.inc();
+        if let Some(duration) = &series.duration {
+            duration.observe(seconds);
         }
-        let source = report.source.to_string();
-        if all {
-            self.call_duration
-                .get_or_create(&CallLabels {
-                    source: source.clone(),
-                    kind: report.kind,
-                    outcome,
-                })
-                .observe(report.latency.as_secs_f64());
+        if let Some(outcomes) = &series.outcome {
+            outcomes.inc();
         }
-        if all || notable {
-            self.outcomes
-                .get_or_create(&OutcomeLabels {
-                    source: source.clone(),
-                    outcome,
-                    class,
-                })
-                .inc();
+        if let Some(cache) = &series.cache {
+            cache.inc();
         }
         if report.attempts > 1 {
             self.retries
                 .get_or_create(&SourceLabels {
-                    source: source.clone(),
+                    source: entry.name.clone(),
                 })
                 .inc_by(u64::from(report.attempts - 1));
         }
-        if all {
-            self.cache
-                .get_or_create(&CacheLabels { source, result })
-                .inc();
+    }
+
+    /// The series a report of `shape` from source `source` lands in: its kind's always, the
+    /// source's own when every per-source series is exported, or (outcomes) when the report is
+    /// `notable` (an error or a timeout).
+    fn resolve(&self, source: &Arc<str>, shape: handles::Shape, notable: bool) -> handles::Series {
+        let all = self.per_source_all;
+        let (kind_duration, kind_outcome, kind_cache) = self.kinds.series(shape);
+        let handles::Shape {
+            kind,
+            outcome,
+            class,
+            result,
+        } = shape;
+        handles::Series {
+            kind_duration,
+            kind_outcome,
+            kind_cache,
+            duration: all.then(|| {
+                self.call_duration
+                    .get_or_create(&CallLabels {
+                        source: source.clone(),
+                        kind,
+                        outcome,
+                    })
+                    .clone()
+            }),
+            outcome: (all || notable).then(|| {
+                self.outcomes
+                    .get_or_create(&OutcomeLabels {
+                        source: source.clone(),
+                        outcome,
+                        class,
+                    })
+                    .clone()
+            }),
+            cache: all.then(|| {
+                self.cache
+                    .get_or_create(&CacheLabels {
+                        source: source.clone(),
+                        result,
+                    })
+                    .clone()
+            }),
         }
     }
 
@@ -360,7 +403,7 @@ impl Metrics {
         };
         self.control_calls
             .get_or_create(&ControlLabels {
-                source: source.to_string(),
+                source: self.sources.name(source),
                 action,
                 outcome,
             })
@@ -370,7 +413,7 @@ impl Metrics {
     /// Records one hold of `source` compared with its agency's register, and what differed
     /// (`None`: nothing).
     pub fn reconciled(&self, source: &str, difference: Option<&'static str>) {
-        let source = source.to_string();
+        let source = self.sources.name(source);
         self.reconcile_checked
             .get_or_create(&SourceLabels {
                 source: source.clone(),

@@ -54,7 +54,7 @@ impl Metrics {
             return;
         }
         let labels = SourceLabels {
-            source: source.to_string(),
+            source: self.sources.name(source),
         };
         self.breaker_state
             .get_or_create(&labels)

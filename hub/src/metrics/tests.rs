@@ -472,3 +472,93 @@ async fn the_answer_cache_size_is_read_at_scrape() {
         Some(3.0 * (1_048_576 / 100) as f64)
     );
 }
+
+/// Reports of one shape recorded again and again land in the same series (the handles kept
+/// per source and shape share the families' values), in both export modes, beside another
+/// source of the same kind and reports of other shapes.
+#[test]
+fn repeated_reports_add_up_in_kind_and_source_series() {
+    use assethub_connectors::{ConnectorError, QueryAnswer};
+    let found = QueryAnswer::NotFound;
+    let failed = ConnectorError::new(ErrorClass::Server, "HTTP 503");
+    let call = |source, outcome, cached| SourceCall {
+        source,
+        kind: "bank",
+        outcome,
+        cached,
+        fresh: false,
+        latency: std::time::Duration::from_millis(20),
+        attempts: u32::from(!cached),
+    };
+    for (metrics, per_source) in [
+        (Metrics::new(), true),
+        (Metrics::for_sources(PerSource::Notable, 2), false),
+    ] {
+        for _ in 0..3 {
+            metrics.source_call(&call("bank-a", CallOutcome::Answer(&found), true));
+        }
+        for _ in 0..2 {
+            metrics.source_call(&call("bank-a", CallOutcome::Answer(&found), false));
+            metrics.source_call(&call("bank-b", CallOutcome::Failed(&failed), false));
+        }
+        let (_, samples) = scrape_now(&metrics);
+        let kind = ("kind", "bank");
+        let outcomes = "assethub_kind_outcomes_total";
+        for (outcome, count) in [("cached", 3.0), ("not_found", 2.0), ("error", 2.0)] {
+            assert_eq!(
+                value(&samples, outcomes, &[kind, ("outcome", outcome)]),
+                Some(count),
+                "{outcome}"
+            );
+        }
+        let cache = "assethub_kind_cache_requests_total";
+        assert_eq!(
+            value(&samples, cache, &[kind, ("result", "hit")]),
+            Some(3.0)
+        );
+        assert_eq!(
+            value(&samples, cache, &[kind, ("result", "miss")]),
+            Some(4.0)
+        );
+        let durations = "assethub_kind_call_duration_seconds_count";
+        assert_eq!(
+            value(&samples, durations, &[kind, ("outcome", "not_found")]),
+            Some(2.0)
+        );
+        let source = "assethub_source_outcomes_total";
+        let a = ("source", "bank-a");
+        let b = ("source", "bank-b");
+        // A failing source keeps its own series in both modes.
+        assert_eq!(
+            value(
+                &samples,
+                source,
+                &[b, ("outcome", "error"), ("class", "server")]
+            ),
+            Some(2.0)
+        );
+        let expected = per_source.then_some(3.0);
+        assert_eq!(
+            value(&samples, source, &[a, ("outcome", "cached")]),
+            expected
+        );
+        let expected = per_source.then_some(2.0);
+        assert_eq!(
+            value(
+                &samples,
+                "assethub_source_call_duration_seconds_count",
+                &[a, ("outcome", "not_found")]
+            ),
+            expected
+        );
+        let expected = per_source.then_some(2.0);
+        assert_eq!(
+            value(
+                &samples,
+                "assethub_cache_requests_total",
+                &[a, ("result", "miss")]
+            ),
+            expected
+        );
+    }
+}

@@ -28,6 +28,7 @@ use super::model::{Action, Order, State};
 use crate::audit::CallAudit;
 use crate::cache::{AnswerCache, CacheKey};
 use crate::clock::Clock;
+use crate::db::Leases;
 use crate::metrics::Metrics;
 use crate::registry::{Registry, Source};
 use assethub_connectors::domain::Fen;
@@ -55,6 +56,9 @@ pub struct Executor {
     running: Mutex<HashSet<String>>,
     /// The hub's calendar (the date an off-line notice is issued on).
     pub(super) clock: Arc<Clock>,
+    /// On a shared ledger: an order is executed by one hub at a time, under its lease, and
+    /// the follow-up loop runs on one hub at a time.
+    pub(super) leases: Option<Arc<Leases>>,
 }
 
 impl Executor {
@@ -78,7 +82,20 @@ impl Executor {
             metrics: None,
             running: Mutex::default(),
             clock: Arc::new(Clock::new()),
+            leases: None,
         }
+    }
+
+    /// Executes each order under a lease shared with the other hubs of the ledger.
+    pub fn with_leases(mut self, leases: Option<Arc<Leases>>) -> Self {
+        self.leases = leases;
+        self
+    }
+
+    /// How long one execution round may hold an order's lease: its call, its status question
+    /// and the longest backoff, with room to spare. Renewed at every round.
+    fn order_lease(&self) -> Duration {
+        self.call_timeout * 3 + self.backoff * 2u32.pow(ROUNDS) + Duration::from_secs(5)
     }
 
     /// Dates notices by `clock` (the hub's calendar; a clock started now otherwise).
@@ -130,13 +147,27 @@ impl Executor {
         if !self.claim(&order_id) {
             return;
         }
-        if let Err(e) = self.rounds(&order_id).await {
-            tracing::warn!(order = %order_id, error = %e, "order execution stopped; the follow-up loop will resume it");
+        let lease = format!("order:{order_id}");
+        if self.leased(&lease).await {
+            if let Err(e) = self.rounds(&order_id, &lease).await {
+                tracing::warn!(order = %order_id, error = %e, "order execution stopped; the follow-up loop will resume it");
+            }
+            if let Some(leases) = &self.leases {
+                if let Err(e) = leases.release(&lease).await {
+                    tracing::warn!(order = %order_id, error = %e, "cannot give the order's lease up; it runs out");
+                }
+            }
         }
         self.running
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&order_id);
+    }
+
+    /// Takes or renews `lease` (always held without a shared ledger); `false` when another
+    /// hub holds it (it executes the order) or the ledger cannot say (nothing is sent then).
+    async fn leased(&self, lease: &str) -> bool {
+        Leases::may_work(self.leases.as_deref(), lease, self.order_lease()).await
     }
 
     fn claim(&self, order_id: &str) -> bool {
@@ -146,10 +177,13 @@ impl Executor {
             .insert(order_id.to_string())
     }
 
-    async fn rounds(&self, order_id: &str) -> Result<(), LedgerError> {
+    async fn rounds(&self, order_id: &str, lease: &str) -> Result<(), LedgerError> {
         for round in 0..ROUNDS {
             if round > 0 {
                 tokio::time::sleep(self.backoff * 2u32.pow(round - 1)).await;
+                if !self.leased(lease).await {
+                    return Ok(());
+                }
             }
             let Some(order) = self.ledger.get(order_id).await? else {
                 return Ok(());
@@ -383,12 +417,15 @@ impl Executor {
 
     /// A search right after a control action must show it: drop the cached answer.
     async fn invalidate(&self, order: &Order) {
-        self.cache
-            .invalidate(&CacheKey {
-                source: order.source.as_str().into(),
-                debtor_id: order.debtor_id.as_str().into(),
-                name: order.debtor_name.as_str().into(),
-            })
-            .await;
+        self.cache.invalidate(&answer_key(order)).await;
+    }
+}
+
+/// The cached answer an order's action changes: its source's, for its debtor.
+pub(super) fn answer_key(order: &Order) -> CacheKey {
+    CacheKey {
+        source: order.source.as_str().into(),
+        debtor_id: order.debtor_id.as_str().into(),
+        name: order.debtor_name.as_str().into(),
     }
 }

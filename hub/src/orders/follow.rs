@@ -14,6 +14,9 @@
 //!   no record of at all (its register lost or rebuilt) is recorded as no longer in force.
 //!   Every difference is an event on the feed, a warning in the log and a count in
 //!   `assethub_reconcile_differences` by what differed.
+//!
+//! Several hubs sharing a PostgreSQL ledger: one of them runs the loop, the holder of the
+//! [`FOLLOW_UP_LEASE`]; when it dies, another takes the lease over within three rounds.
 
 use super::answers::reconciled;
 use super::desk::Desk;
@@ -24,6 +27,9 @@ use assethub_connectors::{CallContext, Capability, ControlAnswer};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// The lease whose holder runs the follow-up loop, among the hubs of a shared ledger.
+pub const FOLLOW_UP_LEASE: &str = "follow-up";
 
 /// How often and how much the follow-up loop reconciles holds in force with the agencies.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +48,9 @@ impl Desk {
         let mut cursor = String::new();
         loop {
             tick.tick().await;
+            if !self.follows(every).await {
+                continue;
+            }
             if let Err(e) = self.follow_up_once().await {
                 tracing::warn!(error = %e, "order follow-up failed; trying again next round");
             }
@@ -55,6 +64,16 @@ impl Desk {
                 }
             }
         }
+    }
+
+    /// Whether this hub runs this round of follow-ups: always alone; on a shared ledger, only
+    /// while it holds the "follow-up" lease (renewed each round; another hub takes it over
+    /// three rounds after this one stops renewing it), so agencies are asked once, not once
+    /// per hub.
+    async fn follows(&self, every: Duration) -> bool {
+        let lease_for = every * 3 + Duration::from_secs(2);
+        crate::db::Leases::may_work(self.executor.leases.as_deref(), FOLLOW_UP_LEASE, lease_for)
+            .await
     }
 
     /// One round of follow-ups.

@@ -1,6 +1,7 @@
 //! The durable ledger of control orders (sqlx): SQLite in a data directory by default,
 //! PostgreSQL when several hubs share it; the same portable SQL for both (`$n` parameters,
-//! TEXT and BIGINT, event numbers assigned inside the writing transaction).
+//! TEXT and BIGINT, event numbers taken from one counter row last in the writing transaction,
+//! so they commit in order and never collide).
 //!
 //! Owns the invariants that must hold across crashes and replicas:
 //! - an order is written (with its event) before any agency is called;
@@ -115,9 +116,11 @@ impl Ledger {
         };
         // SQLite takes one writer at a time; one connection serialises the hub's writes
         // instead of failing them with SQLITE_BUSY.
+        // PostgreSQL: a call waits at most 10 s for a connection, so that while the database is
+        // gone callers hear UNAVAILABLE within their deadline rather than after it.
         let options = AnyPoolOptions::new()
             .max_connections(if sqlite { 1 } else { 8 })
-            .acquire_timeout(Duration::from_secs(30));
+            .acquire_timeout(Duration::from_secs(if sqlite { 30 } else { 10 }));
         // An embedded file needs no liveness pings nor recycling.
         let options = if sqlite {
             options
@@ -246,7 +249,10 @@ impl Ledger {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
+        // Each case once, locked in one order for every request: two requests over the same
+        // cases never wait for each other's locks in a cycle.
         let mut cases: Vec<String> = orders.iter().map(|o| o.case_number.clone()).collect();
+        cases.sort();
         cases.dedup();
         for case in &cases {
             let mine: Vec<&Order> = orders.iter().filter(|o| o.case_number == *case).collect();
@@ -266,10 +272,13 @@ impl Ledger {
                 case_tx::hold_for_approval(&mut orders);
             }
         }
-        let mut seq = 0;
         for order in &orders {
             case_tx::check_not_held(&mut tx, order).await?;
             rows::insert_order(&mut tx, order).await?;
+        }
+        // Events last: numbering takes the feed's lock until commit.
+        let mut seq = 0;
+        for order in &orders {
             seq = rows::append_event(&mut tx, order).await?;
         }
         tx.commit().await?;
@@ -352,8 +361,11 @@ impl Ledger {
                 return Err(LedgerError::Conflict(next.order_id.clone()));
             }
             next.version = before.version + 1;
-            seq = rows::append_event(&mut tx, &next).await?;
             saved.push(next);
+        }
+        // Events last: numbering takes the feed's lock until commit.
+        for next in &saved {
+            seq = rows::append_event(&mut tx, next).await?;
         }
         tx.commit().await?;
         self.notify(seq);
@@ -554,10 +566,6 @@ impl Ledger {
         sightings: &[(Order, SightingPayload)],
     ) -> Result<(), LedgerError> {
         let mut tx = crate::db::begin_write(&self.pool).await?;
-        let mut seq = 0;
-        for (order, payload) in sightings {
-            seq = rows::append_sighting(&mut tx, order, payload).await?;
-        }
         sqlx::query("DELETE FROM sighting_cursors WHERE source = $1")
             .bind(source)
             .execute(&mut *tx)
@@ -567,6 +575,11 @@ impl Ledger {
             .bind(cursor)
             .execute(&mut *tx)
             .await?;
+        // Events last: numbering takes the feed's lock until commit.
+        let mut seq = 0;
+        for (order, payload) in sightings {
+            seq = rows::append_sighting(&mut tx, order, payload).await?;
+        }
         tx.commit().await?;
         self.notify(seq);
         Ok(())
@@ -600,9 +613,10 @@ enum Guard {
     Approval,
 }
 
-/// Transactions that lost a race on a unique key (two hubs numbering the same event, or
-/// recording the same client key, on PostgreSQL) are run again from the start: the new run
-/// sees the winner's rows. Only those races are retried; every other error is returned.
+/// Transactions that lost a race on a unique key (two hubs recording the same client key or
+/// placing the same hold, on PostgreSQL), a serialization failure or a deadlock are run again
+/// from the start: the new run sees the winner's rows. Only those races are retried; every
+/// other error is returned. (Event numbers no longer race: writers wait on the counter row.)
 async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, LedgerError>
 where
     F: FnMut() -> Fut,
@@ -614,7 +628,8 @@ where
         match attempt().await {
             Err(LedgerError::Db(sqlx::Error::Database(e)))
                 if tries < 8
-                    && (e.is_unique_violation() || e.code().as_deref() == Some("40001")) =>
+                    && (e.is_unique_violation()
+                        || matches!(e.code().as_deref(), Some("40001" | "40P01"))) =>
             {
                 tokio::time::sleep(Duration::from_millis(5 * tries)).await;
             }

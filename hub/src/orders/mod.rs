@@ -11,6 +11,8 @@
 //! - `instruction`: the control instruction an order stands for (online and on paper).
 //! - `execute`: exactly-once execution at the agency; `answers`: how answers change orders
 //!   (never backwards); `follow`: follow-ups, expiry, sightings, reconciliation.
+//! - `peers`: what other hubs sharing a PostgreSQL ledger committed (LISTEN/NOTIFY), applied
+//!   to this hub's answer cache, case cache and feed.
 //! - `notice`: instructions to off-line agencies, issued as notices instead of calls;
 //!   `paper`: the written answers officers record for them (four-eyes where the court says).
 
@@ -26,6 +28,7 @@ pub mod ledger;
 pub mod model;
 pub mod notice;
 pub mod paper;
+pub mod peers;
 pub mod plan;
 pub mod policy;
 

@@ -140,9 +140,17 @@ impl SweepStore {
         Ok(())
     }
 
-    /// Sweeps whose submission a crash interrupted (never sealed): to be discarded.
-    pub async fn unsealed(&self) -> Result<Vec<String>> {
-        self.ids_in(&[SweepState::Receiving]).await
+    /// Sweeps whose submission a crash interrupted (never sealed), started before
+    /// `started_before_ms`: to be discarded.
+    pub async fn unsealed(&self, started_before_ms: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT id FROM sweeps WHERE state = $1 AND started_at_ms < $2 ORDER BY started_at_ms",
+        )
+        .bind(SweepState::Receiving.as_str())
+        .bind(started_before_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
     }
 
     /// Sweeps the worker has to work on.

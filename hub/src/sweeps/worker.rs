@@ -7,6 +7,11 @@
 //! as a compact per-source summary, a few hundred items per transaction. Items some agency will
 //! answer later (`awaiting`), and items an agency failed (`failed`, while rounds are left), are
 //! looked at again later for those sources only, without `fresh` for pending ones.
+//!
+//! Several hubs on one PostgreSQL ledger: a sweep is worked on by one hub at a time, the
+//! holder of its `sweep:<id>` lease (renewed while it works); when that hub dies the lease runs
+//! out and another resumes the sweep as after a crash. A submission interrupted on another hub
+//! is discarded only once it is [`STALE_SUBMISSION`] old (that hub may still be receiving it).
 
 use super::model::{
     answered, failed, item_state, parse_summary, summary_text, ItemRow, ItemState, SourceSummary,
@@ -18,6 +23,7 @@ use crate::bounds;
 use crate::cases::{CaseBook, Purpose};
 use crate::clock::Clock;
 use crate::config::SweepsConfig;
+use crate::db::Leases;
 use crate::grpc::code_name;
 use crate::search::{Outcome, Search, SearchHub, SourceReport};
 use crate::validate;
@@ -37,6 +43,10 @@ const WRITE_CHUNK: usize = 256;
 const IDLE_LOOK: Duration = Duration::from_secs(1);
 /// Longest reason kept in a source's summary.
 const MAX_REASON_BYTES: usize = 200;
+/// How long a sweep's lease lasts without renewal (renewed every third of it).
+const SWEEP_LEASE: Duration = Duration::from_secs(15);
+/// On a shared ledger: a submission still receiving after this long is one whose hub died.
+pub const STALE_SUBMISSION: Duration = Duration::from_secs(3600);
 
 pub struct Sweeper {
     store: SweepStore,
@@ -47,6 +57,8 @@ pub struct Sweeper {
     settings: SweepsConfig,
     wake: Notify,
     running: Mutex<HashSet<String>>,
+    /// On a shared ledger, who works on which sweep.
+    leases: Option<Arc<Leases>>,
 }
 
 impl Sweeper {
@@ -67,7 +79,14 @@ impl Sweeper {
             settings,
             wake: Notify::new(),
             running: Mutex::new(HashSet::new()),
+            leases: None,
         }
+    }
+
+    /// Works on each sweep under a lease shared with the other hubs of the ledger.
+    pub fn with_leases(mut self, leases: Option<Arc<Leases>>) -> Self {
+        self.leases = leases;
+        self
     }
 
     pub fn store(&self) -> &SweepStore {
@@ -90,7 +109,13 @@ impl Sweeper {
     /// Works on sweeps for ever: discards submissions a crash interrupted, then runs every
     /// active sweep on a task of its own. Dropping (aborting) it stops them all.
     pub async fn run_forever(self: Arc<Self>) {
-        match self.store.unsealed().await {
+        // Alone on the ledger, any submission still receiving was this hub's before it stopped;
+        // shared, only a stale one is surely nobody's.
+        let stale_before = match self.leases {
+            None => i64::MAX,
+            Some(_) => self.clock.now_ms() - STALE_SUBMISSION.as_millis() as i64,
+        };
+        match self.store.unsealed(stale_before).await {
             Ok(ids) => {
                 for id in ids {
                     tracing::warn!(sweep = %id, "discarding a sweep whose submission did not complete");
@@ -127,11 +152,43 @@ impl Sweeper {
     }
 
     async fn run_sweep(self: Arc<Self>, id: String) {
-        if let Err(e) = self.clone().work(&id).await {
-            tracing::error!(sweep = %id, error = %e, "sweep stopped on a ledger error; resumed at the next look");
-            tokio::time::sleep(IDLE_LOOK).await;
+        let lease = format!("sweep:{id}");
+        if self.leased(&lease).await {
+            let worked = tokio::select! {
+                worked = self.clone().work(&id) => worked,
+                () = self.keep(&lease) => {
+                    tracing::warn!(sweep = %id, "lost the sweep's lease; another hub works on it");
+                    Ok(())
+                }
+            };
+            if let Err(e) = worked {
+                tracing::error!(sweep = %id, error = %e, "sweep stopped on a ledger error; resumed at the next look");
+                tokio::time::sleep(IDLE_LOOK).await;
+            }
+            if let Some(leases) = &self.leases {
+                let _ = leases.release(&lease).await;
+            }
         }
         self.lock_running().remove(&id);
+    }
+
+    /// Takes or renews `lease` (always held alone on the ledger); `false` when another hub
+    /// holds it or the ledger cannot say.
+    async fn leased(&self, lease: &str) -> bool {
+        Leases::may_work(self.leases.as_deref(), lease, SWEEP_LEASE).await
+    }
+
+    /// Renews `lease` every third of its length; returns once it could not (never alone).
+    async fn keep(&self, lease: &str) {
+        if self.leases.is_none() {
+            return std::future::pending().await;
+        }
+        loop {
+            tokio::time::sleep(SWEEP_LEASE / 3).await;
+            if !self.leased(lease).await {
+                return;
+            }
+        }
     }
 
     /// One sweep from where it stands to its end (or its cancellation).

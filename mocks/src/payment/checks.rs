@@ -41,6 +41,7 @@ impl CertType {
 pub(super) fn admit(platform: &Platform, headers: &HeaderMap) -> Result<String, Denied> {
     let client = oauth::authenticate(platform, headers).map_err(Denied::Token)?;
     if let Err(wait) = platform.quota.acquire(&client) {
+        platform.knobs.count_quota_refusal();
         let retry_after_secs = quota::retry_after_secs(wait);
         tracing::info!(agency = %platform.name, retry_after_secs, "quota exceeded");
         return Err(Denied::Quota {

@@ -476,7 +476,12 @@ async fn a_request_altered_after_signing_is_refused_and_registers_nothing() {
         signed.replace("王法官", "李法官"),
         signed.replace(
             &format!("<Qzsj>{seal_time}</Qzsj>"),
-            &format!("<Qzsj>{}</Qzsj>", now_secs() - 1),
+            // One second before the seal's own time (not the clock's: a second may have
+            // passed since it was sealed, which made this the same text as the seal).
+            &format!(
+                "<Qzsj>{}</Qzsj>",
+                seal_time.parse::<i64>().expect("seal time") - 1
+            ),
         ),
         signed.replace(
             &format!("<Qzz>{}</Qzz>", field(&signed, "Qzz")),

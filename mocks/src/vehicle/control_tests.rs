@@ -492,7 +492,8 @@ async fn an_instruction_altered_after_signing_is_refused_and_nothing_is_done() {
     let mut garbled = signed.clone();
     garbled["qzz"] = json!("not base64!");
     let mut moved = signed.clone();
-    moved["qzsj"] = json!(now_secs() - 1);
+    // A second before the seal's own time, not the clock's (a second may have passed).
+    moved["qzsj"] = json!(signed["qzsj"].as_i64().expect("seal time") - 1);
     for tampered in [longer, respelt_vin, other_officer, garbled, moved] {
         let answer = f.send_raw(SEAL_PATH, tampered).await;
         assert_eq!(answer["code"], 3008, "{answer}");

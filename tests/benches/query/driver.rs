@@ -59,8 +59,10 @@ pub struct Sample {
     /// TIME_WAIT (filled in by the caller).
     pub agency_calls: u64,
     pub time_wait: usize,
-    /// A bare HTTP client's CPU per call at the same agency calls in flight (fan-out only).
+    /// A bare HTTP client's CPU per call (µs) and median latency (ms) at the same agency calls
+    /// in flight (fan-out only).
     pub floor_cpu_us: f64,
+    pub floor_p50_ms: f64,
 }
 
 impl Sample {

@@ -34,20 +34,39 @@ impl Floor {
     }
 }
 
-/// A bare client's CPU per call (µs) to the stand-in agency at `url`, `calls` POSTs with
-/// `in_flight` at a time.
-pub fn cpu_us_per_call(url: &str, in_flight: usize, calls: usize) -> f64 {
+/// What a bare client's run measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Drive {
+    /// Its CPU per call, µs.
+    pub cpu_us_per_call: f64,
+    /// Its calls' median latency, ms.
+    pub p50_ms: f64,
+    /// The whole run, ms.
+    pub wall_ms: f64,
+}
+
+/// A bare client's run against the stand-in agency at `url`: `calls` POSTs with `in_flight`
+/// at a time (NaN where it printed nothing).
+pub fn drive(url: &str, in_flight: usize, calls: usize) -> Drive {
     let output = Command::new(BINARY)
         .args(["drive", "--url", url])
         .args(["--in-flight", &in_flight.to_string()])
         .args(["--calls", &calls.to_string()])
         .output()
         .expect("agency-floor drive runs");
-    String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .find_map(|kv| kv.strip_prefix("cpu_us_per_call="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN)
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let read = |key: &str| {
+        stdout
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    Drive {
+        cpu_us_per_call: read("cpu_us_per_call"),
+        p50_ms: read("p50_ms"),
+        wall_ms: read("wall_ms"),
+    }
 }
 
 impl Drop for Floor {

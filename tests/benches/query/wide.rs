@@ -28,6 +28,9 @@ pub struct Wide {
     pub sources_ok: usize,
     pub agency_calls: u64,
     pub metrics_bytes: usize,
+    /// A bare client making as many calls at once to a stand-in agency (filled in by the
+    /// caller, with only the bare client and that agency running).
+    pub bare: Option<crate::floor::Drive>,
 }
 
 pub async fn run(bench: &Bench, width: usize, queries: usize) -> Wide {
@@ -119,5 +122,6 @@ pub async fn run(bench: &Bench, width: usize, queries: usize) -> Wide {
         sources_ok: ok.load(std::sync::atomic::Ordering::Relaxed),
         agency_calls,
         metrics_bytes,
+        bare: None,
     }
 }

@@ -8,7 +8,8 @@
 //!   time, through a `reqwest` client built as the hub builds its agency clients (shared pool,
 //!   no idle cap, TCP_NODELAY, a timeout per request), each answer read whole and parsed as
 //!   JSON — the least any HTTP connector does. Prints its own CPU per call (after a warm-up
-//!   wave that opens the connections) and calls per second as `key=value` on stdout.
+//!   wave that opens the connections), calls per second, the run's wall time and the calls'
+//!   p50 / p99 latency as `key=value` on stdout.
 
 use clap::{Parser, Subcommand};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -101,6 +102,7 @@ async fn drive(url: &str, in_flight: usize, calls: usize) {
     let one = |n: usize| {
         let (client, url) = (client.clone(), url.to_string());
         async move {
+            let asked = Instant::now();
             let body = serde_json::to_vec(&serde_json::json!({
                 "req_id": format!("floor-{n}"),
                 "case_no": "(2024)鄂0116执1234号",
@@ -120,7 +122,8 @@ async fn drive(url: &str, in_flight: usize, calls: usize) {
                 .bytes()
                 .await
                 .ok()?;
-            serde_json::from_slice::<serde_json::Value>(&answer).ok()
+            serde_json::from_slice::<serde_json::Value>(&answer).ok()?;
+            Some(asked.elapsed())
         }
     };
     // The warm-up wave opens the connections the run then reuses.
@@ -130,21 +133,35 @@ async fn drive(url: &str, in_flight: usize, calls: usize) {
     let (cpu_before, started) = (own_cpu(), Instant::now());
     let mut running = FuturesUnordered::new();
     let (mut sent, mut failed) = (0, 0);
+    let mut latencies = Vec::with_capacity(calls);
     while sent < in_flight.min(calls) {
         running.push(one(sent));
         sent += 1;
     }
     while let Some(answer) = running.next().await {
-        failed += usize::from(answer.is_none());
+        match answer {
+            Some(latency) => latencies.push(latency),
+            None => failed += 1,
+        }
         if sent < calls {
             running.push(one(sent));
             sent += 1;
         }
     }
     let (cpu, elapsed) = (own_cpu() - cpu_before, started.elapsed());
+    latencies.sort();
+    let ms_at = |q: f64| {
+        let last = latencies.len().saturating_sub(1);
+        latencies
+            .get((last as f64 * q).round() as usize)
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
     println!(
-        "cpu_us_per_call={:.1} calls_per_sec={:.0} failed={failed}",
+        "cpu_us_per_call={:.1} calls_per_sec={:.0} wall_ms={:.1} p50_ms={:.1} p99_ms={:.1} failed={failed}",
         cpu.as_secs_f64() * 1e6 / calls as f64,
-        calls as f64 / elapsed.as_secs_f64()
+        calls as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e3,
+        ms_at(0.5),
+        ms_at(0.99),
     );
 }

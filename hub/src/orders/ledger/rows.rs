@@ -183,11 +183,15 @@ async fn append(
     kind: &str,
     payload: String,
 ) -> Result<u64, LedgerError> {
-    let next: i64 =
-        sqlx::query("SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM control_events")
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
+    // Takes the counter row's lock until commit (migration 0011): call it last in a
+    // transaction, after the case and order rows it writes, so locks are always taken in the
+    // same order.
+    let next: i64 = sqlx::query(
+        "UPDATE control_event_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
+    )
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
     sqlx::query(
         "INSERT INTO control_events (seq, at_ms, case_number, order_id, kind, payload) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -199,6 +203,7 @@ async fn append(
     .bind(payload)
     .execute(&mut **tx)
     .await?;
+    crate::db::notify_peers(tx, crate::db::EVENTS_CHANNEL, &next.to_string()).await?;
     Ok(next as u64)
 }
 
