@@ -26,6 +26,7 @@ import re
 import shutil
 import signal
 import socket
+import urllib.request
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "README.md")
 BIN = os.path.abspath(os.environ.get("BIN", os.path.join(ROOT, "target", "debug")))
 CARGO_RUN = re.compile(r"cargo run -q --release -p [\w-]+ --bin ([\w-]+) --")
-DEMO_PORTS = [50051, 18081, 18082, 18083, 18084, 18085, 18086, 18090, 18091, 50070, 9464]
+DEMO_PORTS = [50051, 18081, 18082, 18083, 18084, 18085, 18086, 18090, 18091, 50070, 9464, 8080]
 
 
 def sessions(text):
@@ -154,6 +155,12 @@ def main():
     try:
         if not wait_for_port(50051, 60):
             sys.exit("readme: the demo did not start")
+        # The console the README points judges to answers with its sign-in page.
+        if not wait_for_port(8080, 30):
+            sys.exit("readme: the demo's console did not start on 8080")
+        page = urllib.request.urlopen("http://127.0.0.1:8080/signin", timeout=10).read().decode("utf-8")
+        if "登录" not in page or 'id="identity"' not in page:
+            failures.append("the console's sign-in page at http://127.0.0.1:8080/signin lacks its form")
         script = ["set +e", f'hubctl() {{ "{BIN}/hubctl" "$@"; }}']
         n = 0
         index = []

@@ -1,6 +1,7 @@
 //! The hub's configuration file (TOML): server, cache and retry settings and the list of
 //! sources. Parsing and validation only; building connectors is the registry's job.
-//! `auth`: who may call and the keys the hub trusts and signs with (`[auth]`, `[trust]`).
+//! `auth`: who may call and the keys the hub trusts and signs with (`[auth]`, `[trust]`);
+//! `console`: the enforcement console `assethub serve` runs beside the hub (`[console]`).
 
 use assethub_connectors::domain::SourceId;
 use serde::{Deserialize, Serialize};
@@ -10,10 +11,12 @@ use std::path::Path;
 use std::time::Duration;
 
 mod auth;
+mod console;
 mod kinds;
 mod sweeps;
 pub use auth::{ApprovalRule, AuthConfig, IssuerConfig, TrustConfig};
 pub use auth::{DEMO_AUDIT_KEY_SHA256, DEMO_CHECKPOINT_PUBLIC_KEY, DEMO_INSTRUCTION_PUBLIC_KEY};
+pub use console::ConsoleSection;
 pub use kinds::{KindConfig, LegacyMaxDays};
 pub use sweeps::SweepsConfig;
 
@@ -52,6 +55,8 @@ pub struct HubConfig {
     pub sweeps: SweepsConfig,
     #[serde(default)]
     pub notices: NoticesConfig,
+    #[serde(default)]
+    pub console: ConsoleSection,
     pub sources: Vec<SourceConfig>,
 }
 
@@ -377,6 +382,9 @@ impl HubConfig {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
         if self.sources.is_empty() {
             return invalid("at least one [[sources]] entry is needed".into());
+        }
+        if let Some(problem) = self.console.problem(self.server.tls.is_some()) {
+            return invalid(problem);
         }
         if self.cache.max_entries == 0 || self.cache.max_bytes < 1024 * 1024 {
             return invalid(

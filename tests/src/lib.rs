@@ -42,6 +42,9 @@ pub mod sweep;
 #[cfg(unix)]
 pub mod throughput;
 
+/// The console's real-browser harness: headless Chromium through chromedriver.
+pub mod browser;
+
 /// The court of [`CASE`].
 pub const COURT: &str = "鄂0116";
 
@@ -218,6 +221,19 @@ pub async fn ledger_backends() -> Vec<(&'static str, Option<String>)> {
         backends.push(("postgres", Some(format!("{root}/{name}"))));
     }
     backends
+}
+
+/// A fresh PostgreSQL database (see [`ledger_backends`]) for a story that needs several hubs on
+/// one ledger, or `None` after saying the story is skipped (no `ASSETHUB_TEST_PG_URL`).
+pub async fn postgres_ledger() -> Option<String> {
+    let url = ledger_backends()
+        .await
+        .into_iter()
+        .find_map(|(backend, url)| url.filter(|_| backend == "postgres"));
+    if url.is_none() {
+        eprintln!("skipped: ASSETHUB_TEST_PG_URL names no PostgreSQL server");
+    }
+    url
 }
 
 /// 32 hex digits, unique enough for a test database's name.
@@ -398,7 +414,8 @@ impl World {
     }
 }
 
-async fn channel(hub: &RunningHub) -> Channel {
+/// A client channel to `hub` (a second hub a test runs beside the world's, say).
+pub async fn channel(hub: &RunningHub) -> Channel {
     assethub_client::channel(&hub.url(), Duration::from_secs(5), None)
         .await
         .expect("client connects")

@@ -142,6 +142,24 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(addr) = hub.metrics_addr() {
         println!("metrics at http://{addr}/metrics");
     }
+    // The enforcement console, calling this hub like any client (`[console]`).
+    let _console = match config.console.listen {
+        Some(at) => {
+            let console = assethub_console::spawn(
+                assethub_console::ConsoleConfig {
+                    hub_addr: config.console.hub_addr_for(listen),
+                    identities: Vec::new(),
+                    secure_cookies: config.console.secure_cookies,
+                    ca_file: config.console.ca_file.clone(),
+                },
+                at,
+            )
+            .await?;
+            println!("enforcement console at {}", console.url());
+            Some(console)
+        }
+        None => None,
+    };
     serve_hub(hub, listener, shutdown_signal()).await?;
     Ok(())
 }

@@ -261,3 +261,32 @@ fn the_kinds_table_reads_new_kinds_and_refuses_bad_values_by_name() {
         Err(ConfigError::Parse(_))
     ));
 }
+
+#[test]
+fn the_console_is_off_by_default_and_refused_where_its_cookies_would_travel_in_clear() {
+    let config = HubConfig::from_toml(&minimal()).expect("parses");
+    assert!(config.console.listen.is_none());
+    let on = format!("[console]\nlisten = \"127.0.0.1:8080\"\n{}", minimal());
+    let config = HubConfig::from_toml(&on).expect("a console on loopback");
+    assert_eq!(
+        config
+            .console
+            .hub_addr_for("127.0.0.1:50051".parse().unwrap()),
+        "http://127.0.0.1:50051"
+    );
+    let open = format!("[console]\nlisten = \"0.0.0.0:8080\"\n{}", minimal());
+    match HubConfig::from_toml(&open) {
+        Err(ConfigError::Invalid(why)) => assert!(why.contains("secure_cookies"), "{why}"),
+        other => panic!(
+            "a console beyond loopback without secure cookies: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    let behind_tls = format!(
+        "[console]\nlisten = \"0.0.0.0:8080\"\nsecure_cookies = true\n{}",
+        minimal()
+    );
+    assert!(HubConfig::from_toml(&behind_tls).is_ok());
+    let typo = format!("[console]\nlisten_on = \"127.0.0.1:8080\"\n{}", minimal());
+    assert!(HubConfig::from_toml(&typo).is_err());
+}

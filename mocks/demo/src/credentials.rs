@@ -5,6 +5,9 @@ use assethub_client::credentials::{default_path, Credential, CredentialsFile};
 use assethub_client::Role;
 use assethub_hub::auth::{now_secs, Claims};
 
+/// The demo's courts.
+pub const COURTS: [&str; 2] = ["鄂0116", "鄂01"];
+
 /// Development tokens for every role, valid 30 days, where hubctl finds them.
 pub fn write() {
     let Some(path) = default_path() else {
@@ -12,7 +15,7 @@ pub fn write() {
         return;
     };
     let mut file = CredentialsFile::load(&path).unwrap_or_default();
-    for credential in demo(&["鄂0116", "鄂01"], now_secs(), 30).credentials {
+    for credential in demo(&COURTS, now_secs(), 30).credentials {
         file.put(credential);
     }
     match file.save(&path) {

@@ -2,7 +2,9 @@
 //! in-process on their default ports (18081..) and serves the hub's embedded example
 //! configuration on 127.0.0.1:50051, after writing development credentials for every role
 //! (courts 鄂0116 and 鄂01) where `hubctl` finds them and registering the walkthroughs' cases.
-//! Prometheus metrics at http://127.0.0.1:9464/metrics (`[metrics]` in the configuration).
+//! Prometheus metrics at http://127.0.0.1:9464/metrics (`[metrics]` in the configuration);
+//! the enforcement console (`assethub-console`) at http://127.0.0.1:8080/, signing in with
+//! the demo identities.
 //!
 //! It wires the mocks to the hub through the hub's library, so the production `assethub`
 //! binary links no mock agency, holds no demo key and writes no demo credential. The library
@@ -55,6 +57,9 @@ struct Cli {
     /// Do not start the Python securities depository example (source `csdc`).
     #[arg(long)]
     no_csdc: bool,
+    /// Where the enforcement console (web pages) listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    console: SocketAddr,
 }
 
 #[tokio::main]
@@ -97,6 +102,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let hub = build(&config).await?;
     cases::register(&hub.case_book).await?;
     println!("assethub listening on {listen}");
+    // The console signs in with the demo identities of both courts and every role.
+    let console = assethub_console::spawn(
+        assethub_console::ConsoleConfig {
+            hub_addr: format!("http://{listen}"),
+            identities: credentials::demo(&credentials::COURTS, assethub_hub::auth::now_secs(), 30)
+                .credentials,
+            secure_cookies: false,
+            ca_file: None,
+        },
+        cli.console,
+    )
+    .await?;
+    println!("enforcement console at {}", console.url());
     if let Some(addr) = hub.metrics_addr() {
         println!("metrics at http://{addr}/metrics");
     }

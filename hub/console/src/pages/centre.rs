@@ -1,0 +1,129 @@
+//! The command centre (执行指挥中心) for supervisors and court leadership: the court's
+//! enforcement at a glance, from the hub's API under the viewer's token — amounts frozen,
+//! deducted and reserved over the court's cases (a bar per case), holds expiring within 30
+//! days, orders awaiting approval or an agency's answer, and each source's state — reloaded
+//! every 15 seconds. A part the viewer's role may not read says so instead of a number.
+
+use super::{signed_in, State};
+use crate::html::{esc, order_state, page, url, yuan};
+use crate::hub::plain;
+use assethub_proto::v1 as pb;
+use axum::extract::State as Ctx;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+pub async fn show(Ctx(console): Ctx<State>, headers: HeaderMap) -> Response {
+    let session = match signed_in(&console, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let token = &session.credential.token;
+    let cases = console
+        .hub
+        .cases(token)
+        .list_cases(pb::ListCasesRequest {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.into_inner().cases);
+    let orders = console
+        .hub
+        .orders(token)
+        .list_orders(pb::ListOrdersRequest {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.into_inner().orders);
+    let expiring = console
+        .hub
+        .orders(token)
+        .list_orders(pb::ListOrdersRequest {
+            expiring_within_days: 30,
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.into_inner().orders);
+    let mut body = String::new();
+    match &cases {
+        Ok(cases) => {
+            let sum = |f: fn(&pb::Case) -> i64| cases.iter().map(f).sum::<i64>();
+            let (frozen, deducted, reserved, claim) = (
+                sum(|c| c.frozen_fen),
+                sum(|c| c.deducted_fen),
+                sum(|c| c.reserved_fen),
+                sum(|c| c.claim_fen),
+            );
+            let count = |state: pb::OrderState| {
+                orders
+                    .as_ref()
+                    .map(|o| {
+                        o.iter()
+                            .filter(|o| o.state == state as i32)
+                            .count()
+                            .to_string()
+                    })
+                    .unwrap_or_else(plain)
+            };
+            body.push_str(&format!(
+                r#"<div class="grid" id="figures">
+<div class="stat">在办案件<b>{cases}</b></div><div class="stat">执行标的合计（元）<b>{claim}</b></div>
+<div class="stat">已冻结（元）<b id="total-frozen">{frozen}</b></div><div class="stat">已扣划（元）<b>{deducted}</b></div>
+<div class="stat">已占用（元）<b>{reserved}</b></div><div class="stat">30 日内到期的控制<b id="expiring-count">{expiring}</b></div>
+<div class="stat">待审批<b id="awaiting-approval">{approval}</b></div><div class="stat">等待协助单位反馈<b id="awaiting-agency">{agency}</b></div></div>"#,
+                cases = cases.len(),
+                claim = yuan(claim),
+                frozen = yuan(frozen),
+                deducted = yuan(deducted),
+                reserved = yuan(reserved),
+                expiring = expiring.as_ref().map(|e| e.len().to_string()).unwrap_or_else(plain),
+                approval = count(pb::OrderState::AwaitingApproval),
+                agency = count(pb::OrderState::AwaitingAgency),
+            ));
+            // Where the money is held, case by case: bars are easier to compare than numbers.
+            let mut by_case: Vec<&pb::Case> = cases.iter().filter(|c| c.reserved_fen > 0).collect();
+            by_case.sort_by_key(|c| std::cmp::Reverse(c.reserved_fen));
+            let top = by_case.first().map_or(1, |c| c.reserved_fen.max(1));
+            let bars: String = by_case
+                .iter()
+                .take(12)
+                .map(|c| {
+                    let pct = (c.reserved_fen as f64 / top as f64 * 100.0).clamp(1.0, 100.0);
+                    format!(
+                        r#"<tr><td><a href="/case?n={u}">{n}</a></td><td style="width:50%"><div class="bar" style="width:{pct:.0}%" title="{v} 元"></div></td><td class="num">{v}</td></tr>"#,
+                        u = url(&c.case_number),
+                        n = esc(&c.case_number),
+                        v = yuan(c.reserved_fen),
+                    )
+                })
+                .collect();
+            body.push_str(&format!(
+                r#"<h2>各案件已占用金额</h2><table id="chart"><tbody>{bars}</tbody></table>"#
+            ));
+        }
+        Err(s) => body.push_str(&crate::html::error(&plain(s))),
+    }
+    if let Ok(expiring) = &expiring {
+        let rows: String = expiring
+            .iter()
+            .map(|o| {
+                let (key, name) = order_state(o.state);
+                format!(
+                    r#"<tr><td><a href="/order?id={id}">{case}</a></td><td>{source}</td><td><span class="badge s-{key}">{name}</span></td><td>{end}（剩 {left} 天）</td></tr>"#,
+                    id = url(&o.order_id),
+                    case = esc(&o.case_number),
+                    source = esc(&o.source),
+                    end = esc(&o.end_date),
+                    left = o.days_left,
+                )
+            })
+            .collect();
+        body.push_str(&format!(
+            r#"<h2>30 日内到期，需续行或解除</h2><table id="expiring"><thead><tr><th>案号</th><th>单位</th><th>状态</th><th>到期</th></tr></thead><tbody>{rows}</tbody></table>"#
+        ));
+    }
+    body.push_str("<script>setTimeout(function () { location.reload(); }, 15000);</script>");
+    page("执行指挥中心", Some(&session), &body).into_response()
+}
