@@ -7,7 +7,9 @@
 //! - a supervisor approves an order awaiting approval;
 //! - an auditor verifies the audit chain;
 //! - a judge of 鄂01 can neither see nor act on the 鄂0116 case;
-//! - a form posted from another origin changes nothing.
+//! - a form posted from another origin changes nothing;
+//! - every page fits a 1280×800 and a 1920×1080 screen, every field has a label and is in the
+//!   keyboard's order, and signing in works with the keyboard alone.
 //!
 //! Each story saves screenshots under `target/tmp/console-screenshots/<story>/`.
 
@@ -387,6 +389,137 @@ async fn a_form_posted_from_another_origin_changes_nothing() {
     let listed = case_orders(&world).await;
     assert!(listed.is_empty(), "a forged form froze {listed:?}");
     server.abort();
+    browser.close().await;
+    console.stop();
+}
+
+/// Fields without a label, buttons without a name, and anything taken out of (or forced into)
+/// the keyboard's order, on the page shown: what a keyboard or screen-reader user would miss.
+const UNREACHABLE: &str = r#"
+const named = e => (e.labels && e.labels.length) || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
+const fields = [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => !['hidden', 'submit', 'button'].includes(e.type) && !named(e));
+const buttons = [...document.querySelectorAll('button, input[type=submit], input[type=button]')]
+  .filter(b => !(b.textContent.trim() || b.value || b.getAttribute('aria-label')));
+const order = [...document.querySelectorAll('a[href], button, input, select, textarea')]
+  .filter(e => e.type !== 'hidden' && e.tabIndex !== 0);
+return [...fields, ...buttons, ...order].map(e => e.outerHTML.slice(0, 160));
+"#;
+
+/// Checks the page at `url` (once `ready` shows) at 1280×800 and 1920×1080: nothing wider than
+/// the screen, every field labelled, everything in the keyboard's order; saves both screens.
+async fn check_page(browser: &Browser, url: &str, ready: &str, name: &str) {
+    browser.goto(url).await;
+    browser.wait_for(ready, WAIT).await;
+    for (width, height) in [(1280, 800), (1920, 1080)] {
+        browser.resize(width, height).await;
+        let overflow = browser
+            .execute("return document.documentElement.scrollWidth - window.innerWidth")
+            .await;
+        assert!(
+            overflow.as_i64().is_some_and(|o| o <= 0),
+            "{name} at {width}x{height} is {overflow} px wider than the screen"
+        );
+        browser.screenshot(&format!("{name}-{width}")).await;
+    }
+    let missed = browser.execute(UNREACHABLE).await;
+    assert_eq!(
+        missed,
+        serde_json::json!([]),
+        "{name}: unlabelled or out of the keyboard's order"
+    );
+}
+
+/// Presses `key` where the focus is (a key going down and up, as a keyboard sends it); returns
+/// the id of the element focused after it.
+async fn press(browser: &Browser, key: fantoccini::key::Key) -> String {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let value = char::from(key);
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value })
+        .then(KeyAction::Up { value });
+    browser
+        .client()
+        .perform_actions(keys)
+        .await
+        .expect("the key is pressed");
+    browser
+        .execute("return document.activeElement ? document.activeElement.id : ''")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Tabs until the element `id` has the focus (at most 30 presses).
+async fn tab_to(browser: &Browser, id: &str) {
+    for _ in 0..30 {
+        if press(browser, fantoccini::key::Key::Tab).await == id {
+            return;
+        }
+    }
+    panic!("#{id} is never reached with the Tab key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_both_screens_and_works_from_the_keyboard() {
+    let Some(browser) = Browser::start("every_page").await else {
+        return;
+    };
+    let world = World::start_with(WorldOptions::default()).await;
+    let console = console(&world).await;
+    let base = console.url();
+    check_page(&browser, &format!("{base}signin"), "#identity", "signin").await;
+
+    // Signing in without a mouse: Tab to the identity picker, pick the supervisor with the
+    // arrow keys, Tab to the button, Enter.
+    browser.goto(&format!("{base}signin")).await;
+    browser.wait_for("#identity", WAIT).await;
+    tab_to(&browser, "identity").await;
+    // The first choice is "use the token below"; the supervisor is the second identity.
+    press(&browser, fantoccini::key::Key::Down).await;
+    press(&browser, fantoccini::key::Key::Down).await;
+    let picked = browser
+        .execute("return document.getElementById('identity').value")
+        .await;
+    assert_eq!(
+        picked,
+        serde_json::json!("1"),
+        "the arrow keys pick the supervisor"
+    );
+    tab_to(&browser, "signin-submit").await;
+    press(&browser, fantoccini::key::Key::Enter).await;
+    browser.wait_for("#who", WAIT).await;
+    assert!(browser.text("#who").await.contains(COURT));
+
+    let case = assethub_console::html::url(CASE);
+    check_page(&browser, &format!("{base}centre"), "#who", "centre").await;
+    check_page(&browser, &format!("{base}approvals"), "#who", "approvals").await;
+    check_page(&browser, &format!("{base}cases"), "#who", "cases").await;
+
+    sign_in(&browser, &console, 0).await;
+    check_page(&browser, &format!("{base}case?n={case}"), "#feed", "case").await;
+    let debtor = zhang_wei(&browser, &console).await;
+    let search = format!("{base}search?case={case}&debtor={debtor}");
+    check_page(&browser, &search, "#done", "search").await;
+    let hold = browser
+        .execute(
+            "const a = document.querySelector('a.act'); return a ? a.getAttribute('href') : null",
+        )
+        .await;
+    let hold = hold.as_str().expect("a result offers an act");
+    check_page(
+        &browser,
+        &format!("{}{}", base.trim_end_matches('/'), hold),
+        "#who",
+        "hold",
+    )
+    .await;
+
+    sign_in(&browser, &console, 2).await;
+    check_page(&browser, &format!("{base}audit"), "tr.entry", "audit").await;
+    sign_in(&browser, &console, 4).await;
+    check_page(&browser, &format!("{base}sources"), "#who", "sources").await;
     browser.close().await;
     console.stop();
 }
