@@ -8,7 +8,9 @@
 //!   of the hold the answer carries: a deduction moves its own amount from frozen to deducted, a
 //!   renewal can only push the end date later, a release ends the hold. Two answers on one hold
 //!   that cross on the way back therefore add up, in whichever order they are applied.
-//! - A hold in a final state (released, deducted, expired, rejected, failed) never changes.
+//! - A hold in a final state (released, deducted, expired, rejected, failed) never changes,
+//!   except to count money a deduction's answer says it moved: what the agency moved is the
+//!   amount, even when a reconciliation already ended the hold in the ledger.
 //! - Reconciliation takes the agency's view of a hold in force when nothing else is under way
 //!   on it (the ledger checks that in the writing transaction).
 
@@ -125,6 +127,23 @@ pub fn action_after(
         return (next, None);
     }
     next.state = State::Effective;
+    if order.action == Action::Deduct {
+        // The agency's word on what this instruction moved is the amount, whatever the ledger
+        // thought was frozen (a reconciliation may have ended the hold first: money moved is
+        // counted on it all the same, and nothing else about a final hold changes).
+        let moved = answer.deducted.0;
+        next.deducted_fen = moved;
+        let mut hold = target.clone();
+        hold.deducted_fen += moved;
+        hold.frozen_fen = (hold.frozen_fen - moved).max(0);
+        if !target.state.is_final() {
+            hold.detail = answer.message.clone();
+            if hold.frozen_fen == 0 {
+                hold.state = State::Deducted;
+            }
+        }
+        return (next, Some(hold));
+    }
     if target.state.is_final() {
         return (next, None);
     }
@@ -136,15 +155,6 @@ pub fn action_after(
             hold.frozen_fen = 0;
             hold.held_quantity = 0;
             hold.queue_position = 0;
-        }
-        Action::Deduct => {
-            let moved = answer.deducted.0.min(hold.frozen_fen);
-            next.deducted_fen = moved;
-            hold.frozen_fen -= moved;
-            hold.deducted_fen += moved;
-            if hold.frozen_fen == 0 {
-                hold.state = State::Deducted;
-            }
         }
         Action::Renew => {
             let asked = answer
@@ -298,6 +308,65 @@ mod tests {
         assert_eq!(
             (hold.state, hold.frozen_fen, hold.deducted_fen),
             (State::Deducted, 0, 9_465_540)
+        );
+    }
+
+    /// A chaos run found a deduction recorded done with 0 fen, and its freeze ended with 0 fen
+    /// deducted, while the bank had moved all that was frozen: the freeze had been ended by a
+    /// reconciliation (the bank's register said `deducted`) before the deduction's answer
+    /// was applied, and a final hold took nothing. The money the bank moved is counted on both.
+    #[test]
+    fn a_deduction_answered_after_its_freeze_ended_still_counts_what_moved() {
+        let mut ended = hold();
+        ended.state = State::Deducted;
+        ended.frozen_fen = 0;
+        let deduct = action(Action::Deduct, 9_465_540, 0);
+        let (done, after) = action_after(
+            &deduct,
+            &ended,
+            &answer(HoldStatus::Deducted, 0, 9_465_540, 20_365),
+        );
+        assert_eq!(
+            (done.state, done.deducted_fen),
+            (State::Effective, 9_465_540)
+        );
+        let after = after.expect("the freeze counts the money moved");
+        assert_eq!(
+            (after.state, after.frozen_fen, after.deducted_fen),
+            (State::Deducted, 0, 9_465_540)
+        );
+        // Released in the ledger meanwhile: still released, the money still counted.
+        let mut released = ended.clone();
+        released.state = State::Released;
+        let (_, after) = action_after(
+            &deduct,
+            &released,
+            &answer(HoldStatus::Deducted, 0, 9_465_540, 20_365),
+        );
+        let after = after.unwrap();
+        assert_eq!(
+            (after.state, after.deducted_fen),
+            (State::Released, 9_465_540)
+        );
+    }
+
+    /// The agency moved more than the ledger thought was frozen (its figure was stale): the
+    /// agency's amount is recorded, and nothing is left frozen.
+    #[test]
+    fn a_deduction_counts_the_agencys_amount_over_a_stale_frozen_figure() {
+        let mut stale = hold();
+        stale.frozen_fen = 100;
+        let deduct = action(Action::Deduct, 149, 0);
+        let (done, after) = action_after(
+            &deduct,
+            &stale,
+            &answer(HoldStatus::Deducted, 0, 149, 20_365),
+        );
+        assert_eq!(done.deducted_fen, 149);
+        let after = after.unwrap();
+        assert_eq!(
+            (after.state, after.frozen_fen, after.deducted_fen),
+            (State::Deducted, 0, 149)
         );
     }
 }

@@ -396,6 +396,9 @@ impl Executor {
                 return Ok(());
             };
             let (next, target_next) = action_after(order, &target, answer);
+            if order.action == Action::Deduct && target.state.is_final() && next.deducted_fen > 0 {
+                tracing::warn!(order = %order.order_id, hold = %target.order_id, state = target.state.as_str(), deducted_fen = next.deducted_fen, "a deduction's answer came after its hold had ended in the ledger: the money the agency moved is counted on it");
+            }
             changes.push((order.clone(), next));
             if let Some(t) = target_next {
                 if target.differs_visibly(&t) {
