@@ -15,6 +15,7 @@ use crate::clock::Clock;
 use crate::control_api::convert;
 use crate::grpc::invalid_argument;
 use crate::orders::ledger::{CaseFigures, Ledger, LedgerError};
+use crate::tallies::Tallies;
 use crate::validate::{self, Violation};
 use assethub_connectors::domain::{CaseNumber, CivilDate};
 use assethub_proto::v1 as pb;
@@ -28,6 +29,7 @@ pub struct CasesService {
     book: Arc<CaseBook>,
     ledger: Ledger,
     clock: Arc<Clock>,
+    tallies: Option<Arc<Tallies>>,
 }
 
 impl CasesService {
@@ -36,7 +38,14 @@ impl CasesService {
             book,
             ledger,
             clock,
+            tallies: None,
         }
+    }
+
+    /// Answers `CourtFigures` from `tallies` (without them, every day counts nothing).
+    pub fn with_tallies(mut self, tallies: Arc<Tallies>) -> Self {
+        self.tallies = Some(tallies);
+        self
     }
 
     async fn case_message(
@@ -412,8 +421,76 @@ impl CasesService {
     }
 }
 
+impl CasesService {
+    async fn figures_impl(
+        &self,
+        request: Request<pb::CourtFiguresRequest>,
+    ) -> Result<Response<pb::CourtFiguresResponse>, Status> {
+        let caller = auth::authorize(&request, Method::CourtFigures)?;
+        let body = request.into_inner();
+        let today = self.clock.today();
+        let day = if body.day.is_empty() {
+            today
+        } else {
+            let day = CivilDate::parse(&body.day)
+                .ok()
+                .filter(|_| body.day.len() <= 10)
+                .ok_or_else(|| {
+                    invalid_argument(&[Violation::new("day", "must be a date, YYYY-MM-DD")])
+                })?;
+            if day > today {
+                return Err(invalid_argument(&[Violation::new(
+                    "day",
+                    "must not be after today (Beijing)",
+                )]));
+            }
+            day
+        };
+        let rows = match &self.tallies {
+            Some(tallies) => tallies
+                .of_day(&caller.court, day.days())
+                .await
+                .map_err(|e| ledger_status(LedgerError::from(e)))?,
+            None => Vec::new(),
+        };
+        let searches = rows
+            .iter()
+            .find(|r| r.source.is_empty())
+            .map_or(0, |r| r.tally.answers);
+        let sources = rows
+            .into_iter()
+            .filter(|r| !r.source.is_empty())
+            .map(|r| pb::SourceFigures {
+                source_id: r.source,
+                kind: r.kind,
+                answers: r.tally.answers,
+                hits: r.tally.hits,
+                calls: r.tally.calls,
+                errors: r.tally.errors,
+                timeouts: r.tally.timeouts,
+                latency_ms_total: r.tally.latency_ms,
+                fast_calls: r.tally.fast,
+                slow_calls: r.tally.slow,
+            })
+            .collect();
+        Ok(Response::new(pb::CourtFiguresResponse {
+            court: caller.court.clone(),
+            day: day.to_string(),
+            searches,
+            sources,
+        }))
+    }
+}
+
 #[tonic::async_trait]
 impl pb::cases_server::Cases for CasesService {
+    async fn court_figures(
+        &self,
+        request: Request<pb::CourtFiguresRequest>,
+    ) -> Result<Response<pb::CourtFiguresResponse>, Status> {
+        self.figures_impl(request).await
+    }
+
     async fn register_case(
         &self,
         request: Request<pb::RegisterCaseRequest>,

@@ -71,6 +71,7 @@ pub enum Method {
     UpdateCase,
     GetCase,
     ListCases,
+    CourtFigures,
     RevokeToken,
     SubmitSweep,
     GetSweep,
@@ -83,7 +84,7 @@ pub enum Method {
 pub const PACKAGE: &str = "assethub.v1";
 
 impl Method {
-    pub const ALL: [Method; 26] = [
+    pub const ALL: [Method; 27] = [
         Self::Query,
         Self::StreamQuery,
         Self::BatchQuery,
@@ -104,6 +105,7 @@ impl Method {
         Self::UpdateCase,
         Self::GetCase,
         Self::ListCases,
+        Self::CourtFigures,
         Self::RevokeToken,
         Self::SubmitSweep,
         Self::GetSweep,
@@ -134,6 +136,7 @@ impl Method {
             Self::UpdateCase => "UpdateCase",
             Self::GetCase => "GetCase",
             Self::ListCases => "ListCases",
+            Self::CourtFigures => "CourtFigures",
             Self::RevokeToken => "RevokeToken",
             Self::SubmitSweep => "SubmitSweep",
             Self::GetSweep => "GetSweep",
@@ -160,7 +163,11 @@ impl Method {
             | Self::ListOrders
             | Self::WatchEvents => "Orders",
             Self::VerifyAudit | Self::ListAudit | Self::CheckpointAudit => "Audit",
-            Self::RegisterCase | Self::UpdateCase | Self::GetCase | Self::ListCases => "Cases",
+            Self::RegisterCase
+            | Self::UpdateCase
+            | Self::GetCase
+            | Self::ListCases
+            | Self::CourtFigures => "Cases",
             Self::RevokeToken => "Tokens",
             Self::SubmitSweep | Self::GetSweep | Self::ListSweepResults | Self::CancelSweep => {
                 "Sweeps"

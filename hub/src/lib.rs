@@ -23,6 +23,8 @@
 //!    - `conn`: connections closed when they start no call or stay idle; `streams`: each
 //!      caller's open streams against its cap; `telemetry`: logging setup.
 //!    - `db`: the ledger database's shared helpers (write transactions, the embedded file).
+//!    - `tallies`: each court's searches and agency answers per Beijing day, counted in
+//!      memory and added to the ledger's database (the command centre's figures).
 //! 2. **The edge**: `validate` (requests into domain types, over `bounds`, `clock`,
 //!    `identity`); `wire_errors` (the transport's own refusals in the hub's status codes);
 //!    `grpc` (what every service shares: INVALID_ARGUMENT with field violations, code names,
@@ -83,6 +85,7 @@ pub mod server;
 pub mod service;
 pub mod streams;
 pub mod sweeps;
+pub mod tallies;
 pub mod telemetry;
 pub mod tokens_api;
 pub mod validate;

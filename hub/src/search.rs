@@ -15,10 +15,12 @@ use crate::known_assets::KnownAssets;
 use crate::metrics::{CallOutcome, Metrics, SourceCall};
 use crate::registry::{Registry, Source};
 use crate::retry::{with_retries, RetryPolicy};
+use crate::tallies::{Answered, SourceAnswer, Tallies};
 use assethub_connectors::domain::{AssetKind, CaseNumber, Debtor};
 use assethub_connectors::{CallContext, ConnectorError, QueryAnswer};
 use async_trait::async_trait;
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
+use futures::FutureExt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,6 +106,7 @@ pub struct SearchHub {
     metrics: Option<Arc<Metrics>>,
     known: KnownAssets,
     inquiries: Option<Arc<dyn InquiryBook>>,
+    tallies: Option<Arc<Tallies>>,
 }
 
 impl SearchHub {
@@ -115,7 +118,14 @@ impl SearchHub {
             metrics: None,
             known: KnownAssets::default(),
             inquiries: None,
+            tallies: None,
         }
+    }
+
+    /// Counts every search and each source's answer to it for the case's court.
+    pub fn with_tallies(mut self, tallies: Arc<Tallies>) -> Self {
+        self.tallies = Some(tallies);
+        self
     }
 
     /// Records and follows inquiries agencies answer later in `book`.
@@ -151,14 +161,25 @@ impl SearchHub {
     ) -> impl Stream<Item = SourceReport> + Send + 'static {
         let debtor = DebtorKey::of(&search);
         let kinds = search.kinds.clone();
+        let court: Arc<str> = search.case.court().into();
+        if let Some(tallies) = &self.tallies {
+            tallies.search(&court);
+        }
         self.registry
             .all()
             .iter()
             .enumerate()
             .filter(|(_, s)| kinds.is_empty() || kinds.contains(&s.kind()))
             .map(|(position, source)| {
+                let tallies = self.tallies.clone();
+                let court = court.clone();
                 self.clone()
                     .ask(source.clone(), position, search.clone(), debtor.clone())
+                    .inspect(move |report| {
+                        if let Some(tallies) = tallies {
+                            tallies.answer(&court, &tally_of(report));
+                        }
+                    })
             })
             .collect::<FuturesUnordered<_>>()
     }
@@ -396,6 +417,24 @@ fn answer_label(answer: &assethub_connectors::QueryAnswer) -> &'static str {
         assethub_connectors::QueryAnswer::NotFound => "not_found",
         assethub_connectors::QueryAnswer::NameMismatch => "name_mismatch",
         assethub_connectors::QueryAnswer::Pending { .. } => "pending",
+    }
+}
+
+/// What the command centre counts of one source's report.
+fn tally_of(report: &SourceReport) -> SourceAnswer<'_> {
+    SourceAnswer {
+        source: report.source.id(),
+        kind: report.source.kind().as_str(),
+        answered: match &report.outcome {
+            Outcome::Answer(a) if matches!(&a.answer, QueryAnswer::Found(found) if !found.is_empty()) => {
+                Answered::Found
+            }
+            Outcome::Answer(_) => Answered::Empty,
+            Outcome::Failed(_) => Answered::Failed,
+            Outcome::TimedOut => Answered::TimedOut,
+        },
+        cached: report.cached,
+        latency: report.latency,
     }
 }
 

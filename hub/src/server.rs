@@ -83,6 +83,8 @@ pub struct Hub {
     _ledger_claim: Option<Arc<crate::db::EmbeddedClaim>>,
     /// What the other hubs on a PostgreSQL ledger commit, heard while serving.
     peers: Option<crate::orders::peers::Peers>,
+    /// Each court's searches and agency answers today (the command centre's figures).
+    tallies: Arc<crate::tallies::Tallies>,
     /// This hub among the hubs of a PostgreSQL ledger, dividing the agencies' quotas.
     members: Option<Arc<crate::registry::members::Members>>,
     /// Leases on a PostgreSQL ledger: whether this hub follows the open inquiries.
@@ -168,10 +170,15 @@ async fn assemble(
         clock.clone(),
         FollowPolicy::default(),
     );
+    let tallies = Arc::new(crate::tallies::Tallies::new(
+        ledger.pool().clone(),
+        clock.clone(),
+    ));
     let search = Arc::new(
         SearchHub::new(registry.clone(), cache.clone(), (&config.retry).into())
             .with_metrics(metrics.clone())
-            .with_inquiries(inquiries.clone()),
+            .with_inquiries(inquiries.clone())
+            .with_tallies(tallies.clone()),
     );
     let audit = CallAudit::new(AuditLog::open(
         ledger.pool().clone(),
@@ -283,7 +290,9 @@ async fn assemble(
         orders: OrdersService::new(desk.clone(), cases.clone(), clock.clone(), limits.deadlines)
             .with_metrics(metrics.clone()),
         audit: AuditService::new(audit.log().clone(), checkpoints.clone()),
-        cases: CasesService::new(cases.clone(), ledger, clock.clone()),
+        cases: CasesService::new(cases.clone(), ledger, clock.clone())
+            .with_tallies(tallies.clone()),
+        tallies,
         tokens: TokensService::new(revocations.clone(), issuers),
         sweeps: SweepsService::new(sweeper.clone(), limits.deadlines),
         sweeper,
@@ -542,6 +551,10 @@ pub async fn serve_hub(
         Duration::from_secs(1),
     )));
     let _refusals = AbortOnDrop(tokio::spawn(hub.gate.clone().flush_refusals_forever()));
+    let _tallies = AbortOnDrop(tokio::spawn(
+        hub.tallies.clone().flush_forever(Duration::from_secs(2)),
+    ));
+    let tallies = hub.tallies.clone();
     let gate = hub.gate.clone();
     let _metrics = hub
         .metrics_endpoint
@@ -586,6 +599,9 @@ pub async fn serve_hub(
         .serve_with_incoming_shutdown(guarded(listener, connections), shutdown)
         .await;
     gate.flush_refusals(true).await;
+    if let Err(e) = tallies.flush().await {
+        tracing::warn!(error = %e, "the last search figures could not be written");
+    }
     drop(beats);
     if let Some(members) = &hub.members {
         members.leave().await;

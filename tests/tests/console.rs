@@ -516,6 +516,24 @@ async fn every_page_fits_both_screens_and_works_from_the_keyboard() {
     )
     .await;
 
+    // The judge's search is in the command centre's figures for today, agency by agency.
+    sign_in(&browser, &console, 1).await;
+    check_page(
+        &browser,
+        &format!("{base}centre"),
+        "#agencies",
+        "centre-today",
+    )
+    .await;
+    assert_eq!(browser.text("#searches-today").await, "1");
+    assert_eq!(
+        browser.count("tr.agency").await,
+        world.config.sources.len(),
+        "{}",
+        browser.page_text().await
+    );
+    assert!(browser.count("tr.kind").await >= 4, "rows by kind of asset");
+
     sign_in(&browser, &console, 2).await;
     check_page(&browser, &format!("{base}audit"), "tr.entry", "audit").await;
     sign_in(&browser, &console, 4).await;

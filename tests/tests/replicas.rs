@@ -594,3 +594,59 @@ async fn hubs_on_one_ledger_ask_an_agency_answering_later_once_and_follow_it_onc
     second.shutdown().await.unwrap();
     first.shutdown().await.unwrap();
 }
+
+/// The command centre's figures are the court's, whichever hub its searches went through: each
+/// hub adds its counts to the shared ledger, and either answers with both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hubs_count_one_courts_searches_together() {
+    let Some(url) = postgres_ledger().await else {
+        return;
+    };
+    let world = World::start_with(WorldOptions {
+        ledger_url: Some(url),
+        ..WorldOptions::default()
+    })
+    .await;
+    let other = second_hub(&world).await;
+    let other_channel = channel(&other).await;
+    let (mut here, _) = clients_as(&world.channel, Role::Judge, COURT);
+    let (mut there, _) = clients_as(&other_channel, Role::Judge, COURT);
+    here.query(demo_person_query())
+        .await
+        .expect("a search here");
+    let mut fresh = demo_person_query();
+    fresh.fresh = true;
+    there.query(fresh).await.expect("a search there");
+    let token = assethub_tests::token(Role::Supervisor, COURT);
+    for channel in [&world.channel, &other_channel] {
+        // The other hub's counts reach the ledger within its two-second flush.
+        let mut client = pb::cases_client::CasesClient::with_interceptor(
+            channel.clone(),
+            assethub_tests::bearer(&token),
+        );
+        let started = Instant::now();
+        let figures = loop {
+            let f = client
+                .court_figures(pb::CourtFiguresRequest::default())
+                .await
+                .expect("the figures")
+                .into_inner();
+            if f.searches == 2 {
+                break f;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "searches counted: {}",
+                f.searches
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let calls: i64 = figures.sources.iter().map(|s| s.calls).sum();
+        assert_eq!(
+            calls,
+            2 * world.config.sources.len() as i64,
+            "each search asked every agency: {figures:?}"
+        );
+    }
+    other.shutdown().await.unwrap();
+}

@@ -68,6 +68,12 @@ async fn call(world: &World, role: Role, court: &str, method: Method, fixtures: 
                 .await
                 .map(|_| ()),
         ),
+        Method::CourtFigures => code(
+            cases
+                .court_figures(pb::CourtFiguresRequest::default())
+                .await
+                .map(|_| ()),
+        ),
         Method::CheckpointAudit => code(
             audit
                 .checkpoint_audit(pb::CheckpointAuditRequest { sign_now: false })
@@ -346,7 +352,7 @@ async fn fixtures(world: &mut World) -> Fixtures {
 /// `Y` the call passes authorization (whatever comes of it), `n` PERMISSION_DENIED. Court
 /// scoping shows in the second cell of each pair: every call names a case or order of
 /// [`COURT`], except the court-free methods (sources, audit, listing one's own cases).
-const MATRIX: [(Method, &str); 26] = [
+const MATRIX: [(Method, &str); 27] = [
     //                          cs  jd  sv  au  ad
     (Method::Query, /*          */ "Yn Yn Yn nn nn"),
     (Method::StreamQuery, /*    */ "Yn Yn Yn nn nn"),
@@ -368,6 +374,7 @@ const MATRIX: [(Method, &str); 26] = [
     (Method::UpdateCase, /*     */ "Yn nn nn nn nn"),
     (Method::GetCase, /*        */ "Yn Yn Yn nn nn"),
     (Method::ListCases, /*      */ "YY YY YY nn nn"),
+    (Method::CourtFigures, /*   */ "nn nn YY nn nn"),
     (Method::RevokeToken, /*    */ "nn nn nn nn YY"),
     (Method::SubmitSweep, /*    */ "Yn Yn Yn nn nn"),
     (Method::GetSweep, /*       */ "Yn Yn Yn nn nn"),
@@ -421,7 +428,7 @@ async fn every_role_may_call_what_the_matrix_allows_and_only_for_its_own_court()
             method.as_str()
         );
     }
-    assert_eq!(cells, 26 * 5 * 2);
+    assert_eq!(cells, Method::ALL.len() * 5 * 2);
 }
 
 #[tokio::test]

@@ -96,6 +96,18 @@ pub fn beijing_day(day: &str) -> Option<(i64, i64)> {
     ))
 }
 
+/// A source kind's name as people read it.
+pub fn kind_label(kind: &str) -> &str {
+    match kind {
+        "bank" => "银行存款",
+        "payment" => "网络支付资金",
+        "real_estate" => "不动产",
+        "vehicle" => "车辆",
+        "securities" => "证券",
+        other => other,
+    }
+}
+
 pub fn role_name(role: Role) -> &'static str {
     match role {
         Role::CaseSystem => "案件系统",
@@ -162,6 +174,7 @@ button.secondary{background:#fff;color:#8b1a1a;border:1px solid #8b1a1a;border-r
 .source{background:#fff;border:1px solid #e1e5ea;border-radius:6px;padding:10px 14px;margin-bottom:10px}
 .source h3{margin:0 0 6px;font-size:16px}
 .bar{height:14px;background:#8b1a1a;border-radius:3px}
+.split{display:flex;gap:2px}.bar.fast{background:#2f855a}.bar.slow{background:#c05621}
 .two{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px}
 @media (max-width:1000px){.two{grid-template-columns:1fr}}
 code{background:#eef1f4;padding:1px 4px;border-radius:3px}

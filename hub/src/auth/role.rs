@@ -27,8 +27,13 @@ pub fn allows(role: Role, method: Method) -> bool {
     match role {
         Role::CaseSystem => search || read_orders || read_cases || write_cases,
         Role::Judge => search || read_orders || read_cases || control,
+        // The command centre's figures are the court's leadership's (supervisors).
         Role::Supervisor => {
-            search || read_orders || read_cases || control || method == DecideApproval
+            search
+                || read_orders
+                || read_cases
+                || control
+                || matches!(method, DecideApproval | CourtFigures)
         }
         Role::Auditor => matches!(method, VerifyAudit | ListAudit | CheckpointAudit),
         Role::Admin => matches!(method, ListSources | RevokeToken),

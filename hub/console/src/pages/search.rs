@@ -6,7 +6,7 @@
 //! of the case's remaining claim is offered beside.
 
 use super::{fail, signed_in, State};
-use crate::html::{error, esc, page, url, yuan};
+use crate::html::{error, esc, kind_label, page, url, yuan};
 use crate::hub::plain;
 use assethub_proto::v1 as pb;
 use axum::extract::{Query, State as Ctx};
@@ -213,18 +213,6 @@ fn status_name(status: i32) -> (&'static str, &'static str) {
         S::Pending => ("PENDING", "已受理，稍后答复"),
         S::Expired => ("EXPIRED", "逾期未答复"),
         S::Unspecified => ("UNSPECIFIED", "—"),
-    }
-}
-
-/// A kind's name as people read it.
-fn kind_label(kind: &str) -> &str {
-    match kind {
-        "bank" => "银行存款",
-        "payment" => "网络支付资金",
-        "real_estate" => "不动产",
-        "vehicle" => "车辆",
-        "securities" => "证券",
-        other => other,
     }
 }
 
