@@ -161,9 +161,8 @@ impl SearchHub {
     ) -> impl Stream<Item = SourceReport> + Send + 'static {
         let debtor = DebtorKey::of(&search);
         let kinds = search.kinds.clone();
-        let court: Arc<str> = search.case.court().into();
         if let Some(tallies) = &self.tallies {
-            tallies.search(&court);
+            tallies.search(search.case.court());
         }
         self.registry
             .all()
@@ -171,13 +170,12 @@ impl SearchHub {
             .enumerate()
             .filter(|(_, s)| kinds.is_empty() || kinds.contains(&s.kind()))
             .map(|(position, source)| {
-                let tallies = self.tallies.clone();
-                let court = court.clone();
+                let (tallies, of) = (self.tallies.clone(), search.clone());
                 self.clone()
                     .ask(source.clone(), position, search.clone(), debtor.clone())
                     .inspect(move |report| {
                         if let Some(tallies) = tallies {
-                            tallies.answer(&court, &tally_of(report));
+                            tallies.answer(of.case.court(), &tally_of(report));
                         }
                     })
             })

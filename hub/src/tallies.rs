@@ -76,13 +76,15 @@ pub struct DayRow {
     pub tally: Tally,
 }
 
-type Key = (i64, String, String);
+/// Unwritten counts: day → court → source → (kind, counts). Nested so that counting into an
+/// entry that exists allocates nothing (a search's hot path).
+type Pending = HashMap<i64, HashMap<String, HashMap<String, (String, Tally)>>>;
 
 /// The counts not yet written, and where they go.
 pub struct Tallies {
     pool: AnyPool,
     clock: Arc<Clock>,
-    pending: Mutex<HashMap<Key, (String, Tally)>>,
+    pending: Mutex<Pending>,
 }
 
 impl Tallies {
@@ -94,14 +96,13 @@ impl Tallies {
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn count(&self, court: &str, source: &str, kind: &str, tally: Tally) {
         let day = self.clock.today().days();
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending
-            .entry((day, court.to_string(), source.to_string()))
-            .or_insert_with(|| (kind.to_string(), Tally::default()))
-            .1
-            .add(&tally);
+        add(&mut self.lock(), day, court, source, kind, &tally);
     }
 
     /// One debtor searched for `court`.
@@ -139,36 +140,39 @@ impl Tallies {
     /// Adds what was counted since the last flush to the database; what could not be written is
     /// kept for the next one.
     pub async fn flush(&self) -> Result<(), sqlx::Error> {
-        let taken: Vec<(Key, (String, Tally))> = {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            pending.drain().collect()
-        };
+        let taken = std::mem::take(&mut *self.lock());
         let mut failed = None;
         let mut left = Vec::new();
-        for (key, (kind, tally)) in taken {
-            if failed.is_some() {
-                left.push((key, (kind, tally)));
-                continue;
-            }
-            if let Err(e) = self.write(&key, &kind, &tally).await {
-                failed = Some(e);
-                left.push((key, (kind, tally)));
+        for (day, courts) in taken {
+            for (court, sources) in courts {
+                for (source, (kind, tally)) in sources {
+                    if failed.is_none() {
+                        match self.write(day, &court, &source, &kind, &tally).await {
+                            Ok(()) => continue,
+                            Err(e) => failed = Some(e),
+                        }
+                    }
+                    left.push((day, court.clone(), source, kind, tally));
+                }
             }
         }
         if !left.is_empty() {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            for (key, (kind, tally)) in left {
-                pending
-                    .entry(key)
-                    .or_insert_with(|| (kind, Tally::default()))
-                    .1
-                    .add(&tally);
+            let mut pending = self.lock();
+            for (day, court, source, kind, tally) in left {
+                add(&mut pending, day, &court, &source, &kind, &tally);
             }
         }
         failed.map_or(Ok(()), Err)
     }
 
-    async fn write(&self, key: &Key, kind: &str, t: &Tally) -> Result<(), sqlx::Error> {
+    async fn write(
+        &self,
+        day: i64,
+        court: &str,
+        source: &str,
+        kind: &str,
+        t: &Tally,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO search_tallies (day, court, source, kind, answers, hits, calls, errors, timeouts, latency_ms, fast, slow) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -178,9 +182,9 @@ impl Tallies {
              timeouts = search_tallies.timeouts + excluded.timeouts, latency_ms = search_tallies.latency_ms + excluded.latency_ms, \
              fast = search_tallies.fast + excluded.fast, slow = search_tallies.slow + excluded.slow",
         )
-        .bind(key.0)
-        .bind(&key.1)
-        .bind(&key.2)
+        .bind(day)
+        .bind(court)
+        .bind(source)
         .bind(kind)
         .bind(t.answers)
         .bind(t.hits)
@@ -237,5 +241,22 @@ impl Tallies {
                 })
             })
             .collect()
+    }
+}
+
+/// Adds `tally` to the unwritten counts of (`day`, `court`, `source`).
+fn add(pending: &mut Pending, day: i64, court: &str, source: &str, kind: &str, tally: &Tally) {
+    let courts = pending.entry(day).or_default();
+    if !courts.contains_key(court) {
+        courts.insert(court.to_string(), HashMap::new());
+    }
+    let Some(sources) = courts.get_mut(court) else {
+        return;
+    };
+    if !sources.contains_key(source) {
+        sources.insert(source.to_string(), (kind.to_string(), Tally::default()));
+    }
+    if let Some((_, counts)) = sources.get_mut(source) {
+        counts.add(tally);
     }
 }
