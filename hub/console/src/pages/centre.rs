@@ -82,7 +82,7 @@ pub async fn show(Ctx(console): Ctx<State>, headers: HeaderMap) -> Response {
                 r#"<h2>控制与金额</h2><div class="grid" id="figures">
 <div class="stat">在办案件<b>{cases}</b></div><div class="stat">执行标的合计（元）<b>{claim}</b></div>
 <div class="stat">已冻结（元）<b id="total-frozen">{frozen}</b></div><div class="stat">已扣划（元）<b>{deducted}</b></div>
-<div class="stat">已占用（元）<b>{reserved}</b></div><div class="stat">30 日内到期的控制<b id="expiring-count">{expiring}</b></div>
+<div class="stat">已占用（元）<b>{reserved}</b></div><div class="stat">排队待冻结（元）<b id="queued-amount">{queued}</b></div><div class="stat">30 日内到期的控制<b id="expiring-count">{expiring}</b></div>
 <div class="stat">待审批<b id="awaiting-approval">{approval}</b></div><div class="stat">等待协助单位反馈<b id="awaiting-agency">{agency}</b></div></div>"#,
                 cases = cases.len(),
                 claim = yuan(claim),
@@ -91,6 +91,19 @@ pub async fn show(Ctx(console): Ctx<State>, headers: HeaderMap) -> Response {
                 reserved = yuan(reserved),
                 expiring = expiring.as_ref().map(|e| e.len().to_string()).unwrap_or_else(plain),
                 approval = count(pb::OrderState::AwaitingApproval),
+                // Holds waiting behind others at the agency: what they count against their
+                // claims, in yuan (a foreign currency at its recorded rate).
+                queued = orders
+                    .as_ref()
+                    .map(|o| {
+                        yuan(
+                            o.iter()
+                                .filter(|o| o.state == pb::OrderState::Queued as i32)
+                                .map(|o| o.value_fen)
+                                .sum(),
+                        )
+                    })
+                    .unwrap_or_else(plain),
                 agency = count(pb::OrderState::AwaitingAgency),
             ));
             // Where the money is held, case by case: bars are easier to compare than numbers.
