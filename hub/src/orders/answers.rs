@@ -369,4 +369,41 @@ mod tests {
             (State::Deducted, 0, 149)
         );
     }
+
+    /// A release and a deduction sent on one freeze (the caller's first call failed when its
+    /// hub was killed, so it went on with the second while the first was still to be sent): the
+    /// bank moved 100.00 yuan, then released the rest. Whichever answer is applied first, the
+    /// ledger ends as the bank: released, 100.00 deducted, the deduction counting it. Before,
+    /// the release applied first ended the freeze and the deduction's answer counted nothing —
+    /// the chaos run's mismatch.
+    #[test]
+    fn a_deduction_and_a_release_crossing_add_up_in_either_order() {
+        let deduct = (
+            action(Action::Deduct, 10_000, 0),
+            answer(HoldStatus::Effective, 9_455_540, 10_000, 20_365),
+        );
+        let release = (
+            action(Action::Release, 0, 0),
+            answer(HoldStatus::Released, 0, 0, 20_365),
+        );
+        for order in [[&deduct, &release], [&release, &deduct]] {
+            let mut h = hold();
+            let mut deducted_by_order = 0;
+            for (act, ans) in order {
+                let (done, after) = action_after(act, &h, ans);
+                assert_eq!(done.state, State::Effective);
+                if act.action == Action::Deduct {
+                    deducted_by_order = done.deducted_fen;
+                }
+                if let Some(after) = after {
+                    h = after;
+                }
+            }
+            assert_eq!(deducted_by_order, 10_000);
+            assert_eq!(
+                (h.state, h.frozen_fen, h.deducted_fen),
+                (State::Released, 0, 10_000)
+            );
+        }
+    }
 }
