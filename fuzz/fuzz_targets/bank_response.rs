@@ -23,9 +23,13 @@ fn echoed(json: &Value) -> bool {
     json.get("reqId").and_then(Value::as_str).map(str::trim) == Some(REQUEST_ID)
 }
 
-/// The class a non-success code must get, as documented for the gateway.
+/// The class a non-success code must get, as documented for the gateway: `BIZ1004` answers an
+/// inquiry result asked by a ticket the bank does not know (lost, expired), a refusal the hub
+/// answers by asking anew.
 fn class_of(code: &str, control: bool) -> ErrorClass {
-    if code.starts_with("AUTH") {
+    if !control && code == "BIZ1004" {
+        ErrorClass::Rejected
+    } else if code.starts_with("AUTH") {
         ErrorClass::Auth
     } else if code.starts_with("SYS") {
         ErrorClass::Server
